@@ -1,0 +1,163 @@
+#include "settings.hpp"
+
+#include "goinstall/base/strings.hpp"
+#include "goinstall/base/url.hpp"
+#include "goinstall/core/index_source.hpp"
+#include "goinstall/core/installer.hpp"
+#include "goinstall/platform/paths.hpp"
+
+namespace goinstall::cli {
+
+namespace {
+
+bool has(const cxxopts::ParseResult& a, const char* name) { return a.count(name) > 0; }
+
+// Flag value, else environment variable, else nullopt.
+std::optional<std::string> flag_or_env(const cxxopts::ParseResult& a, const char* flag, const Env& env,
+                                       const char* var) {
+    if (has(a, flag)) {
+        return a[flag].as<std::string>();
+    }
+    if (auto v = env.get(var); v && !v->empty()) {
+        return v;
+    }
+    return std::nullopt;
+}
+
+Result<double> parse_seconds(const std::string& text, const std::string& what) {
+    try {
+        std::size_t used = 0;
+        double v = std::stod(text, &used);
+        if (used != text.size() || !(v > 0) || v > 86400.0 * 7) {
+            throw std::invalid_argument("range");
+        }
+        return v;
+    } catch (const std::exception&) {
+        return fail(ErrorCode::usage, what + ": '" + sanitize_for_display(text, 40) +
+                                          "' is not a number of seconds (e.g. 10 or 2.5)");
+    }
+}
+
+std::chrono::milliseconds ms(double seconds) {
+    return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000.0));
+}
+
+} // namespace
+
+void add_common_options(cxxopts::Options& opts) {
+    opts.add_options("Output")
+        ("json", "One JSON object per line on stdout (events and the result)")
+        ("q,quiet", "Print only errors")
+        ("h,help", "Show this help");
+    opts.add_options("Paths")
+        ("root", "Toolchain root (env GOINSTALL_ROOT; default $XDG_DATA_HOME/goinstall)", cxxopts::value<std::string>(), "DIR")
+        ("cache-dir", "Cache directory (env GOINSTALL_CACHE_DIR; default $XDG_CACHE_HOME/goinstall)", cxxopts::value<std::string>(), "DIR");
+}
+
+void add_network_options(cxxopts::Options& opts) {
+    opts.add_options("Network")
+        ("index-url", "Release index URL, file:// URL or path (env GOINSTALL_INDEX_URL)", cxxopts::value<std::string>(), "URL")
+        ("mirror", "Base URL archives are fetched from; repeatable or comma-separated (env GOINSTALL_MIRROR)", cxxopts::value<std::vector<std::string>>(), "URL")
+        ("cacert", "Extra CA certificate(s) to trust, PEM (env GOINSTALL_CACERT)", cxxopts::value<std::string>(), "FILE")
+        ("connect-timeout", "Seconds to wait for a connection (env GOINSTALL_CONNECT_TIMEOUT; default 10)", cxxopts::value<std::string>(), "SECS")
+        ("stall-timeout", "Seconds below 1 KiB/s before a transfer counts as stalled (env GOINSTALL_STALL_TIMEOUT; default 30)", cxxopts::value<std::string>(), "SECS")
+        ("max-retries", "Attempts per mirror (env GOINSTALL_MAX_RETRIES; default 3)", cxxopts::value<std::string>(), "N")
+        ("offline", "Use only the cached release index")
+        ("allow-insecure-index", "Accept a plain-http index URL (checksums are then only as safe as that link)");
+}
+
+void add_platform_options(cxxopts::Options& opts) {
+    opts.add_options("Platform")
+        ("os", "Target OS in Go's names (default: this host)", cxxopts::value<std::string>(), "OS")
+        ("arch", "Target architecture in Go's names (default: this host)", cxxopts::value<std::string>(), "ARCH");
+}
+
+OutputMode output_mode(const cxxopts::ParseResult& a) {
+    if (has(a, "json")) return OutputMode::json;
+    if (has(a, "quiet")) return OutputMode::quiet;
+    return OutputMode::text;
+}
+
+Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env) {
+    Settings s;
+    s.output = output_mode(a);
+
+    if (auto root = flag_or_env(a, "root", env, "GOINSTALL_ROOT")) {
+        s.root = std::filesystem::absolute(*root);
+    } else {
+        auto r = default_root(env);
+        if (!r) return std::unexpected(r.error());
+        s.root = *r;
+    }
+    if (has(a, "prefix")) {
+        auto p = a["prefix"].as<std::string>();
+        if (p.empty()) return fail(ErrorCode::usage, "--prefix needs a directory");
+        s.prefix = std::filesystem::absolute(p).lexically_normal();
+    }
+    if (auto c = flag_or_env(a, "cache-dir", env, "GOINSTALL_CACHE_DIR")) {
+        s.cache_dir = std::filesystem::absolute(*c);
+    } else {
+        auto c2 = default_cache_dir(env);
+        if (!c2) return std::unexpected(c2.error());
+        s.cache_dir = *c2;
+    }
+
+    s.index_url = flag_or_env(a, "index-url", env, "GOINSTALL_INDEX_URL").value_or(k_default_index_url);
+    std::vector<std::string> mirror_texts;
+    if (has(a, "mirror")) {
+        for (const auto& m : a["mirror"].as<std::vector<std::string>>()) {
+            for (auto& part : split(m, ',')) mirror_texts.push_back(part);
+        }
+    } else if (auto m = env.get("GOINSTALL_MIRROR"); m && !m->empty()) {
+        mirror_texts = split(*m, ',');
+    }
+    if (mirror_texts.empty()) {
+        mirror_texts.emplace_back(k_default_mirror);
+    }
+    for (auto& m : mirror_texts) {
+        auto t = std::string(trim(m));
+        auto url = parse_url(t);
+        if (!url || (url->scheme != "http" && url->scheme != "https" && url->scheme != "file")) {
+            return fail(ErrorCode::usage, "--mirror: '" + redact_url(t) + "' is not an http(s):// or file:// URL");
+        }
+        s.mirrors.push_back(Mirror{redact_url(t), t});
+    }
+    s.cacert = flag_or_env(a, "cacert", env, "GOINSTALL_CACERT").value_or("");
+
+    if (auto v = flag_or_env(a, "connect-timeout", env, "GOINSTALL_CONNECT_TIMEOUT")) {
+        auto secs = parse_seconds(*v, "--connect-timeout");
+        if (!secs) return std::unexpected(secs.error());
+        s.limits.connect_timeout = ms(*secs);
+    }
+    if (auto v = flag_or_env(a, "stall-timeout", env, "GOINSTALL_STALL_TIMEOUT")) {
+        auto secs = parse_seconds(*v, "--stall-timeout");
+        if (!secs) return std::unexpected(secs.error());
+        s.limits.stall_time = std::chrono::seconds(std::max<std::int64_t>(1, static_cast<std::int64_t>(*secs)));
+    }
+    if (auto v = flag_or_env(a, "max-retries", env, "GOINSTALL_MAX_RETRIES")) {
+        auto n = parse_u64(*v);
+        if (!n || *n < 1 || *n > 100) {
+            return fail(ErrorCode::usage, "--max-retries: '" + sanitize_for_display(*v, 40) + "' is not a number from 1 to 100");
+        }
+        s.max_attempts = static_cast<int>(*n);
+    }
+    if (has(a, "lock-timeout")) {
+        auto secs = parse_seconds(a["lock-timeout"].as<std::string>(), "--lock-timeout");
+        if (!secs) return std::unexpected(secs.error());
+        s.lock_timeout = ms(*secs);
+    }
+    s.offline = has(a, "offline");
+    s.allow_insecure_index = has(a, "allow-insecure-index");
+
+    s.platform = host_platform();
+    if (has(a, "os")) s.platform.os = normalize_os(a["os"].as<std::string>());
+    if (has(a, "arch")) s.platform.arch = normalize_arch(a["arch"].as<std::string>());
+    for (const auto& part : {s.platform.os, s.platform.arch}) {
+        if (part.empty() || part.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") != std::string::npos) {
+            return fail(ErrorCode::usage, "--os/--arch: '" + sanitize_for_display(part, 40) + "' is not a Go OS or architecture name");
+        }
+    }
+    return s;
+}
+
+} // namespace goinstall::cli

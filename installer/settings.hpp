@@ -1,0 +1,50 @@
+#pragma once
+// Command-line and environment → one Settings value, in one place (flags win over GOINSTALL_*
+// variables, which win over defaults).
+
+#include <cxxopts.hpp>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "goinstall/base/error.hpp"
+#include "goinstall/download/downloader.hpp"
+#include "goinstall/install/layout.hpp"
+#include "goinstall/platform/env.hpp"
+#include "goinstall/platform/host.hpp"
+#include "reporter.hpp"
+
+namespace goinstall::cli {
+
+struct Settings {
+    std::filesystem::path root;
+    std::optional<std::filesystem::path> prefix;
+    std::filesystem::path cache_dir;
+    std::string index_url;
+    std::vector<Mirror> mirrors;
+    std::string cacert;
+    Platform platform;
+    TransferLimits limits;
+    std::chrono::milliseconds lock_timeout{std::chrono::minutes(10)};
+    int max_attempts = 3;
+    bool offline = false;
+    bool allow_insecure_index = false;
+    OutputMode output = OutputMode::text;
+
+    Layout layout() const { return Layout(root, prefix); }
+};
+
+// Adds the options every verb shares (output, paths) or that network verbs share.
+void add_common_options(cxxopts::Options& opts);
+void add_network_options(cxxopts::Options& opts);
+void add_platform_options(cxxopts::Options& opts);
+
+// Resolves settings from parsed options and the environment. Errors are usage errors naming the
+// flag or variable and the bad value.
+Result<Settings> resolve_settings(const cxxopts::ParseResult& args, const Env& env);
+
+// The output mode alone (so that even a settings error can be reported in JSON when asked).
+OutputMode output_mode(const cxxopts::ParseResult& args);
+
+} // namespace goinstall::cli

@@ -1,0 +1,101 @@
+#include <cstdio>
+
+#include "exit_codes.hpp"
+#include "goinstall/base/strings.hpp"
+#include "goinstall/core/installer.hpp"
+#include "verbs.hpp"
+
+namespace goinstall::cli {
+
+namespace {
+
+const char* k_examples =
+    "  goinstall latest                      newest stable release\n"
+    "  goinstall 1.21.3                      an exact version (go1.21.3 works too)\n"
+    "  goinstall 1.21                        newest 1.21.x\n"
+    "  goinstall 1.22rc1                     a release candidate\n"
+    "  goinstall 1.21.3 --prefix /usr/local  the official layout: /usr/local/go\n"
+    "  goinstall 1.21.3 --mirror https://mirrors.aliyun.com/golang/\n";
+
+} // namespace
+
+int verb_install(const std::vector<std::string>& args, Context& ctx) {
+    cxxopts::Options opts("goinstall install", "Download, verify and install a Go toolchain; make it current.\n"
+                                               "Usage: goinstall [install] VERSION [options]");
+    add_common_options(opts);
+    add_network_options(opts);
+    add_platform_options(opts);
+    opts.add_options("Install")
+        ("prefix", "Install exactly DIR/go (the official layout) instead of under the root", cxxopts::value<std::string>(), "DIR")
+        ("sha256", "Expected SHA-256 (required when the index has none; must agree when it has one)", cxxopts::value<std::string>(), "HEX")
+        ("reinstall", "Download and install again even if already installed")
+        ("no-switch", "Do not point <root>/current at the new toolchain")
+        ("lock-timeout", "Seconds to wait for another goinstall on the same root (default 600)", cxxopts::value<std::string>(), "SECS")
+        ("version_spec", "", cxxopts::value<std::vector<std::string>>());
+    opts.parse_positional({"version_spec"});
+    opts.positional_help("VERSION");
+    int code = 0;
+    auto parsed = parse_args(opts, args, code);
+    if (!parsed) return code;
+    auto& a = *parsed;
+    if (a.count("help")) return print_help(opts, k_examples);
+    Reporter reporter(output_mode(a));
+
+    std::vector<std::string> positional;
+    if (a.count("version_spec")) positional = a["version_spec"].as<std::vector<std::string>>();
+    if (positional.size() != 1) {
+        return report_error(reporter, Error(ErrorCode::usage, positional.empty()
+                                                                  ? "which version? e.g. 'goinstall latest' or 'goinstall 1.21.3'"
+                                                                  : "give one version, not " + std::to_string(positional.size())));
+    }
+    auto settings = resolve_settings(a, *ctx.env);
+    if (!settings) return report_error(reporter, settings.error());
+    auto transport = make_transport(*settings);
+    if (!transport) return report_error(reporter, transport.error());
+
+    InstallRequest rq;
+    rq.spec = positional[0];
+    rq.platform = settings->platform;
+    rq.layout = settings->layout();
+    rq.index = IndexOptions{settings->index_url, settings->cache_dir, settings->offline,
+                            settings->allow_insecure_index, settings->limits};
+    rq.download.mirrors = settings->mirrors;
+    rq.download.limits = settings->limits;
+    rq.download.max_attempts_per_mirror = settings->max_attempts;
+    if (a.count("sha256")) {
+        rq.sha256_override = a["sha256"].as<std::string>();
+        if (!is_hex(rq.sha256_override, 64)) {
+            return report_error(reporter, Error(ErrorCode::usage, "--sha256: '" + sanitize_for_display(rq.sha256_override, 80) +
+                                                                      "' is not 64 hex digits"));
+        }
+    }
+    rq.reinstall = a.count("reinstall") > 0;
+    rq.switch_current = a.count("no-switch") == 0;
+    rq.lock_timeout = settings->lock_timeout;
+
+    SystemClock clock;
+    Installer installer(**transport, clock, reporter);
+    auto out = installer.install(rq, ctx.cancel);
+    if (!out) return report_error(reporter, out.error());
+
+    Event result{EventKind::installed, ""};
+    result.with("version", out->version)
+        .with("path", out->path.string())
+        .with("already_installed", out->already_installed)
+        .with("switched", out->switched);
+    if (!out->already_installed) {
+        result.with("mirror", out->mirror)
+            .with("sha256", out->sha256)
+            .with("bytes_downloaded", static_cast<std::int64_t>(out->bytes_downloaded));
+    }
+    std::string text;
+    if (!out->already_installed) {
+        text = out->version + " installed in " + out->path.string();
+    } else if (out->switched) {
+        text = out->version + " is now current";
+    }
+    reporter.result(text, result);
+    return k_exit_ok;
+}
+
+} // namespace goinstall::cli

@@ -1,0 +1,45 @@
+#pragma once
+// One function per verb. Each parses its own arguments (argv[0] is "goinstall <verb>") and returns
+// the process exit code.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "goinstall/base/cancel.hpp"
+#include "goinstall/net/transport.hpp"
+#include "reporter.hpp"
+#include "settings.hpp"
+
+namespace goinstall::cli {
+
+struct Context {
+    CancelToken* cancel = nullptr;
+    const Env* env = nullptr;
+};
+
+int verb_install(const std::vector<std::string>& args, Context& ctx);
+int verb_list(const std::vector<std::string>& args, Context& ctx);
+int verb_ls_remote(const std::vector<std::string>& args, Context& ctx);
+int verb_use(const std::vector<std::string>& args, Context& ctx);
+int verb_uninstall(const std::vector<std::string>& args, Context& ctx);
+int verb_current(const std::vector<std::string>& args, Context& ctx);
+int verb_env(const std::vector<std::string>& args, Context& ctx);
+
+// ---- shared by the verbs (verb_common.cpp) ----
+
+// Parses args with opts; on a cxxopts error, prints a one-line usage error and returns nullopt
+// with `exit_code` set.
+std::optional<cxxopts::ParseResult> parse_args(cxxopts::Options& opts, const std::vector<std::string>& args,
+                                               int& exit_code);
+
+// Prints --help for a verb: its usage, examples, options and the exit codes.
+int print_help(cxxopts::Options& opts, const char* examples);
+
+// Reports an error and returns its exit code.
+int report_error(Reporter& reporter, const Error& err);
+
+// Makes the real transport from settings.
+Result<std::unique_ptr<Transport>> make_transport(const Settings& s);
+
+} // namespace goinstall::cli

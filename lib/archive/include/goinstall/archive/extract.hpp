@@ -1,0 +1,73 @@
+#pragma once
+// Safe extraction of a Go release archive (.tar.gz or .zip) into a staging directory.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "goinstall/archive/entry_path.hpp"
+#include "goinstall/base/cancel.hpp"
+#include "goinstall/base/error.hpp"
+
+namespace goinstall {
+
+// Guards against archive bombs. An official Go archive is about 12,000 entries and 250 MB
+// unpacked, so the defaults leave an order of magnitude of headroom.
+struct ExtractLimits {
+    std::uint64_t max_total_bytes = 4ULL << 30; // regular-file bytes, declared and actual
+    std::uint64_t max_entries = 200000;
+    std::uint64_t max_file_bytes = 1ULL << 30;
+};
+
+struct ExtractOptions {
+    std::string top_dir = "go"; // every entry must be this directory or below it; "" = no restriction
+    ExtractLimits limits;
+    const CancelToken* cancel = nullptr;
+};
+
+struct ExtractStats {
+    std::uint64_t files = 0;     // regular files written
+    std::uint64_t dirs = 0;      // directories created, listed in the archive or implied by a path
+    std::uint64_t symlinks = 0;
+    std::uint64_t hardlinks = 0;
+    std::uint64_t bytes = 0;     // regular-file bytes written
+};
+
+// Extracts the .tar.gz (or plain .tar) or .zip at `archive` into `dest_dir`, which must already
+// exist; nothing is created above it and nothing is written outside it.
+//
+// Every entry is checked before anything is written for it. ErrorCode::bad_archive, with a
+// message quoting the sanitised entry name, for:
+//  - names rejected by safe_entry_path (absolute, "..", outside top_dir, zip backslashes or
+//    drive letters);
+//  - device nodes, FIFOs, sockets and sparse files;
+//  - symlinks rejected by symlink_target_safe;
+//  - hard links whose target is not an already-extracted regular file inside top_dir;
+//  - any entry whose path passes through an extracted symlink or regular file;
+//  - duplicates: a repeated directory is accepted (its mode is updated); any other repeated name
+//    is rejected — in particular a file never replaces a directory, a directory never replaces a
+//    file, and a file is never overwritten (a genuine Go archive has no duplicates, so there is
+//    no "last one wins" ambiguity to resolve);
+//  - a name that already exists in dest_dir as a non-directory (for example two names that
+//    collide on a case-insensitive file system);
+//  - more than limits.max_entries entries, a file over limits.max_file_bytes, or regular-file
+//    bytes over limits.max_total_bytes (checked against declared sizes before writing and
+//    against actual bytes while writing);
+//  - an archive with no entries.
+// An unreadable, corrupt or truncated archive (including a zip CRC mismatch) is bad_archive with
+// "archive is corrupt or truncated: <libarchive message>". Failing to open `archive` or
+// `dest_dir`, or to write (ENOSPC → disk_full, EACCES → permission, ...), comes from errno_error.
+// Cancellation via options.cancel, polled between entries and between 1 MiB data blocks, is
+// ErrorCode::cancelled. A top_dir that is not a normalised relative path is ErrorCode::usage.
+//
+// Modes: permission bits are kept exactly (mode & 0777, regardless of the umask); setuid, setgid
+// and sticky bits are dropped. Directories additionally always get owner rwx so the tree stays
+// writable and removable; directories implied by a path but not listed get 0755 minus the umask.
+// Ownership, timestamps, ACLs, xattrs and file flags are not restored. Files are not fsync'ed.
+//
+// Not atomic: on failure the partially extracted tree is left in dest_dir and the caller must
+// remove it (extract into a fresh staging directory and delete it on error).
+Result<ExtractStats> extract_archive(const std::filesystem::path& archive, const std::filesystem::path& dest_dir,
+                                     const ExtractOptions& options);
+
+} // namespace goinstall

@@ -1,0 +1,206 @@
+#include "goinstall/core/index_source.hpp"
+
+#include <sys/stat.h>
+
+#include "goinstall/base/strings.hpp"
+#include "goinstall/base/url.hpp"
+#include "goinstall/fs/files.hpp"
+#include "goinstall/verify/sha256.hpp"
+
+namespace goinstall {
+
+namespace {
+
+// 1 GB hostile indexes must not exhaust memory; the real include=all index is ~2.2 MB (RESEARCH §1).
+constexpr std::uint64_t k_max_index_bytes = 64ULL << 20;
+
+struct CacheFiles {
+    std::filesystem::path body, meta;
+};
+
+CacheFiles cache_files(const IndexOptions& o) {
+    Sha256 h;
+    h.update(std::string_view(o.url));
+    auto key = h.hex_digest().substr(0, 16);
+    return {o.cache_dir / ("index-" + key + ".json"), o.cache_dir / ("index-" + key + ".meta")};
+}
+
+struct CacheMeta {
+    std::string etag, last_modified;
+    std::int64_t fetched_at = 0; // unix seconds
+};
+
+CacheMeta read_meta(const std::filesystem::path& p) {
+    CacheMeta m;
+    auto text = read_file(p, 16 * 1024);
+    if (!text) return m;
+    for (const auto& line : split(*text, '\n')) {
+        auto eq = line.find('=');
+        if (eq == std::string::npos) continue;
+        auto k = line.substr(0, eq), v = line.substr(eq + 1);
+        if (k == "etag") m.etag = v;
+        else if (k == "last_modified") m.last_modified = v;
+        else if (k == "fetched_at") m.fetched_at = static_cast<std::int64_t>(parse_u64(v).value_or(0));
+    }
+    return m;
+}
+
+Status write_meta(const std::filesystem::path& p, const CacheMeta& m) {
+    auto clean = [](std::string s) {
+        std::erase_if(s, [](char c) { return c == '\n' || c == '\r'; });
+        return s;
+    };
+    return write_file_atomic(p, "etag=" + clean(m.etag) + "\nlast_modified=" + clean(m.last_modified) +
+                                    "\nfetched_at=" + std::to_string(m.fetched_at) + "\n");
+}
+
+std::int64_t unix_now(Clock& clock) {
+    return std::chrono::duration_cast<std::chrono::seconds>(clock.wall_now().time_since_epoch()).count();
+}
+
+bool is_local(const std::string& url) { return url.find("://") == std::string::npos || url.starts_with("file://"); }
+
+Result<IndexResult> from_cache(const CacheFiles& files, const IndexOptions& o, Clock& clock) {
+    auto body = read_file(files.body, k_max_index_bytes);
+    if (!body) {
+        return std::unexpected(body.error());
+    }
+    auto parsed = parse_index(*body, o.url);
+    if (!parsed) {
+        return std::unexpected(parsed.error());
+    }
+    auto meta = read_meta(files.meta);
+    IndexResult r{std::move(*parsed), redact_url(o.url), true,
+                  std::chrono::seconds(std::max<std::int64_t>(0, unix_now(clock) - meta.fetched_at))};
+    return r;
+}
+
+} // namespace
+
+std::string describe_age(std::chrono::seconds age) {
+    auto s = age.count();
+    if (s < 120) return std::to_string(s) + " s";
+    if (s < 7200) return std::to_string(s / 60) + " min";
+    if (s < 2 * 86400) return std::to_string(s / 3600) + " h";
+    return std::to_string(s / 86400) + " days";
+}
+
+Result<IndexResult> load_index(Transport& transport, Clock& clock, EventSink& events, const IndexOptions& o,
+                               const CancelToken* cancel) {
+    const std::string shown = redact_url(o.url);
+    if (is_local(o.url)) {
+        std::string path = o.url.starts_with("file://") ? o.url.substr(7) : o.url;
+        auto body = read_file(path, k_max_index_bytes);
+        if (!body) {
+            return std::unexpected(std::move(body.error()).with_context("reading the release index"));
+        }
+        auto parsed = parse_index(*body, o.url);
+        if (!parsed) {
+            return std::unexpected(parsed.error());
+        }
+        events.emit(Event{EventKind::index_source, "release index: " + path}.with("source", path).with("cached", false));
+        return IndexResult{std::move(*parsed), path, false, {}};
+    }
+    auto url = parse_url(o.url);
+    if (!url) {
+        return std::unexpected(std::move(url.error()).with_context("--index-url"));
+    }
+    if (url->scheme == "http" && !o.allow_insecure) {
+        return fail(ErrorCode::usage, "refusing to fetch the release index over plain HTTP (" + shown +
+                                          "): it is the root of trust for every checksum; use https, a file, "
+                                          "or pass --allow-insecure-index");
+    }
+    if (url->scheme != "http" && url->scheme != "https") {
+        return fail(ErrorCode::usage, "unsupported index URL scheme '" + url->scheme + "' in " + shown);
+    }
+    if (url->scheme == "http") {
+        events.emit(Event{EventKind::warning, "fetching the release index over plain HTTP (--allow-insecure-index): "
+                                              "checksums are only as trustworthy as this connection"});
+    }
+
+    const bool use_cache = !o.cache_dir.empty();
+    CacheFiles files;
+    CacheMeta meta;
+    bool have_cache = false;
+    if (use_cache) {
+        files = cache_files(o);
+        meta = read_meta(files.meta);
+        struct stat st {};
+        have_cache = ::stat(files.body.c_str(), &st) == 0;
+    }
+    auto use_cached = [&](const std::optional<Error>& why) -> Result<IndexResult> {
+        auto r = from_cache(files, o, clock);
+        if (!r) {
+            return why ? std::unexpected(*why) : std::unexpected(r.error());
+        }
+        std::string msg = "using the cached release index from " + describe_age(r->cache_age) + " ago";
+        if (why) {
+            msg += " (" + why->describe() + ")";
+        }
+        events.emit(Event{why ? EventKind::warning : EventKind::index_source, msg}
+                        .with("source", shown)
+                        .with("cached", true)
+                        .with("age_seconds", static_cast<std::int64_t>(r->cache_age.count())));
+        return r;
+    };
+    if (o.offline) {
+        if (!have_cache) {
+            return fail(ErrorCode::network, "--offline: no cached release index for " + shown);
+        }
+        return use_cached(std::nullopt);
+    }
+
+    Request req{.url = o.url, .allow_compression = true, .secure_only = !o.allow_insecure, .limits = o.limits};
+    if (req.limits.total_timeout.count() == 0) {
+        req.limits.total_timeout = std::chrono::seconds(120);
+    }
+    req.limits.max_body_bytes = k_max_index_bytes;
+    if (have_cache) {
+        if (!meta.etag.empty()) req.headers.emplace_back("If-None-Match", meta.etag);
+        if (!meta.last_modified.empty()) req.headers.emplace_back("If-Modified-Since", meta.last_modified);
+    }
+    StringSink sink;
+    auto resp = transport.fetch(req, sink, cancel);
+    std::optional<Error> failure;
+    if (!resp) {
+        failure = resp.error();
+        if (failure->code() == ErrorCode::cancelled) {
+            return std::unexpected(*failure);
+        }
+    } else if (resp->status == 304 && have_cache) {
+        meta.fetched_at = unix_now(clock);
+        (void)write_meta(files.meta, meta);
+        auto r = from_cache(files, o, clock);
+        if (r) {
+            events.emit(Event{EventKind::index_source, "release index: " + shown + " (not modified; cached copy)"}
+                            .with("source", shown)
+                            .with("cached", true)
+                            .with("age_seconds", std::int64_t{0}));
+            r->cache_age = std::chrono::seconds(0);
+            return r;
+        }
+        failure = r.error();
+    } else if (!resp->ok()) {
+        failure = Error(ErrorCode::network, shown + " answered HTTP " + std::to_string(resp->status))
+                      .with_net(NetDetail{.phase = NetPhase::http, .http_status = resp->status, .url = shown});
+    } else {
+        auto parsed = parse_index(sink.body(), o.url);
+        if (parsed) {
+            if (use_cache && ensure_dir(o.cache_dir)) {
+                if (write_file_atomic(files.body, sink.body())) {
+                    (void)write_meta(files.meta, CacheMeta{resp->header("etag"), resp->header("last-modified"),
+                                                           unix_now(clock)});
+                }
+            }
+            events.emit(Event{EventKind::index_source, "release index: " + shown}.with("source", shown).with("cached", false));
+            return IndexResult{std::move(*parsed), shown, false, {}};
+        }
+        failure = parsed.error();
+    }
+    if (have_cache) {
+        return use_cached(failure);
+    }
+    return std::unexpected(std::move(*failure).with_context("fetching the release index"));
+}
+
+} // namespace goinstall

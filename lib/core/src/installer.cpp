@@ -1,0 +1,200 @@
+#include "goinstall/core/installer.hpp"
+
+#include <unistd.h>
+
+#include "goinstall/archive/extract.hpp"
+#include "goinstall/base/strings.hpp"
+#include "goinstall/fs/file_lock.hpp"
+#include "goinstall/fs/files.hpp"
+#include "goinstall/install/toolchain.hpp"
+#include "goinstall/release/platform_match.hpp"
+#include "goinstall/release/resolve.hpp"
+#include "goinstall/release/version_spec.hpp"
+
+namespace goinstall {
+
+namespace {
+
+// Removes a directory tree when it goes out of scope unless released.
+class TreeGuard {
+public:
+    explicit TreeGuard(std::filesystem::path p) : m_path(std::move(p)) {}
+    TreeGuard(const TreeGuard&) = delete;
+    TreeGuard& operator=(const TreeGuard&) = delete;
+    ~TreeGuard() {
+        if (!m_path.empty()) (void)remove_tree(m_path);
+    }
+
+private:
+    std::filesystem::path m_path;
+};
+
+bool installed_as(const Layout& layout, const std::string& name, const std::string& version) {
+    auto dir = layout.prefix_mode() ? layout.toolchain_dir(name) : layout.root() / name;
+    auto v = read_version_file(dir);
+    std::error_code ec;
+    return v && *v == version && std::filesystem::exists(dir / "bin", ec);
+}
+
+std::string platform_list(const Release& r) {
+    std::string out;
+    for (const auto& p : archive_platforms(r)) {
+        out += (out.empty() ? "" : ", ") + p.os + "/" + p.arch;
+    }
+    return out;
+}
+
+} // namespace
+
+std::string toolchain_name(const std::string& version, const Platform& platform) {
+    return platform == host_platform() ? version : version + "." + platform.os + "-" + platform.arch;
+}
+
+Result<InstallOutcome> Installer::install(const InstallRequest& rq, const CancelToken* cancel) {
+    auto spec = parse_version_spec(rq.spec);
+    if (!spec) {
+        return std::unexpected(spec.error());
+    }
+    const Layout& layout = rq.layout;
+    const bool host = rq.platform == host_platform();
+    const bool may_switch = rq.switch_current && host && !layout.prefix_mode();
+
+    auto finish_existing = [&](const std::string& version) -> Result<InstallOutcome> {
+        InstallOutcome out;
+        out.version = version;
+        out.already_installed = true;
+        auto name = toolchain_name(version, rq.platform);
+        out.path = layout.prefix_mode() ? layout.toolchain_dir(name) : layout.root() / name;
+        if (may_switch && current_version(layout) != version) {
+            if (auto st = use_version(layout, version); !st) {
+                return std::unexpected(st.error());
+            }
+            out.switched = true;
+        }
+        m_events.emit(Event{EventKind::already_installed, version + " is already installed in " + out.path.string()}
+                          .with("version", version)
+                          .with("path", out.path.string()));
+        return out;
+    };
+
+    // Fast path: an exact version already in place needs no network at all.
+    if (spec->kind == VersionSpec::Kind::exact && !rq.reinstall) {
+        auto name = toolchain_name(spec->version.text, rq.platform);
+        if (installed_as(layout, name, spec->version.text)) {
+            if (!may_switch || current_version(layout) == spec->version.text) {
+                return finish_existing(spec->version.text);
+            }
+            if (auto st = ensure_dir(layout.root()); !st) return std::unexpected(st.error());
+            auto lock = FileLock::acquire(layout.lock_path(), rq.lock_timeout, cancel);
+            if (!lock) return std::unexpected(lock.error());
+            return finish_existing(spec->version.text);
+        }
+    }
+
+    auto index = load_index(m_transport, m_clock, m_events, rq.index, cancel);
+    if (!index) {
+        return std::unexpected(index.error());
+    }
+    auto release = resolve(index->index, *spec, false);
+    if (!release) {
+        return std::unexpected(release.error());
+    }
+    const std::string version = (*release)->version.text;
+    m_events.emit(Event{EventKind::resolved, "resolved " + rq.spec + " to " + version}
+                      .with("spec", rq.spec)
+                      .with("version", version));
+    const ReleaseFile* file = find_archive(**release, rq.platform);
+    if (file == nullptr) {
+        auto have = platform_list(**release);
+        return fail(ErrorCode::not_found, version + " has no archive for " + rq.platform.os + "/" + rq.platform.arch +
+                                              (have.empty() ? std::string() : " (available: " + have + ")"));
+    }
+    std::string sha = to_lower(file->sha256);
+    if (!rq.sha256_override.empty()) {
+        auto given = to_lower(rq.sha256_override);
+        if (!sha.empty() && given != sha) {
+            return fail(ErrorCode::checksum, "--sha256 " + given + " does not match the index's " + sha + " for " +
+                                                 file->filename);
+        }
+        sha = given;
+    }
+    if (!is_hex(sha, 64)) {
+        return fail(ErrorCode::no_checksum, "the release index has no SHA-256 for " + file->filename +
+                                                "; refusing to install unverified bytes (pass --sha256 HEX if you "
+                                                "have the checksum from a trusted source)");
+    }
+
+    const std::string name = toolchain_name(version, rq.platform);
+    if (auto st = ensure_dir(layout.root()); !st) return std::unexpected(st.error());
+    if (layout.prefix_mode()) {
+        if (auto st = ensure_dir(layout.staging_parent()); !st) return std::unexpected(st.error());
+    }
+    auto lock = FileLock::acquire(layout.lock_path(), rq.lock_timeout, cancel, [&] {
+        m_events.emit(Event{EventKind::info, "waiting for another goinstall to finish (" +
+                                                 layout.lock_path().string() + ")"});
+    });
+    if (!lock) {
+        return std::unexpected(lock.error());
+    }
+    // Another process may have installed it while we waited.
+    if (!rq.reinstall && installed_as(layout, name, version)) {
+        return finish_existing(version);
+    }
+    clean_leftovers(layout);
+
+    InstallOutcome out;
+    out.version = version;
+    Downloader downloader(m_transport, m_clock, m_events);
+    DownloadTarget target{file->filename, sha, file->size};
+    auto downloaded = downloader.download(target, layout.downloads_dir(), rq.download, cancel, &out.attempts);
+    if (!downloaded) {
+        return std::unexpected(std::move(downloaded.error()).with_context("downloading " + file->filename));
+    }
+    out.mirror = downloaded->mirror;
+    out.sha256 = downloaded->sha256;
+    out.bytes_downloaded = downloaded->bytes_transferred;
+
+    auto staging = make_unique_dir(layout.staging_parent(), ".goinstall-staging-");
+    if (!staging) {
+        return std::unexpected(staging.error());
+    }
+    TreeGuard staging_guard(*staging);
+    ExtractOptions xo;
+    xo.cancel = cancel;
+    auto stats = extract_archive(downloaded->path, *staging, xo);
+    if (!stats) {
+        return std::unexpected(std::move(stats.error()).with_context("extracting " + file->filename));
+    }
+    m_events.emit(Event{EventKind::extracted, "extracted " + std::to_string(stats->files) + " files (" +
+                                                  human_bytes(stats->bytes) + ")"}
+                      .with("files", static_cast<std::int64_t>(stats->files))
+                      .with("bytes", static_cast<std::int64_t>(stats->bytes)));
+    auto staged_go = *staging / "go";
+    if (auto st = check_toolchain(staged_go, version, host); !st) {
+        return std::unexpected(st.error());
+    }
+    if (cancel != nullptr && cancel->cancelled()) {
+        return fail(ErrorCode::cancelled, "cancelled before installing " + version);
+    }
+    if (auto st = commit_toolchain(layout, staged_go, name); !st) {
+        return std::unexpected(st.error());
+    }
+    out.path = layout.toolchain_dir(name);
+    ::unlink(downloaded->path.c_str()); // verified and installed: the archive is no longer needed
+    m_events.emit(Event{EventKind::installed, "installed " + version + " in " + out.path.string()}
+                      .with("version", version)
+                      .with("path", out.path.string())
+                      .with("mirror", out.mirror)
+                      .with("sha256", out.sha256));
+    if (may_switch) {
+        if (auto st = use_version(layout, version); !st) {
+            return std::unexpected(st.error());
+        }
+        out.switched = true;
+        m_events.emit(Event{EventKind::switched, layout.current_link().string() + " → " + version}
+                          .with("version", version));
+    }
+    return out;
+}
+
+} // namespace goinstall

@@ -1,0 +1,82 @@
+#pragma once
+// Downloads one file from an ordered list of mirrors into a resumable ".part" file, hashing as it
+// goes, and hands back the verified file. Knows URLs, sizes and hashes — not releases.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "goinstall/base/cancel.hpp"
+#include "goinstall/base/clock.hpp"
+#include "goinstall/base/error.hpp"
+#include "goinstall/base/events.hpp"
+#include "goinstall/download/policy.hpp"
+#include "goinstall/net/transport.hpp"
+
+namespace goinstall {
+
+struct Mirror {
+    std::string name;     // "official", "aliyun", or the URL itself for ad-hoc mirrors
+    std::string base_url; // the file's URL is base_url + filename
+};
+
+struct DownloadTarget {
+    std::string filename;        // as the index names it
+    std::string expected_sha256; // lowercase hex, always required
+    std::uint64_t expected_size = 0; // 0 = unknown
+};
+
+struct DownloadOptions {
+    std::vector<Mirror> mirrors;
+    TransferLimits limits;
+    int max_attempts_per_mirror = 3;
+    std::chrono::milliseconds deadline{std::chrono::minutes(30)}; // for the whole download
+};
+
+// One attempt, as recorded in the attempt log (URLs redacted).
+struct Attempt {
+    std::string mirror;
+    std::string url;
+    std::uint64_t resumed_from = 0;
+    std::uint64_t bytes = 0;
+    long http_status = 0;
+    int curl_code = 0;
+    std::string error;         // empty on success
+    Decision decision = Decision::stop;
+    std::chrono::milliseconds elapsed{0};
+};
+
+struct DownloadResult {
+    std::filesystem::path path; // the complete, verified file (dir/filename)
+    std::string sha256;
+    std::string mirror;         // the mirror that served the last byte
+    std::uint64_t bytes_transferred = 0; // over the network in this run
+    std::vector<Attempt> attempts;
+};
+
+// Randomness for backoff jitter, behind a function so tests are deterministic.
+using JitterFn = std::function<double()>;
+
+class Downloader {
+public:
+    Downloader(Transport& transport, Clock& clock, EventSink& events, JitterFn jitter = {});
+
+    // Fetches target into `dir` (created if missing) as dir/<filename>.part, resuming a previous
+    // .part when one is there (its bytes are re-hashed), then verifies the SHA-256 and renames it to
+    // dir/<filename>. On failure the .part is kept for a later resume unless its bytes were proven
+    // wrong. Errors carry the most informative failure and the attempt log is in `attempts_out`.
+    Result<DownloadResult> download(const DownloadTarget& target, const std::filesystem::path& dir,
+                                    const DownloadOptions& options, const CancelToken* cancel,
+                                    std::vector<Attempt>* attempts_out = nullptr);
+
+private:
+    Transport& m_transport;
+    Clock& m_clock;
+    EventSink& m_events;
+    JitterFn m_jitter;
+};
+
+} // namespace goinstall

@@ -1,0 +1,158 @@
+#include "part_file.hpp"
+
+#include <array>
+#include <cerrno>
+#include <fcntl.h>
+#include <sstream>
+#include <unistd.h>
+
+#include "goinstall/base/strings.hpp"
+#include "goinstall/base/url.hpp"
+#include "goinstall/download/policy.hpp"
+#include "goinstall/fs/files.hpp"
+
+namespace goinstall {
+
+PartMeta load_part_meta(const std::filesystem::path& meta_path) {
+    PartMeta meta;
+    auto text = read_file(meta_path, 64 * 1024);
+    if (!text) {
+        return meta;
+    }
+    for (const auto& line : split(*text, '\n')) {
+        auto eq = line.find('=');
+        if (eq == std::string::npos) {
+            continue;
+        }
+        auto key = line.substr(0, eq);
+        auto value = line.substr(eq + 1);
+        if (key == "url") meta.url = value;
+        else if (key == "etag") meta.etag = value;
+        else if (key == "last_modified") meta.last_modified = value;
+        else if (key == "expected_size") meta.expected_size = parse_u64(value).value_or(0);
+    }
+    return meta;
+}
+
+Status save_part_meta(const std::filesystem::path& meta_path, const PartMeta& meta) {
+    auto clean = [](const std::string& s) {
+        std::string out;
+        for (char c : s) {
+            if (c != '\n' && c != '\r') out.push_back(c);
+        }
+        return out;
+    };
+    std::ostringstream out;
+    out << "url=" << clean(meta.url) << "\n"
+        << "etag=" << clean(meta.etag) << "\n"
+        << "last_modified=" << clean(meta.last_modified) << "\n"
+        << "expected_size=" << meta.expected_size << "\n";
+    return write_file_atomic(meta_path, out.str());
+}
+
+Result<PartFileSink> PartFileSink::open(const std::filesystem::path& part, std::uint64_t keep_bytes) {
+    int fd = ::open(part.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return std::unexpected(errno_error(errno, "cannot open", part.string()));
+    }
+    PartFileSink sink(fd, part);
+    if (::ftruncate(fd, static_cast<off_t>(keep_bytes)) != 0) {
+        return std::unexpected(errno_error(errno, "cannot truncate", part.string()));
+    }
+    // Re-hash the bytes kept from an earlier run: the final checksum covers the whole file.
+    std::array<unsigned char, 1 << 16> buf{};
+    std::uint64_t done = 0;
+    while (done < keep_bytes) {
+        auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), keep_bytes - done));
+        auto n = ::pread(fd, buf.data(), want, static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return std::unexpected(errno_error(n < 0 ? errno : EIO, "cannot read", part.string()));
+        }
+        sink.m_hash.update(std::span<const unsigned char>(buf.data(), static_cast<std::size_t>(n)));
+        done += static_cast<std::uint64_t>(n);
+    }
+    sink.m_size = keep_bytes;
+    if (::lseek(fd, static_cast<off_t>(keep_bytes), SEEK_SET) < 0) {
+        return std::unexpected(errno_error(errno, "cannot seek", part.string()));
+    }
+    return sink;
+}
+
+PartFileSink::PartFileSink(PartFileSink&& other) noexcept
+    : m_fd(other.m_fd), m_path(std::move(other.m_path)), m_hash(std::move(other.m_hash)), m_size(other.m_size),
+      m_requested_from(other.m_requested_from), m_expected_total(other.m_expected_total),
+      m_restarted_on_200(other.m_restarted_on_200), m_head(std::move(other.m_head)) {
+    other.m_fd = -1;
+}
+
+PartFileSink::~PartFileSink() {
+    if (m_fd >= 0) {
+        ::close(m_fd);
+    }
+}
+
+Status PartFileSink::restart() {
+    if (::ftruncate(m_fd, 0) != 0 || ::lseek(m_fd, 0, SEEK_SET) < 0) {
+        return std::unexpected(errno_error(errno, "cannot truncate", m_path.string()));
+    }
+    m_hash.reset();
+    m_size = 0;
+    return {};
+}
+
+Status PartFileSink::on_response(const Response& head) {
+    m_head = head;
+    m_restarted_on_200 = false;
+    if (head.status == 206) {
+        // RESEARCH §4: accept 206 only when Content-Range starts where we asked and the total matches.
+        auto cr = parse_content_range(head.header("content-range"));
+        if (!cr || !cr->first || *cr->first != m_requested_from || m_requested_from != m_size ||
+            (m_expected_total != 0 && cr->total && *cr->total != m_expected_total)) {
+            return std::unexpected(Error(ErrorCode::network, "server sent a partial response with Content-Range '" +
+                                                                 sanitize_for_display(head.header("content-range"), 80) +
+                                                                 "' that does not match the " +
+                                                                 std::to_string(m_requested_from) + " bytes we have")
+                                       .with_net(NetDetail{.phase = NetPhase::body,
+                                                           .http_status = 206,
+                                                           .url = redact_url(head.effective_url)}));
+        }
+        return {};
+    }
+    // A full response (200, or a file:// read): start over on this same response (RESEARCH §4).
+    if (m_size > 0) {
+        m_restarted_on_200 = true;
+        return restart();
+    }
+    return {};
+}
+
+Status PartFileSink::on_data(std::span<const unsigned char> data) {
+    const unsigned char* p = data.data();
+    std::size_t left = data.size();
+    while (left > 0) {
+        auto n = ::write(m_fd, p, left);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return std::unexpected(errno_error(errno, "cannot write", m_path.string()));
+        }
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+    m_hash.update(data);
+    m_size += data.size();
+    return {};
+}
+
+Status PartFileSink::sync() {
+    if (::fsync(m_fd) != 0) {
+        return std::unexpected(errno_error(errno, "cannot sync", m_path.string()));
+    }
+    return {};
+}
+
+} // namespace goinstall

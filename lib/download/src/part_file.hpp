@@ -1,0 +1,64 @@
+#pragma once
+// A ".part" file plus its sidecar ("<file>.part.meta": url, validators, expected size), and the
+// BodySink that appends to it while hashing.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "goinstall/base/error.hpp"
+#include "goinstall/net/transport.hpp"
+#include "goinstall/verify/sha256.hpp"
+
+namespace goinstall {
+
+struct PartMeta {
+    std::string url;
+    std::string etag;          // strong validators only are used for If-Range
+    std::string last_modified;
+    std::uint64_t expected_size = 0;
+};
+
+// Reads the sidecar; an absent or unreadable one yields an empty PartMeta.
+PartMeta load_part_meta(const std::filesystem::path& meta_path);
+Status save_part_meta(const std::filesystem::path& meta_path, const PartMeta& meta);
+
+// Appends the body to the part file, keeping a running SHA-256 of the whole file.
+class PartFileSink final : public BodySink {
+public:
+    // Opens (creating) `part`, keeps its first `keep_bytes` bytes, re-hashes them and positions at the end.
+    static Result<PartFileSink> open(const std::filesystem::path& part, std::uint64_t keep_bytes);
+    PartFileSink(PartFileSink&& other) noexcept;
+    PartFileSink& operator=(PartFileSink&&) = delete;
+    ~PartFileSink() override;
+
+    // Set before each request: the offset asked for with Range (0 = whole file).
+    void expect_from(std::uint64_t offset, std::uint64_t expected_total) {
+        m_requested_from = offset;
+        m_expected_total = expected_total;
+    }
+
+    Status on_response(const Response& head) override;
+    Status on_data(std::span<const unsigned char> data) override;
+
+    // Empties the file and the hash (restart from zero).
+    Status restart();
+    std::uint64_t size() const { return m_size; }
+    std::string hex_digest() { return m_hash.hex_digest(); }
+    bool restarted_on_200() const { return m_restarted_on_200; }
+    const Response& head() const { return m_head; }
+    Status sync();
+
+private:
+    PartFileSink(int fd, std::filesystem::path path) : m_fd(fd), m_path(std::move(path)) {}
+    int m_fd = -1;
+    std::filesystem::path m_path;
+    Sha256 m_hash;
+    std::uint64_t m_size = 0;
+    std::uint64_t m_requested_from = 0;
+    std::uint64_t m_expected_total = 0;
+    bool m_restarted_on_200 = false;
+    Response m_head;
+};
+
+} // namespace goinstall

@@ -1,0 +1,49 @@
+#pragma once
+// Filesystem operations with explicit durability and atomicity contracts. No function throws.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "goinstall/base/error.hpp"
+
+namespace goinstall {
+
+namespace fs = std::filesystem;
+
+// Creates the directory and its parents. Errors name the path.
+Status ensure_dir(const fs::path& dir);
+
+// Reads a whole file, failing (filesystem) when it is larger than max_bytes.
+Result<std::string> read_file(const fs::path& path, std::uint64_t max_bytes);
+
+// Atomically replaces `path` with `content`: writes a temporary file in the same directory,
+// fsyncs it, renames it over `path`, and fsyncs the directory. Readers see the old or the new
+// content, never a mix; after a crash, one of the two.
+Status write_file_atomic(const fs::path& path, std::string_view content);
+
+// fsync of a directory, making renames and creations in it durable.
+Status fsync_dir(const fs::path& dir);
+
+// Creates a fresh, uniquely named directory "<parent>/<prefix>XXXXXX" (mode 0755).
+Result<fs::path> make_unique_dir(const fs::path& parent, const std::string& prefix);
+
+// Removes a tree if present. Never follows symlinks out of it. Errors name the path.
+Status remove_tree(const fs::path& path);
+
+// Moves directory `from` to `to` atomically. If `to` exists, the two are exchanged atomically
+// (renameat2 RENAME_EXCHANGE) and the old tree ends up at `from`; returns true in that case so the
+// caller can remove it. Both must be on one filesystem. Either way, `to` is never missing or
+// partial at any instant when the exchange is supported; where it is not (EINVAL/ENOSYS), falls
+// back to rename-aside + rename, restoring the old tree on failure.
+Result<bool> replace_dir(const fs::path& from, const fs::path& to);
+
+// Points the symlink `link` at `target` atomically (symlink to a temporary name + rename), then
+// fsyncs the directory.
+Status replace_symlink(const fs::path& target, const fs::path& link);
+
+// Free bytes available to this user on the filesystem holding `path`; nullopt-like 0 on failure.
+std::uint64_t free_bytes(const fs::path& path);
+
+} // namespace goinstall

@@ -1,0 +1,61 @@
+#include "goinstall/install/layout.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <unistd.h>
+
+#include "goinstall/base/strings.hpp"
+#include "goinstall/release/version.hpp"
+
+namespace goinstall {
+
+std::filesystem::path Layout::toolchain_dir(const std::string& version) const {
+    return m_prefix ? *m_prefix / "go" : m_root / version;
+}
+
+bool is_toolchain_dir_name(const std::string& name) { return name.starts_with("go") && parse_version(name).has_value(); }
+
+std::optional<std::string> read_version_file(const std::filesystem::path& dir) {
+    std::ifstream in(dir / "VERSION");
+    std::string line;
+    if (!in || !std::getline(in, line)) {
+        return std::nullopt;
+    }
+    auto t = std::string(trim(line));
+    if (t.empty()) {
+        return std::nullopt;
+    }
+    return t;
+}
+
+std::optional<std::string> current_version(const Layout& layout) {
+    std::error_code ec;
+    auto target = std::filesystem::read_symlink(layout.current_link(), ec);
+    if (ec) {
+        return std::nullopt;
+    }
+    auto name = target.filename().string();
+    if (!is_toolchain_dir_name(name) || !std::filesystem::is_directory(layout.root() / name, ec)) {
+        return std::nullopt;
+    }
+    return name;
+}
+
+std::vector<InstalledToolchain> list_installed(const Layout& layout) {
+    std::vector<InstalledToolchain> out;
+    std::error_code ec;
+    auto active = current_version(layout);
+    for (const auto& entry : std::filesystem::directory_iterator(layout.root(), ec)) {
+        auto name = entry.path().filename().string();
+        if (!is_toolchain_dir_name(name) || !entry.is_directory(ec) || entry.is_symlink(ec)) {
+            continue;
+        }
+        out.push_back({name, entry.path(), active && *active == name});
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        return *parse_version(a.version) > *parse_version(b.version);
+    });
+    return out;
+}
+
+} // namespace goinstall

@@ -1,0 +1,117 @@
+#include "goinstall/install/toolchain.hpp"
+
+#include <cerrno>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "goinstall/base/strings.hpp"
+#include "goinstall/fs/files.hpp"
+
+namespace goinstall {
+
+Status check_toolchain(const std::filesystem::path& dir, const std::string& version, bool run_go,
+                       std::chrono::milliseconds timeout) {
+    auto found = read_version_file(dir);
+    if (!found) {
+        return fail(ErrorCode::toolchain_check, "the archive has no go/VERSION file; it is not a Go toolchain");
+    }
+    if (*found != version) {
+        return fail(ErrorCode::toolchain_check, "the archive contains " + sanitize_for_display(*found, 40) +
+                                                    ", not " + version);
+    }
+    auto go = dir / "bin" / "go";
+    struct stat st {};
+    if (::stat(go.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        auto exe = dir / "bin" / "go.exe";
+        if (::stat(exe.c_str(), &st) == 0) {
+            return {}; // a windows toolchain: nothing to run here
+        }
+        return fail(ErrorCode::toolchain_check, "the archive has no go/bin/go");
+    }
+    if (!run_go) {
+        return {};
+    }
+    auto line = run_go_version(go, timeout);
+    if (!line) {
+        return std::unexpected(line.error());
+    }
+    // "go version go1.21.3 linux/amd64"
+    if (!line->starts_with("go version " + version + " ")) {
+        return fail(ErrorCode::toolchain_check, "bin/go reports '" + sanitize_for_display(*line, 120) +
+                                                    "', expected go version " + version);
+    }
+    return {};
+}
+
+Status commit_toolchain(const Layout& layout, const std::filesystem::path& staged, const std::string& version) {
+    auto dest = layout.toolchain_dir(version);
+    auto replaced = replace_dir(staged, dest);
+    if (!replaced) {
+        return std::unexpected(replaced.error());
+    }
+    if (auto st = fsync_dir(dest.parent_path()); !st) {
+        return st;
+    }
+    if (*replaced) {
+        // The previous tree now sits at `staged`; the caller removes the staging directory.
+    }
+    return {};
+}
+
+Status use_version(const Layout& layout, const std::string& version) {
+    std::error_code ec;
+    if (!is_toolchain_dir_name(version) || !std::filesystem::is_directory(layout.root() / version, ec)) {
+        std::string have;
+        for (const auto& t : list_installed(layout)) {
+            have += (have.empty() ? "" : ", ") + t.version;
+        }
+        return fail(ErrorCode::not_found, version + " is not installed" +
+                                              (have.empty() ? std::string(" (nothing is installed)")
+                                                            : " (installed: " + have + ")"));
+    }
+    // A relative target keeps the root relocatable.
+    return replace_symlink(version, layout.current_link());
+}
+
+Status uninstall_version(const Layout& layout, const std::string& version, bool* was_active) {
+    std::error_code ec;
+    auto dir = layout.root() / version;
+    if (!is_toolchain_dir_name(version) || !std::filesystem::is_directory(dir, ec)) {
+        return fail(ErrorCode::not_found, version + " is not installed");
+    }
+    bool active = current_version(layout) == version;
+    if (active) {
+        if (::unlink(layout.current_link().c_str()) != 0 && errno != ENOENT) {
+            return std::unexpected(errno_error(errno, "cannot remove", layout.current_link().string()));
+        }
+    }
+    auto trash = make_unique_dir(layout.root(), ".goinstall-trash-");
+    if (!trash) {
+        return std::unexpected(trash.error());
+    }
+    auto moved = *trash / version;
+    if (::rename(dir.c_str(), moved.c_str()) != 0) {
+        auto err = errno_error(errno, "cannot remove", dir.string());
+        (void)remove_tree(*trash);
+        return std::unexpected(err);
+    }
+    (void)fsync_dir(layout.root());
+    if (was_active != nullptr) {
+        *was_active = active;
+    }
+    return remove_tree(*trash);
+}
+
+void clean_leftovers(const Layout& layout) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(layout.staging_parent(), ec)) {
+        auto name = entry.path().filename().string();
+        if (name.starts_with(".goinstall-staging-") || name.starts_with(".goinstall-trash-") ||
+            (name.starts_with(".go") && name.find(".old-") != std::string::npos) ||
+            (name.starts_with(".current.tmp-"))) {
+            (void)remove_tree(entry.path());
+        }
+    }
+}
+
+} // namespace goinstall

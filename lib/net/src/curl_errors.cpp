@@ -1,0 +1,133 @@
+#include "curl_errors.hpp"
+
+#include <string>
+
+#include "goinstall/base/strings.hpp"
+#include "goinstall/base/url.hpp"
+
+namespace goinstall {
+
+namespace {
+
+std::string seconds_text(long ms) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f s", static_cast<double>(ms) / 1000.0);
+    return buf;
+}
+
+} // namespace
+
+Error curl_failure(CURL* c, CURLcode rc, const char* errbuf, const Request& request, const CancelToken* cancel) {
+    NetDetail d;
+    d.curl_code = static_cast<int>(rc);
+    d.url = redact_url(request.url);
+    long os_errno = 0;
+    curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
+    d.os_errno = static_cast<int>(os_errno);
+    long connect_code = 0;
+    curl_easy_getinfo(c, CURLINFO_HTTP_CONNECTCODE, &connect_code);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    d.http_status = status;
+    curl_off_t connect_us = 0;
+    curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connect_us);
+
+    std::string detail = (errbuf != nullptr && errbuf[0] != '\0') ? sanitize_for_display(errbuf, 300)
+                                                                    : curl_easy_strerror(rc);
+    ErrorCode code = ErrorCode::network;
+    std::string message;
+    switch (rc) {
+    case CURLE_ABORTED_BY_CALLBACK:
+        if (cancel != nullptr && cancel->cancelled()) {
+            return Error(ErrorCode::cancelled, "cancelled while fetching " + d.url);
+        }
+        message = "transfer aborted: " + detail;
+        break;
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        d.phase = NetPhase::proxy;
+        message = "cannot resolve the proxy host (" + detail + ")";
+        break;
+    case CURLE_COULDNT_RESOLVE_HOST:
+        d.phase = NetPhase::resolve;
+        message = "cannot resolve the host of " + d.url + " (" + detail + ")";
+        break;
+    case CURLE_COULDNT_CONNECT:
+        d.phase = NetPhase::connect;
+        message = "cannot connect to " + d.url + " (" + detail + ")";
+        break;
+    case CURLE_OPERATION_TIMEDOUT: {
+        if (connect_us == 0) {
+            d.phase = NetPhase::connect;
+            message = "connecting to " + d.url + " timed out after " +
+                      seconds_text(static_cast<long>(request.limits.connect_timeout.count()));
+        } else if (detail.find("slower than") != std::string::npos || request.limits.total_timeout.count() == 0) {
+            d.phase = NetPhase::body;
+            message = "transfer from " + d.url + " stalled: less than " +
+                      std::to_string(request.limits.stall_bytes_per_second) + " B/s for " +
+                      std::to_string(request.limits.stall_time.count()) + " s";
+        } else {
+            d.phase = NetPhase::body;
+            message = "request to " + d.url + " timed out after " +
+                      seconds_text(static_cast<long>(request.limits.total_timeout.count()));
+        }
+        break;
+    }
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+        code = ErrorCode::tls;
+        d.phase = NetPhase::tls;
+        message = "TLS failure with " + d.url + ": " + detail;
+        break;
+    case CURLE_TOO_MANY_REDIRECTS:
+        d.phase = NetPhase::http;
+        message = "too many redirects from " + d.url + " (more than " + std::to_string(request.max_redirects) + ")";
+        break;
+    case CURLE_UNSUPPORTED_PROTOCOL: {
+        d.phase = NetPhase::http;
+        char* redirect = nullptr;
+        curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &redirect);
+        if (redirect != nullptr) {
+            message = "refused a redirect from " + d.url + " to " + redact_url(redirect) +
+                      (request.secure_only ? " (the release index must come over HTTPS)" : " (scheme not allowed)");
+        } else {
+            message = "URL scheme not allowed: " + d.url +
+                      (request.secure_only ? " (the release index must come over HTTPS or from a file)" : "");
+        }
+        break;
+    }
+    case CURLE_FILESIZE_EXCEEDED:
+        d.phase = NetPhase::body;
+        message = "response from " + d.url + " is larger than the " + human_bytes(request.limits.max_body_bytes) +
+                  " allowed";
+        break;
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        d.phase = status > 0 ? NetPhase::body : NetPhase::connect;
+        message = "connection to " + d.url + " broke: " + detail;
+        break;
+    default:
+        message = "request to " + d.url + " failed: " + detail;
+        break;
+    }
+    if (connect_code == 407) {
+        code = ErrorCode::proxy_auth;
+        d.phase = NetPhase::proxy;
+        message = "the proxy requires authentication (HTTP 407) for " + d.url;
+    } else if (connect_code >= 400) {
+        d.phase = NetPhase::proxy;
+        message = "the proxy refused to connect to " + d.url + " (CONNECT answered " + std::to_string(connect_code) + ")";
+    }
+    return Error(code, message).with_net(d);
+}
+
+} // namespace goinstall

@@ -1,0 +1,262 @@
+#include "goinstall/net/curl_transport.hpp"
+
+#include <curl/curl.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <cstdio>
+#include <mutex>
+
+#include "curl_errors.hpp"
+#include "goinstall/base/strings.hpp"
+#include "goinstall/base/url.hpp"
+
+namespace goinstall {
+
+namespace {
+
+constexpr std::size_t k_error_body_cap = 4096;
+
+void global_init() {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+// State shared with curl's callbacks during one fetch.
+struct Transfer {
+    CURL* curl = nullptr;
+    BodySink* sink = nullptr;
+    const CancelToken* cancel = nullptr;
+    const ProgressFn* progress = nullptr;
+    std::uint64_t max_body = 0;
+    Response response;
+    bool head_delivered = false;
+    bool error_body_full = false;
+    std::optional<Error> sink_error;
+    std::chrono::steady_clock::time_point last_progress{};
+};
+
+size_t on_header(char* buffer, size_t size, size_t nitems, void* userdata) {
+    auto* t = static_cast<Transfer*>(userdata);
+    std::string_view line(buffer, size * nitems);
+    if (line.starts_with("HTTP/")) {
+        // A new response (after a redirect or a 100 Continue): forget the previous headers.
+        t->response.headers.clear();
+        return size * nitems;
+    }
+    auto colon = line.find(':');
+    if (colon != std::string_view::npos) {
+        auto name = to_lower(trim(line.substr(0, colon)));
+        auto value = std::string(trim(line.substr(colon + 1)));
+        t->response.headers[name] = value;
+    }
+    return size * nitems;
+}
+
+bool status_ok(long status) { return status == 0 || (status >= 200 && status < 300); }
+
+Status deliver_head(Transfer& t) {
+    long status = 0;
+    curl_easy_getinfo(t.curl, CURLINFO_RESPONSE_CODE, &status);
+    t.response.status = status;
+    char* eff = nullptr;
+    curl_easy_getinfo(t.curl, CURLINFO_EFFECTIVE_URL, &eff);
+    if (eff != nullptr) {
+        t.response.effective_url = eff;
+    }
+    t.head_delivered = true;
+    if (status_ok(status)) {
+        return t.sink->on_response(t.response);
+    }
+    return {};
+}
+
+size_t on_write(char* ptr, size_t size, size_t nmemb, void* userdata) {
+    auto* t = static_cast<Transfer*>(userdata);
+    size_t n = size * nmemb;
+    if (!t->head_delivered) {
+        if (auto st = deliver_head(*t); !st) {
+            t->sink_error = st.error();
+            return 0;
+        }
+    }
+    if (!status_ok(t->response.status)) {
+        auto room = k_error_body_cap - std::min(k_error_body_cap, t->response.error_body.size());
+        t->response.error_body.append(ptr, std::min(room, n));
+        if (t->response.error_body.size() >= k_error_body_cap) {
+            t->error_body_full = true; // enough to explain the error; stop reading
+            return 0;
+        }
+        return n;
+    }
+    if (t->max_body != 0 && t->response.body_bytes + n > t->max_body) {
+        t->sink_error = Error(ErrorCode::network, "response is larger than the " + human_bytes(t->max_body) +
+                                                      " allowed for " + redact_url(t->response.effective_url));
+        return 0;
+    }
+    auto st = t->sink->on_data({reinterpret_cast<const unsigned char*>(ptr), n});
+    if (!st) {
+        t->sink_error = st.error();
+        return 0;
+    }
+    t->response.body_bytes += n;
+    return n;
+}
+
+int on_progress(void* userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t, curl_off_t) {
+    auto* t = static_cast<Transfer*>(userdata);
+    if (t->cancel != nullptr && t->cancel->cancelled()) {
+        return 1;
+    }
+    if (t->progress != nullptr && *t->progress) {
+        auto now = std::chrono::steady_clock::now();
+        if (now - t->last_progress >= std::chrono::milliseconds(200)) {
+            t->last_progress = now;
+            (*t->progress)(static_cast<std::uint64_t>(dlnow), static_cast<std::uint64_t>(dltotal));
+        }
+    }
+    return 0;
+}
+
+CURLcode on_ssl_ctx(CURL*, void* ssl_ctx, void* userdata) {
+    const auto* file = static_cast<const std::string*>(userdata);
+    X509_STORE* store = SSL_CTX_get_cert_store(static_cast<SSL_CTX*>(ssl_ctx));
+    if (X509_STORE_load_file(store, file->c_str()) != 1) {
+        return CURLE_SSL_CACERT_BADFILE;
+    }
+    return CURLE_OK;
+}
+
+struct SlistDeleter {
+    void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+struct EasyDeleter {
+    void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+
+} // namespace
+
+std::string Response::header(const std::string& lowercase_name) const {
+    auto it = headers.find(lowercase_name);
+    return it == headers.end() ? std::string() : it->second;
+}
+
+Result<std::unique_ptr<CurlTransport>> CurlTransport::create(TransportConfig config) {
+    global_init();
+    if (config.user_agent.empty()) {
+        config.user_agent = std::string("goinstall/") + GOINSTALL_VERSION;
+    }
+    if (!config.extra_ca_file.empty()) {
+        // Check the file up front so a typo is a clear usage error, not a TLS failure later.
+        X509_STORE* store = X509_STORE_new();
+        int ok = X509_STORE_load_file(store, config.extra_ca_file.c_str());
+        X509_STORE_free(store);
+        if (ok != 1) {
+            return fail(ErrorCode::usage, "--cacert " + config.extra_ca_file +
+                                              ": cannot read a PEM certificate from this file");
+        }
+    }
+    return std::unique_ptr<CurlTransport>(new CurlTransport(std::move(config)));
+}
+
+CurlTransport::~CurlTransport() = default;
+
+Result<Response> CurlTransport::fetch(const Request& request, BodySink& sink, const CancelToken* cancel,
+                                      const ProgressFn& progress) {
+    std::unique_ptr<CURL, EasyDeleter> handle(curl_easy_init());
+    if (!handle) {
+        return fail(ErrorCode::internal, "curl_easy_init failed");
+    }
+    CURL* c = handle.get();
+    Transfer t;
+    t.curl = c;
+    t.sink = &sink;
+    t.cancel = cancel;
+    t.progress = &progress;
+    t.max_body = request.limits.max_body_bytes;
+
+    char errbuf[CURL_ERROR_SIZE] = {0};
+    std::unique_ptr<curl_slist, SlistDeleter> headers;
+    for (const auto& [name, value] : request.headers) {
+        headers.reset(curl_slist_append(headers.release(), (name + ": " + value).c_str()));
+    }
+    if (request.range_start > 0 && !request.if_range.empty()) {
+        headers.reset(curl_slist_append(headers.release(), ("If-Range: " + request.if_range).c_str()));
+    }
+
+    curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, m_config.user_agent.c_str());
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, static_cast<long>(request.max_redirects));
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, request.secure_only ? "https,file" : "http,https,file");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, request.secure_only ? "https" : "http,https");
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.limits.connect_timeout.count()));
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, request.limits.stall_bytes_per_second);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, static_cast<long>(request.limits.stall_time.count()));
+    if (request.limits.total_timeout.count() > 0) {
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(request.limits.total_timeout.count()));
+    }
+    if (request.limits.max_body_bytes > 0) {
+        curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.limits.max_body_bytes));
+    }
+    if (request.allow_compression && request.range_start == 0) {
+        curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); // every encoding curl was built with
+    }
+    if (request.range_start > 0) {
+        curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, static_cast<curl_off_t>(request.range_start));
+    }
+    if (headers) {
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+    }
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
+    if (!m_config.extra_ca_file.empty()) {
+#if LIBCURL_VERSION_NUM >= 0x075700
+        curl_easy_setopt(c, CURLOPT_CA_CACHE_TIMEOUT, 0L); // the store is modified per handle
+#endif
+        curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+        curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, &m_config.extra_ca_file);
+    }
+
+    auto started = std::chrono::steady_clock::now();
+    CURLcode rc = curl_easy_perform(c);
+    t.response.elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    char* ip = nullptr;
+    if (curl_easy_getinfo(c, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip != nullptr) {
+        t.response.primary_ip = ip;
+    }
+
+    if (t.sink_error) {
+        return std::unexpected(std::move(*t.sink_error));
+    }
+    if (rc == CURLE_WRITE_ERROR && t.error_body_full) {
+        rc = CURLE_OK;
+    }
+    if (rc == CURLE_FILE_COULDNT_READ_FILE) {
+        // A missing file:// file is the local equivalent of a 404.
+        t.response.status = 404;
+        t.response.error_body = errbuf;
+        t.response.effective_url = request.url;
+        return t.response;
+    }
+    if (rc != CURLE_OK) {
+        return std::unexpected(curl_failure(c, rc, errbuf, request, cancel));
+    }
+    if (!t.head_delivered) {
+        // An empty body: the write callback never ran.
+        if (auto st = deliver_head(t); !st) {
+            return std::unexpected(st.error());
+        }
+    }
+    return t.response;
+}
+
+} // namespace goinstall

@@ -1,0 +1,33 @@
+#pragma once
+// The process environment behind an interface, so engines never call getenv themselves.
+
+#include <map>
+#include <optional>
+#include <string>
+
+namespace goinstall {
+
+class Env {
+public:
+    virtual ~Env() = default;
+    // The variable's value; nullopt when unset. An empty value is returned as "".
+    virtual std::optional<std::string> get(const std::string& name) const = 0;
+};
+
+// Reads the real environment.
+class SystemEnv final : public Env {
+public:
+    std::optional<std::string> get(const std::string& name) const override;
+};
+
+// A fixed map, for tests.
+class MapEnv final : public Env {
+public:
+    explicit MapEnv(std::map<std::string, std::string> vars) : m_vars(std::move(vars)) {}
+    std::optional<std::string> get(const std::string& name) const override;
+
+private:
+    std::map<std::string, std::string> m_vars;
+};
+
+} // namespace goinstall

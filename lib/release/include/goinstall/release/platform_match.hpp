@@ -1,0 +1,31 @@
+#pragma once
+// Choosing a release's installable archive for an OS/arch pair (Go names).
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "goinstall/platform/host.hpp"
+#include "goinstall/release/index.hpp"
+
+namespace goinstall {
+
+// The GOARCH an index "arch" field stands for: "armv6l", "arm6" and "arm" → "arm" (RESEARCH §1:
+// linux 32-bit ARM is "armv6l", go1.6beta1 says "arm6"); other names go through normalize_arch.
+std::string goarch_of_index_arch(std::string_view index_arch);
+
+// The installable archive (kind "archive") of `release` for `platform`, or nullptr when none.
+// platform.os/arch are normalised first (normalize_os/normalize_arch), so "x86_64" works too.
+// Files whose os is not a GOOS-like name (starts with a lowercase letter) never match: the bogus
+// go1 release lists os "4", arch "bootstrap" (RESEARCH §1).
+// Matching uses the index's arch field via goarch_of_index_arch, so BSD/windows go1.21–1.22 files
+// with arch "armv6l" but filename "-arm." match GOARCH "arm". On windows only a .zip qualifies;
+// elsewhere a .tar.gz is preferred. Among several candidates the choice is deterministic: no
+// "-osxX.Y" suffix first, else the highest osx version; then a filename that spells the index arch
+// ("-armv6l." over "-arm."); then index order. Returns the index's own ReleaseFile.
+const ReleaseFile* find_archive(const Release& release, const Platform& platform);
+
+// Every (os, arch) for which find_archive returns a file, sorted by os then arch, no duplicates.
+std::vector<Platform> archive_platforms(const Release& release);
+
+} // namespace goinstall
