@@ -165,7 +165,10 @@ Status DiskWriter::make_directory(const std::string& rel, mode_t mode, std::stri
     }
     auto it = m_tree.find(rel);
     if (it == m_tree.end()) {
-        return create_directory(rel, mode, shown);
+        if (auto st = create_directory(rel, mode, shown); !st) {
+            return st;
+        }
+        it = m_tree.find(rel); // a directory that already existed keeps its mode until below
     }
     if (it->second.kind != Kind::directory) {
         return std::unexpected(bad(shown, std::string("would replace a ") + to_string(it->second.kind) + " with a directory"));

@@ -37,8 +37,8 @@ private:
 };
 
 // Every `rel` argument is a path already normalised by safe_entry_path; `shown` is the sanitised
-// raw entry name used in bad_archive messages. Missing parent directories are created (0755 minus
-// the umask). All failures that stem from the archive are bad_archive; system-call failures come
+// raw entry name used in bad_archive messages. Missing parent directories are created with mode
+// 0755. Modes are set exactly, whatever the umask. All failures that stem from the archive are bad_archive; system-call failures come
 // from errno_error.
 class DiskWriter {
 public:
@@ -73,8 +73,8 @@ private:
 
     // Ensures every proper ancestor of `rel` is a directory, creating missing ones.
     Status ensure_parents(const std::string& rel, std::string_view shown);
-    // Creates the directory `rel` with `mode` (after the umask); records it. Distinguishes a
-    // pre-existing directory (recorded, success) from a pre-existing non-directory (bad_archive).
+    // Creates the directory `rel` with exactly `mode` and records it. A directory that already
+    // exists is recorded with its current mode (success); any other existing file is bad_archive.
     Status create_directory(std::string_view rel, mode_t mode, std::string_view shown);
     // bad_archive unless nothing was recorded at `rel` yet.
     Status check_new(const std::string& rel, std::string_view shown, std::string_view what) const;

@@ -30,6 +30,13 @@ private:
 
 const char* type_name(const json& j) { return j.type_name(); }
 
+// "an array", "a number", "null": the type with its article, for messages.
+std::string a_type(const json& j) {
+    if (j.is_null()) return "null";
+    const std::string name = j.type_name();
+    return (name.front() == 'a' || name.front() == 'o' ? "an " : "a ") + name;
+}
+
 // Where an entry or file sits, for messages: "entry 12 (go1.21.3) file 3".
 std::string where(std::size_t entry, const std::string& version, std::optional<std::size_t> file = {}) {
     std::string out = "entry " + std::to_string(entry);
@@ -50,13 +57,25 @@ bool read_string(const json& obj, const char* key, std::string& out, std::string
     return true;
 }
 
+// Callers save downloads under `filename` (RESEARCH §1: use the index's name as given), so it must
+// be one plain path component: no separators, no drive colon, no leading dot, no control bytes.
+bool is_plain_file_name(std::string_view name) {
+    if (name.empty() || name.front() == '.') return false;
+    return std::none_of(name.begin(), name.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return c == '/' || c == '\\' || c == ':' || u < 0x20 || u == 0x7f;
+    });
+}
+
 // Fills `file` from one element of "files"; on failure returns what was wrong.
 std::optional<std::string> read_file(const json& j, ReleaseFile& file) {
-    if (!j.is_object()) return std::string("is a ") + type_name(j) + ", expected an object";
+    if (!j.is_object()) return "is " + a_type(j) + ", expected an object";
     auto name = j.find("filename");
     if (name == j.end() || !name->is_string() || name->get_ref<const std::string&>().empty())
         return std::string("has no \"filename\" string");
     file.filename = name->get<std::string>();
+    if (!is_plain_file_name(file.filename))
+        return "has \"filename\" '" + sanitize_for_display(file.filename, 80) + "' that is not a plain file name";
     std::string bad;
     for (auto [key, field] : {std::pair{"os", &file.os}, {"arch", &file.arch}, {"version", &file.version},
                               {"sha256", &file.sha256}, {"kind", &file.kind}}) {
@@ -76,7 +95,7 @@ std::optional<std::string> read_file(const json& j, ReleaseFile& file) {
 // Reads one top-level entry. Returns an error message, or nullopt with `out` set (or left empty
 // when the version does not parse and the entry is to be skipped).
 std::optional<std::string> read_release(const json& j, std::size_t n, std::optional<Release>& out) {
-    if (!j.is_object()) return where(n, "") + " is a " + type_name(j) + ", expected an object";
+    if (!j.is_object()) return where(n, "") + " is " + a_type(j) + ", expected an object";
     auto ver = j.find("version");
     if (ver == j.end() || !ver->is_string()) return where(n, "") + " has no \"version\" string";
     const auto& text = ver->get_ref<const std::string&>();

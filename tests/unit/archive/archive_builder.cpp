@@ -56,7 +56,8 @@ const char* to_string(ArchiveKind kind) {
 
 const char* extension(ArchiveKind kind) { return kind == ArchiveKind::zip ? ".zip" : ".tar.gz"; }
 
-void write_archive(const std::filesystem::path& path, ArchiveKind kind, const std::vector<TestEntry>& entries) {
+void write_archive(const std::filesystem::path& path, ArchiveKind kind, const std::vector<TestEntry>& entries,
+                   const std::string& writer_options) {
     std::unique_ptr<struct archive, WriteDeleter> owner(archive_write_new());
     struct archive* a = owner.get();
     switch (kind) {
@@ -69,6 +70,9 @@ void write_archive(const std::filesystem::path& path, ArchiveKind kind, const st
         check(a, archive_write_add_filter_gzip(a), "gzip");
         break;
     case ArchiveKind::zip: check(a, archive_write_set_format_zip(a), "zip"); break;
+    }
+    if (!writer_options.empty()) {
+        check(a, archive_write_set_options(a, writer_options.c_str()), "options " + writer_options);
     }
     check(a, archive_write_open_filename(a, path.c_str()), "open");
     for (const TestEntry& t : entries) {

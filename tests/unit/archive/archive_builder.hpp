@@ -23,7 +23,9 @@ const char* to_string(ArchiveKind kind);
 const char* extension(ArchiveKind kind);
 
 // Writes the entries in order; throws std::runtime_error if libarchive refuses one.
-void write_archive(const std::filesystem::path& path, ArchiveKind kind, const std::vector<TestEntry>& entries);
+// `writer_options` goes to archive_write_set_options (e.g. "zip:compression=store").
+void write_archive(const std::filesystem::path& path, ArchiveKind kind, const std::vector<TestEntry>& entries,
+                   const std::string& writer_options = "");
 
 // <temp>/goinstall-archive-test-<pid>-<n>/ containing stage/dest (the extraction target) and
 // outside/ (an absolute target for hostile symlinks). Removed on destruction.

@@ -106,6 +106,26 @@ TEST_CASE("extract_archive keeps permission bits and strips setuid, setgid and s
     CHECK(read_file(go / "ro/file") == "x");
 }
 
+TEST_CASE("extract_archive sets modes exactly whatever the umask", "[archive]") {
+    TempTree t;
+    write_archive(t.archive(ArchiveKind::tar_gz_pax), ArchiveKind::tar_gz_pax,
+                  {
+                      {"go/bin/go", EntryType::file, 0755, "x", ""}, // go and go/bin implied
+                      {"go/doc/", EntryType::dir, 0755, "", ""},
+                      {"go/doc/README", EntryType::file, 0644, "x", ""},
+                  });
+    const mode_t old_umask = ::umask(077); // tests run single-threaded
+    auto r = extract_archive(t.archive(ArchiveKind::tar_gz_pax), t.dest(), {});
+    ::umask(old_umask);
+    REQUIRE(r.has_value());
+    const fs::path go = t.dest() / "go";
+    CHECK(mode_of(go) == 0755);
+    CHECK(mode_of(go / "bin") == 0755);
+    CHECK(mode_of(go / "bin/go") == 0755);
+    CHECK(mode_of(go / "doc") == 0755);
+    CHECK(mode_of(go / "doc/README") == 0644);
+}
+
 TEST_CASE("extract_archive accepts hard links to files extracted earlier", "[archive]") {
     TempTree t;
     write_archive(t.archive(ArchiveKind::tar_gz_pax), ArchiveKind::tar_gz_pax,
@@ -203,6 +223,54 @@ TEST_CASE("extract_archive rejects corrupt, truncated and empty archives", "[arc
     INFO(r.error().message());
     CHECK(r.error().code() == ErrorCode::bad_archive);
     CHECK(list_dir(t.stage()) == std::vector<std::string>{"dest"});
+}
+
+TEST_CASE("extract_archive treats a zip CRC mismatch as corruption", "[archive]") {
+    TempTree t;
+    const fs::path path = t.archive(ArchiveKind::zip);
+    const std::string content(1000, 'c');
+    write_archive(path, ArchiveKind::zip, {{"go/data", EntryType::file, 0644, content, ""}}, "zip:compression=store");
+    std::string bytes = read_file(path);
+    const auto at = bytes.find(content);
+    REQUIRE(at != std::string::npos);
+    bytes[at + 500] = 'X'; // stored data, so only the CRC can notice
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+    auto r = extract_archive(path, t.dest(), {});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code() == ErrorCode::bad_archive);
+    CHECK_THAT(r.error().message(), Catch::StartsWith("archive is corrupt or truncated: "));
+    CHECK_THAT(r.error().message(), Catch::Contains("\"go/data\""));
+}
+
+TEST_CASE("extract_archive merges into existing directories but never follows existing symlinks", "[archive]") {
+    TempTree t;
+    write_archive(t.archive(ArchiveKind::tar_gz_pax), ArchiveKind::tar_gz_pax,
+                  {{"go/", EntryType::dir, 0750, "", ""}, {"go/evil", EntryType::file, 0644, "x", ""}});
+    SECTION("an existing directory gets the archive's mode") {
+        fs::create_directory(t.dest() / "go");
+        fs::permissions(t.dest() / "go", fs::perms::owner_all);
+        auto r = extract_archive(t.archive(ArchiveKind::tar_gz_pax), t.dest(), {});
+        REQUIRE(r.has_value());
+        CHECK(r->dirs == 0);
+        CHECK(mode_of(t.dest() / "go") == 0750);
+        CHECK(read_file(t.dest() / "go/evil") == "x");
+    }
+    SECTION("an existing symlink to outside is rejected") {
+        fs::create_directory_symlink(t.outside(), t.dest() / "go");
+        auto r = extract_archive(t.archive(ArchiveKind::tar_gz_pax), t.dest(), {});
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().code() == ErrorCode::bad_archive);
+        CHECK_THAT(r.error().message(), Catch::Contains("\"go/\""));
+        CHECK(fs::is_empty(t.outside()));
+    }
+    SECTION("an existing file is never overwritten") {
+        fs::create_directory(t.dest() / "go");
+        std::ofstream(t.dest() / "go/evil") << "mine";
+        auto r = extract_archive(t.archive(ArchiveKind::tar_gz_pax), t.dest(), {});
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().code() == ErrorCode::bad_archive);
+        CHECK(read_file(t.dest() / "go/evil") == "mine");
+    }
 }
 
 TEST_CASE("extract_archive names the corruption", "[archive]") {

@@ -140,6 +140,8 @@ TEST_CASE("parse_index reports malformed or ill-typed input as index_invalid", "
         {"\"go1.21.0\"", "is a JSON string, expected an array"},
         {"null", "is a JSON null, expected an array"},
         {"[42]", "entry 0 is a number, expected an object"},
+        {"[[]]", "entry 0 is an array, expected an object"},
+        {"[null]", "entry 0 is null, expected an object"},
         {"[{\"files\": []}]", "entry 0 has no \"version\" string"},
         {"[{\"version\": 1.21, \"files\": []}]", "entry 0 has no \"version\" string"},
         {"[{\"version\": \"go1.21.0\"}]", "entry 0 (go1.21.0) has no \"files\" array"},
@@ -150,6 +152,12 @@ TEST_CASE("parse_index reports malformed or ill-typed input as index_invalid", "
         {"[{\"version\": \"go1.21.0\", \"files\": [{}]}]", "file 0 has no \"filename\" string"},
         {"[{\"version\": \"go1.21.0\", \"files\": [{\"filename\": 3}]}]", "has no \"filename\" string"},
         {"[{\"version\": \"go1.21.0\", \"files\": [{\"filename\": \"\"}]}]", "has no \"filename\" string"},
+        {"[{\"version\": \"go1.21.0\", \"files\": [{\"filename\": \"../../.bashrc\"}]}]", "'../../.bashrc' that is not a plain file name"},
+        {"[{\"version\": \"go1.21.0\", \"files\": [{\"filename\": \"/etc/passwd\"}]}]", "not a plain file name"},
+        {"[{\"version\": \"go1.21.0\", \"files\": [{\"filename\": \"..\"}]}]", "not a plain file name"},
+        {"[{\"version\": \"go1.21.0\", \"files\": [{\"filename\": \"a\\\\b.zip\"}]}]", "not a plain file name"},
+        {"[{\"version\": \"go1.21.0\", \"files\": [{\"filename\": \"C:go.zip\"}]}]", "not a plain file name"},
+        {"[{\"version\": \"go1.21.0\", \"files\": [{\"filename\": \"go\\n.zip\"}]}]", "not a plain file name"},
         {"[{\"version\": \"go1.21.0\", \"files\": [{\"filename\": \"f\", \"size\": -1}]}]", "\"size\" that is not a non-negative integer"},
         {"[{\"version\": \"go1.21.0\", \"files\": [{\"filename\": \"f\", \"size\": \"12\"}]}]", "\"size\" that is not"},
         {"[{\"version\": \"go1.21.0\", \"files\": [{\"filename\": \"f\", \"size\": 1.5}]}]", "\"size\" that is not"},
@@ -180,6 +188,17 @@ TEST_CASE("parse_index fails cleanly on a truncated full index", "[release][inde
     CHECK(index.error().code() == ErrorCode::index_invalid);
     CHECK_THAT(index.error().message(),
                Catch::StartsWith(std::string("release index from ") + k_url + " is not valid JSON (truncated?"));
+}
+
+TEST_CASE("parse_index survives hostile nesting without recursion trouble", "[release][index]") {
+    const std::size_t depth = 100000;
+    const std::string deep = std::string(depth, '[') + std::string(depth, ']');
+    auto index = parse_index(deep, k_url);
+    REQUIRE_FALSE(index);
+    CHECK_THAT(index.error().message(), Catch::Contains("entry 0 is an array, expected an object"));
+    auto unclosed = parse_index(std::string(depth, '{'), k_url);
+    REQUIRE_FALSE(unclosed);
+    CHECK(unclosed.error().code() == ErrorCode::index_invalid);
 }
 
 TEST_CASE("parse_index redacts credentials in the source URL", "[release][index]") {

@@ -62,7 +62,9 @@ struct ExtractStats {
 //
 // Modes: permission bits are kept exactly (mode & 0777, regardless of the umask); setuid, setgid
 // and sticky bits are dropped. Directories additionally always get owner rwx so the tree stays
-// writable and removable; directories implied by a path but not listed get 0755 minus the umask.
+// writable and removable; directories implied by a path but not listed get 0755. The umask is not
+// applied. Existing directories in dest_dir are merged into; existing non-directories are not
+// touched (an entry that would need one to be a directory, or would replace one, is bad_archive).
 // Ownership, timestamps, ACLs, xattrs and file flags are not restored. Files are not fsync'ed.
 //
 // Not atomic: on failure the partially extracted tree is left in dest_dir and the caller must

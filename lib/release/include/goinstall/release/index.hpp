@@ -40,7 +40,8 @@ struct ReleaseIndex {
 // RESEARCH §1). Never throws.
 // Fails with ErrorCode::index_invalid, naming the redacted source_url and what was wrong, when the
 // text is not JSON, the top level is not an array, an entry is not an object, "version" is not a
-// string, "files" is not an array, a file is not an object or has no "filename" string, or a known
+// string, "files" is not an array, a file is not an object or has no "filename" string, a filename
+// is not one plain path component (contains '/', '\\', ':', control bytes, or starts with '.'), a known
 // field has the wrong type ("stable" not a bool, "size" not a non-negative integer, "os"/"arch"/
 // "version"/"sha256"/"kind" not strings, "sha256" neither empty nor 64 hex digits).
 Result<ReleaseIndex> parse_index(std::string_view json, std::string_view source_url,

@@ -1,0 +1,52 @@
+"""With no network at all — a network namespace holding only a loopback interface, made by the test
+— `goinstall latest` against the real default URLs ends quickly with a clear one-line error.
+No packet can leave: the namespace has no route anywhere."""
+import os
+import shutil
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
+import goinstall_harness as h  # noqa: E402
+
+
+def can_unshare() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode == 0
+
+
+@unittest.skipUnless(can_unshare(), "needs unshare --net (root or user namespaces)")
+class NoNetwork(unittest.TestCase):
+    def run_isolated_netns(self, args, timeout=60):
+        home = h.tmpfs_path(self, "goinstall-nonet-")
+        env = h.isolated_env(home)
+        t = time.monotonic()
+        p = subprocess.run(["unshare", "--net", "--", h.goinstall_bin(), *args], env=env, cwd=home,
+                           capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        return p, time.monotonic() - t
+
+    def test_latest_fails_fast_with_a_clear_message(self):
+        p, elapsed = self.run_isolated_netns(["latest", "--connect-timeout", "5"])
+        self.assertEqual(p.returncode, 4, p.stdout + p.stderr)
+        lines = p.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, p.stderr)
+        self.assertIn("release index", lines[0])
+        self.assertIn("go.dev", lines[0])
+        self.assertLess(elapsed, 10.0)
+
+    def test_json_error_is_machine_readable(self):
+        import json
+        p, _ = self.run_isolated_netns(["latest", "--json", "--connect-timeout", "5"])
+        self.assertEqual(p.returncode, 4)
+        last = json.loads(p.stdout.strip().splitlines()[-1])
+        self.assertEqual(last["event"], "result")
+        self.assertFalse(last["ok"])
+        self.assertEqual(last["error"]["code"], "network")
+        self.assertEqual(last["error"]["exit_code"], 4)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
