@@ -67,6 +67,14 @@ void Reporter::emit(const Event& e) {
         print_json(to_json(e));
         return;
     }
+    if (e.kind == EventKind::attempt) {
+        // Kept for the final error; retries and failovers already have their own lines.
+        auto err = field_str(e, "error");
+        std::string line = field_str(e, "mirror") + ": " + (err.empty() ? std::string("ok") : err);
+        if (field_int(e, "bytes") > 0) line += " [" + human_bytes(static_cast<std::uint64_t>(field_int(e, "bytes"))) + "]";
+        m_attempts.push_back(line + " → " + field_str(e, "decision"));
+        return;
+    }
     if (m_mode == OutputMode::quiet) {
         return;
     }
@@ -137,6 +145,10 @@ void Reporter::error(const Error& err, int exit_code) {
         return;
     }
     std::fprintf(stderr, "goinstall: error: %s\n", err.describe().c_str());
+    if (m_attempts.size() > 1 && m_mode == OutputMode::text) {
+        std::fprintf(stderr, "goinstall: attempts:\n");
+        for (const auto& a : m_attempts) std::fprintf(stderr, "  %s\n", a.c_str());
+    }
 }
 
 } // namespace goinstall::cli

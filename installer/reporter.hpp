@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "goinstall/base/error.hpp"
 #include "goinstall/base/events.hpp"
@@ -32,6 +33,7 @@ private:
     std::chrono::steady_clock::time_point m_last_plain_progress{};
     std::chrono::steady_clock::time_point m_transfer_start{};
     std::int64_t m_transfer_offset = 0;
+    std::vector<std::string> m_attempts; // the attempt log, printed with a final error
 };
 
 } // namespace goinstall::cli

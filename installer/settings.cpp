@@ -4,6 +4,7 @@
 #include "goinstall/base/url.hpp"
 #include "goinstall/core/index_source.hpp"
 #include "goinstall/core/installer.hpp"
+#include "goinstall/fs/files.hpp"
 #include "goinstall/platform/paths.hpp"
 
 namespace goinstall::cli {
@@ -57,11 +58,13 @@ void add_common_options(cxxopts::Options& opts) {
 void add_network_options(cxxopts::Options& opts) {
     opts.add_options("Network")
         ("index-url", "Release index URL, file:// URL or path (env GOINSTALL_INDEX_URL)", cxxopts::value<std::string>(), "URL")
-        ("mirror", "Base URL archives are fetched from; repeatable or comma-separated (env GOINSTALL_MIRROR)", cxxopts::value<std::vector<std::string>>(), "URL")
+        ("mirror", "Mirror name (see 'goinstall mirrors') or base URL to try first; repeatable or comma-separated (env GOINSTALL_MIRROR)", cxxopts::value<std::vector<std::string>>(), "NAME|URL")
+        ("no-fallback", "Use only the mirrors given with --mirror, not the rest of the catalogue")
         ("cacert", "Extra CA certificate(s) to trust, PEM (env GOINSTALL_CACERT)", cxxopts::value<std::string>(), "FILE")
         ("connect-timeout", "Seconds to wait for a connection (env GOINSTALL_CONNECT_TIMEOUT; default 10)", cxxopts::value<std::string>(), "SECS")
         ("stall-timeout", "Seconds below 1 KiB/s before a transfer counts as stalled (env GOINSTALL_STALL_TIMEOUT; default 30)", cxxopts::value<std::string>(), "SECS")
         ("max-retries", "Attempts per mirror (env GOINSTALL_MAX_RETRIES; default 3)", cxxopts::value<std::string>(), "N")
+        ("deadline", "Seconds the whole download may take across all mirrors (env GOINSTALL_DEADLINE; default 1800)", cxxopts::value<std::string>(), "SECS")
         ("offline", "Use only the cached release index")
         ("allow-insecure-index", "Accept a plain-http index URL (checksums are then only as safe as that link)");
 }
@@ -102,26 +105,43 @@ Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env)
         s.cache_dir = *c2;
     }
 
-    s.index_url = flag_or_env(a, "index-url", env, "GOINSTALL_INDEX_URL").value_or(k_default_index_url);
-    std::vector<std::string> mirror_texts;
+    // The mirror catalogue: built in, then the user's file (adds, overrides or disables entries).
+    s.catalog = builtin_catalog();
+    if (auto cfg = default_config_dir(env)) {
+        auto file = *cfg / "mirrors.json";
+        std::error_code ec;
+        if (std::filesystem::exists(file, ec)) {
+            auto text = read_file(file, 1 << 20);
+            if (!text) return std::unexpected(text.error());
+            auto merged = apply_user_catalog(std::move(s.catalog), *text, file.string());
+            if (!merged) return std::unexpected(merged.error());
+            s.catalog = std::move(*merged);
+        }
+    }
+
+    if (auto idx = flag_or_env(a, "index-url", env, "GOINSTALL_INDEX_URL")) {
+        s.index_url = *idx;
+    } else {
+        auto sources = index_sources(s.catalog);
+        if (sources.empty()) {
+            return fail(ErrorCode::usage, "no release index source: every catalogue entry that serves one is "
+                                          "disabled; pass --index-url URL");
+        }
+        s.index_url = sources.front();
+        s.index_fallbacks.assign(sources.begin() + 1, sources.end());
+    }
+    std::vector<std::string> prefs;
     if (has(a, "mirror")) {
         for (const auto& m : a["mirror"].as<std::vector<std::string>>()) {
-            for (auto& part : split(m, ',')) mirror_texts.push_back(part);
+            for (auto& part : split(m, ',')) prefs.emplace_back(trim(part));
         }
     } else if (auto m = env.get("GOINSTALL_MIRROR"); m && !m->empty()) {
-        mirror_texts = split(*m, ',');
+        for (auto& part : split(*m, ',')) prefs.emplace_back(trim(part));
     }
-    if (mirror_texts.empty()) {
-        mirror_texts.emplace_back(k_default_mirror);
-    }
-    for (auto& m : mirror_texts) {
-        auto t = std::string(trim(m));
-        auto url = parse_url(t);
-        if (!url || (url->scheme != "http" && url->scheme != "https" && url->scheme != "file")) {
-            return fail(ErrorCode::usage, "--mirror: '" + redact_url(t) + "' is not an http(s):// or file:// URL");
-        }
-        s.mirrors.push_back(Mirror{redact_url(t), t});
-    }
+    auto plan = plan_mirrors(s.catalog, prefs, has(a, "no-fallback"));
+    if (!plan) return std::unexpected(plan.error());
+    s.mirrors = std::move(plan->mirrors);
+    s.mirror_notes = std::move(plan->notes);
     s.cacert = flag_or_env(a, "cacert", env, "GOINSTALL_CACERT").value_or("");
 
     if (auto v = flag_or_env(a, "connect-timeout", env, "GOINSTALL_CONNECT_TIMEOUT")) {
@@ -140,6 +160,11 @@ Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env)
             return fail(ErrorCode::usage, "--max-retries: '" + sanitize_for_display(*v, 40) + "' is not a number from 1 to 100");
         }
         s.max_attempts = static_cast<int>(*n);
+    }
+    if (auto v = flag_or_env(a, "deadline", env, "GOINSTALL_DEADLINE")) {
+        auto secs = parse_seconds(*v, "--deadline");
+        if (!secs) return std::unexpected(secs.error());
+        s.deadline = ms(*secs);
     }
     if (has(a, "lock-timeout")) {
         auto secs = parse_seconds(a["lock-timeout"].as<std::string>(), "--lock-timeout");

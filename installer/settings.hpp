@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "goinstall/base/error.hpp"
+#include "goinstall/download/catalog.hpp"
 #include "goinstall/download/downloader.hpp"
 #include "goinstall/install/layout.hpp"
 #include "goinstall/platform/env.hpp"
@@ -22,12 +23,16 @@ struct Settings {
     std::optional<std::filesystem::path> prefix;
     std::filesystem::path cache_dir;
     std::string index_url;
-    std::vector<Mirror> mirrors;
+    std::vector<std::string> index_fallbacks; // only when --index-url was not given
+    Catalog catalog;                          // built-in + $XDG_CONFIG_HOME/goinstall/mirrors.json
+    std::vector<Mirror> mirrors;              // in the order to try
+    std::vector<std::string> mirror_notes;    // e.g. why a preferred mirror is likely to fail
     std::string cacert;
     Platform platform;
     TransferLimits limits;
     std::chrono::milliseconds lock_timeout{std::chrono::minutes(10)};
     int max_attempts = 3;
+    std::chrono::milliseconds deadline{std::chrono::minutes(30)};
     bool offline = false;
     bool allow_insecure_index = false;
     OutputMode output = OutputMode::text;

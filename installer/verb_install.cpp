@@ -57,9 +57,13 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
     rq.spec = positional[0];
     rq.platform = settings->platform;
     rq.layout = settings->layout();
-    rq.index = IndexOptions{settings->index_url, settings->cache_dir, settings->offline,
-                            settings->allow_insecure_index, settings->limits};
+    rq.index = IndexOptions{settings->index_url, settings->index_fallbacks, settings->cache_dir,
+                            settings->offline, settings->allow_insecure_index, settings->limits};
     rq.download.mirrors = settings->mirrors;
+    rq.download.deadline = settings->deadline;
+    for (const auto& note : settings->mirror_notes) {
+        reporter.emit(Event{EventKind::warning, "mirror " + note});
+    }
     rq.download.limits = settings->limits;
     rq.download.max_attempts_per_mirror = settings->max_attempts;
     if (a.count("sha256")) {

@@ -22,7 +22,7 @@ def can_unshare() -> bool:
 class NoNetwork(unittest.TestCase):
     def run_isolated_netns(self, args, timeout=60):
         home = h.tmpfs_path(self, "goinstall-nonet-")
-        env = h.isolated_env(home)
+        env = h.isolated_env(home, builtin_mirrors=True)  # safe: the namespace has no route out
         t = time.monotonic()
         p = subprocess.run(["unshare", "--net", "--", h.goinstall_bin(), *args], env=env, cwd=home,
                            capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)

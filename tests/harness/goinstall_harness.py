@@ -1015,7 +1015,8 @@ def _new_home() -> str:
 
 
 def isolated_env(home: Union[str, os.PathLike],
-                 env_extra: Optional[Mapping[str, Optional[str]]] = None) -> dict:
+                 env_extra: Optional[Mapping[str, Optional[str]]] = None,
+                 builtin_mirrors: bool = False) -> dict:
     """The environment run_goinstall uses: PATH from ours, HOME=home, XDG_{DATA,CACHE,CONFIG}_HOME
     = home/.local/share, home/.cache, home/.config (not created), TMPDIR=home/tmp (created),
     LANG=C.UTF-8; nothing else is inherited (so no *_proxy, GO*, SSL_CERT_* ...).
@@ -1023,6 +1024,15 @@ def isolated_env(home: Union[str, os.PathLike],
     home = os.fspath(home)
     tmp = os.path.join(home, "tmp")
     os.makedirs(tmp, exist_ok=True)
+    # Safety net: goinstall's built-in mirror catalogue names real internet hosts, and failover
+    # would try them. Unless a test asks for them (and isolates the network itself), every run
+    # gets a user catalogue that drops the built-ins. A test may write its own file first.
+    cfg = os.path.join(home, ".config", "goinstall")
+    mirrors = os.path.join(cfg, "mirrors.json")
+    if not builtin_mirrors and not os.path.exists(mirrors):
+        os.makedirs(cfg, exist_ok=True)
+        with open(mirrors, "w") as f:
+            f.write('{"builtin": false}\n')
     env = {
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
         "HOME": home,

@@ -10,6 +10,7 @@ const char* to_string(EventKind kind) {
     case EventKind::resolved: return "resolved";
     case EventKind::download_start: return "download_start";
     case EventKind::progress: return "progress";
+    case EventKind::attempt: return "attempt";
     case EventKind::retry: return "retry";
     case EventKind::failover: return "failover";
     case EventKind::verified: return "verified";

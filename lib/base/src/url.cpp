@@ -76,7 +76,7 @@ Result<Url> parse_url(std::string_view text) {
     auto authority = rest.substr(0, slash);
     url.path_and_query = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
     if (!url.path_and_query.empty() && url.path_and_query[0] != '/') {
-        url.path_and_query.insert(0, "/");
+        url.path_and_query = std::string(1, '/') + url.path_and_query; // "?q" → "/?q"
     }
     auto at = authority.rfind('@');
     if (at != std::string_view::npos) {

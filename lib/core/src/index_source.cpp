@@ -150,52 +150,73 @@ Result<IndexResult> load_index(Transport& transport, Clock& clock, EventSink& ev
         return use_cached(std::nullopt);
     }
 
-    Request req{.url = o.url, .allow_compression = true, .secure_only = !o.allow_insecure, .limits = o.limits};
-    if (req.limits.total_timeout.count() == 0) {
-        req.limits.total_timeout = std::chrono::seconds(120);
-    }
-    req.limits.max_body_bytes = k_max_index_bytes;
-    if (have_cache) {
-        if (!meta.etag.empty()) req.headers.emplace_back("If-None-Match", meta.etag);
-        if (!meta.last_modified.empty()) req.headers.emplace_back("If-Modified-Since", meta.last_modified);
-    }
-    StringSink sink;
-    auto resp = transport.fetch(req, sink, cancel);
+    // The primary source, then each fallback (go.dev → golang.google.cn); the first good answer wins.
+    std::vector<std::string> sources{o.url};
+    sources.insert(sources.end(), o.fallback_urls.begin(), o.fallback_urls.end());
     std::optional<Error> failure;
-    if (!resp) {
-        failure = resp.error();
-        if (failure->code() == ErrorCode::cancelled) {
-            return std::unexpected(*failure);
+    for (std::size_t si = 0; si < sources.size(); ++si) {
+        const std::string& src = sources[si];
+        const std::string src_shown = redact_url(src);
+        if (si > 0) {
+            auto u = parse_url(src);
+            if (!u || u->scheme != "https") continue; // fallbacks must be https
+            events.emit(Event{EventKind::warning, "release index from " + redact_url(sources[si - 1]) +
+                                                      " failed; trying " + src_shown}
+                            .with("source", src_shown));
         }
-    } else if (resp->status == 304 && have_cache) {
-        meta.fetched_at = unix_now(clock);
-        (void)write_meta(files.meta, meta);
-        auto r = from_cache(files, o, clock);
-        if (r) {
-            events.emit(Event{EventKind::index_source, "release index: " + shown + " (not modified; cached copy)"}
-                            .with("source", shown)
-                            .with("cached", true)
-                            .with("age_seconds", std::int64_t{0}));
-            r->cache_age = std::chrono::seconds(0);
-            return r;
+        Request req{.url = src, .allow_compression = true, .secure_only = !o.allow_insecure, .limits = o.limits};
+        if (req.limits.total_timeout.count() == 0) {
+            req.limits.total_timeout = std::chrono::seconds(120);
         }
-        failure = r.error();
-    } else if (!resp->ok()) {
-        failure = Error(ErrorCode::network, shown + " answered HTTP " + std::to_string(resp->status))
-                      .with_net(NetDetail{.phase = NetPhase::http, .http_status = resp->status, .url = shown});
-    } else {
-        auto parsed = parse_index(sink.body(), o.url);
-        if (parsed) {
-            if (use_cache && ensure_dir(o.cache_dir)) {
-                if (write_file_atomic(files.body, sink.body())) {
-                    (void)write_meta(files.meta, CacheMeta{resp->header("etag"), resp->header("last-modified"),
-                                                           unix_now(clock)});
-                }
+        req.limits.max_body_bytes = k_max_index_bytes;
+        if (have_cache) {
+            if (!meta.etag.empty()) req.headers.emplace_back("If-None-Match", meta.etag);
+            if (!meta.last_modified.empty()) req.headers.emplace_back("If-Modified-Since", meta.last_modified);
+        }
+        StringSink sink;
+        auto resp = transport.fetch(req, sink, cancel);
+        std::optional<Error> this_failure;
+        if (!resp) {
+            this_failure = resp.error();
+            if (this_failure->code() == ErrorCode::cancelled) {
+                return std::unexpected(*this_failure);
             }
-            events.emit(Event{EventKind::index_source, "release index: " + shown}.with("source", shown).with("cached", false));
-            return IndexResult{std::move(*parsed), shown, false, {}};
+        } else if (resp->status == 304 && have_cache) {
+            meta.fetched_at = unix_now(clock);
+            (void)write_meta(files.meta, meta);
+            auto r = from_cache(files, o, clock);
+            if (r) {
+                events.emit(Event{EventKind::index_source, "release index: " + src_shown + " (not modified; cached copy)"}
+                                .with("source", src_shown)
+                                .with("cached", true)
+                                .with("age_seconds", std::int64_t{0}));
+                r->cache_age = std::chrono::seconds(0);
+                r->source = src_shown;
+                return r;
+            }
+            this_failure = r.error();
+        } else if (!resp->ok()) {
+            this_failure = Error(ErrorCode::network, src_shown + " answered HTTP " + std::to_string(resp->status))
+                               .with_net(NetDetail{.phase = NetPhase::http, .http_status = resp->status, .url = src_shown});
+        } else {
+            auto parsed = parse_index(sink.body(), src);
+            if (parsed) {
+                if (use_cache && ensure_dir(o.cache_dir)) {
+                    if (write_file_atomic(files.body, sink.body())) {
+                        (void)write_meta(files.meta, CacheMeta{resp->header("etag"), resp->header("last-modified"),
+                                                               unix_now(clock)});
+                    }
+                }
+                events.emit(Event{EventKind::index_source, "release index: " + src_shown}
+                                .with("source", src_shown)
+                                .with("cached", false));
+                return IndexResult{std::move(*parsed), src_shown, false, {}};
+            }
+            this_failure = parsed.error();
         }
-        failure = parsed.error();
+        if (!failure) {
+            failure = this_failure; // the primary source's failure is the one to report
+        }
     }
     if (have_cache) {
         return use_cached(failure);

@@ -8,6 +8,7 @@
 #include "goinstall/base/url.hpp"
 #include "goinstall/fs/files.hpp"
 #include "part_file.hpp"
+#include "race.hpp"
 
 namespace goinstall {
 
@@ -20,7 +21,7 @@ std::uint64_t existing_size(const std::filesystem::path& p) {
     return ::stat(p.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
 }
 
-Error http_status_error(const Response& r, const std::string& url) {
+Error http_status_error(const Response& r, const std::string& url, std::chrono::system_clock::time_point now) {
     std::string msg = url + " answered HTTP " + std::to_string(r.status);
     auto snippet = sanitize_for_display(r.error_body, 120);
     if (!snippet.empty() && r.header("content-type").find("html") == std::string::npos) {
@@ -28,13 +29,13 @@ Error http_status_error(const Response& r, const std::string& url) {
     }
     NetDetail d{.phase = NetPhase::http, .http_status = r.status, .url = url};
     if (auto ra = r.header("retry-after"); !ra.empty()) {
-        d.retry_after_seconds = parse_retry_after(ra, std::chrono::system_clock::now());
+        d.retry_after_seconds = parse_retry_after(ra, now);
     }
     return Error(ErrorCode::network, msg).with_net(d);
 }
 
 // Picks the error to report when every mirror failed: a checksum or TLS problem says more than a
-// 404, which says more than a connection failure.
+// 404, which says more than a connection failure (RESEARCH §4: report the most informative error).
 int informativeness(const Error& e) {
     switch (e.code()) {
     case ErrorCode::checksum: return 5;
@@ -45,6 +46,20 @@ int informativeness(const Error& e) {
     if (e.net() && e.net()->http_status >= 400) return 3;
     if (e.net() && e.net()->phase == NetPhase::body) return 2;
     return 1;
+}
+
+// One line on why a mirror is being left behind.
+std::string failover_reason(const Error& e, const std::string& filename) {
+    if (e.net() && (e.net()->http_status == 404 || e.net()->http_status == 410)) {
+        return "does not have " + filename + " (HTTP " + std::to_string(e.net()->http_status) + ")";
+    }
+    if (e.net() && e.net()->http_status == 403) {
+        return "refused access (HTTP 403: blocked, or a WAF)";
+    }
+    if (e.code() == ErrorCode::checksum) {
+        return "served bytes that do not match the official checksum";
+    }
+    return "failed: " + e.message();
 }
 
 } // namespace
@@ -62,7 +77,8 @@ Downloader::Downloader(Transport& transport, Clock& clock, EventSink& events, Ji
 Result<DownloadResult> Downloader::download(const DownloadTarget& target, const std::filesystem::path& dir,
                                             const DownloadOptions& options, const CancelToken* cancel,
                                             std::vector<Attempt>* attempts_out) {
-    if (options.mirrors.empty()) {
+    const auto& mirrors = options.mirrors;
+    if (mirrors.empty()) {
         return fail(ErrorCode::usage, "no mirror to download " + target.filename + " from");
     }
     if (!is_hex(target.expected_sha256, 64)) {
@@ -97,122 +113,198 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
     PartFileSink& sink = *sink_or;
 
     DownloadResult result;
-    std::vector<Attempt>& log = attempts_out != nullptr ? *attempts_out : result.attempts;
+    std::vector<Attempt> local_log;
+    std::vector<Attempt>& attempt_log = attempts_out != nullptr ? *attempts_out : local_log;
+    // Every attempt is kept and reported as it ends (it feeds --json, the final error and triage).
+    struct Log {
+        std::vector<Attempt>& list;
+        EventSink& events;
+        void push_back(const Attempt& a) {
+            list.push_back(a);
+            events.emit(Event{EventKind::attempt, ""}
+                            .with("mirror", a.mirror)
+                            .with("url", a.url)
+                            .with("resumed_from", static_cast<std::int64_t>(a.resumed_from))
+                            .with("bytes", static_cast<std::int64_t>(a.bytes))
+                            .with("http_status", static_cast<std::int64_t>(a.http_status))
+                            .with("curl_code", static_cast<std::int64_t>(a.curl_code))
+                            .with("error", a.error)
+                            .with("decision", std::string(a.error.empty() ? "done" : to_string(a.decision)))
+                            .with("lost_race", a.lost_race)
+                            .with("elapsed_ms", static_cast<std::int64_t>(a.elapsed.count())));
+        }
+    } log{attempt_log, m_events};
     std::optional<Error> best_error;
     bool restarted_after_mismatch = false;
     const auto deadline = m_clock.now() + options.deadline;
+    const std::size_t n = mirrors.size();
+    std::vector<int> tries(n, 0);
+    std::vector<bool> dead(n, false); // failed for good, or out of attempts: skipped for the rest of the run
 
-    for (std::size_t mi = 0; mi < options.mirrors.size(); ++mi) {
-        const Mirror& mirror = options.mirrors[mi];
-        const std::string url = join_url(mirror.base_url, target.filename);
-        const std::string shown_url = redact_url(url);
-        for (int attempt_no = 1; attempt_no <= options.max_attempts_per_mirror; ++attempt_no) {
-            if (cancel != nullptr && cancel->cancelled()) {
-                return fail(ErrorCode::cancelled, "cancelled while downloading " + target.filename);
-            }
-            Attempt attempt{.mirror = mirror.name, .url = shown_url, .resumed_from = sink.size()};
-            const auto started = m_clock.now();
-            Result<Response> response = Response{};
-            bool complete_already = target.expected_size != 0 && sink.size() == target.expected_size;
-            if (!complete_already) {
-                Request req{.url = url, .limits = options.limits};
-                req.range_start = sink.size();
-                // If-Range only with a strong validator from the same URL; elsewhere the final
-                // SHA-256 pins the content (RESEARCH §4).
-                if (req.range_start > 0 && meta.url == url) {
-                    req.if_range = strong_etag(meta.etag) ? meta.etag : meta.last_modified;
-                }
-                sink.expect_from(req.range_start, target.expected_size);
-                m_events.emit(Event{EventKind::download_start,
-                                    (req.range_start > 0 ? "resuming " : "downloading ") + target.filename + " from " +
-                                        mirror.name + (req.range_start > 0 ? " at " + human_bytes(req.range_start) : "")}
-                                  .with("mirror", mirror.name)
-                                  .with("url", shown_url)
-                                  .with("offset", static_cast<std::int64_t>(req.range_start))
-                                  .with("size", static_cast<std::int64_t>(target.expected_size)));
-                const std::uint64_t base = req.range_start;
-                ProgressFn progress = [&](std::uint64_t got, std::uint64_t) {
-                    m_events.emit(Event{EventKind::progress, ""}
-                                      .with("bytes", static_cast<std::int64_t>(base + got))
-                                      .with("total", static_cast<std::int64_t>(target.expected_size))
-                                      .with("mirror", mirror.name));
-                };
-                auto before = sink.size();
-                response = m_transport.fetch(req, sink, cancel, progress);
-                auto after = sink.size();
-                result.bytes_transferred += after >= before ? after - before : after;
-                if (response && response->ok()) {
-                    meta = PartMeta{.url = url,
-                                    .etag = response->header("etag"),
-                                    .last_modified = response->header("last-modified"),
-                                    .expected_size = target.expected_size};
-                    (void)save_part_meta(meta_path, meta);
-                }
-            }
-            attempt.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(m_clock.now() - started);
-            attempt.bytes = sink.size() - std::min(sink.size(), attempt.resumed_from);
+    auto live_from = [&](std::size_t from) -> std::optional<std::size_t> {
+        for (std::size_t i = from; i < n; ++i) {
+            if (!dead[i] && tries[i] < options.max_attempts_per_mirror) return i;
+        }
+        return std::nullopt;
+    };
+    auto make_request = [&](std::size_t i) {
+        const std::string url = join_url(mirrors[i].base_url, target.filename);
+        Request req{.url = url, .limits = options.limits};
+        req.range_start = sink.size();
+        // If-Range only with a validator from the same URL; elsewhere the final SHA-256 pins the
+        // content (RESEARCH §4). Strong ETag first, else Last-Modified.
+        if (req.range_start > 0 && meta.url == url) {
+            req.if_range = strong_etag(meta.etag) ? meta.etag : meta.last_modified;
+        }
+        return RaceEntrant{i, req};
+    };
+    auto retire = [&](std::size_t i, const Error& why) {
+        dead[i] = true;
+        auto next = live_from(0);
+        m_events.emit(Event{EventKind::failover, mirrors[i].name + " " + failover_reason(why, target.filename) +
+                                                     (next ? "; trying " + mirrors[*next].name : std::string())}
+                          .with("from", mirrors[i].name)
+                          .with("to", next ? mirrors[*next].name : std::string())
+                          .with("reason", why.message()));
+    };
+    auto succeed = [&](std::size_t i, const std::string& digest) -> Result<DownloadResult> {
+        if (auto st = sink.sync(); !st) return std::unexpected(st.error());
+        if (::rename(part_path.c_str(), final_path.c_str()) != 0) {
+            return std::unexpected(errno_error(errno, "cannot rename", part_path.string()));
+        }
+        ::unlink(meta_path.c_str());
+        result.path = final_path;
+        result.sha256 = digest;
+        result.mirror = mirrors[i].name;
+        result.attempts = attempt_log;
+        m_events.emit(Event{EventKind::verified, "verified SHA-256 " + digest + " (" + mirrors[i].name + ")"}
+                          .with("sha256", digest)
+                          .with("mirror", mirrors[i].name));
+        return result;
+    };
 
+    while (true) {
+        if (cancel != nullptr && cancel->cancelled()) {
+            return fail(ErrorCode::cancelled, "cancelled while downloading " + target.filename);
+        }
+        auto primary = live_from(0);
+        if (!primary || m_clock.now() >= deadline) break;
+        auto secondary = options.head_start.count() > 0 ? live_from(*primary + 1) : std::nullopt;
+
+        // Run the primary (and, if it is slow to answer, the secondary) unless the file is complete.
+        const std::uint64_t offset = sink.size();
+        std::vector<RaceOutcome> outcomes;
+        if (target.expected_size != 0 && offset == target.expected_size) {
+            outcomes.push_back(RaceOutcome{.mirror = *primary, .response = Response{.status = 200}, .won = true});
+        } else {
+            auto first = make_request(*primary);
+            std::optional<RaceEntrant> second;
+            if (secondary) second = make_request(*secondary);
+            sink.expect_from(offset, target.expected_size);
+            m_events.emit(Event{EventKind::download_start,
+                                (offset > 0 ? "resuming " : "downloading ") + target.filename + " from " +
+                                    mirrors[*primary].name + (offset > 0 ? " at " + human_bytes(offset) : "")}
+                              .with("mirror", mirrors[*primary].name)
+                              .with("url", redact_url(first.request.url))
+                              .with("offset", static_cast<std::int64_t>(offset))
+                              .with("size", static_cast<std::int64_t>(target.expected_size)));
+            auto progress = [&](std::size_t i, std::uint64_t got, std::uint64_t) {
+                m_events.emit(Event{EventKind::progress, ""}
+                                  .with("bytes", static_cast<std::int64_t>(offset + got))
+                                  .with("total", static_cast<std::int64_t>(target.expected_size))
+                                  .with("mirror", mirrors[i].name));
+            };
+            outcomes = race_fetch(m_transport, sink, first, second, options.head_start, cancel, progress);
+            result.bytes_transferred += sink.received();
+            // Record the validators of the bytes now in the .part as soon as a response was
+            // accepted, even when its body then broke off: that is when a resume needs them.
+            if (sink.head_accepted()) {
+                const auto& won = outcomes[outcomes[0].won ? 0 : outcomes.size() - 1];
+                meta = PartMeta{.url = join_url(mirrors[won.mirror].base_url, target.filename),
+                                .etag = sink.head().header("etag"),
+                                .last_modified = sink.head().header("last-modified"),
+                                .expected_size = target.expected_size};
+                (void)save_part_meta(meta_path, meta);
+            }
+        }
+
+        // Judge each outcome; the winner's last.
+        std::stable_sort(outcomes.begin(), outcomes.end(), [](const auto& a, const auto& b) { return !a.won && b.won; });
+        std::optional<std::size_t> retry_mirror;
+        std::optional<Error> retry_error;
+        for (auto& o : outcomes) {
+            const std::size_t i = o.mirror;
+            Attempt attempt{.mirror = mirrors[i].name,
+                            .url = redact_url(join_url(mirrors[i].base_url, target.filename)),
+                            .resumed_from = offset,
+                            .bytes = o.won ? sink.received() : 0,
+                            .elapsed = o.elapsed};
+            if (o.lost) {
+                attempt.lost_race = true;
+                attempt.error = "another mirror answered first";
+                attempt.decision = Decision::next_mirror;
+                log.push_back(attempt);
+                continue;
+            }
+            ++tries[i];
             std::optional<Error> err;
-            if (!response) {
-                err = response.error();
-            } else if (response->status == 416) {
-                // Range not satisfiable: we may already hold the whole file (RESEARCH §4).
-                auto cr = parse_content_range(response->header("content-range"));
-                if (!(cr && cr->total && *cr->total == sink.size())) {
-                    (void)sink.restart();
-                    err = http_status_error(*response, shown_url);
+            bool verify = false;
+            if (!o.response) {
+                err = o.response.error();
+                if (err->code() == ErrorCode::cancelled && cancel != nullptr && cancel->cancelled()) {
+                    log.push_back(attempt);
+                    return fail(ErrorCode::cancelled, "cancelled while downloading " + target.filename);
                 }
-            } else if (!response->ok()) {
-                err = http_status_error(*response, shown_url);
+                if (sink.range_rejected()) {
+                    (void)sink.restart(); // the server's ranges cannot be trusted: start over
+                }
+            } else if (o.response->status == 416) {
+                // Range not satisfiable: we may already hold the whole file (RESEARCH §4).
+                auto cr = parse_content_range(o.response->header("content-range"));
+                if (cr && cr->total && *cr->total == sink.size()) {
+                    verify = true;
+                } else {
+                    (void)sink.restart();
+                    err = http_status_error(*o.response, attempt.url, m_clock.wall_now());
+                }
+            } else if (!o.response->ok()) {
+                err = http_status_error(*o.response, attempt.url, m_clock.wall_now());
             } else if (target.expected_size != 0 && sink.size() != target.expected_size) {
-                err = Error(ErrorCode::network, "download from " + shown_url + " ended early: got " +
+                err = Error(ErrorCode::network, "download from " + attempt.url + " ended early: got " +
                                                     std::to_string(sink.size()) + " of " +
                                                     std::to_string(target.expected_size) + " bytes")
-                          .with_net(NetDetail{.phase = NetPhase::body, .url = shown_url});
+                          .with_net(NetDetail{.phase = NetPhase::body, .url = attempt.url});
+            } else {
+                verify = true;
             }
-            if (!err) {
+            if (verify) {
                 auto digest = sink.hex_digest();
                 if (to_lower(digest) == to_lower(target.expected_sha256)) {
-                    if (auto st = sink.sync(); !st) {
-                        return std::unexpected(st.error());
-                    }
-                    if (::rename(part_path.c_str(), final_path.c_str()) != 0) {
-                        return std::unexpected(errno_error(errno, "cannot rename", part_path.string()));
-                    }
-                    ::unlink(meta_path.c_str());
                     attempt.decision = Decision::stop;
                     log.push_back(attempt);
-                    result.path = final_path;
-                    result.sha256 = digest;
-                    result.mirror = mirror.name;
-                    if (attempts_out != nullptr) {
-                        result.attempts = *attempts_out;
-                    }
-                    m_events.emit(Event{EventKind::verified, "verified SHA-256 " + digest}
-                                      .with("sha256", digest)
-                                      .with("mirror", mirror.name));
-                    return result;
+                    return succeed(i, digest);
                 }
                 // Bytes that hash wrong are useless: drop them.
-                bool was_resumed = attempt.resumed_from > 0 && !sink.restarted_on_200();
+                bool was_resumed = offset > 0 && !sink.restarted_on_200();
                 (void)sink.restart();
                 ::unlink(meta_path.c_str());
                 meta = PartMeta{};
                 if (was_resumed && !restarted_after_mismatch) {
-                    // The earlier bytes may be the bad ones: restart once from zero here.
+                    // The kept bytes may be the bad ones: restart once from zero, same mirror.
                     restarted_after_mismatch = true;
+                    --tries[i];
                     attempt.error = "checksum mismatch after resuming; restarting from zero";
                     attempt.decision = Decision::retry_same;
                     log.push_back(attempt);
                     m_events.emit(Event{EventKind::retry, "checksum mismatch after resuming " + target.filename +
-                                                              "; downloading it again from the start"});
-                    --attempt_no;
+                                                              "; downloading it again from the start"}
+                                      .with("mirror", mirrors[i].name));
                     continue;
                 }
-                err = Error(ErrorCode::checksum, "checksum mismatch for " + target.filename + " from " + mirror.name +
-                                                     ": expected " + target.expected_sha256 + ", got " + digest);
+                err = Error(ErrorCode::checksum, "checksum mismatch for " + target.filename + " from " +
+                                                     mirrors[i].name + ": expected " + target.expected_sha256 +
+                                                     ", got " + digest);
             }
-
             attempt.error = err->describe();
             if (err->net()) {
                 attempt.http_status = err->net()->http_status;
@@ -226,35 +318,39 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
             if (attempt.decision == Decision::stop) {
                 return std::unexpected(*err);
             }
-            if (attempt.decision == Decision::next_mirror || attempt_no == options.max_attempts_per_mirror) {
-                break;
+            if (attempt.decision == Decision::next_mirror || tries[i] >= options.max_attempts_per_mirror) {
+                retire(i, *err);
+            } else if (o.won || outcomes.size() == 1) {
+                retry_mirror = i;
+                retry_error = *err;
             }
-            auto retry_after = err->net() ? err->net()->retry_after_seconds : std::nullopt;
-            auto delay = backoff_delay(attempt_no, m_jitter(), retry_after);
-            if (m_clock.now() + delay >= deadline) {
-                break; // waiting would overrun the deadline: fail over instead
-            }
-            m_events.emit(Event{EventKind::retry, err->describe() + "; retrying in " +
-                                                      std::to_string(delay.count() / 1000) + "." +
-                                                      std::to_string(delay.count() % 1000 / 100) + " s"}
-                              .with("mirror", mirror.name)
-                              .with("attempt", static_cast<std::int64_t>(attempt_no + 1))
-                              .with("delay_ms", static_cast<std::int64_t>(delay.count())));
-            m_clock.sleep_for(delay);
         }
-        if (mi + 1 < options.mirrors.size()) {
-            m_events.emit(Event{EventKind::failover, mirror.name + " failed (" +
-                                                         (best_error ? best_error->message() : std::string("?")) +
-                                                         "); trying " + options.mirrors[mi + 1].name}
-                              .with("from", mirror.name)
-                              .with("to", options.mirrors[mi + 1].name));
+        if (!retry_mirror || dead[*retry_mirror]) {
+            continue;
         }
-        if (m_clock.now() >= deadline) {
-            break;
+        // Transient failure on the mirror in use: back off, unless that would overrun the deadline.
+        auto retry_after = retry_error->net() ? retry_error->net()->retry_after_seconds : std::nullopt;
+        auto delay = backoff_delay(tries[*retry_mirror], m_jitter(), retry_after);
+        if (m_clock.now() + delay >= deadline) {
+            retire(*retry_mirror, *retry_error);
+            continue;
+        }
+        m_events.emit(Event{EventKind::retry, retry_error->describe() + "; retrying " + mirrors[*retry_mirror].name +
+                                                  " in " + std::to_string(delay.count() / 1000) + "." +
+                                                  std::to_string(delay.count() % 1000 / 100) + " s"}
+                          .with("mirror", mirrors[*retry_mirror].name)
+                          .with("attempt", static_cast<std::int64_t>(tries[*retry_mirror] + 1))
+                          .with("delay_ms", static_cast<std::int64_t>(delay.count())));
+        // Sleep in slices so that Ctrl-C is not kept waiting for a long Retry-After.
+        auto until = m_clock.now() + delay;
+        while (m_clock.now() < until) {
+            if (cancel != nullptr && cancel->cancelled()) break;
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - m_clock.now());
+            m_clock.sleep_for(std::min(left, std::chrono::milliseconds(200)));
         }
     }
-    Error e = best_error ? *best_error : Error(ErrorCode::network, "download failed");
-    if (options.mirrors.size() > 1) {
+    Error e = best_error ? *best_error : Error(ErrorCode::network, "download of " + target.filename + " timed out");
+    if (n > 1) {
         e.with_context("every mirror failed for " + target.filename);
     }
     return std::unexpected(std::move(e));

@@ -84,7 +84,8 @@ Result<PartFileSink> PartFileSink::open(const std::filesystem::path& part, std::
 PartFileSink::PartFileSink(PartFileSink&& other) noexcept
     : m_fd(other.m_fd), m_path(std::move(other.m_path)), m_hash(std::move(other.m_hash)), m_size(other.m_size),
       m_requested_from(other.m_requested_from), m_expected_total(other.m_expected_total),
-      m_restarted_on_200(other.m_restarted_on_200), m_head(std::move(other.m_head)) {
+      m_restarted_on_200(other.m_restarted_on_200), m_range_rejected(other.m_range_rejected), m_head_accepted(other.m_head_accepted),
+      m_received(other.m_received), m_head(std::move(other.m_head)) {
     other.m_fd = -1;
 }
 
@@ -111,6 +112,7 @@ Status PartFileSink::on_response(const Response& head) {
         auto cr = parse_content_range(head.header("content-range"));
         if (!cr || !cr->first || *cr->first != m_requested_from || m_requested_from != m_size ||
             (m_expected_total != 0 && cr->total && *cr->total != m_expected_total)) {
+            m_range_rejected = true;
             return std::unexpected(Error(ErrorCode::network, "server sent a partial response with Content-Range '" +
                                                                  sanitize_for_display(head.header("content-range"), 80) +
                                                                  "' that does not match the " +
@@ -119,13 +121,17 @@ Status PartFileSink::on_response(const Response& head) {
                                                            .http_status = 206,
                                                            .url = redact_url(head.effective_url)}));
         }
+        m_head_accepted = true;
         return {};
     }
     // A full response (200, or a file:// read): start over on this same response (RESEARCH §4).
     if (m_size > 0) {
         m_restarted_on_200 = true;
-        return restart();
+        if (auto st = restart(); !st) {
+            return st;
+        }
     }
+    m_head_accepted = true;
     return {};
 }
 
@@ -145,6 +151,7 @@ Status PartFileSink::on_data(std::span<const unsigned char> data) {
     }
     m_hash.update(data);
     m_size += data.size();
+    m_received += data.size();
     return {};
 }
 

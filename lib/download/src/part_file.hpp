@@ -36,7 +36,12 @@ public:
     void expect_from(std::uint64_t offset, std::uint64_t expected_total) {
         m_requested_from = offset;
         m_expected_total = expected_total;
+        m_head_accepted = false;
+        m_range_rejected = false;
+        m_received = 0;
     }
+    // The last 206 carried a Content-Range that did not match what was asked for.
+    bool range_rejected() const { return m_range_rejected; }
 
     Status on_response(const Response& head) override;
     Status on_data(std::span<const unsigned char> data) override;
@@ -46,6 +51,10 @@ public:
     std::uint64_t size() const { return m_size; }
     std::string hex_digest() { return m_hash.hex_digest(); }
     bool restarted_on_200() const { return m_restarted_on_200; }
+    // Since the last expect_from: whether a response head was accepted (its body is being kept),
+    // and how many body bytes arrived.
+    bool head_accepted() const { return m_head_accepted; }
+    std::uint64_t received() const { return m_received; }
     const Response& head() const { return m_head; }
     Status sync();
 
@@ -58,6 +67,9 @@ private:
     std::uint64_t m_requested_from = 0;
     std::uint64_t m_expected_total = 0;
     bool m_restarted_on_200 = false;
+    bool m_range_rejected = false;
+    bool m_head_accepted = false;
+    std::uint64_t m_received = 0;
     Response m_head;
 };
 

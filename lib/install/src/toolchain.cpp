@@ -53,7 +53,9 @@ Status commit_toolchain(const Layout& layout, const std::filesystem::path& stage
         return st;
     }
     if (*replaced) {
-        // The previous tree now sits at `staged`; the caller removes the staging directory.
+        // The previous tree now sits at `staged`; it is no longer visible, so its removal can fail
+        // without harm (clean_leftovers or the caller's staging cleanup gets it later).
+        (void)remove_tree(staged);
     }
     return {};
 }

@@ -17,6 +17,7 @@ enum class EventKind {
     resolved,          // the version a spec resolved to
     download_start,    // a transfer begins (mirror, url, resume offset)
     progress,          // bytes so far (rate-limited by the emitter)
+    attempt,           // one transfer attempt ended (the attempt log: mirror, status, bytes, decision)
     retry,             // an attempt failed and will be retried on the same mirror
     failover,          // moving on to the next mirror
     verified,          // checksum matched

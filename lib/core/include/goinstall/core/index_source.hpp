@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "goinstall/base/cancel.hpp"
 #include "goinstall/base/clock.hpp"
@@ -19,6 +20,7 @@ inline constexpr const char* k_default_index_url = "https://go.dev/dl/?mode=json
 
 struct IndexOptions {
     std::string url = k_default_index_url; // https://, file://, or a local path
+    std::vector<std::string> fallback_urls; // tried in order when `url` fails (e.g. golang.google.cn)
     std::filesystem::path cache_dir;       // empty: no cache
     bool offline = false;                  // use the cache only
     bool allow_insecure = false;           // accept a plain-http index URL
@@ -32,9 +34,10 @@ struct IndexResult {
     std::chrono::seconds cache_age{0}; // when from_cache
 };
 
-// Fetches (conditionally, when a cached copy exists) and parses the index. When the fetch or the
-// parse fails and a cached copy exists, returns the cached copy and emits a warning giving the
-// failure and the copy's age. Without a cache the error is returned, naming the URL.
+// Fetches (conditionally, when a cached copy exists) and parses the index, trying `url` and then
+// each fallback URL. When every source fails and a cached copy exists, returns the cached copy and
+// emits a warning giving the failure and the copy's age. Without a cache the error of the primary
+// source is returned, naming its URL. The cache is keyed by `url`, whichever source answered.
 Result<IndexResult> load_index(Transport& transport, Clock& clock, EventSink& events, const IndexOptions& options,
                                const CancelToken* cancel);
 

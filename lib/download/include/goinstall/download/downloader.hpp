@@ -34,6 +34,10 @@ struct DownloadOptions {
     TransferLimits limits;
     int max_attempts_per_mirror = 3;
     std::chrono::milliseconds deadline{std::chrono::minutes(30)}; // for the whole download
+    // Happy-eyeballs head start: when the mirror being tried has not answered within this, the next
+    // one is started too and the first to answer wins (RFC 8305 uses 250 ms for addresses; mirrors
+    // are farther apart, so a little more).
+    std::chrono::milliseconds head_start{400};
 };
 
 // One attempt, as recorded in the attempt log (URLs redacted).
@@ -46,6 +50,7 @@ struct Attempt {
     int curl_code = 0;
     std::string error;         // empty on success
     Decision decision = Decision::stop;
+    bool lost_race = false;    // cancelled because another mirror answered first
     std::chrono::milliseconds elapsed{0};
 };
 
