@@ -311,6 +311,9 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
                 attempt.curl_code = err->net()->curl_code;
             }
             attempt.decision = classify(*err);
+            if (attempt.decision == Decision::retry_same && tries[i] >= options.max_attempts_per_mirror) {
+                attempt.decision = Decision::next_mirror; // out of attempts here: the action taken
+            }
             log.push_back(attempt);
             if (!best_error || informativeness(*err) >= informativeness(*best_error)) {
                 best_error = *err;

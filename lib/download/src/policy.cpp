@@ -26,6 +26,9 @@ Decision classify_status(long status) {
     default:
         break;
     }
+    if (status == 501 || status == 505) {
+        return Decision::next_mirror; // "not implemented": asking again will not help
+    }
     if (status >= 500) {
         return Decision::retry_same;
     }

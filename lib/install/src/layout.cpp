@@ -34,6 +34,10 @@ std::optional<std::string> current_version(const Layout& layout) {
     if (ec) {
         return std::nullopt;
     }
+    // goinstall writes a bare name; anything else (an absolute or nested target) is not ours.
+    if (target.has_parent_path()) {
+        return std::nullopt;
+    }
     auto name = target.filename().string();
     if (!is_toolchain_dir_name(name) || !std::filesystem::is_directory(layout.root() / name, ec)) {
         return std::nullopt;

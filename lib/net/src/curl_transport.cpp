@@ -204,8 +204,13 @@ Result<Response> CurlTransport::fetch(const Request& request, BodySink& sink, co
     if (request.allow_compression && request.range_start == 0) {
         curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); // every encoding curl was built with
     }
+    // CURLOPT_RANGE rather than RESUME_FROM: curl then hands us a 200 or an odd Content-Range
+    // instead of failing with CURLE_RANGE_ERROR, and the sink applies RESEARCH §4's rules (restart
+    // on the same 200 response; refuse a 206 that starts elsewhere).
+    std::string range;
     if (request.range_start > 0) {
-        curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, static_cast<curl_off_t>(request.range_start));
+        range = std::to_string(request.range_start) + "-";
+        curl_easy_setopt(c, CURLOPT_RANGE, range.c_str());
     }
     if (headers) {
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());

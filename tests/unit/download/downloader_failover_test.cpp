@@ -126,7 +126,8 @@ TEST_CASE("when every mirror fails the attempt log has one entry per attempt", "
     for (int i = 0; i < 3; ++i) {
         CHECK(rig.attempts[i].mirror == "first");
         CHECK(rig.attempts[i].http_status == 503);
-        CHECK(rig.attempts[i].decision == Decision::retry_same);
+        // The log records the action taken: retry twice, then out of attempts → next mirror.
+        CHECK(rig.attempts[i].decision == (i < 2 ? Decision::retry_same : Decision::next_mirror));
         CHECK_FALSE(rig.attempts[i].error.empty());
     }
     CHECK(rig.attempts[3].mirror == "second");

@@ -1,0 +1,218 @@
+"""Mirror failover, retries, timeouts and resume against misbehaving mirrors on loopback.
+
+The preferred mirror is a scripted FaultServer (or a closed port, or a blackhole); the fallback is a
+real nginx. Each scenario must end in a verified install from the right mirror, and the server logs
+show what crossed the wire."""
+import json
+import os
+import signal
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
+import fault_server as fs  # noqa: E402
+import goinstall_harness as h  # noqa: E402
+from release_site import Site  # noqa: E402
+
+VERSION = "go1.21.3"
+
+
+def big_archive(dest):
+    """A fake toolchain with 2 MiB of incompressible data, so transfers take measurable bytes."""
+    return h.fake_toolchain_archive(VERSION, dest, extra_files={"pkg/blob.bin": os.urandom(2 << 20)})
+
+
+class Failover(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = h.tmpfs_dir("goinstall-failover-")
+        cls.archive = big_archive(os.path.join(str(cls.tmp), "a"))
+        with open(cls.archive.path, "rb") as f:
+            cls.data = f.read()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def setUp(self):
+        self.site = Site(self, [self.archive], tls=False)  # nginx: the healthy fallback mirror
+        self.bad = fs.start_fault_server(self, {self.archive.filename: self.data})
+
+    def install(self, mirrors, extra=(), timeout=120, json_out=True):
+        args = [VERSION, "--index-url", self.site.index_url, "--allow-insecure-index",
+                "--root", self.site.root, "--mirror", ",".join(mirrors), "--no-fallback", *extra]
+        if json_out:
+            args.append("--json")
+        r = h.run_goinstall(args, home=self.site.home, timeout=timeout)
+        events = [json.loads(line) for line in r.stdout.splitlines()] if json_out else []
+        return r, events
+
+    def assert_installed_from(self, r, events, mirror_url):
+        self.assertEqual(r.returncode, 0, r.output)
+        result = events[-1]
+        self.assertEqual(result["event"], "result")
+        self.assertTrue(result["ok"])
+        self.assertEqual(result["mirror"], mirror_url)
+        self.assertEqual(result["sha256"], self.archive.sha256)
+        with open(os.path.join(self.site.root, VERSION, "pkg", "blob.bin"), "rb") as f:
+            self.assertEqual(len(f.read()), 2 << 20)
+        self.assertEqual(os.listdir(os.path.join(self.site.root, ".downloads")), [])
+
+    def attempts(self, events):
+        return [e for e in events if e["event"] == "attempt"]
+
+    def test_404_fails_over_at_once_with_one_line(self):
+        self.bad.set_fault(fs.status(404, body=b"not here"))
+        r, ev = self.install([self.bad.url, self.site.mirror], json_out=False)
+        self.assertEqual(r.returncode, 0, r.output)
+        lines = [line for line in r.stderr.splitlines() if "does not have" in line]
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertIn("HTTP 404", lines[0])
+        self.assertIn("trying " + self.site.mirror, lines[0])
+        self.assertEqual(len(self.bad.requests()), 1)  # no retries on a 404
+        self.assertEqual([e.status for e in self.site.archive_requests()], [200])
+
+    def test_named_tuna_404_is_recognised(self):
+        # The user catalogue points the real names at loopback: "tuna" answers 404 like the real one.
+        cfg = os.path.join(self.site.home, ".config", "goinstall")
+        os.makedirs(cfg, exist_ok=True)
+        with open(os.path.join(cfg, "mirrors.json"), "w") as f:
+            json.dump({"builtin": False, "mirrors": [
+                {"name": "tuna", "url": self.bad.url, "status": "missing", "note": "does not host Go binaries"},
+                {"name": "official", "url": self.site.mirror}]}, f)
+        self.bad.set_fault(fs.status(404))
+        r = h.run_goinstall([VERSION, "--mirror", "tuna", "--index-url", self.site.index_url,
+                             "--allow-insecure-index", "--root", self.site.root], home=self.site.home)
+        self.assertEqual(r.returncode, 0, r.output)
+        self.assertIn("tuna: does not host Go binaries", r.stderr)
+        self.assertRegex(r.stderr, r"tuna does not have .* \(HTTP 404\); trying official")
+        self.assertIn("verified SHA-256", r.stderr)
+
+    def test_connection_refused(self):
+        port = fs.closed_port()
+        r, ev = self.install([f"http://127.0.0.1:{port}/", self.site.mirror])
+        self.assert_installed_from(r, ev, self.site.mirror)
+        self.assertEqual(self.attempts(ev)[0]["decision"], "next-mirror")
+
+    def test_blackholed_mirror_costs_a_head_start_not_a_timeout(self):
+        with fs.Blackhole() as bh:
+            t = time.monotonic()
+            r, ev = self.install([bh.url, self.site.mirror])
+            elapsed = time.monotonic() - t
+        self.assert_installed_from(r, ev, self.site.mirror)
+        self.assertLess(elapsed, 5.0, "a dead preferred mirror must not cost the 10 s connect timeout")
+        lost = [a for a in self.attempts(ev) if a["lost_race"]]
+        self.assertEqual(len(lost), 1, ev)
+
+    def test_silent_server_loses_the_race(self):
+        self.bad.set_fault(fs.hang_after_accept(max_seconds=30))
+        t = time.monotonic()
+        r, ev = self.install([self.bad.url, self.site.mirror])
+        self.assertLess(time.monotonic() - t, 5.0)
+        self.assert_installed_from(r, ev, self.site.mirror)
+
+    def test_503_with_retry_after_is_retried_on_the_same_mirror(self):
+        self.bad.set_fault(fs.status(503, headers={"Retry-After": "1"}, times=1))
+        t = time.monotonic()
+        r, ev = self.install([self.bad.url, self.site.mirror])
+        self.assert_installed_from(r, ev, self.bad.url)
+        self.assertGreaterEqual(time.monotonic() - t, 1.0)  # Retry-After honoured
+        self.assertEqual([q.status for q in self.bad.requests()], [503, 200])
+        self.assertEqual(self.site.archive_requests(), [])
+
+    def test_truncated_body_resumes_where_it_stopped(self):
+        self.bad.set_fault(fs.truncate(at_fraction=0.4, times=1))
+        r, ev = self.install([self.bad.url, self.site.mirror])
+        self.assert_installed_from(r, ev, self.bad.url)
+        reqs = self.bad.requests()
+        self.assertEqual(len(reqs), 2)
+        cut = reqs[0].body_bytes_sent
+        self.assertAlmostEqual(cut, 0.4 * len(self.data), delta=64 * 1024)
+        self.assertEqual(reqs[1].range_start, cut)
+        self.assertEqual(reqs[1].if_range, self.bad.etag(self.archive.filename))
+        self.assertEqual(reqs[1].status, 206)
+        self.assertLessEqual(reqs[1].body_bytes_sent, len(self.data) - cut + 1024)
+
+    def test_server_ignoring_range_restarts_from_zero(self):
+        self.bad.set_fault([fs.truncate(at_fraction=0.5, times=1), fs.ignore_range(times=1)])
+        r, ev = self.install([self.bad.url, self.site.mirror])
+        self.assert_installed_from(r, ev, self.bad.url)
+        reqs = self.bad.requests()
+        self.assertEqual([q.status for q in reqs], [200, 200])
+        self.assertIsNotNone(reqs[1].range_start)
+
+    def test_changed_etag_means_a_fresh_copy(self):
+        self.bad.set_fault([fs.truncate(at_fraction=0.5, times=1), fs.changing_etag()])
+        r, ev = self.install([self.bad.url, self.site.mirror])
+        self.assert_installed_from(r, ev, self.bad.url)
+        reqs = self.bad.requests()
+        self.assertEqual(reqs[1].status, 200)  # If-Range did not match: whole body
+
+    def test_wrong_content_range_is_refused(self):
+        self.bad.set_fault([fs.truncate(at_fraction=0.5, times=1), fs.wrong_content_range(times=1)])
+        r, ev = self.install([self.bad.url, self.site.mirror])
+        self.assert_installed_from(r, ev, self.bad.url)
+        statuses = [q.status for q in self.bad.requests()]
+        self.assertEqual(statuses[:2], [200, 206])
+        self.assertEqual(self.bad.requests()[-1].range_start, None)  # started over from zero
+
+    def test_corrupted_bytes_fail_over_and_name_the_bad_mirror(self):
+        self.bad.set_fault(fs.corrupt())
+        r, ev = self.install([self.bad.url, self.site.mirror], json_out=False)
+        self.assertEqual(r.returncode, 0, r.output)
+        self.assertIn(self.bad.url + " served bytes that do not match the official checksum", r.stderr)
+        self.assertEqual(len(self.bad.requests()), 1)
+        self.assertEqual([e.status for e in self.site.archive_requests()], [200])
+
+    def test_drip_is_detected_as_a_stall(self):
+        self.bad.set_fault(fs.drip(bytes_per_second=10, max_seconds=60))
+        t = time.monotonic()
+        r, ev = self.install([self.bad.url, self.site.mirror], extra=["--stall-timeout", "2", "--max-retries", "1"])
+        self.assert_installed_from(r, ev, self.site.mirror)
+        self.assertLess(time.monotonic() - t, 15.0)
+        first = self.attempts(ev)[0]
+        self.assertIn("stalled", first["error"])
+
+    def test_all_mirrors_dead(self):
+        self.bad.set_fault(fs.status(500))
+        port = fs.closed_port()
+        r, ev = self.install([self.bad.url, f"http://127.0.0.1:{port}/"], extra=["--max-retries", "2"])
+        self.assertEqual(r.returncode, 4, r.output)
+        result = ev[-1]
+        self.assertFalse(result["ok"])
+        self.assertEqual(result["error"]["net"]["http_status"], 500)  # the most informative failure
+        att = self.attempts(ev)
+        self.assertEqual([a["mirror"] for a in att], [self.bad.url, self.bad.url, f"http://127.0.0.1:{port}/"])
+        self.assertFalse(os.path.exists(os.path.join(self.site.root, VERSION)))
+
+    def test_killed_at_60_percent_resumes_on_rerun(self):
+        self.bad.set_fault(fs.drip(bytes_per_second=1 << 20, max_seconds=60, times=1))
+        args = [VERSION, "--index-url", self.site.index_url, "--allow-insecure-index", "--root", self.site.root,
+                "--mirror", self.bad.url, "--no-fallback"]
+        proc, _ = h.popen_goinstall(args, home=self.site.home)
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                reqs = self.bad.requests()
+                if reqs and reqs[0].body_bytes_sent >= 0.6 * len(self.data):
+                    break
+                time.sleep(0.02)
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        finally:
+            h.kill_process_group(proc)
+        sent_first = self.bad.wait_for_requests(1)[0].body_bytes_sent
+        self.assertGreater(sent_first, 0.5 * len(self.data))
+        self.assertFalse(os.path.exists(os.path.join(self.site.root, VERSION)))
+        r = h.run_goinstall(args, home=self.site.home)
+        self.assertEqual(r.returncode, 0, r.output)
+        second = self.bad.requests()[1]
+        part_kept = second.range_start or 0
+        self.assertGreater(part_kept, 0.4 * len(self.data))
+        self.assertEqual(second.status, 206)
+        self.assertLessEqual(second.body_bytes_sent, len(self.data) - part_kept)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
