@@ -122,13 +122,12 @@ Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env)
     if (auto idx = flag_or_env(a, "index-url", env, "GOINSTALL_INDEX_URL")) {
         s.index_url = *idx;
     } else {
+        // Empty when the catalogue has no index source; verbs that need one say so (require_index).
         auto sources = index_sources(s.catalog);
-        if (sources.empty()) {
-            return fail(ErrorCode::usage, "no release index source: every catalogue entry that serves one is "
-                                          "disabled; pass --index-url URL");
+        if (!sources.empty()) {
+            s.index_url = sources.front();
+            s.index_fallbacks.assign(sources.begin() + 1, sources.end());
         }
-        s.index_url = sources.front();
-        s.index_fallbacks.assign(sources.begin() + 1, sources.end());
     }
     std::vector<std::string> prefs;
     if (has(a, "mirror")) {
@@ -139,7 +138,8 @@ Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env)
         for (auto& part : split(*m, ',')) prefs.emplace_back(trim(part));
     }
     auto plan = plan_mirrors(s.catalog, prefs, has(a, "no-fallback"));
-    if (!plan) return std::unexpected(plan.error());
+    if (!plan && !prefs.empty()) return std::unexpected(plan.error());
+    if (!plan) plan = MirrorPlan{}; // no usable catalogue entry: only verbs that download mind (require_mirrors)
     s.mirrors = std::move(plan->mirrors);
     s.mirror_notes = std::move(plan->notes);
     s.cacert = flag_or_env(a, "cacert", env, "GOINSTALL_CACERT").value_or("");
@@ -183,6 +183,21 @@ Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env)
         }
     }
     return s;
+}
+
+Status require_mirrors(const Settings& s) {
+    if (s.mirrors.empty()) {
+        return fail(ErrorCode::usage, "no mirror to download from (every catalogue entry is disabled; pass --mirror URL)");
+    }
+    return {};
+}
+
+Status require_index(const Settings& s) {
+    if (s.index_url.empty()) {
+        return fail(ErrorCode::usage, "no release index source: every catalogue entry that serves one is disabled; "
+                                      "pass --index-url URL");
+    }
+    return {};
 }
 
 } // namespace goinstall::cli

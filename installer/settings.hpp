@@ -49,6 +49,11 @@ void add_platform_options(cxxopts::Options& opts);
 // flag or variable and the bad value.
 Result<Settings> resolve_settings(const cxxopts::ParseResult& args, const Env& env);
 
+// Fails (usage) when there is no release index to fetch: no --index-url and no catalogue source.
+Status require_index(const Settings& s);
+// Fails (usage) when there is no mirror to download from.
+Status require_mirrors(const Settings& s);
+
 // The output mode alone (so that even a settings error can be reported in JSON when asked).
 OutputMode output_mode(const cxxopts::ParseResult& args);
 

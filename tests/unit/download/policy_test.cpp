@@ -38,6 +38,7 @@ TEST_CASE("classify follows RESEARCH §4", "[download]") {
         Row{"502", http(502), Decision::retry_same},
         Row{"503", http(503), Decision::retry_same},
         Row{"504", http(504), Decision::retry_same},
+        Row{"501 not implemented", http(501), Decision::next_mirror},
         Row{"522", http(522), Decision::retry_same},
         Row{"524", http(524), Decision::retry_same},
         // next mirror: this host cannot serve it
