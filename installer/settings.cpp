@@ -142,6 +142,7 @@ Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env)
     if (!plan) plan = MirrorPlan{}; // no usable catalogue entry: only verbs that download mind (require_mirrors)
     s.mirrors = std::move(plan->mirrors);
     s.mirror_notes = std::move(plan->notes);
+    s.rank_mirrors = plan->auto_rank;
     s.cacert = flag_or_env(a, "cacert", env, "GOINSTALL_CACERT").value_or("");
 
     if (auto v = flag_or_env(a, "connect-timeout", env, "GOINSTALL_CONNECT_TIMEOUT")) {

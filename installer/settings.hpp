@@ -27,6 +27,7 @@ struct Settings {
     Catalog catalog;                          // built-in + $XDG_CONFIG_HOME/goinstall/mirrors.json
     std::vector<Mirror> mirrors;              // in the order to try
     std::vector<std::string> mirror_notes;    // e.g. why a preferred mirror is likely to fail
+    bool rank_mirrors = false;                // --mirror auto
     std::string cacert;
     Platform platform;
     TransferLimits limits;

@@ -2,10 +2,70 @@
 #include <cstdio>
 
 #include "exit_codes.hpp"
+#include "goinstall/base/strings.hpp"
+#include "goinstall/core/index_source.hpp"
 #include "goinstall/download/catalog.hpp"
+#include "goinstall/download/probe.hpp"
+#include "goinstall/release/platform_match.hpp"
+#include "goinstall/release/resolve.hpp"
+#include "goinstall/release/version_spec.hpp"
 #include "verbs.hpp"
 
 namespace goinstall::cli {
+
+namespace {
+
+int probe(const Settings& s, const std::string& spec_text, Reporter& reporter, Context& ctx) {
+    if (auto st = require_index(s); !st) return report_error(reporter, st.error());
+    if (auto st = require_mirrors(s); !st) return report_error(reporter, st.error());
+    auto spec = parse_version_spec(spec_text);
+    if (!spec) return report_error(reporter, spec.error());
+    auto transport = make_transport(s);
+    if (!transport) return report_error(reporter, transport.error());
+    SystemClock clock;
+    IndexOptions io{s.index_url, s.index_fallbacks, s.cache_dir, s.offline, s.allow_insecure_index, s.limits};
+    auto index = load_index(**transport, clock, reporter, io, ctx.cancel);
+    if (!index) return report_error(reporter, index.error());
+    auto release = resolve(index->index, *spec, false);
+    if (!release) return report_error(reporter, release.error());
+    const ReleaseFile* file = find_archive(**release, s.platform);
+    if (file == nullptr) {
+        return report_error(reporter, Error(ErrorCode::not_found, (*release)->version.text + " has no archive for " +
+                                                                      s.platform.os + "/" + s.platform.arch));
+    }
+    ProbeOptions po;
+    po.limits = s.limits;
+    auto ranked = rank_probes(probe_mirrors(**transport, s.mirrors, file->filename, po, ctx.cancel));
+    std::string text = "probing " + file->filename + " (first " + human_bytes(po.sample_bytes) + "):\n";
+    char line[512];
+    int rank = 0;
+    bool any_ok = false;
+    for (const auto& r : ranked) {
+        any_ok = any_ok || r.ok;
+        std::string speed = r.ok ? human_bytes(static_cast<std::uint64_t>(r.bytes_per_second)) + "/s" : "-";
+        std::snprintf(line, sizeof line, "%2d  %-24s %-8s %6lld ms  %12s  %s", ++rank, r.mirror.name.c_str(),
+                      r.ok ? "ok" : "failed", static_cast<long long>(r.head_time.count()), speed.c_str(),
+                      r.error.c_str());
+        text += std::string(line) + "\n";
+        if (reporter.mode() == OutputMode::json) {
+            reporter.emit(Event{EventKind::info, ""}
+                              .with("mirror", r.mirror.name)
+                              .with("ok", r.ok)
+                              .with("http_status", static_cast<std::int64_t>(r.http_status))
+                              .with("head_ms", static_cast<std::int64_t>(r.head_time.count()))
+                              .with("bytes_per_second", r.bytes_per_second)
+                              .with("error", r.error));
+        }
+    }
+    if (!any_ok) {
+        return report_error(reporter, Error(ErrorCode::network, "no mirror answered for " + file->filename));
+    }
+    text.pop_back();
+    reporter.result(text, Event{EventKind::info, ""}.with("best", ranked.front().mirror.name));
+    return k_exit_ok;
+}
+
+} // namespace
 
 int verb_mirrors(const std::vector<std::string>& args, Context& ctx) {
     cxxopts::Options opts("goinstall mirrors",
@@ -13,6 +73,12 @@ int verb_mirrors(const std::vector<std::string>& args, Context& ctx) {
                           "Healthy entries (ok, unverified, stale) are the fallback after --mirror choices.");
     add_common_options(opts);
     add_network_options(opts);
+    add_platform_options(opts);
+    opts.add_options("Probe")
+        ("probe", "Measure each mirror on the first bytes of VERSION's archive (default: latest), in parallel")
+        ("positional", "", cxxopts::value<std::vector<std::string>>());
+    opts.parse_positional({"positional"});
+    opts.positional_help("[--probe [VERSION]]");
     int code = 0;
     auto parsed = parse_args(opts, args, code);
     if (!parsed) return code;
@@ -24,6 +90,13 @@ int verb_mirrors(const std::vector<std::string>& args, Context& ctx) {
     Reporter reporter(output_mode(a));
     auto settings = resolve_settings(a, *ctx.env);
     if (!settings) return report_error(reporter, settings.error());
+    std::vector<std::string> pos;
+    if (a.count("positional")) pos = a["positional"].as<std::vector<std::string>>();
+    if (a.count("probe")) {
+        if (pos.size() > 1) return report_error(reporter, Error(ErrorCode::usage, "usage: goinstall mirrors --probe [VERSION]"));
+        return probe(*settings, pos.empty() ? "latest" : pos[0], reporter, ctx);
+    }
+    if (!pos.empty()) return report_error(reporter, Error(ErrorCode::usage, "goinstall mirrors takes no arguments (did you mean --probe?)"));
     std::string text;
     char line[512];
     for (const auto& e : settings->catalog.entries) {

@@ -4,6 +4,7 @@
 
 #include "goinstall/archive/extract.hpp"
 #include "goinstall/base/strings.hpp"
+#include "goinstall/download/probe.hpp"
 #include "goinstall/fs/file_lock.hpp"
 #include "goinstall/fs/files.hpp"
 #include "goinstall/install/toolchain.hpp"
@@ -144,9 +145,23 @@ Result<InstallOutcome> Installer::install(const InstallRequest& rq, const Cancel
 
     InstallOutcome out;
     out.version = version;
+    DownloadOptions download = rq.download;
+    if (rq.rank_mirrors && download.mirrors.size() > 1) {
+        ProbeOptions po;
+        po.limits = download.limits;
+        auto ranked = rank_probes(probe_mirrors(m_transport, download.mirrors, file->filename, po, cancel));
+        download.mirrors.clear();
+        std::string order;
+        for (const auto& r : ranked) {
+            download.mirrors.push_back(r.mirror);
+            order += (order.empty() ? "" : ", ") + r.mirror.name +
+                     (r.ok ? " " + human_bytes(static_cast<std::uint64_t>(r.bytes_per_second)) + "/s" : " (failed)");
+        }
+        m_events.emit(Event{EventKind::info, "mirrors ranked by probe: " + order}.with("order", order));
+    }
     Downloader downloader(m_transport, m_clock, m_events);
     DownloadTarget target{file->filename, sha, file->size};
-    auto downloaded = downloader.download(target, layout.downloads_dir(), rq.download, cancel, &out.attempts);
+    auto downloaded = downloader.download(target, layout.downloads_dir(), download, cancel, &out.attempts);
     if (!downloaded) {
         return std::unexpected(std::move(downloaded.error()).with_context("downloading " + file->filename));
     }

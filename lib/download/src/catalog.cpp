@@ -1,6 +1,7 @@
 #include "goinstall/download/catalog.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "goinstall/base/strings.hpp"
@@ -35,6 +36,7 @@ Result<std::string> get_string(const json& obj, const char* key, std::string_vie
 
 // Fills `e` from a JSON object, field by field; unknown keys are errors.
 Status apply_fields(CatalogEntry& e, const json& obj, std::string_view where) {
+    std::optional<bool> enabled; // applied after "status", whatever the key order
     for (const auto& [key, value] : obj.items()) {
         if (key == "name") continue;
         if (key == "url" || key == "index" || key == "region" || key == "checked" || key == "note" || key == "status") {
@@ -67,12 +69,13 @@ Status apply_fields(CatalogEntry& e, const json& obj, std::string_view where) {
             }
         } else if (key == "enabled") {
             if (!value.is_boolean()) return fail(ErrorCode::usage, std::string(where) + ": 'enabled' must be true or false");
-            if (!value.get<bool>()) e.status = MirrorStatus::disabled;
-            else if (e.status == MirrorStatus::disabled) e.status = MirrorStatus::ok;
+            enabled = value.get<bool>();
         } else {
             return fail(ErrorCode::usage, std::string(where) + ": unknown key '" + sanitize_for_display(key, 40) + "'");
         }
     }
+    if (enabled == false) e.status = MirrorStatus::disabled;
+    else if (enabled == true && e.status == MirrorStatus::disabled) e.status = MirrorStatus::ok;
     return {};
 }
 
@@ -92,7 +95,16 @@ Result<Catalog> parse_catalog_json(Catalog base, std::string_view text, std::str
         }
     }
     if (!keep_builtin) {
-        std::erase_if(base.entries, [](const CatalogEntry& e) { return e.builtin; });
+        // Keep the built-ins the file names: their entries below override them.
+        std::vector<std::string> named;
+        if (auto m = doc.find("mirrors"); m != doc.end() && m->is_array()) {
+            for (const auto& obj : *m) {
+                if (obj.is_object() && obj.contains("name") && obj["name"].is_string()) named.push_back(obj["name"].get<std::string>());
+            }
+        }
+        std::erase_if(base.entries, [&](const CatalogEntry& e) {
+            return e.builtin && std::find(named.begin(), named.end(), e.name) == named.end();
+        });
     }
     if (doc.contains("mirrors")) {
         const auto& list = doc["mirrors"];
@@ -164,6 +176,10 @@ Result<MirrorPlan> plan_mirrors(const Catalog& catalog, const std::vector<std::s
         if (std::none_of(plan.mirrors.begin(), plan.mirrors.end(), same)) plan.mirrors.push_back(std::move(m));
     };
     for (const auto& p : preferred) {
+        if (p == "auto") {
+            plan.auto_rank = true;
+            continue;
+        }
         if (p.find("://") != std::string::npos) {
             auto u = parse_url(p);
             if (!u || (u->scheme != "http" && u->scheme != "https" && u->scheme != "file")) {
@@ -185,7 +201,7 @@ Result<MirrorPlan> plan_mirrors(const Catalog& catalog, const std::vector<std::s
         }
         add(Mirror{e->name, e->url});
     }
-    if (preferred.empty() || !no_fallback) {
+    if (preferred.empty() || !no_fallback || plan.mirrors.empty()) {
         for (const auto& e : catalog.entries) {
             if (e.healthy()) add(Mirror{e.name, e.url});
         }

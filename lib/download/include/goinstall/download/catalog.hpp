@@ -53,12 +53,14 @@ Result<Catalog> apply_user_catalog(Catalog base, std::string_view json, std::str
 struct MirrorPlan {
     std::vector<Mirror> mirrors;     // in the order to try
     std::vector<std::string> notes;  // e.g. "tuna: does not host Go binaries (checked 2026-11)"
+    bool auto_rank = false;          // "auto" was asked for: probe and reorder before downloading
 };
 
 // Turns the user's preferences (names or URLs, in order) into the mirrors to try: the preferred ones
 // first, then — unless `no_fallback` — every healthy catalogue entry not already listed. With no
 // preference, the healthy entries in catalogue order. Unknown names are usage errors listing the
 // known ones; a preferred entry with a bad status is kept (the user asked for it) with a note.
+// "auto" names no mirror: it sets auto_rank, and the healthy entries follow as usual.
 Result<MirrorPlan> plan_mirrors(const Catalog& catalog, const std::vector<std::string>& preferred, bool no_fallback);
 
 // Index URLs to try in order (entries that serve the index, healthy first).

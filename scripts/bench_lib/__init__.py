@@ -1,0 +1,1 @@
+"""Helpers for scripts/bench (failover and resume benchmarks on loopback)."""
