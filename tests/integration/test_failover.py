@@ -89,6 +89,34 @@ class Failover(unittest.TestCase):
         self.assertRegex(r.stderr, r"tuna does not have .* \(HTTP 404\); trying official")
         self.assertIn("verified SHA-256", r.stderr)
 
+    def test_index_fails_over_to_the_second_source_then_the_cache(self):
+        # The catalogue's two index sources (go.dev, golang.google.cn) pointed at loopback over
+        # https: the first is a closed port, the second a TLS fault server holding the index.
+        d = os.path.join(self.site.dir, "tls")
+        ca = h.make_ca(d)
+        cert = h.make_cert(d, ca)
+        second = fs.start_fault_server(self, {}, tls_cert=cert)
+        with open(os.path.join(self.site.dir, "www", "dl", "index.json"), "rb") as f:
+            second.put("dl/index.json", f.read())
+        port = fs.closed_port()
+        cfg = os.path.join(self.site.home, ".config", "goinstall")
+        os.makedirs(cfg, exist_ok=True)
+        with open(os.path.join(cfg, "mirrors.json"), "w") as f:
+            json.dump({"builtin": False, "mirrors": [
+                {"name": "official", "url": self.site.mirror, "index": f"https://127.0.0.1:{port}/dl/?mode=json"},
+                {"name": "google-cn", "url": self.site.mirror, "index": second.url + "dl/?mode=json"}]}, f)
+        args = ["ls-remote", "--cacert", cert.ca_cert]
+        r = h.run_goinstall(args, home=self.site.home)
+        self.assertEqual(r.returncode, 0, r.output)
+        self.assertIn("trying " + second.url, r.stderr)
+        self.assertEqual(r.stdout.split(), [VERSION])
+        # Both sources down: the cached copy (keyed by the primary source) answers, with its age.
+        second.stop()
+        r = h.run_goinstall(args, home=self.site.home)
+        self.assertEqual(r.returncode, 0, r.output)
+        self.assertIn("using the cached release index from", r.stderr)
+        self.assertEqual(r.stdout.split(), [VERSION])
+
     def test_connection_refused(self):
         port = fs.closed_port()
         r, ev = self.install([f"http://127.0.0.1:{port}/", self.site.mirror])
