@@ -34,7 +34,7 @@ const std::map<std::string, VerbFn>& verbs() {
     static const std::map<std::string, VerbFn> table = {
         {"install", verb_install}, {"list", verb_list},       {"ls-remote", verb_ls_remote},
         {"use", verb_use},         {"uninstall", verb_uninstall}, {"current", verb_current},
-        {"env", verb_env},         {"mirrors", verb_mirrors},
+        {"env", verb_env},         {"mirrors", verb_mirrors}, {"proxy", verb_proxy},
     };
     return table;
 }
@@ -51,7 +51,8 @@ int print_main_help() {
         "  uninstall VERSION remove an installed toolchain\n"
         "  current           print the current version\n"
         "  env               print the shell line that puts the current toolchain on PATH\n"
-        "  mirrors           the mirror catalogue and the order in effect\n\n"
+        "  mirrors           the mirror catalogue and the order in effect (--probe: measure them)\n"
+        "  proxy [URL]       which proxy each request uses, and why\n\n"
         "VERSION: latest, 1.21 (newest 1.21.x), 1.21.3 or go1.21.3, 1.22rc1.\n"
         "Run 'goinstall VERB --help' for a verb's options.\n\n"
         "Examples:\n"

@@ -1,5 +1,9 @@
 #include "settings.hpp"
 
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+
 #include "goinstall/base/strings.hpp"
 #include "goinstall/base/url.hpp"
 #include "goinstall/core/index_source.hpp"
@@ -43,6 +47,26 @@ std::chrono::milliseconds ms(double seconds) {
     return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000.0));
 }
 
+// The config file's keys (flat JSON object of strings).
+Result<std::map<std::string, std::string>> parse_config(const std::string& text, const std::string& source) {
+    auto doc = nlohmann::json::parse(text, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+        return fail(ErrorCode::usage, source + ": not a JSON object");
+    }
+    std::map<std::string, std::string> out;
+    for (const auto& [key, value] : doc.items()) {
+        if (key != "proxy" && key != "cacert") {
+            return fail(ErrorCode::usage, source + ": unknown key '" + sanitize_for_display(key, 40) +
+                                              "' (known: proxy, cacert)");
+        }
+        if (!value.is_string()) {
+            return fail(ErrorCode::usage, source + ": '" + key + "' must be a string");
+        }
+        out[key] = value.get<std::string>();
+    }
+    return out;
+}
+
 } // namespace
 
 void add_common_options(cxxopts::Options& opts) {
@@ -66,6 +90,13 @@ void add_network_options(cxxopts::Options& opts) {
         ("max-retries", "Attempts per mirror (env GOINSTALL_MAX_RETRIES; default 3)", cxxopts::value<std::string>(), "N")
         ("deadline", "Seconds the whole download may take across all mirrors (env GOINSTALL_DEADLINE; default 1800)", cxxopts::value<std::string>(), "SECS")
         ("offline", "Use only the cached release index")
+        ("proxy", "Proxy for every request: [http|https|socks4|socks4a|socks5|socks5h]://[user:pass@]host:port", cxxopts::value<std::string>(), "URL")
+        ("no-proxy", "Connect directly, ignoring every proxy setting")
+        ("noproxy-hosts", "Hosts that bypass the proxy (replaces NO_PROXY; see README for the syntax)", cxxopts::value<std::string>(), "LIST")
+        ("proxy-user", "Proxy credentials (overrides those in the proxy URL)", cxxopts::value<std::string>(), "USER:PASS")
+        ("proxy-auth", "Proxy authentication: basic, digest, ntlm, negotiate or any (default any)", cxxopts::value<std::string>(), "METHOD")
+        ("no-system-proxy", "Do not read the desktop's or system's proxy settings")
+        ("config", "Config file (default $XDG_CONFIG_HOME/goinstall/config.json)", cxxopts::value<std::string>(), "FILE")
         ("allow-insecure-index", "Accept a plain-http index URL (checksums are then only as safe as that link)");
 }
 
@@ -143,7 +174,43 @@ Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env)
     s.mirrors = std::move(plan->mirrors);
     s.mirror_notes = std::move(plan->notes);
     s.rank_mirrors = plan->auto_rank;
-    s.cacert = flag_or_env(a, "cacert", env, "GOINSTALL_CACERT").value_or("");
+    // Config file: {"proxy": URL, "cacert": FILE}; unknown keys are errors naming the file.
+    std::string config_cacert;
+    {
+        std::filesystem::path file;
+        bool explicit_file = has(a, "config");
+        if (explicit_file) {
+            file = a["config"].as<std::string>();
+        } else if (auto cfg = default_config_dir(env)) {
+            file = *cfg / "config.json";
+        }
+        std::error_code ec;
+        if (!file.empty() && (explicit_file || std::filesystem::exists(file, ec))) {
+            auto text = read_file(file, 1 << 20);
+            if (!text) return std::unexpected(text.error());
+            auto values = parse_config(*text, file.string());
+            if (!values) return std::unexpected(values.error());
+            s.config_file = file;
+            if (values->count("proxy")) s.proxy.config_proxy = values->at("proxy");
+            if (values->count("cacert")) config_cacert = values->at("cacert");
+        }
+    }
+    s.cacert = flag_or_env(a, "cacert", env, "GOINSTALL_CACERT").value_or(config_cacert);
+    s.ca_file_override = env.get("SSL_CERT_FILE").value_or("");
+    s.ca_dir_override = env.get("SSL_CERT_DIR").value_or("");
+    if (has(a, "proxy")) s.proxy.proxy = a["proxy"].as<std::string>();
+    s.proxy.no_proxy = has(a, "no-proxy");
+    if (has(a, "noproxy-hosts")) s.proxy.noproxy_hosts = a["noproxy-hosts"].as<std::string>();
+    if (has(a, "proxy-user")) s.proxy.proxy_user = a["proxy-user"].as<std::string>();
+    if (has(a, "proxy-auth")) {
+        s.proxy.proxy_auth = to_lower(a["proxy-auth"].as<std::string>());
+        static const char* methods[] = {"basic", "digest", "ntlm", "negotiate", "any"};
+        if (std::none_of(std::begin(methods), std::end(methods), [&](const char* m) { return s.proxy.proxy_auth == m; })) {
+            return fail(ErrorCode::usage, "--proxy-auth: '" + sanitize_for_display(s.proxy.proxy_auth, 20) +
+                                              "' is not one of basic, digest, ntlm, negotiate, any");
+        }
+    }
+    s.proxy.use_system = !has(a, "no-system-proxy");
 
     if (auto v = flag_or_env(a, "connect-timeout", env, "GOINSTALL_CONNECT_TIMEOUT")) {
         auto secs = parse_seconds(*v, "--connect-timeout");

@@ -12,6 +12,7 @@
 #include "goinstall/download/catalog.hpp"
 #include "goinstall/download/downloader.hpp"
 #include "goinstall/install/layout.hpp"
+#include "goinstall/net/proxy_resolver.hpp"
 #include "goinstall/platform/env.hpp"
 #include "goinstall/platform/host.hpp"
 #include "reporter.hpp"
@@ -29,6 +30,9 @@ struct Settings {
     std::vector<std::string> mirror_notes;    // e.g. why a preferred mirror is likely to fail
     bool rank_mirrors = false;                // --mirror auto
     std::string cacert;
+    std::string ca_file_override, ca_dir_override; // SSL_CERT_FILE / SSL_CERT_DIR
+    ProxySettings proxy;
+    std::filesystem::path config_file;             // the one read, if any
     Platform platform;
     TransferLimits limits;
     std::chrono::milliseconds lock_timeout{std::chrono::minutes(10)};

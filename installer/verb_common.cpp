@@ -36,9 +36,23 @@ int report_error(Reporter& reporter, const Error& err) {
     return code;
 }
 
+Result<ProxyResolver> make_proxy_resolver(const Settings& s) {
+    SystemEnv env;
+    SystemProxyLookup system;
+    if (s.proxy.use_system && !s.proxy.no_proxy) {
+        system = read_system_proxy(env, real_command_runner());
+    }
+    return ProxyResolver::create(s.proxy, env, system);
+}
+
 Result<std::unique_ptr<Transport>> make_transport(const Settings& s) {
     TransportConfig cfg;
     cfg.extra_ca_file = s.cacert;
+    cfg.ca_file_override = s.ca_file_override;
+    cfg.ca_dir_override = s.ca_dir_override;
+    auto resolver = make_proxy_resolver(s);
+    if (!resolver) return std::unexpected(resolver.error());
+    cfg.proxy = std::make_shared<const ProxyResolver>(std::move(*resolver));
     auto t = CurlTransport::create(cfg);
     if (!t) return std::unexpected(t.error());
     return std::unique_ptr<Transport>(std::move(*t));

@@ -26,6 +26,7 @@ int verb_uninstall(const std::vector<std::string>& args, Context& ctx);
 int verb_current(const std::vector<std::string>& args, Context& ctx);
 int verb_env(const std::vector<std::string>& args, Context& ctx);
 int verb_mirrors(const std::vector<std::string>& args, Context& ctx);
+int verb_proxy(const std::vector<std::string>& args, Context& ctx);
 
 // ---- shared by the verbs (verb_common.cpp) ----
 
@@ -39,6 +40,9 @@ int print_help(cxxopts::Options& opts, const char* examples);
 
 // Reports an error and returns its exit code.
 int report_error(Reporter& reporter, const Error& err);
+
+// The proxy resolver for these settings (reads the environment and the system's settings).
+Result<ProxyResolver> make_proxy_resolver(const Settings& s);
 
 // Makes the real transport from settings.
 Result<std::unique_ptr<Transport>> make_transport(const Settings& s);

@@ -60,21 +60,28 @@ def machine_info() -> dict:
             "machine": platform.machine()}
 
 
-def git_info(repo: str, own_paths=("scripts/bench", "docs/benchmarks.md")) -> dict:
+def git_info(repo: str, snapshot_sha=None,
+             own_paths=("scripts/bench", "docs/benchmarks.md")) -> dict:
+    """Commit benchmarked; `dirty` lists uncommitted changes when the working tree was built."""
     def git(*args):
         r = subprocess.run(["git", "-C", repo, *args], capture_output=True, text=True, timeout=30)
         return r.stdout.strip() if r.returncode == 0 else ""
 
+    if snapshot_sha:
+        return {"commit": git("rev-parse", "--short", snapshot_sha) or snapshot_sha[:7],
+                "dirty": [], "snapshot": True}
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
     changed = [line[3:] for line in git("status", "--porcelain").splitlines() if len(line) > 3]
     changed = [p for p in changed if not p.startswith(own_paths)]
-    return {"commit": commit, "dirty": changed}
+    return {"commit": commit, "dirty": changed, "snapshot": False}
 
 
 def markdown(metrics: List[Metric], ctx: dict) -> str:
     mi, gi = ctx["machine"], ctx["git"]
     dirty = ""
-    if gi["dirty"] and ctx["built_here"]:
+    if gi["snapshot"]:
+        dirty = " (a clean `git archive` snapshot, built with `--commit`)"
+    elif gi["dirty"] and ctx["built_here"]:
         dirty = (f" plus uncommitted changes in {len(gi['dirty'])} file(s) at the time of the run "
                  f"(the binary was built from the working tree)")
     elif not ctx["built_here"]:
@@ -97,8 +104,8 @@ def markdown(metrics: List[Metric], ctx: dict) -> str:
         f"- load average (1 min) at start / end: {load0:.2f} / {load1:.2f}",
         f"- goinstall commit: `{gi['commit']}`{dirty}",
         f"- binary: `{ctx['binary']}` ({ctx['build']})",
-        f"- repetitions: {ctx['reps']} per row (pairs for the extra-time rows); the whole run took "
-        f"{ctx['elapsed'] / 60:.1f} min",
+        f"- repetitions: {ctx['reps']} per row (pairs for the extra-time rows); the measurements took "
+        f"{ctx['elapsed'] / 60:.1f} min (setup included, build excluded)",
         "",
         "## Results",
         "",

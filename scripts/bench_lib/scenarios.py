@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import random
 import signal
 import statistics
 import subprocess
@@ -70,7 +71,9 @@ class Metric:
         sign = self.signed if sign is None else sign
         if self.unit == "%":
             return f"{v:+.2f} %" if sign else f"{v:.2f} %"
-        return f"{v:+.2f} s" if sign else f"{v:.2f} s"
+        if sign:   # extra costs: milliseconds matter; no "-0.000"
+            return f"{(0.0 if abs(v) < 0.0005 else v):+.3f} s"
+        return f"{v:.2f} s"
 
     @property
     def median_text(self) -> str:
@@ -81,10 +84,7 @@ class Metric:
         if not self.values:
             return "—"
         lo, hi = min(self.values), max(self.values)
-        unit = " %" if self.unit == "%" else " s"
-        if self.signed:
-            return f"{lo:+.2f}–{hi:+.2f}{unit}"
-        return f"{lo:.2f}–{hi:.2f}{unit}"
+        return f"{self.fmt(lo).rsplit(' ', 1)[0]}–{self.fmt(hi)}"
 
     @property
     def goal_text(self) -> str:
@@ -235,7 +235,7 @@ class Bench:
         t = time.monotonic()
         try:
             body(metric)
-        except (BenchError, subprocess.TimeoutExpired, OSError, RuntimeError) as e:
+        except Exception as e:  # noqa: BLE001 - recorded in the row; the other rows still run
             metric.error = f"{type(e).__name__}: {e}"
             self.log(f"  ERROR: {metric.error}")
         self.log(f"  {metric.label}: median {metric.median_text} "
@@ -260,6 +260,7 @@ class Bench:
             fo.append(pair["fo"])
             metric.values.append(pair["fo"] - pair["base"])
         baseline_sink.extend(base)
+        self.facts["paired_base_median"] = _med(base)
         metric.details.append(f"absolute wall time, median (min–max): with the bad mirror first "
                               f"{_med(fo):.3f} s ({min(fo):.3f}–{max(fo):.3f}), nginx alone "
                               f"{_med(base):.3f} s ({min(base):.3f}–{max(base):.3f}); the extra "
@@ -326,8 +327,9 @@ class Bench:
             m.bound = (f"The 400 ms head start is the floor, but what dominates is the wait for the "
                        f"cancelled loser: the race returns only when both entrants have ended, and "
                        f"the blackholed one, stuck in connect(), ends {lm:.2f} s after it started "
-                       f"(libcurl looks at goinstall's cancel flag only from its progress callback, "
-                       f"about once a second while a connect is pending).")
+                       f"(goinstall's cancel flag is read only in libcurl's progress callback, which "
+                       f"libcurl calls about once a second while a connect is pending), so the "
+                       f"extra cost is that, not the head start.")
         else:
             m.bound = ("The 400 ms head start before the second mirror is started is the floor; the "
                        "rest is the nginx install itself, the loser being abandoned at once.")
@@ -345,9 +347,11 @@ class Bench:
 
             self._paired(m, failover, baseline)
         m.details.append(f"requests to the 404 mirror per install: {sorted(set(counts))}")
+        base_ms = self.facts.get("paired_base_median", float("nan")) * 1000
         m.bound = ("One request and its 404 on loopback (no retries: a 404 moves to the next mirror "
-                   "at once) plus the new connection to the second mirror; the spread is the noise "
-                   "of two ~0.1 s process runs on a shared 2-core machine.")
+                   "at once) plus a new connection to the second mirror, i.e. about a millisecond; "
+                   f"the spread is the jitter of two ~{base_ms:.0f} ms process runs on a shared "
+                   "2-core machine.")
 
     def m_cut(self, m: Metric) -> None:
         size, starts, nreq = self.big.size, [], []
@@ -379,7 +383,8 @@ class Bench:
 
     def m_kill(self, m: Metric) -> None:
         size = self.big.size
-        firsts, kept, seconds, lost = [], [], [], []
+        firsts, kept, seconds, lost, parts = [], [], [], [], []
+        rng = random.Random(3)   # reproducible kill phases
         with fs.FaultServer(files={self.big.filename: self.big_data}) as srv:
             for _ in range(self.reps):
                 srv.clear_requests()
@@ -389,17 +394,27 @@ class Bench:
                     proc, _ = h.popen_goinstall(args, home=wd.home, stdout=subprocess.DEVNULL,
                                                 stderr=subprocess.DEVNULL)
                     try:
+                        # The kill time is chosen from the clock, not from the server's byte
+                        # count: the count moves only in drip bursts, so "kill when it crosses
+                        # 50 %" would always kill mid-burst. Half the file's drip time after the
+                        # request, plus a random phase within a drip tick.
                         deadline = time.monotonic() + 30
-                        reached = False
+                        rec = None
                         while time.monotonic() < deadline and proc.poll() is None:
                             reqs = [q for q in srv.requests() if q.path.endswith(self.big.filename)]
-                            if reqs and reqs[0].body_bytes_sent >= 0.5 * size:
-                                reached = True
+                            if reqs and reqs[0].status is not None:
+                                rec = reqs[0]
                                 break
                             time.sleep(0.005)
-                        if not reached:
-                            raise BenchError("the dripped transfer did not reach 50 % within 30 s "
+                        if rec is None:
+                            raise BenchError("the archive request did not arrive within 30 s "
                                              f"(goinstall exit {proc.poll()})")
+                        kill_at = rec.t_start + 0.5 * size / KILL_DRIP_RATE + rng.uniform(0, 0.1)
+                        while time.monotonic() < min(kill_at, deadline) and proc.poll() is None:
+                            time.sleep(min(0.005, max(0.0, kill_at - time.monotonic())))
+                        if proc.poll() is not None:
+                            raise BenchError(f"goinstall ended (exit {proc.returncode}) before "
+                                             "it could be killed")
                         os.kill(proc.pid, signal.SIGKILL)
                         proc.wait(timeout=10)
                     finally:
@@ -426,18 +441,30 @@ class Bench:
                     kept.append(reqs[1].range_start or 0)
                     seconds.append(second)
                     lost.append(first.body_bytes_sent - part_size)
-        m.details.append(f"first run dripped at {KILL_DRIP_RATE >> 20} MiB/s and SIGKILLed once the "
-                         f"server had sent ≥ 50 %: sent {min(firsts) / size:.1%}–"
-                         f"{max(firsts) / size:.1%} of the file; the rerun resumed from "
-                         f"{min(kept) / size:.1%}–{max(kept) / size:.1%}; sent by the server but "
-                         f"not in the `.part` after the kill: median {_kib(_med(lost))} "
-                         f"({_kib(min(lost))}–{_kib(max(lost))})")
+                    parts.append(part_size)
+        burst = KILL_DRIP_RATE // 10     # the fault server drips in 0.1 s ticks
+        m.details.append(f"first run dripped at {KILL_DRIP_RATE >> 20} MiB/s (in bursts of "
+                         f"{_kib(burst)} every 0.1 s) and SIGKILLed after half the file's drip "
+                         f"time plus a random phase within a tick; "
+                         f"per run (sent before the kill, `.part` size after it, Range start of the "
+                         f"rerun), in % of the file: " + ", ".join(
+                             f"({f / size:.1%}, {p / size:.1%}, {k / size:.1%})"
+                             for f, p, k in zip(firsts, parts, kept)))
+        m.details.append(f"sent by the server but not in the `.part` after the kill: median "
+                         f"{_kib(_med(lost))} ({_kib(min(lost))}–{_kib(max(lost))})")
         self.facts["kill_lost_bytes"] = _med(lost)
-        if kept and all(k > 0 for k in kept):
-            m.bound = (f"Bytes in flight at the kill: what the server had sent but the killed process "
-                       f"had not yet written to the `.part` (socket buffers and libcurl's buffer, "
-                       f"median {_kib(_med(lost))} here at {KILL_DRIP_RATE >> 20} MiB/s) is fetched "
-                       f"again; everything on disk is kept and re-hashed.")
+        exact = all(k == p for k, p in zip(kept, parts))
+        if kept and all(k > 0 for k in kept) and exact:
+            m.bound = (f"Only the bytes in flight at the kill: the rerun resumes from exactly the "
+                       f"`.part` size (nothing on disk is discarded), so what is fetched again is "
+                       f"what the server had sent but the process had not yet written, i.e. what sat "
+                       f"in the socket buffers: nothing unless the kill lands inside one of the "
+                       f"fault server's {_kib(burst)} drip bursts ("
+                       + (f"max {_kib(max(lost))} in this run)." if max(lost) > 0 else
+                          "none did in this run)."))
+        elif kept and all(k > 0 for k in kept):
+            m.bound = ("The bytes in flight at the kill plus what the rerun discarded from the "
+                       "`.part` (its Range start is below the `.part` size in some runs).")
         else:
             m.bound = ("The rerun did not resume (Range start 0 in some runs), so the first run's "
                        "bytes were fetched again.")

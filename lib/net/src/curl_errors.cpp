@@ -17,7 +17,24 @@ std::string seconds_text(long ms) {
 
 } // namespace
 
-Error curl_failure(CURL* c, CURLcode rc, const char* errbuf, const Request& request, const CancelToken* cancel) {
+namespace {
+
+std::string proxy_name(const ProxyChoice& p) {
+    return p.proxy->display() + " (from " + p.source + ")";
+}
+
+} // namespace
+
+Error proxy_auth_error(const Request& request, const ProxyChoice& p) {
+    NetDetail d{.phase = NetPhase::proxy, .http_status = 407, .url = redact_url(request.url)};
+    std::string msg = "the proxy " + proxy_name(p) + " requires authentication (HTTP 407): " +
+                      (p.proxy->user.empty() ? "put credentials in the proxy URL or pass --proxy-user USER:PASSWORD"
+                                             : "it refused the credentials given for user '" + p.proxy->user + "'");
+    return Error(ErrorCode::proxy_auth, msg).with_net(d);
+}
+
+Error curl_failure(CURL* c, CURLcode rc, const char* errbuf, const Request& request, const CancelToken* cancel,
+                   const ProxyChoice& proxy) {
     NetDetail d;
     d.curl_code = static_cast<int>(rc);
     d.url = redact_url(request.url);
@@ -119,13 +136,32 @@ Error curl_failure(CURL* c, CURLcode rc, const char* errbuf, const Request& requ
         message = "request to " + d.url + " failed: " + detail;
         break;
     }
-    if (connect_code == 407) {
-        code = ErrorCode::proxy_auth;
-        d.phase = NetPhase::proxy;
-        message = "the proxy requires authentication (HTTP 407) for " + d.url;
-    } else if (connect_code >= 400) {
-        d.phase = NetPhase::proxy;
-        message = "the proxy refused to connect to " + d.url + " (CONNECT answered " + std::to_string(connect_code) + ")";
+    if (proxy.proxy) {
+        const std::string name = proxy_name(proxy);
+        if (connect_code == 407 || connect_code == 401) {
+            // 401 to a CONNECT can only be the proxy's (tinyproxy answers BasicAuth failures so).
+            return proxy_auth_error(request, proxy);
+        }
+        if (connect_code >= 400) {
+            d.phase = NetPhase::proxy;
+            d.http_status = connect_code;
+            message = "the proxy " + name + " refused to connect to " + d.url + " (CONNECT answered " +
+                      std::to_string(connect_code) + ")";
+        } else if (rc == CURLE_COULDNT_RESOLVE_PROXY) {
+            message = "cannot resolve the host of the proxy " + name;
+        } else if (rc == CURLE_COULDNT_CONNECT && connect_us == 0) {
+            d.phase = NetPhase::proxy;
+            message = "cannot connect to the proxy " + name + " (" + detail + ")";
+        } else if (rc == CURLE_SSL_CONNECT_ERROR && proxy.proxy->scheme == ProxyScheme::https &&
+                   detail.find("wrong version number") != std::string::npos) {
+            code = ErrorCode::network;
+            d.phase = NetPhase::proxy;
+            message = "the proxy " + name + " does not speak TLS: the setting says https:// but it looks like a "
+                      "plain HTTP proxy; use http:// for it";
+        } else if ((rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING || rc == CURLE_PROXY) && status == 0) {
+            d.phase = NetPhase::proxy;
+            message = "the proxy " + name + " closed the connection before answering (" + detail + ")";
+        }
     }
     return Error(code, message).with_net(d);
 }

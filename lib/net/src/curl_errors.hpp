@@ -5,10 +5,15 @@
 
 #include "goinstall/base/cancel.hpp"
 #include "goinstall/base/error.hpp"
+#include "goinstall/net/proxy_resolver.hpp"
 #include "goinstall/net/transport.hpp"
 
 namespace goinstall {
 
-Error curl_failure(CURL* curl, CURLcode rc, const char* errbuf, const Request& request, const CancelToken* cancel);
+Error curl_failure(CURL* curl, CURLcode rc, const char* errbuf, const Request& request, const CancelToken* cancel,
+                   const ProxyChoice& proxy);
+
+// "the proxy http://user:***@p:3128 (from HTTPS_PROXY) requires authentication (HTTP 407) ...".
+Error proxy_auth_error(const Request& request, const ProxyChoice& proxy);
 
 } // namespace goinstall

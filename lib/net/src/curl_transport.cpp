@@ -127,6 +127,14 @@ CURLcode on_ssl_ctx(CURL*, void* ssl_ctx, void* userdata) {
     return CURLE_OK;
 }
 
+long proxy_auth_mask(const std::string& name) {
+    if (name == "basic") return static_cast<long>(CURLAUTH_BASIC);
+    if (name == "digest") return static_cast<long>(CURLAUTH_DIGEST);
+    if (name == "ntlm") return static_cast<long>(CURLAUTH_NTLM);
+    if (name == "negotiate") return static_cast<long>(CURLAUTH_NEGOTIATE);
+    return static_cast<long>(CURLAUTH_ANY);
+}
+
 struct SlistDeleter {
     void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
@@ -215,6 +223,22 @@ Result<Response> CurlTransport::fetch(const Request& request, BodySink& sink, co
     if (headers) {
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
     }
+    // Proxy: our decision only. An empty CURLOPT_PROXY disables curl's reading of *_proxy variables,
+    // and an empty CURLOPT_NOPROXY its reading of NO_PROXY.
+    ProxyChoice choice = m_config.proxy ? m_config.proxy->choose(request.url) : ProxyChoice{};
+    std::string proxy_url = choice.proxy ? choice.proxy->curl_url() : std::string();
+    curl_easy_setopt(c, CURLOPT_PROXY, proxy_url.c_str());
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "");
+    if (choice.proxy) {
+        if (!choice.proxy->user.empty()) {
+            curl_easy_setopt(c, CURLOPT_PROXYUSERNAME, choice.proxy->user.c_str());
+            curl_easy_setopt(c, CURLOPT_PROXYPASSWORD, choice.proxy->password.c_str());
+        }
+        curl_easy_setopt(c, CURLOPT_PROXYAUTH, proxy_auth_mask(m_config.proxy->proxy_auth()));
+        if (!m_config.extra_ca_file.empty()) {
+            curl_easy_setopt(c, CURLOPT_PROXY_CAINFO, m_config.extra_ca_file.c_str()); // an https:// proxy's CA
+        }
+    }
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
@@ -222,6 +246,12 @@ Result<Response> CurlTransport::fetch(const Request& request, BodySink& sink, co
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
+    if (!m_config.ca_file_override.empty()) {
+        curl_easy_setopt(c, CURLOPT_CAINFO, m_config.ca_file_override.c_str());
+    }
+    if (!m_config.ca_dir_override.empty()) {
+        curl_easy_setopt(c, CURLOPT_CAPATH, m_config.ca_dir_override.c_str());
+    }
     if (!m_config.extra_ca_file.empty()) {
 #if LIBCURL_VERSION_NUM >= 0x075700
         curl_easy_setopt(c, CURLOPT_CA_CACHE_TIMEOUT, 0L); // the store is modified per handle
@@ -253,7 +283,11 @@ Result<Response> CurlTransport::fetch(const Request& request, BodySink& sink, co
         return t.response;
     }
     if (rc != CURLE_OK) {
-        return std::unexpected(curl_failure(c, rc, errbuf, request, cancel));
+        return std::unexpected(curl_failure(c, rc, errbuf, request, cancel, choice));
+    }
+    if (choice.proxy && (t.response.status == 407 || (t.response.status == 401 && request.url.starts_with("http:")))) {
+        // A plain-HTTP request through the proxy: the 407 is the proxy's own answer.
+        return std::unexpected(proxy_auth_error(request, choice));
     }
     if (!t.head_delivered) {
         // An empty body: the write callback never ran.

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "goinstall/net/proxy_resolver.hpp"
 #include "goinstall/net/transport.hpp"
 
 namespace goinstall {
@@ -12,6 +13,11 @@ struct TransportConfig {
     std::string user_agent; // empty → "goinstall/<version>"
     // Extra trust anchors (PEM file), added to the system store rather than replacing it.
     std::string extra_ca_file;
+    // Replace the default trust store (OpenSSL's SSL_CERT_FILE / SSL_CERT_DIR convention).
+    std::string ca_file_override;
+    std::string ca_dir_override;
+    // Decides the proxy per request; null means direct. curl's own environment handling is never used.
+    std::shared_ptr<const ProxyResolver> proxy;
 };
 
 class CurlTransport final : public Transport {

@@ -1,0 +1,119 @@
+"""Installs through a real forward proxy (tinyproxy with Basic auth): configured by environment,
+by --proxy and by the config file; a wrong password gives the proxy-auth exit code and a message
+naming the proxy with no password anywhere; NO_PROXY bypass proven by the proxy's log."""
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
+import goinstall_harness as h  # noqa: E402
+import proxy_harness as ph  # noqa: E402
+
+VERSION = "go1.21.3"
+USER, PASSWORD = "fleet", "s3cret-Pa55"
+EXIT_PROXY_AUTH = 6
+
+
+@unittest.skipUnless(ph.available(), "needs tinyproxy and unshare (mount namespaces)")
+class ThroughProxy(unittest.TestCase):
+    def setUp(self):
+        self.dir = h.tmpfs_path(self, "goinstall-proxy-")
+        self.hosts = ph.hosts_file(self.dir)
+        ca = h.make_ca(os.path.join(self.dir, "ca"))
+        self.cert = h.make_cert(os.path.join(self.dir, "ca"), ca, names=["mirror.test", "other.test", "localhost"])
+        self.archive = h.fake_toolchain_archive(VERSION, os.path.join(self.dir, "a"))
+        self.nginx = h.Nginx(docroot=os.path.join(self.dir, "www"), tls=True, cert=self.cert)
+        self.nginx.start()
+        self.addCleanup(self.nginx.close)
+        self.nginx.put_file(self.archive.filename, self.archive.path)
+        self.nginx.put("dl/index.json", h.make_index([self.archive]))
+        self.proxy = ph.TinyProxy(self.dir, self.hosts, USER, PASSWORD)
+        self.addCleanup(self.proxy.close)
+        self.home = os.path.join(self.dir, "home")
+        os.makedirs(self.home)
+        self.base = f"https://mirror.test:{self.nginx.port}/"
+
+    def goinstall(self, args, env_extra=None, json_out=False):
+        """goinstall in its own mount namespace, where mirror.test resolves to 127.0.0.1."""
+        env = h.isolated_env(self.home, env_extra)
+        argv = [h.goinstall_bin(), *args, "--root", os.path.join(self.dir, "root"), "--cacert", self.cert.ca_cert,
+                "--no-system-proxy"]
+        if json_out:
+            argv.append("--json")
+        p = subprocess.run(ph.in_hosts_namespace(argv, self.hosts), env=env, capture_output=True, text=True,
+                           timeout=120, stdin=subprocess.DEVNULL, cwd=self.home)
+        return p
+
+    def install_args(self, mirror=None):
+        return [VERSION, "--index-url", self.base + "dl/?mode=json&include=all", "--mirror", mirror or self.base,
+                "--no-fallback", "--reinstall"]
+
+    def connects(self, host="mirror.test"):
+        """Tunnels the proxy opened to host (each CONNECT may be asked twice while curl negotiates auth)."""
+        return self.proxy.log_text().count(f"opening connection to {host}:{self.nginx.port}")
+
+    def test_env_https_proxy(self):
+        p = self.goinstall(self.install_args(), {"HTTPS_PROXY": self.proxy.url(USER, PASSWORD)})
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(self.connects(), 2)  # index + archive, both through the proxy
+        self.assertNotIn(PASSWORD, p.stdout + p.stderr)
+
+    def test_flag_and_config_file(self):
+        p = self.goinstall(self.install_args() + ["--proxy", self.proxy.url(USER, PASSWORD)])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        cfg = os.path.join(self.home, ".config", "goinstall")
+        os.makedirs(cfg, exist_ok=True)
+        with open(os.path.join(cfg, "config.json"), "w") as f:
+            json.dump({"proxy": self.proxy.url(USER, PASSWORD)}, f)
+        p = self.goinstall(self.install_args())
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(self.connects(), 4)
+        # The flag wins over the environment, which wins over the config file.
+        p = self.goinstall(["proxy", "https://go.dev/", "--proxy", "http://127.0.0.1:9"],
+                           {"HTTPS_PROXY": self.proxy.url()})
+        self.assertIn("proxy http://127.0.0.1:9 (from --proxy)", p.stdout, p.stderr)
+        p = self.goinstall(["proxy", "https://go.dev/"], {"HTTPS_PROXY": self.proxy.url()})
+        self.assertIn("(from HTTPS_PROXY)", p.stdout, p.stderr)
+        self.assertIn("skipped --proxy: not given", p.stdout)
+        p = self.goinstall(["proxy", "https://go.dev/"])
+        self.assertIn("(from config file)", p.stdout, p.stderr)
+        self.assertIn("skipped environment:", p.stdout)
+
+    def test_wrong_password_is_a_proxy_auth_error_without_secrets(self):
+        wrong = "n0t-the-Pa55"
+        for json_out in (False, True):
+            p = self.goinstall(self.install_args(), {"HTTPS_PROXY": self.proxy.url(USER, wrong)}, json_out=json_out)
+            self.assertEqual(p.returncode, EXIT_PROXY_AUTH, p.stdout + p.stderr)
+            self.assertIn(f"127.0.0.1:{self.proxy.port}", p.stdout + p.stderr)
+            self.assertIn("407", p.stdout + p.stderr)
+            h.assert_no_secret([p.stdout, p.stderr], wrong)
+            if json_out:
+                last = json.loads(p.stdout.splitlines()[-1])
+                self.assertEqual(last["error"]["code"], "proxy_auth")
+        p = self.goinstall(self.install_args(), {"HTTPS_PROXY": self.proxy.url()})  # no credentials at all
+        self.assertEqual(p.returncode, EXIT_PROXY_AUTH, p.stdout + p.stderr)
+        self.assertIn("--proxy-user", p.stderr)
+
+    def test_no_proxy_bypass_is_visible_in_the_proxy_log(self):
+        env = {"HTTPS_PROXY": self.proxy.url(USER, PASSWORD), "NO_PROXY": "other.test"}
+        other = f"https://other.test:{self.nginx.port}/"
+        p = self.goinstall(self.install_args(mirror=other), env)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(self.connects("mirror.test"), 1)  # the index went through the proxy
+        self.assertEqual(self.connects("other.test"), 0)   # the mirror did not
+        p = self.goinstall(["proxy", "--mirror", other, "--no-fallback", "--index-url", self.base], env)
+        self.assertIn("direct (NO_PROXY entry", p.stdout.replace("No_proxy", "NO_PROXY"), p.stdout)
+
+    def test_proxy_verb_explains_choices(self):
+        p = self.goinstall(["proxy", "https://go.dev/", "http://mirror.test/"],
+                           {"https_proxy": self.proxy.url(USER, PASSWORD)})
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(f"proxy http://{USER}:***@127.0.0.1:{self.proxy.port}", p.stdout)
+        self.assertIn("direct (no proxy configured)", p.stdout)  # http URL: https_proxy does not apply
+        h.assert_no_secret([p.stdout, p.stderr], PASSWORD)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,267 @@
+// The NO_PROXY dialect of no_proxy.hpp, as one table. Rows taken from curl's unit test 1614 and
+// from Go's httpproxy tests are marked; a row whose answer differs between curl and Go says
+// which one this dialect follows.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "goinstall/net/no_proxy.hpp"
+
+using namespace goinstall;
+
+namespace {
+
+constexpr int k_no_port = -1;
+
+// Go's x/net/http/httpproxy proxy_test.go list; Go's requests there go to port 80.
+const std::string k_go = "foobar.com, .barbaz.net, *.wildcard.io, 192.168.1.1, 192.168.1.2:81, 192.168.1.3:80, "
+                         "10.0.0.0/30, 2001:db8::52:0:1, [2001:db8::52:0:3]:80, 2002:db8:a::45/64";
+// The list most rows of curl's unit1614 use.
+const std::string k_curl = "localhost,.example.com,.example.de";
+
+} // namespace
+
+TEST_CASE("NO_PROXY dialect: which hosts bypass the proxy", "[net][proxy]") {
+    auto [no_proxy, host, port, bypass] = GENERATE(table<std::string, std::string, int, bool>({
+        // --- domains
+        {"example.com", "example.com", 443, true},
+        {"example.com", "foo.example.com", 443, true},
+        {"example.com", "a.b.example.com", 443, true},
+        {"example.com", "badexample.com", 443, false},
+        {"example.com", "example.com.evil.net", 443, false},
+        {"example.com", "com", 443, false},
+        {"example.com", "example.org", 443, false},
+        // --- empty entries, separators, case, trailing dots
+        {"", "example.com", 443, false},
+        {",,", "example.com", 443, false},
+        {",,example.com,,", "example.com", 443, true},
+        {"  example.com  ", "www.example.com", 443, true},
+        {"foo.org\texample.com\nbar.net", "example.com", 443, true}, // Go splits on commas only: differs, we follow curl
+        {"a b", "b", 443, true},                                      // whitespace separates: "a" and "b"
+        {"EXAMPLE.com", "www.Example.COM", 443, true},
+        {"example.com.", "www.example.com", 443, true},
+        {"example.com", "www.example.com.", 443, true}, // Go compares the dot literally: differs, we follow curl
+        // --- leading dot and "*."
+        {".example.com", "example.com", 443, true}, // Go: subdomains only (false); curl: true. We follow curl.
+        {".example.com", "www.example.com", 443, true},
+        {".example.com", "nonexample.com", 443, false},
+        {"*.example.com", "example.com", 443, true},     // Go: false; curl: no "*." syntax (false). Same as .example.com here.
+        {"*.example.com", "www.example.com", 443, true}, // curl: false (literal "*."); Go: true. We follow Go.
+        {"foo*.com", "foox.com", 443, false},            // no other wildcards: ignored
+        // --- "*"
+        {"*", "anything.example", 443, true},
+        {"*", "10.1.2.3", 443, true},
+        {"*", "[2001:db8::1]", 443, true},
+        {"example.org,*", "example.com", 443, true}, // curl: only a lone "*" (false); Go: true. We follow Go.
+        {"* example.org", "example.com", 443, true},
+        {"*:80", "example.com", 80, false}, // garbage, ignored
+        // --- ports (curl has no ports in NO_PROXY: such entries never match there; we follow Go)
+        {"example.com:8443", "example.com", 8443, true},
+        {"example.com:8443", "example.com", 443, false},
+        {"example.com:8443", "www.example.com", 8443, true},
+        {"example.com:8443", "example.com", k_no_port, false},
+        {"10.1.2.3:8080", "10.1.2.3", 8080, true},
+        {"10.1.2.3:8080", "10.1.2.3", 80, false},
+        {"[2001:db8::1]:8080", "2001:db8::1", 8080, true},
+        {"[2001:db8::1]:8080", "[2001:db8::1]", 443, false},
+        {"host:99999", "host", 443, false},
+        {"host:0", "host", 443, false},
+        {"host:", "host", 443, false},
+        // --- IP literals (IPv6 compared as bytes)
+        {"10.1.2.3", "10.1.2.3", 443, true},
+        {"10.1.2.3", "10.1.2.4", 443, false},
+        {"2001:db8::1", "[2001:db8::1]", 443, true},
+        {"2001:db8::1", "2001:db8::1", 443, true},
+        {"[2001:db8::1]", "2001:db8:0:0:0:0:0:1", 443, true},
+        {"2001:DB8::1", "2001:db8::1", 443, true},
+        {"0:0:0:0:0:0:0:2", "[::2]", 443, true},
+        {"2001:db8::1", "2001:db8::2", 443, false},
+        // --- names and addresses never cross (no DNS lookups)
+        {"3.4", "1.2.3.4", 443, false}, // Go: its suffix test makes "3.4" match 1.2.3.4 (true); curl: false. We follow curl.
+        {"example.com", "93.184.216.34", 443, false},
+        {"10.0.0.0/8", "ten.example", 443, false},
+        {"10.1.2.3", "10.1.2.3.nip.io", 443, false},
+        // --- CIDR, IPv4
+        {"10.0.0.0/8", "10.0.0.0", 443, true},
+        {"10.0.0.0/8", "10.255.255.255", 443, true},
+        {"10.0.0.0/8", "11.0.0.0", 443, false},
+        {"10.0.0.0/8", "9.255.255.255", 443, false},
+        {"10.1.2.3/8", "10.9.9.9", 443, true}, // host bits of the entry are ignored
+        {"172.16.0.0/12", "172.31.255.255", 443, true},
+        {"172.16.0.0/12", "172.32.0.0", 443, false},
+        {"192.168.0.1/32", "192.168.0.1", 443, true},
+        {"0.0.0.0/0", "203.0.113.7", 443, true}, // curl reads /0 as /32 (false); Go: true. We follow Go.
+        {"0.0.0.0/0", "[2001:db8::1]", 443, false},
+        {"10.0.0.0/8", "::ffff:10.1.2.3", 443, false}, // Go maps v4-in-v6 (true); curl: false. We follow curl.
+        {"10.0.0.0/33", "10.0.0.1", 443, false},
+        {"1.2.3.4/x", "1.2.3.4", 443, false},
+        {"1.2.3.4/", "1.2.3.4", 443, false},
+        // --- CIDR, IPv6
+        {"fd00::/8", "fd12:3456::1", 443, true},
+        {"fd00::/8", "fe00::1", 443, false},
+        {"[fd00::]/8", "[fdff:ffff::1]", 443, true},
+        {"2001:db8::/32", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 443, true},
+        {"2001:db8::/32", "2001:db9::", 443, false},
+        {"2001:db8::/31", "2001:db9::1", 443, true},
+        {"2001:db8::/33", "2001:db8:8000::1", 443, false},
+        {"2001:db8::/33", "2001:db8:7fff::1", 443, true},
+        {"2001:db8::1/128", "2001:db8::1", 443, true},
+        {"2001:db8::1/128", "2001:db8::2", 443, false},
+        {"::/0", "2001:db8::1", 443, true},
+        {"::/0", "10.1.2.3", 443, false},
+        {"2001:db8::/129", "2001:db8::1", 443, false},
+        // --- loopback is never proxied (Go); curl proxies it unless NO_PROXY lists it
+        {"", "localhost", 443, true},
+        {"", "LOCALHOST.", 443, true},
+        {"", "127.0.0.1", 443, true},
+        {"", "127.255.255.254", 443, true},
+        {"", "[::1]", 443, true},
+        {"", "0:0:0:0:0:0:0:1", 443, true},
+        {"", "::ffff:127.0.0.1", 443, true},
+        {"", "app.localhost", 443, true}, // Go proxies *.localhost; we follow RFC 6761
+        {"other.example", "localhost", 443, true},
+        {"", "localhost.example.com", 443, false},
+        {"", "128.0.0.1", 443, false},
+        {"", "[::2]", 443, false},
+        {"*", "", 443, false}, // an empty host never bypasses
+        // --- garbage beside good entries
+        {"@@,example.com", "example.com", 443, true},
+        {"[::1,example.com", "example.com", 443, true},
+        {"10.0.0.0/33 example.com", "example.com", 443, true},
+        // --- curl unit1614
+        {"localhost .example.com .example.de", "www.example.com", 443, true}, // old curl stopped at a blank (false)
+        {k_curl, "www.example.com", 443, true},
+        {k_curl, "www.example.com.", 443, true},
+        {k_curl, "example.com", 443, true}, // Go: false (leading dot). We follow curl.
+        {k_curl, "example.com.", 443, true},
+        {"localhost,.example.com.,.example.de", "www.example.com", 443, true},
+        {"localhost,www.example.com.,.example.de", "www.example.com", 443, true},
+        {"localhost,example.com,.example.de", "nexample.com", 443, false},
+        {"barfoo", "foobar", 443, false},
+        {"foobar", "foobar", 443, true},
+        {"foobar", "192.168.0.1", 443, false},
+        {"192.168.0.0/16", "192.168.0.1", 443, true},
+        {"192.168.0.0/24", "192.168.0.1", 443, true},
+        {"192.168.0.0/32", "192.168.0.1", 443, false},
+        {"192.168.0.0", "192.168.0.1", 443, false},
+        {"192.168.0.0/24", "192.168.1.1", 443, false},
+        {"192.168.0.0/33", "192.168.1.1", 443, false},
+        {"foo, bar, 192.168.0.0/24", "192.168.1.1", 443, false},
+        {"foo, bar, 192.168.0.0/16", "192.168.1.1", 443, true},
+        {"foo, bar, ::1/64", "bar", 443, true},
+        {"foo,,,,,              bar, ::1/64", "BAr", 443, true},
+        {"fe80::ab47:4396:55c9:8474/64", "fe80::ab47:4396:55c9:8485", 443, true},
+        {"foo, .example.com", "www.example.com", 443, true},
+        {"www2.example.com, .example.net", "www.example.com", 443, false},
+        {".example.com, .example.net", "nonexample.com", 443, false},
+        // --- Go httpproxy TestUseProxy (port 80)
+        {k_go, "192.168.1.1", 80, true},
+        {k_go, "192.168.1.2", 80, false}, // entry is for port 81
+        {k_go, "192.168.1.3", 80, true},
+        {k_go, "192.168.1.4", 80, false},
+        {k_go, "10.0.0.2", 80, true},
+        {k_go, "10.0.0.4", 80, false}, // just past 10.0.0.0/30
+        {k_go, "[2001:db8::52:0:1]", 80, true},
+        {k_go, "[2001:db8::52:0:2]", 80, false},
+        {k_go, "[2001:db8::52:0:3]", 80, true},
+        {k_go, "[2002:db8:a::123]", 80, true},
+        {k_go, "[fe80::424b:c8be:1643:a1b6]", 80, false},
+        {k_go, "barbaz.net", 80, true}, // Go: false (leading dot = subdomains only). We follow curl.
+        {k_go, "www.barbaz.net", 80, true},
+        {k_go, "foobar.com", 80, true},
+        {k_go, "www.foobar.com", 80, true},
+        {k_go, "foofoobar.com", 80, false},
+        {k_go, "baz.com", 80, false},
+        {k_go, "localhost.net", 80, false},
+        {k_go, "local.localhost", 80, true}, // Go: false (proxied); we treat *.localhost as loopback (RFC 6761)
+        {k_go, "barbarbaz.net", 80, false},
+        {k_go, "wildcard.io", 80, true}, // Go: false ("*." = subdomains only). We follow curl's leading dot.
+        {k_go, "nested.wildcard.io", 80, true},
+        {k_go, "awildcard.io", 80, false},
+    }));
+    CAPTURE(no_proxy, host, port);
+    auto list = parse_no_proxy(no_proxy);
+    auto why = bypass_reason(list, host, port == k_no_port ? std::nullopt : std::optional<unsigned>(port));
+    CHECK(why.has_value() == bypass);
+}
+
+TEST_CASE("NO_PROXY entries are parsed into kinds, canonical values and ports", "[net][proxy]") {
+    auto list = parse_no_proxy("Example.COM., *.Corp.example:8443, 10.1.2.3/8, [::1]:8080, 0:0:0:0:0:0:0:2, "
+                               "192.0.2.1, [FD00::]/8, *");
+    REQUIRE(list.ignored.empty());
+    REQUIRE(list.entries.size() == 8);
+    CHECK(list.entries[0].kind == NoProxyKind::domain);
+    CHECK(list.entries[0].value == "example.com");
+    CHECK(list.entries[0].original == "Example.COM.");
+    CHECK(list.entries[1].kind == NoProxyKind::domain);
+    CHECK(list.entries[1].value == "corp.example");
+    CHECK(list.entries[1].port == 8443u);
+    CHECK(list.entries[2].kind == NoProxyKind::cidr4);
+    CHECK(list.entries[2].value == "10.0.0.0/8");
+    CHECK(list.entries[2].prefix_bits == 8u);
+    CHECK(list.entries[3].kind == NoProxyKind::ipv6);
+    CHECK(list.entries[3].value == "::1");
+    CHECK(list.entries[3].port == 8080u);
+    CHECK(list.entries[4].kind == NoProxyKind::ipv6);
+    CHECK(list.entries[4].value == "::2");
+    CHECK_FALSE(list.entries[4].port);
+    CHECK(list.entries[5].kind == NoProxyKind::ipv4);
+    CHECK(list.entries[5].value == "192.0.2.1");
+    CHECK(list.entries[6].kind == NoProxyKind::cidr6);
+    CHECK(list.entries[6].value == "fd00::/8");
+    CHECK(list.entries[7].kind == NoProxyKind::wildcard);
+}
+
+TEST_CASE("NO_PROXY entries that cannot be read are listed, never fatal", "[net][proxy]") {
+    auto list = parse_no_proxy("10.0.0.0/33, 1.2.3.4/x [::1 host:99999 @@ good.example *:80 . [10.0.0.1] a:b:c "
+                               "bad\x01name");
+    REQUIRE(list.entries.size() == 1);
+    CHECK(list.entries[0].value == "good.example");
+    CHECK(list.ignored == std::vector<std::string>{"10.0.0.0/33", "1.2.3.4/x", "[::1", "host:99999", "@@", "*:80", ".",
+                                                   "[10.0.0.1]", "a:b:c", "bad?name"});
+    CHECK(bypass_reason(list, "www.good.example", 443));
+    CHECK_FALSE(bypass_reason(list, "10.0.0.1", 443));
+}
+
+TEST_CASE("bypass_reason says which entry matched, or that loopback is never proxied", "[net][proxy]") {
+    auto list = parse_no_proxy("internal.example, .Corp.Example, 10.0.0.0/8, [fd00::1]:8443, *.svc");
+    CHECK(bypass_reason(list, "build.corp.example", 443) == std::optional<std::string>("NO_PROXY entry '.Corp.Example'"));
+    CHECK(bypass_reason(list, "10.20.30.40", 443) == std::optional<std::string>("NO_PROXY entry '10.0.0.0/8'"));
+    CHECK(bypass_reason(list, "[fd00::1]", 8443) == std::optional<std::string>("NO_PROXY entry '[fd00::1]:8443'"));
+    CHECK(bypass_reason(list, "api.svc", 443) == std::optional<std::string>("NO_PROXY entry '*.svc'"));
+    CHECK(bypass_reason(list, "localhost", 443) == std::optional<std::string>("loopback is never proxied"));
+    CHECK(bypass_reason(parse_no_proxy("*"), "127.0.0.1", 80) ==
+          std::optional<std::string>("loopback is never proxied"));
+    CHECK(bypass_reason(parse_no_proxy("*"), "go.dev", 443) == std::optional<std::string>("NO_PROXY entry '*'"));
+    CHECK_FALSE(bypass_reason(list, "go.dev", 443));
+    // The first matching entry is the one named.
+    CHECK(bypass_reason(parse_no_proxy("example.com www.example.com"), "www.example.com", 443) ==
+          std::optional<std::string>("NO_PROXY entry 'example.com'"));
+}
+
+TEST_CASE("is_loopback_host", "[net][proxy]") {
+    auto [host, loopback] = GENERATE(table<std::string, bool>({
+        {"localhost", true},
+        {"LocalHost", true},
+        {"localhost.", true},
+        {"foo.localhost", true},
+        {"127.0.0.1", true},
+        {"127.1.2.3", true},
+        {"::1", true},
+        {"[::1]", true},
+        {"0:0:0:0:0:0:0:1", true},
+        {"::ffff:127.0.0.1", true},
+        {"::ffff:127.255.0.9", true},
+        {"", false},
+        {"localhost.example", false},
+        {"notlocalhost", false},
+        {"126.255.255.255", false},
+        {"128.0.0.1", false},
+        {"::2", false},
+        {"::ffff:128.0.0.1", false},
+        {"::127.0.0.1", false}, // IPv4-compatible, not mapped
+        {"[::1", false},
+    }));
+    CAPTURE(host);
+    CHECK(is_loopback_host(host) == loopback);
+}
