@@ -34,7 +34,7 @@ Error proxy_auth_error(const Request& request, const ProxyChoice& p) {
 }
 
 Error curl_failure(CURL* c, CURLcode rc, const char* errbuf, const Request& request, const CancelToken* cancel,
-                   const ProxyChoice& proxy) {
+                   const ProxyChoice& proxy, const std::string& location) {
     NetDetail d;
     d.curl_code = static_cast<int>(rc);
     d.url = redact_url(request.url);
@@ -107,10 +107,11 @@ Error curl_failure(CURL* c, CURLcode rc, const char* errbuf, const Request& requ
         break;
     case CURLE_UNSUPPORTED_PROTOCOL: {
         d.phase = NetPhase::http;
-        char* redirect = nullptr;
-        curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &redirect);
-        if (redirect != nullptr) {
-            message = "refused a redirect from " + d.url + " to " + redact_url(redirect) +
+        char* redirect_info = nullptr;
+        curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &redirect_info);
+        std::string redirect = redirect_info != nullptr ? std::string(redirect_info) : location;
+        if (!redirect.empty() && status >= 300 && status < 400) {
+            message = "refused a redirect from " + d.url + " to " + sanitize_for_display(redact_url(redirect), 200) +
                       (request.secure_only ? " (the release index must come over HTTPS)" : " (scheme not allowed)");
         } else {
             message = "URL scheme not allowed: " + d.url +

@@ -10,8 +10,9 @@
 
 namespace goinstall {
 
+// `location` is the Location header of the last response (a refused redirect's target), or "".
 Error curl_failure(CURL* curl, CURLcode rc, const char* errbuf, const Request& request, const CancelToken* cancel,
-                   const ProxyChoice& proxy);
+                   const ProxyChoice& proxy, const std::string& location);
 
 // "the proxy http://user:***@p:3128 (from HTTPS_PROXY) requires authentication (HTTP 407) ...".
 Error proxy_auth_error(const Request& request, const ProxyChoice& proxy);

@@ -283,7 +283,7 @@ Result<Response> CurlTransport::fetch(const Request& request, BodySink& sink, co
         return t.response;
     }
     if (rc != CURLE_OK) {
-        return std::unexpected(curl_failure(c, rc, errbuf, request, cancel, choice));
+        return std::unexpected(curl_failure(c, rc, errbuf, request, cancel, choice, t.response.header("location")));
     }
     if (choice.proxy && (t.response.status == 407 || (t.response.status == 401 && request.url.starts_with("http:")))) {
         // A plain-HTTP request through the proxy: the 407 is the proxy's own answer.
