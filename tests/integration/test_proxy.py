@@ -106,6 +106,23 @@ class ThroughProxy(unittest.TestCase):
         p = self.goinstall(["proxy", "--mirror", other, "--no-fallback", "--index-url", self.base], env)
         self.assertIn("direct (NO_PROXY entry", p.stdout.replace("No_proxy", "NO_PROXY"), p.stdout)
 
+    def test_socks5h_proxy_resolves_names_itself(self):
+        port = h.free_port()
+        log = os.path.join(self.dir, "socks.log")
+        server = os.path.join(os.path.dirname(__file__), "..", "harness", "socks5_server.py")
+        with open(log, "w") as out:
+            proc = subprocess.Popen(ph.in_hosts_namespace([sys.executable, server, str(port), "120"], self.hosts),
+                                    stdout=out, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.addCleanup(h.kill_process_group, proc)
+        h.wait_for_port("127.0.0.1", port, timeout=5.0)
+        p = self.goinstall(self.install_args() + ["--proxy", f"socks5h://127.0.0.1:{port}"])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(log) as f:
+            lines = f.read().splitlines()
+        # Two tunnels (index, archive), each asked by name (atyp=3): the proxy did the resolving.
+        self.assertEqual(lines, [f"CONNECT mirror.test:{self.nginx.port} atyp=3"] * 2)
+        self.assertEqual(self.connects(), 0)  # and the HTTP proxy saw nothing
+
     def test_proxy_verb_explains_choices(self):
         p = self.goinstall(["proxy", "https://go.dev/", "http://mirror.test/"],
                            {"https_proxy": self.proxy.url(USER, PASSWORD)})
