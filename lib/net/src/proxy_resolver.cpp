@@ -33,8 +33,7 @@ ProxyResolver ProxyResolver::direct() {
 
 Result<ProxyResolver> ProxyResolver::create(const ProxySettings& settings, const Env& env,
                                             const SystemProxyLookup& system) {
-    ProxyResolver r;
-    r.m_settings = settings;
+    ProxyResolver r(settings);
     auto parse = [&](const std::string& text, const std::string& source) -> Result<ProxySpec> {
         auto spec = parse_proxy_url(text, source);
         if (!spec) return std::unexpected(spec.error());
@@ -118,8 +117,9 @@ Result<ProxyResolver> ProxyResolver::create(const ProxySettings& settings, const
                 if (auto st = add(sp.http_proxy, false, true); !st) return std::unexpected(st.error());
                 if (auto st = add(sp.socks_proxy, true, true); !st) return std::unexpected(st.error());
             } else if (sp.mode == SystemProxy::Mode::auto_pac) {
-                empty_reason = sp.source + " uses a PAC file (" + redact_url(sp.pac_url) +
-                               "), which this build does not evaluate; pass --proxy";
+                empty_reason = sp.source + (sp.pac_url.empty() ? std::string(" uses WPAD auto-discovery")
+                                                               : " uses a PAC file (" + redact_url(sp.pac_url) + ")") +
+                               ", which this build does not evaluate yet; pass --proxy";
                 r.m_notes.push_back(empty_reason);
             }
         }

@@ -43,7 +43,8 @@ std::optional<std::string> shell_word(std::string_view s) {
         } else if (c == '"') {
             ++i;
             while (i < s.size() && s[i] != '"') {
-                if (s[i] == '\\' && i + 1 < s.size() && std::string_view("\"\\$`").find(s[i + 1]) != std::string_view::npos) {
+                const bool escape = s[i] == '\\' && i + 1 < s.size() && std::string_view("\"\\$`").contains(s[i + 1]);
+                if (escape) {
                     ++i;
                 }
                 out.push_back(s[i++]);

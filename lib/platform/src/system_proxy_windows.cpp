@@ -6,6 +6,8 @@
 #include "system_proxy_internal.hpp"
 
 #if defined(_WIN32)
+#include <cwchar>
+
 #include <windows.h>
 #endif
 
@@ -68,10 +70,11 @@ std::string narrow(const std::wstring& wide) {
     if (wide.empty()) {
         return {};
     }
-    const int n = WideCharToMultiByte(CP_UTF8, 0, wide.data(), static_cast<int>(wide.size()), nullptr, 0, nullptr, nullptr);
+    const int wide_len = static_cast<int>(wide.size());
+    const int n = WideCharToMultiByte(CP_UTF8, 0, wide.data(), wide_len, nullptr, 0, nullptr, nullptr);
     std::string out(static_cast<std::size_t>(n > 0 ? n : 0), '\0');
     if (n > 0) {
-        WideCharToMultiByte(CP_UTF8, 0, wide.data(), static_cast<int>(wide.size()), out.data(), n, nullptr, nullptr);
+        WideCharToMultiByte(CP_UTF8, 0, wide.data(), wide_len, out.data(), n, nullptr, nullptr);
     }
     return out;
 }

@@ -52,6 +52,8 @@ public:
     const std::vector<std::string>& notes() const { return m_notes; }
 
 private:
+    ProxyResolver() = default;
+    explicit ProxyResolver(ProxySettings settings) : m_settings(std::move(settings)) {}
     struct Candidate {
         std::string source;
         ProxySpec spec;
