@@ -3,6 +3,7 @@ by --proxy and by the config file; a wrong password gives the proxy-auth exit co
 naming the proxy with no password anywhere; NO_PROXY bypass proven by the proxy's log."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import unittest
@@ -35,11 +36,12 @@ class ThroughProxy(unittest.TestCase):
         os.makedirs(self.home)
         self.base = f"https://mirror.test:{self.nginx.port}/"
 
-    def goinstall(self, args, env_extra=None, json_out=False):
+    def goinstall(self, args, env_extra=None, json_out=False, system_proxy=False):
         """goinstall in its own mount namespace, where mirror.test resolves to 127.0.0.1."""
         env = h.isolated_env(self.home, env_extra)
-        argv = [h.goinstall_bin(), *args, "--root", os.path.join(self.dir, "root"), "--cacert", self.cert.ca_cert,
-                "--no-system-proxy"]
+        argv = [h.goinstall_bin(), *args, "--root", os.path.join(self.dir, "root"), "--cacert", self.cert.ca_cert]
+        if not system_proxy:
+            argv.append("--no-system-proxy")
         if json_out:
             argv.append("--json")
         p = subprocess.run(ph.in_hosts_namespace(argv, self.hosts), env=env, capture_output=True, text=True,
@@ -122,6 +124,41 @@ class ThroughProxy(unittest.TestCase):
         # Two tunnels (index, archive), each asked by name (atyp=3): the proxy did the resolving.
         self.assertEqual(lines, [f"CONNECT mirror.test:{self.nginx.port} atyp=3"] * 2)
         self.assertEqual(self.connects(), 0)  # and the HTTP proxy saw nothing
+
+    @unittest.skipUnless(shutil.which("gsettings"), "needs gsettings (libglib2.0-bin)")
+    def test_gnome_settings_via_gsettings_keyfile_backend(self):
+        # GSETTINGS_BACKEND=keyfile makes gsettings read $XDG_CONFIG_HOME/glib-2.0/settings/keyfile.
+        kf = os.path.join(self.home, ".config", "glib-2.0", "settings")
+        os.makedirs(kf, exist_ok=True)
+        with open(os.path.join(kf, "keyfile"), "w") as f:
+            f.write("[system/proxy]\nmode='manual'\nignore-hosts=['localhost', 'other.test']\n\n"
+                    f"[system/proxy/https]\nhost='127.0.0.1'\nport={self.proxy.port}\n")
+        env = {"GSETTINGS_BACKEND": "keyfile", "XDG_CURRENT_DESKTOP": "GNOME"}
+        p = self.goinstall(["proxy", "https://go.dev/", "https://other.test/"], env, system_proxy=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(f"proxy http://127.0.0.1:{self.proxy.port} (from GNOME", p.stdout)
+        self.assertIn("direct (NO_PROXY entry 'other.test')", p.stdout)
+        # GNOME has no proxy credentials: the install gets the proxy-auth error, naming GNOME as source.
+        p = self.goinstall(self.install_args(), env, system_proxy=True)
+        self.assertEqual(p.returncode, EXIT_PROXY_AUTH, p.stdout + p.stderr)
+        self.assertIn("(from GNOME", p.stderr)
+        p = self.goinstall(self.install_args() + ["--proxy-user", f"{USER}:{PASSWORD}"], env, system_proxy=True)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(self.connects(), 2)
+
+    def test_kde_kioslaverc(self):
+        cfg = os.path.join(self.home, ".config")
+        os.makedirs(cfg, exist_ok=True)
+        with open(os.path.join(cfg, "kioslaverc"), "w") as f:
+            f.write(f"[Proxy Settings]\nProxyType=1\nhttpsProxy=http://{USER}:{PASSWORD}@127.0.0.1 {self.proxy.port}\n"
+                    "NoProxyFor=localhost\n")
+        env = {"XDG_CURRENT_DESKTOP": "KDE"}
+        p = self.goinstall(["proxy", "https://go.dev/"], env, system_proxy=True)
+        self.assertIn("(from KDE", p.stdout, p.stderr)
+        h.assert_no_secret([p.stdout, p.stderr], PASSWORD)
+        p = self.goinstall(self.install_args(), env, system_proxy=True)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(self.connects(), 2)
 
     def test_proxy_verb_explains_choices(self):
         p = self.goinstall(["proxy", "https://go.dev/", "http://mirror.test/"],
