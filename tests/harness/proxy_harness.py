@@ -36,15 +36,17 @@ def available() -> bool:
 class TinyProxy:
     """tinyproxy on 127.0.0.1:<free port>, Basic auth optional, logging every request."""
 
-    def __init__(self, dirpath: str, hosts: str, user: str = None, password: str = None):
+    def __init__(self, dirpath: str, hosts: str, user: str = None, password: str = None, extra=()):
         self.dir = dirpath
         self.port = h.free_port()
         self.log = os.path.join(dirpath, "tinyproxy.log")
-        conf = os.path.join(dirpath, "tinyproxy.conf")
+        conf = os.path.join(dirpath, f"tinyproxy-{self.port}.conf")
+        self.log = os.path.join(dirpath, f"tinyproxy-{self.port}.log")
         lines = [f"Port {self.port}", "Listen 127.0.0.1", "Timeout 30", f"LogFile \"{self.log}\"",
                  "LogLevel Info", "MaxClients 20", f"PidFile \"{os.path.join(dirpath, 'tp.pid')}\""]
         if user:
             lines.append(f"BasicAuth {user} {password}")
+        lines.extend(extra)
         with open(conf, "w") as f:
             f.write("\n".join(lines) + "\n")
         self.proc = subprocess.Popen(in_hosts_namespace(["tinyproxy", "-d", "-c", conf], hosts),

@@ -9,6 +9,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
+import fault_server as fs  # noqa: E402
 import goinstall_harness as h  # noqa: E402
 import proxy_harness as ph  # noqa: E402
 
@@ -159,6 +160,32 @@ class ThroughProxy(unittest.TestCase):
         p = self.goinstall(self.install_args(), env, system_proxy=True)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertEqual(self.connects(), 2)
+
+    def test_proxy_failures_are_diagnosed(self):
+        # CONNECT refused by policy: tinyproxy allowing tunnels to port 443 only answers 403.
+        strict = ph.TinyProxy(self.dir, self.hosts, extra=["ConnectPort 443"])
+        self.addCleanup(strict.close)
+        p = self.goinstall(self.install_args(), {"HTTPS_PROXY": strict.url()})
+        self.assertEqual(p.returncode, 4, p.stdout + p.stderr)
+        self.assertIn(f"the proxy http://127.0.0.1:{strict.port} (from HTTPS_PROXY) refused to connect", p.stderr)
+        self.assertIn("CONNECT answered 403", p.stderr)
+        # https:// pointing at a plain-HTTP proxy (curl error 35, "wrong version number").
+        p = self.goinstall(self.install_args() + ["--connect-timeout", "2"],
+                           {"HTTPS_PROXY": f"https://127.0.0.1:{self.proxy.port}"})
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("does not speak TLS", p.stderr)
+        self.assertIn("use http://", p.stderr)
+        # A proxy that accepts and hangs up at once.
+        closer = fs.start_fault_server(self, {})
+        closer.set_fault(fs.empty_reply())
+        p = self.goinstall(self.install_args(), {"HTTPS_PROXY": closer.url})
+        self.assertEqual(p.returncode, 4, p.stdout + p.stderr)
+        self.assertIn("closed the connection", p.stderr)
+        self.assertIn(f"127.0.0.1:{closer.port}", p.stderr)
+        # Nothing listening where the proxy should be.
+        p = self.goinstall(self.install_args(), {"HTTPS_PROXY": f"http://127.0.0.1:{fs.closed_port()}"})
+        self.assertEqual(p.returncode, 4, p.stdout + p.stderr)
+        self.assertIn("cannot connect to the proxy", p.stderr)
 
     def test_proxy_verb_explains_choices(self):
         p = self.goinstall(["proxy", "https://go.dev/", "http://mirror.test/"],

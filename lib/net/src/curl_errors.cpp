@@ -153,12 +153,15 @@ Error curl_failure(CURL* c, CURLcode rc, const char* errbuf, const Request& requ
         } else if (rc == CURLE_COULDNT_CONNECT && connect_us == 0) {
             d.phase = NetPhase::proxy;
             message = "cannot connect to the proxy " + name + " (" + detail + ")";
-        } else if (rc == CURLE_SSL_CONNECT_ERROR && proxy.proxy->scheme == ProxyScheme::https &&
-                   detail.find("wrong version number") != std::string::npos) {
+        } else if (proxy.proxy->scheme == ProxyScheme::https &&
+                   ((rc == CURLE_SSL_CONNECT_ERROR && detail.find("wrong version number") != std::string::npos) ||
+                    (rc == CURLE_OPERATION_TIMEDOUT && status == 0 && connect_code == 0))) {
+            // RESEARCH §5: HTTPS_PROXY=https://… pointing at a plain-HTTP proxy. Some proxies answer the
+            // ClientHello with plain text (curl: "wrong version number"), others wait for a request line.
             code = ErrorCode::network;
             d.phase = NetPhase::proxy;
-            message = "the proxy " + name + " does not speak TLS: the setting says https:// but it looks like a "
-                      "plain HTTP proxy; use http:// for it";
+            message = "the proxy " + name + " does not speak TLS (" + detail + "): the setting says https:// but it "
+                      "looks like a plain HTTP proxy; use http:// for it";
         } else if ((rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING || rc == CURLE_PROXY) && status == 0) {
             d.phase = NetPhase::proxy;
             message = "the proxy " + name + " closed the connection before answering (" + detail + ")";
