@@ -85,9 +85,9 @@ std::vector<RaceOutcome> race_fetch(Transport& transport, BodySink& sink, const 
     // Waits until `pred` holds, propagating the parent's cancellation to both runners.
     auto wait_until = [&](std::unique_lock<std::mutex>& lock, auto pred, std::optional<std::chrono::steady_clock::time_point> until) {
         while (!pred()) {
-            if (parent != nullptr && parent->cancelled()) {
-                runners[0].cancel.cancel();
-                runners[1].cancel.cancel();
+            if (parent != nullptr && parent->cancelled() && !runners[0].cancel.cancelled()) {
+                runners[0].cancel.cancel_and_notify();
+                runners[1].cancel.cancel_and_notify();
             }
             auto step = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
             if (until && *until < step) step = *until;
@@ -113,7 +113,10 @@ std::vector<RaceOutcome> race_fetch(Transport& transport, BodySink& sink, const 
             wait_until(lock, [&] { return arbiter.winner != k_no_winner || (arbiter.done[0] && arbiter.done[1]); },
                        std::nullopt);
             if (arbiter.winner != k_no_winner) {
-                runners[1 - arbiter.winner].cancel.cancel();
+                // Wake the loser at once, even if it is stuck in connect() to a blackholed host.
+                lock.unlock();
+                runners[1 - arbiter.winner].cancel.cancel_and_notify();
+                lock.lock();
             }
         }
         // The winner (or the lone primary) runs to its end.
