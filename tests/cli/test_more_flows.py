@@ -60,6 +60,8 @@ class MoreFlows(unittest.TestCase):
         with open(os.path.join(other, "VERSION")) as f:
             self.assertEqual(f.read().strip(), VERSION)
         self.assertEqual(os.readlink(os.path.join(self.site.root, "current")), VERSION)
+        r = self.site.goinstall(["list", "--root", self.site.root], flags=False)
+        self.assertEqual([line.split()[-2] for line in r.stdout.splitlines()], [VERSION, f"{VERSION}.linux-arm64"])
         r = self.site.goinstall([VERSION, "--os", "plan9", "--arch", "amd64"])
         self.assertEqual(r.returncode, 3, r.output)
         self.assertIn("no archive for plan9/amd64", r.stderr)

@@ -13,7 +13,21 @@ std::filesystem::path Layout::toolchain_dir(const std::string& version) const {
     return m_prefix ? *m_prefix / "go" : m_root / version;
 }
 
-bool is_toolchain_dir_name(const std::string& name) { return name.starts_with("go") && parse_version(name).has_value(); }
+namespace {
+
+// The version part of a toolchain directory name: "go1.21.3", or "go1.21.3" of "go1.21.3.linux-arm64"
+// (another platform's toolchain, installed beside the host's).
+std::optional<Version> dir_version(const std::string& name) {
+    if (!name.starts_with("go")) return std::nullopt;
+    if (auto v = parse_version(name)) return v;
+    auto dot = name.rfind('.');
+    if (dot == std::string::npos || name.find('-', dot) == std::string::npos) return std::nullopt;
+    return parse_version(name.substr(0, dot));
+}
+
+} // namespace
+
+bool is_toolchain_dir_name(const std::string& name) { return dir_version(name).has_value(); }
 
 std::optional<std::string> read_version_file(const std::filesystem::path& dir) {
     std::ifstream in(dir / "VERSION");
@@ -57,7 +71,9 @@ std::vector<InstalledToolchain> list_installed(const Layout& layout) {
         out.push_back({name, entry.path(), active && *active == name});
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-        return *parse_version(a.version) > *parse_version(b.version);
+        auto va = dir_version(a.version), vb = dir_version(b.version);
+        if (*va != *vb) return *va > *vb;
+        return a.version < b.version; // the host's "go1.21.3" before "go1.21.3.linux-arm64"
     });
     return out;
 }
