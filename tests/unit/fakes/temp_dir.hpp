@@ -2,6 +2,7 @@
 // A fresh directory under /dev/shm (or the system temp dir), removed with everything in it when the
 // object goes out of scope.
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 namespace goinstall::test {
 
@@ -53,6 +55,14 @@ inline void write_text(const std::filesystem::path& path, std::string_view conte
 inline std::string read_text(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The names of the entries in `dir`, sorted.
+inline std::vector<std::string> names_in(const std::filesystem::path& dir) {
+    std::vector<std::string> out;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 } // namespace goinstall::test

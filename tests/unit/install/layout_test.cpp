@@ -14,12 +14,6 @@ using namespace goinstall::test;
 
 namespace {
 
-std::vector<std::string> names_in(const std::filesystem::path& dir) {
-    std::vector<std::string> out;
-    for (const auto& e : std::filesystem::directory_iterator(dir)) out.push_back(e.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-}
 
 std::vector<std::string> versions(const std::vector<InstalledToolchain>& list) {
     std::vector<std::string> out;
