@@ -96,6 +96,7 @@ void add_network_options(cxxopts::Options& opts) {
         ("proxy-user", "Proxy credentials (overrides those in the proxy URL)", cxxopts::value<std::string>(), "USER:PASS")
         ("proxy-auth", "Proxy authentication: basic, digest, ntlm, negotiate or any (default any)", cxxopts::value<std::string>(), "METHOD")
         ("no-system-proxy", "Do not read the desktop's or system's proxy settings")
+        ("pac-url", "Proxy auto-config script to evaluate for each URL (http(s)://, file:// or a path)", cxxopts::value<std::string>(), "URL")
         ("config", "Config file (default $XDG_CONFIG_HOME/goinstall/config.json)", cxxopts::value<std::string>(), "FILE")
         ("allow-insecure-index", "Accept a plain-http index URL (checksums are then only as safe as that link)");
 }
@@ -211,6 +212,7 @@ Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env)
         }
     }
     s.proxy.use_system = !has(a, "no-system-proxy");
+    if (has(a, "pac-url")) s.pac_url = a["pac-url"].as<std::string>();
 
     if (auto v = flag_or_env(a, "connect-timeout", env, "GOINSTALL_CONNECT_TIMEOUT")) {
         auto secs = parse_seconds(*v, "--connect-timeout");

@@ -32,6 +32,7 @@ struct Settings {
     std::string cacert;
     std::string ca_file_override, ca_dir_override; // SSL_CERT_FILE / SSL_CERT_DIR
     ProxySettings proxy;
+    std::string pac_url;                           // --pac-url
     std::filesystem::path config_file;             // the one read, if any
     Platform platform;
     TransferLimits limits;

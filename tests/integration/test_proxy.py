@@ -14,6 +14,18 @@ import goinstall_harness as h  # noqa: E402
 import proxy_harness as ph  # noqa: E402
 
 VERSION = "go1.21.3"
+
+
+def pac_supported() -> bool:
+    """Whether this goinstall evaluates PAC files (it is built with duktape when duktape-dev is there)."""
+    import tempfile
+    with tempfile.NamedTemporaryFile("w", suffix=".pac") as f:
+        f.write("function FindProxyForURL(url, host) { return 'DIRECT'; }\n")
+        f.flush()
+        r = subprocess.run([os.environ.get("GOINSTALL_BIN", "goinstall"), "proxy", "--no-system-proxy",
+                            "--pac-url", f.name, "https://a.example/"], capture_output=True, text=True,
+                           env={"PATH": os.environ.get("PATH", ""), "HOME": tempfile.gettempdir()})
+    return r.returncode == 0 and shutil.which("gsettings") is not None
 USER, PASSWORD = "fleet", "s3cret-Pa55"
 EXIT_PROXY_AUTH = 6
 
@@ -186,6 +198,47 @@ class ThroughProxy(unittest.TestCase):
         p = self.goinstall(self.install_args(), {"HTTPS_PROXY": f"http://127.0.0.1:{fs.closed_port()}"})
         self.assertEqual(p.returncode, 4, p.stdout + p.stderr)
         self.assertIn("cannot connect to the proxy", p.stderr)
+
+    def pac_setup(self, first_choice_port=None):
+        """A second proxy, and a PAC file served by nginx: the index host (mirror.test) goes through the
+        first proxy, the mirror (other.test) through the second; `first_choice_port` puts a dead proxy
+        before them to exercise the fallback list."""
+        second = ph.TinyProxy(self.dir, self.hosts)
+        self.addCleanup(second.close)
+        dead = f"PROXY 127.0.0.1:{first_choice_port}; " if first_choice_port else ""
+        pac = ("function FindProxyForURL(url, host) {\n"
+               "  if (isPlainHostName(host) || shExpMatch(host, '*.corp.example')) return 'DIRECT';\n"
+               f"  if (dnsDomainIs(host, 'mirror.test')) return '{dead}PROXY 127.0.0.1:{self.proxy.port}; DIRECT';\n"
+               f"  if (host == 'other.test') return 'PROXY 127.0.0.1:{second.port}';\n"
+               "  return 'DIRECT';\n}\n")
+        self.nginx.put("proxy.pac", pac)
+        return second, f"https://localhost:{self.nginx.port}/proxy.pac"
+
+    @unittest.skipUnless(pac_supported(), "this build has no PAC support")
+    def test_pac_selects_different_proxies_for_index_and_mirror(self):
+        second, pac_url = self.pac_setup()
+        other = f"https://other.test:{self.nginx.port}/"
+        args = self.install_args(mirror=other) + ["--pac-url", pac_url, "--proxy-user", f"{USER}:{PASSWORD}"]
+        p = self.goinstall(args)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(self.connects("mirror.test"), 1)  # the index through the first proxy
+        self.assertEqual(self.connects("other.test"), 0)
+        self.assertEqual(second.log_text().count(f"opening connection to other.test:{self.nginx.port}"), 1)
+        p = self.goinstall(["proxy", "https://mirror.test/", "https://build.corp.example/", "--pac-url", pac_url])
+        self.assertIn(f"proxy http://127.0.0.1:{self.proxy.port} (PAC ", p.stdout, p.stderr)
+        self.assertIn("answered 'DIRECT'", p.stdout)
+
+    @unittest.skipUnless(pac_supported(), "this build has no PAC support")
+    def test_pac_from_gnome_auto_mode_with_fallback_past_a_dead_proxy(self):
+        _second, pac_url = self.pac_setup(first_choice_port=fs.closed_port())
+        kf = os.path.join(self.home, ".config", "glib-2.0", "settings")
+        os.makedirs(kf, exist_ok=True)
+        with open(os.path.join(kf, "keyfile"), "w") as f:
+            f.write(f"[system/proxy]\nmode='auto'\nautoconfig-url='{pac_url}'\n")
+        env = {"GSETTINGS_BACKEND": "keyfile", "XDG_CURRENT_DESKTOP": "GNOME"}
+        p = self.goinstall(self.install_args() + ["--proxy-user", f"{USER}:{PASSWORD}"], env, system_proxy=True)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(self.connects("mirror.test"), 2)  # the dead first choice was skipped both times
 
     def test_proxy_verb_explains_choices(self):
         p = self.goinstall(["proxy", "https://go.dev/", "http://mirror.test/"],

@@ -199,6 +199,25 @@ CurlTransport::~CurlTransport() = default;
 
 Result<Response> CurlTransport::fetch(const Request& request, BodySink& sink, const CancelToken* cancel,
                                       const ProgressFn& progress) {
+    ProxyChoice choice = m_config.proxy ? m_config.proxy->choose(request.url) : ProxyChoice{};
+    auto result = fetch_with(request, sink, cancel, progress, choice);
+    // A PAC answer lists fallbacks ("PROXY a; SOCKS5 b; DIRECT"): when a proxy cannot be reached at
+    // all (nothing was received), try the next one, as browsers do.
+    for (const auto& next : choice.alternatives) {
+        if (result || result.error().code() == ErrorCode::proxy_auth || !result.error().net() ||
+            result.error().net()->phase != NetPhase::proxy) {
+            break;
+        }
+        ProxyChoice alt = choice;
+        alt.proxy = next;
+        alt.reason += "; the previous proxy failed";
+        result = fetch_with(request, sink, cancel, progress, alt);
+    }
+    return result;
+}
+
+Result<Response> CurlTransport::fetch_with(const Request& request, BodySink& sink, const CancelToken* cancel,
+                                           const ProgressFn& progress, const ProxyChoice& choice) {
     std::unique_ptr<CURL, EasyDeleter> handle(curl_easy_init());
     if (!handle) {
         return fail(ErrorCode::internal, "curl_easy_init failed");
@@ -253,7 +272,6 @@ Result<Response> CurlTransport::fetch(const Request& request, BodySink& sink, co
     }
     // Proxy: our decision only. An empty CURLOPT_PROXY disables curl's reading of *_proxy variables,
     // and an empty CURLOPT_NOPROXY its reading of NO_PROXY.
-    ProxyChoice choice = m_config.proxy ? m_config.proxy->choose(request.url) : ProxyChoice{};
     std::string proxy_url = choice.proxy ? choice.proxy->curl_url() : std::string();
     curl_easy_setopt(c, CURLOPT_PROXY, proxy_url.c_str());
     curl_easy_setopt(c, CURLOPT_NOPROXY, "");

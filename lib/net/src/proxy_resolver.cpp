@@ -2,6 +2,7 @@
 
 #include "goinstall/base/strings.hpp"
 #include "goinstall/base/url.hpp"
+#include "goinstall/net/pac.hpp"
 
 namespace goinstall {
 
@@ -116,6 +117,8 @@ Result<ProxyResolver> ProxyResolver::create(const ProxySettings& settings, const
                 if (auto st = add(sp.https_proxy, true, false); !st) return std::unexpected(st.error());
                 if (auto st = add(sp.http_proxy, false, true); !st) return std::unexpected(st.error());
                 if (auto st = add(sp.socks_proxy, true, true); !st) return std::unexpected(st.error());
+            } else if (sp.mode == SystemProxy::Mode::auto_pac && settings.pac) {
+                empty_reason = sp.source + " uses a PAC file: see the PAC step";
             } else if (sp.mode == SystemProxy::Mode::auto_pac) {
                 empty_reason = sp.source + (sp.pac_url.empty() ? std::string(" uses WPAD auto-discovery")
                                                                : " uses a PAC file (" + redact_url(sp.pac_url) + ")") +
@@ -185,7 +188,45 @@ ProxyChoice ProxyResolver::choose(const std::string& url) const {
         c.reason = "from " + pick->source;
         return c;
     }
+    if (m_settings.pac) {
+        return choose_by_pac(url, u->host, std::move(c));
+    }
     c.reason = "no proxy configured";
+    return c;
+}
+
+ProxyChoice ProxyResolver::choose_by_pac(const std::string& url, const std::string& host, ProxyChoice c) const {
+    auto answer = m_settings.pac->find_proxy(url, host);
+    c.source = "PAC " + m_settings.pac_source;
+    if (!answer || answer->empty()) {
+        c.reason = "PAC " + m_settings.pac_source + " gave no usable answer (" +
+                   (answer ? std::string("empty") : answer.error().message()) + "); going direct";
+        return c;
+    }
+    std::vector<std::optional<ProxySpec>> list;
+    std::string said;
+    for (const auto& e : *answer) {
+        said += (said.empty() ? "" : "; ") + (e.kind == PacEntry::Kind::direct ? std::string("DIRECT") : e.scheme + " " + e.host_port);
+        if (e.kind == PacEntry::Kind::direct) {
+            list.emplace_back(std::nullopt);
+            continue;
+        }
+        auto spec = parse_proxy_url(e.scheme + "://" + e.host_port, "PAC");
+        if (!spec) continue; // an entry we cannot use is skipped, as browsers do
+        if (!m_settings.proxy_user.empty()) {
+            auto colon = m_settings.proxy_user.find(':');
+            spec->user = m_settings.proxy_user.substr(0, colon);
+            spec->password = colon == std::string::npos ? "" : m_settings.proxy_user.substr(colon + 1);
+        }
+        list.emplace_back(std::move(*spec));
+    }
+    if (list.empty()) {
+        c.reason = "PAC answered '" + said + "', nothing usable; going direct";
+        return c;
+    }
+    c.proxy = list.front();
+    c.alternatives.assign(list.begin() + 1, list.end());
+    c.reason = "PAC " + m_settings.pac_source + " answered '" + said + "'";
     return c;
 }
 

@@ -30,6 +30,9 @@ public:
                            const ProgressFn& progress) override;
 
 private:
+    // One request through one proxy choice (its alternatives are tried by fetch()).
+    Result<Response> fetch_with(const Request& request, BodySink& sink, const CancelToken* cancel,
+                                const ProgressFn& progress, const ProxyChoice& choice);
     explicit CurlTransport(TransportConfig config) : m_config(std::move(config)) {}
     TransportConfig m_config;
 };

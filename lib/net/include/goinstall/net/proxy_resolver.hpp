@@ -7,8 +7,10 @@
 //      all_proxy/ALL_PROXY; bypass list from no_proxy/NO_PROXY
 //   3. goinstall's config file ("proxy" key)
 //   4. the system's settings (GNOME, KDE, /etc/sysconfig/proxy, macOS), with their bypass lists
+//   5. a PAC script (--pac-url, or the system's autoconfig URL): FindProxyForURL per request
 // Loopback and file:// are never proxied. The first source that names a proxy decides.
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +23,8 @@
 
 namespace goinstall {
 
+class PacScript; // goinstall/net/pac.hpp
+
 struct ProxySettings {
     std::optional<std::string> proxy;          // --proxy URL
     bool no_proxy = false;                     // --no-proxy: always direct
@@ -29,10 +33,16 @@ struct ProxySettings {
     std::string proxy_user;                    // --proxy-user USER:PASSWORD (overrides URL credentials)
     std::string proxy_auth = "any";            // basic, digest, ntlm, negotiate, any
     bool use_system = true;                    // consult desktop/system settings
+    // A compiled PAC script (from --pac-url or the system's autoconfig URL) and where it came from.
+    std::shared_ptr<const PacScript> pac;
+    std::string pac_source;
 };
 
 struct ProxyChoice {
     std::optional<ProxySpec> proxy;   // nullopt: direct
+    // A PAC answer's later entries ("PROXY a; SOCKS5 b; DIRECT"), tried in order when the proxy
+    // before them cannot be reached; nullopt entries mean DIRECT.
+    std::vector<std::optional<ProxySpec>> alternatives;
     std::string source;               // "--proxy", "HTTPS_PROXY", "config file", "GNOME ...", or "" when direct
     std::string reason;               // one line: why this proxy, or why direct
     std::vector<std::string> skipped; // sources consulted before the deciding one, each with why
@@ -52,6 +62,7 @@ public:
     const std::vector<std::string>& notes() const { return m_notes; }
 
 private:
+    ProxyChoice choose_by_pac(const std::string& url, const std::string& host, ProxyChoice c) const;
     ProxyResolver() = default;
     explicit ProxyResolver(ProxySettings settings) : m_settings(std::move(settings)) {}
     struct Candidate {
