@@ -240,6 +240,38 @@ class ThroughProxy(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertEqual(self.connects("mirror.test"), 2)  # the dead first choice was skipped both times
 
+    def test_unresolvable_proxy_host_and_config_notes(self):
+        # In a network namespace with no route, resolving the proxy's name fails locally at once.
+        env = h.isolated_env(self.home, {"HTTPS_PROXY": "http://proxy.example.invalid:3128",
+                                         "NO_PROXY": "corp.example"})
+        argv = [h.goinstall_bin(), *self.install_args(), "--root", os.path.join(self.dir, "root"),
+                "--cacert", self.cert.ca_cert, "--no-system-proxy"]
+        p = subprocess.run(["unshare", "--net", "--", *argv], env=env, capture_output=True, text=True, timeout=60,
+                           stdin=subprocess.DEVNULL, cwd=self.home)
+        self.assertEqual(p.returncode, 4, p.stdout + p.stderr)
+        self.assertIn("cannot resolve the host of the proxy http://proxy.example.invalid:3128 (from HTTPS_PROXY)",
+                      p.stderr)
+        # `goinstall proxy` points out a NO_PROXY without loopback (other tools would proxy it).
+        p = self.goinstall(["proxy", "https://go.dev/"], {"HTTPS_PROXY": self.proxy.url(), "NO_PROXY": "corp.example"})
+        self.assertIn("note: NO_PROXY does not list localhost", p.stdout)
+
+    def test_cacert_from_config_file(self):
+        cfg = os.path.join(self.home, ".config", "goinstall")
+        os.makedirs(cfg, exist_ok=True)
+        with open(os.path.join(cfg, "config.json"), "w") as f:
+            json.dump({"cacert": self.cert.ca_cert, "proxy": self.proxy.url(USER, PASSWORD)}, f)
+        env = h.isolated_env(self.home)
+        argv = [h.goinstall_bin(), *self.install_args(), "--root", os.path.join(self.dir, "root"), "--no-system-proxy"]
+        p = subprocess.run(ph.in_hosts_namespace(argv, self.hosts), env=env, capture_output=True, text=True,
+                           timeout=120, stdin=subprocess.DEVNULL, cwd=self.home)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(os.path.join(cfg, "config.json"), "w") as f:
+            f.write('{"proxy": "http://a:1", "colour": "blue"}')
+        p = subprocess.run(ph.in_hosts_namespace(argv, self.hosts), env=env, capture_output=True, text=True,
+                           timeout=60, stdin=subprocess.DEVNULL, cwd=self.home)
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("config.json: unknown key 'colour'", p.stderr)
+
     def test_proxy_verb_explains_choices(self):
         p = self.goinstall(["proxy", "https://go.dev/", "http://mirror.test/"],
                            {"https_proxy": self.proxy.url(USER, PASSWORD)})
