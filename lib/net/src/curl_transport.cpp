@@ -218,6 +218,9 @@ Result<Response> CurlTransport::fetch(const Request& request, BodySink& sink, co
 
 Result<Response> CurlTransport::fetch_with(const Request& request, BodySink& sink, const CancelToken* cancel,
                                            const ProgressFn& progress, const ProxyChoice& choice) {
+    // Declared before the handle so it outlives it: curl_easy_cleanup closes the connection through
+    // on_close_socket, which touches this set.
+    SocketSet sockets;
     std::unique_ptr<CURL, EasyDeleter> handle(curl_easy_init());
     if (!handle) {
         return fail(ErrorCode::internal, "curl_easy_init failed");
@@ -306,7 +309,6 @@ Result<Response> CurlTransport::fetch_with(const Request& request, BodySink& sin
         curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, &m_config.extra_ca_file);
     }
 
-    SocketSet sockets;
     curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
     curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &sockets);
     curl_easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
