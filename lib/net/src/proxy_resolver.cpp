@@ -18,6 +18,14 @@ std::optional<std::pair<std::string, std::string>> first_env(const Env& env, std
     return std::nullopt;
 }
 
+// --proxy-user USER:PASSWORD overrides the credentials of whichever proxy was chosen.
+void apply_proxy_user(ProxySpec& spec, const std::string& user_password) {
+    if (user_password.empty()) return;
+    auto colon = user_password.find(':');
+    spec.user = user_password.substr(0, colon);
+    spec.password = colon == std::string::npos ? "" : user_password.substr(colon + 1);
+}
+
 std::string join(const std::vector<std::string>& parts, const char* sep) {
     std::string out;
     for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
@@ -38,11 +46,7 @@ Result<ProxyResolver> ProxyResolver::create(const ProxySettings& settings, const
     auto parse = [&](const std::string& text, const std::string& source) -> Result<ProxySpec> {
         auto spec = parse_proxy_url(text, source);
         if (!spec) return std::unexpected(spec.error());
-        if (!settings.proxy_user.empty()) {
-            auto colon = settings.proxy_user.find(':');
-            spec->user = settings.proxy_user.substr(0, colon);
-            spec->password = colon == std::string::npos ? "" : settings.proxy_user.substr(colon + 1);
-        }
+        apply_proxy_user(*spec, settings.proxy_user);
         return spec;
     };
     // The bypass list from flags, else the environment.
@@ -213,11 +217,7 @@ ProxyChoice ProxyResolver::choose_by_pac(const std::string& url, const std::stri
         }
         auto spec = parse_proxy_url(e.scheme + "://" + e.host_port, "PAC");
         if (!spec) continue; // an entry we cannot use is skipped, as browsers do
-        if (!m_settings.proxy_user.empty()) {
-            auto colon = m_settings.proxy_user.find(':');
-            spec->user = m_settings.proxy_user.substr(0, colon);
-            spec->password = colon == std::string::npos ? "" : m_settings.proxy_user.substr(colon + 1);
-        }
+        apply_proxy_user(*spec, m_settings.proxy_user);
         list.emplace_back(std::move(*spec));
     }
     if (list.empty()) {

@@ -20,8 +20,6 @@
 
 namespace goinstall {
 
-inline constexpr const char* k_default_mirror = "https://dl.google.com/go/";
-
 struct InstallRequest {
     std::string spec;            // "latest", "1.21", "1.21.3", "go1.22rc1"
     Platform platform;           // what to fetch
