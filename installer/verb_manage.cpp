@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "exit_codes.hpp"
+#include "goinstall/base/strings.hpp"
 #include "goinstall/fs/file_lock.hpp"
 #include "goinstall/install/layout.hpp"
 #include "goinstall/install/toolchain.hpp"
@@ -59,7 +60,7 @@ std::optional<Parsed> parse_manage(const char* name, const char* summary, const 
 Result<std::string> exact_version(const std::string& text) {
     auto v = parse_version(text);
     if (!v) {
-        return fail(ErrorCode::usage, "'" + text + "' is not a Go version (e.g. 1.21.3)");
+        return fail(ErrorCode::usage, "'" + sanitize_for_display(text, 80) + "' is not a Go version (e.g. 1.21.3)");
     }
     return v->text;
 }
@@ -170,7 +171,7 @@ int verb_env(const std::vector<std::string>& args, Context& ctx) {
     } else if (shell.empty() || shell == "bash" || shell == "zsh" || shell == "sh" || shell == "dash" || shell == "ksh") {
         line = "export PATH=" + quoted + ":\"$PATH\"";
     } else {
-        return report_error(reporter, Error(ErrorCode::usage, "--shell: '" + shell + "' is not one of bash, zsh, sh, fish"));
+        return report_error(reporter, Error(ErrorCode::usage, "--shell: '" + sanitize_for_display(shell, 40) + "' is not one of bash, zsh, sh, fish"));
     }
     reporter.result(line, Event{EventKind::info, ""}.with("path", bin).with("line", line));
     return k_exit_ok;

@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "goinstall/base/strings.hpp"
+
 namespace goinstall {
 
 const char* to_string(ErrorCode code) {
@@ -77,7 +79,8 @@ Error errno_error(int err, const std::string& what, const std::string& path) {
     } else if (err == EACCES || err == EPERM || err == EROFS) {
         code = ErrorCode::permission;
     }
-    return Error(code, what + " " + path + ": " + std::strerror(err));
+    // Paths can hold any byte but '/' and NUL: never let one reach the terminal raw.
+    return Error(code, what + " " + sanitize_for_display(path, 1024) + ": " + std::strerror(err));
 }
 
 } // namespace goinstall

@@ -9,6 +9,10 @@ namespace goinstall {
 
 namespace {
 
+// A URL quoted in an error message: credentials redacted, control characters and invalid UTF-8
+// replaced (it may come from a server's redirect or the environment), length capped.
+std::string shown_url(std::string_view text) { return sanitize_for_display(redact_url(text), 300); }
+
 bool is_scheme_char(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
 }
@@ -62,12 +66,12 @@ std::string redact_query(std::string_view pq) {
 Result<Url> parse_url(std::string_view text) {
     auto sep = text.find("://");
     if (sep == std::string_view::npos || sep == 0) {
-        return fail(ErrorCode::usage, "not an absolute URL: '" + redact_url(text) + "'");
+        return fail(ErrorCode::usage, "not an absolute URL: '" + shown_url(text) + "'");
     }
     Url url;
     for (char c : text.substr(0, sep)) {
         if (!is_scheme_char(c)) {
-            return fail(ErrorCode::usage, "bad URL scheme in '" + redact_url(text) + "'");
+            return fail(ErrorCode::usage, "bad URL scheme in '" + shown_url(text) + "'");
         }
     }
     url.scheme = to_lower(text.substr(0, sep));
@@ -88,13 +92,13 @@ Result<Url> parse_url(std::string_view text) {
     if (!hostport.empty() && hostport[0] == '[') {
         auto close = hostport.find(']');
         if (close == std::string_view::npos) {
-            return fail(ErrorCode::usage, "unterminated IPv6 address in URL '" + redact_url(text) + "'");
+            return fail(ErrorCode::usage, "unterminated IPv6 address in URL '" + shown_url(text) + "'");
         }
         url.host = to_lower(hostport.substr(1, close - 1));
         auto after = hostport.substr(close + 1);
         if (!after.empty()) {
             if (after[0] != ':') {
-                return fail(ErrorCode::usage, "bad host in URL '" + redact_url(text) + "'");
+                return fail(ErrorCode::usage, "bad host in URL '" + shown_url(text) + "'");
             }
             port_text = after.substr(1);
         }
@@ -109,16 +113,16 @@ Result<Url> parse_url(std::string_view text) {
     if (!port_text.empty()) {
         auto p = parse_u64(port_text);
         if (!p || *p == 0 || *p > 65535) {
-            return fail(ErrorCode::usage, "bad port in URL '" + redact_url(text) + "'");
+            return fail(ErrorCode::usage, "bad port in URL '" + shown_url(text) + "'");
         }
         url.port = static_cast<unsigned>(*p);
     }
     if (url.host.empty() && url.scheme != "file") {
-        return fail(ErrorCode::usage, "URL has no host: '" + redact_url(text) + "'");
+        return fail(ErrorCode::usage, "URL has no host: '" + shown_url(text) + "'");
     }
     for (char c : url.host) {
         if (static_cast<unsigned char>(c) <= 0x20 || c == '/' || c == '\\') {
-            return fail(ErrorCode::usage, "bad host in URL '" + redact_url(text) + "'");
+            return fail(ErrorCode::usage, "bad host in URL '" + shown_url(text) + "'");
         }
     }
     return url;

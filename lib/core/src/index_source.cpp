@@ -123,6 +123,7 @@ Result<IndexResult> load_index(Transport& transport, Clock& clock, EventSink& ev
     CacheMeta meta;
     bool have_cache = false;
     if (use_cache) {
+        remove_orphaned_temps(o.cache_dir); // a cache write cut short by a kill
         files = cache_files(o);
         meta = read_meta(files.meta);
         struct stat st {};
@@ -201,10 +202,17 @@ Result<IndexResult> load_index(Transport& transport, Clock& clock, EventSink& ev
         } else {
             auto parsed = parse_index(sink.body(), src);
             if (parsed) {
-                if (use_cache && ensure_dir(o.cache_dir)) {
-                    if (write_file_atomic(files.body, sink.body())) {
-                        (void)write_meta(files.meta, CacheMeta{resp->header("etag"), resp->header("last-modified"),
-                                                               unix_now(clock)});
+                if (use_cache) {
+                    // The cache only saves a later fetch: failing to write it is worth a warning, not
+                    // the install (an unwritable or full cache directory).
+                    Status st = ensure_dir(o.cache_dir);
+                    if (st) st = write_file_atomic(files.body, sink.body());
+                    if (st) st = write_meta(files.meta, CacheMeta{resp->header("etag"), resp->header("last-modified"),
+                                                                  unix_now(clock)});
+                    if (!st) {
+                        events.emit(Event{EventKind::warning, "cannot cache the release index (" + st.error().message() +
+                                                                  "); continuing without the cache"}
+                                        .with("cache_dir", o.cache_dir.string()));
                     }
                 }
                 events.emit(Event{EventKind::index_source, "release index: " + src_shown}

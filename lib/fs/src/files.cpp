@@ -4,8 +4,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fcntl.h>
 #include <random>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -27,6 +29,10 @@ std::string random_suffix() {
     }
     return s;
 }
+
+// ".<name>.tmp-<pid>-<random>": the writer's pid lets a later run tell an orphan (its writer was
+// killed mid-write) from a temporary that a live process is still writing.
+std::string temp_suffix() { return ".tmp-" + std::to_string(::getpid()) + "-" + random_suffix(); }
 
 Status write_all(int fd, std::string_view data, const fs::path& path) {
     while (!data.empty()) {
@@ -109,7 +115,7 @@ Status fsync_dir(const fs::path& dir) {
 
 Status write_file_atomic(const fs::path& path, std::string_view content) {
     auto dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
-    auto tmp = dir / ("." + path.filename().string() + ".tmp-" + random_suffix());
+    auto tmp = dir / ("." + path.filename().string() + temp_suffix());
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
         return std::unexpected(errno_error(errno, "cannot create", tmp.string()));
@@ -182,7 +188,7 @@ Result<bool> replace_dir(const fs::path& from, const fs::path& to) {
 }
 
 Status replace_symlink(const fs::path& target, const fs::path& link) {
-    auto tmp = link.parent_path() / ("." + link.filename().string() + ".tmp-" + random_suffix());
+    auto tmp = link.parent_path() / ("." + link.filename().string() + temp_suffix());
     if (::symlink(target.c_str(), tmp.c_str()) != 0) {
         return std::unexpected(errno_error(errno, "cannot create symlink", tmp.string()));
     }
@@ -192,6 +198,35 @@ Status replace_symlink(const fs::path& target, const fs::path& link) {
         return std::unexpected(errno_error(err, "cannot switch", link.string()));
     }
     return fsync_dir(link.parent_path());
+}
+
+void remove_orphaned_temps(const fs::path& dir, std::chrono::seconds unknown_writer_age) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        const auto name = entry.path().filename().string();
+        const auto at = name.find(".tmp-");
+        if (!name.starts_with(".") || at == std::string::npos) {
+            continue;
+        }
+        std::string_view rest = std::string_view(name).substr(at + 5);
+        const auto dash = rest.find('-');
+        std::uint64_t pid = 0;
+        bool have_pid = dash != std::string_view::npos && dash > 0 && dash < 10;
+        for (std::size_t i = 0; have_pid && i < dash; ++i) {
+            have_pid = rest[i] >= '0' && rest[i] <= '9';
+            pid = pid * 10 + static_cast<std::uint64_t>(rest[i] - '0');
+        }
+        bool orphan = false;
+        struct stat st {};
+        if (have_pid && pid > 0) {
+            orphan = ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+        } else if (::lstat(entry.path().c_str(), &st) == 0) {
+            orphan = std::time(nullptr) - st.st_mtime > unknown_writer_age.count();
+        }
+        if (orphan) {
+            ::unlink(entry.path().c_str());
+        }
+    }
 }
 
 std::uint64_t free_bytes(const fs::path& path) {

@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -39,7 +41,8 @@ std::vector<std::string> clean_go_env() {
 
 } // namespace
 
-Result<std::string> run_go_version(const std::filesystem::path& go_binary, std::chrono::milliseconds timeout) {
+Result<std::string> run_go_version(const std::filesystem::path& go_binary, std::chrono::milliseconds timeout,
+                                   const CancelToken* cancel) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) {
         return std::unexpected(errno_error(errno, "cannot create a pipe for", go_binary.string()));
@@ -56,8 +59,15 @@ Result<std::string> run_go_version(const std::filesystem::path& go_binary, std::
     std::string path = go_binary.string();
     std::string arg1 = "version";
     char* argv[] = {path.data(), arg1.data(), nullptr};
+    // Its own process group: a timeout or cancellation kills whatever it started too, and a
+    // terminal's Ctrl-C reaches goinstall (which then cancels) rather than killing it under us.
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
     pid_t pid = -1;
-    int rc = posix_spawn(&pid, path.c_str(), &actions, nullptr, argv, envp.data());
+    int rc = posix_spawn(&pid, path.c_str(), &actions, &attr, argv, envp.data());
+    posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&actions);
     ::close(fds[1]);
     if (rc != 0) {
@@ -67,19 +77,23 @@ Result<std::string> run_go_version(const std::filesystem::path& go_binary, std::
     std::string out;
     auto deadline = std::chrono::steady_clock::now() + timeout;
     bool timed_out = false;
+    bool cancelled = false;
     while (out.size() < 64 * 1024) {
+        if (cancel != nullptr && cancel->cancelled()) {
+            cancelled = true;
+            break;
+        }
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             timed_out = true;
             break;
         }
+        // Wake at least every 50 ms to notice cancellation (a signal handler only sets a flag).
         pollfd p{fds[0], POLLIN, 0};
-        int pr = ::poll(&p, 1, static_cast<int>(left.count()));
+        int pr = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 50)));
         if (pr < 0 && errno == EINTR) continue;
-        if (pr <= 0) {
-            timed_out = pr == 0;
-            break;
-        }
+        if (pr == 0) continue;
+        if (pr < 0) break;
         char buf[4096];
         auto n = ::read(fds[0], buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
@@ -87,11 +101,15 @@ Result<std::string> run_go_version(const std::filesystem::path& go_binary, std::
         out.append(buf, static_cast<std::size_t>(n));
     }
     ::close(fds[0]);
-    if (timed_out) {
+    if (timed_out || cancelled) {
+        ::kill(-pid, SIGKILL);
         ::kill(pid, SIGKILL);
     }
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (cancelled || (cancel != nullptr && cancel->cancelled())) {
+        return fail(ErrorCode::cancelled, "cancelled while checking " + path);
     }
     if (timed_out) {
         return fail(ErrorCode::toolchain_check, path + " version did not finish within " +

@@ -10,7 +10,7 @@
 namespace goinstall {
 
 Status check_toolchain(const std::filesystem::path& dir, const std::string& version, bool run_go,
-                       std::chrono::milliseconds timeout) {
+                       std::chrono::milliseconds timeout, const CancelToken* cancel) {
     auto found = read_version_file(dir);
     if (!found) {
         return fail(ErrorCode::toolchain_check, "the archive has no go/VERSION file; it is not a Go toolchain");
@@ -31,7 +31,7 @@ Status check_toolchain(const std::filesystem::path& dir, const std::string& vers
     if (!run_go) {
         return {};
     }
-    auto line = run_go_version(go, timeout);
+    auto line = run_go_version(go, timeout, cancel);
     if (!line) {
         return std::unexpected(line.error());
     }
@@ -113,6 +113,23 @@ void clean_leftovers(const Layout& layout) {
             (name.starts_with(".current.tmp-"))) {
             (void)remove_tree(entry.path());
         }
+    }
+    // Downloads: a .part (and its .meta) is kept for resuming unless it has not been touched for
+    // k_part_max_age; anything else there — a whole archive left by a run killed after verifying
+    // it, a temporary of an interrupted metadata write — is never read again.
+    const auto now = std::filesystem::file_time_type::clock::now();
+    for (const auto& entry : std::filesystem::directory_iterator(layout.downloads_dir(), ec)) {
+        auto name = entry.path().filename().string();
+        if (!entry.is_regular_file(ec) && !entry.is_symlink(ec)) {
+            continue;
+        }
+        if (!name.starts_with(".") && (name.ends_with(".part") || name.ends_with(".part.meta"))) {
+            auto mtime = entry.last_write_time(ec);
+            if (ec || now - mtime < k_part_max_age) {
+                continue;
+            }
+        }
+        ::unlink(entry.path().c_str());
     }
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Filesystem operations with explicit durability and atomicity contracts. No function throws.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -42,6 +43,12 @@ Result<bool> replace_dir(const fs::path& from, const fs::path& to);
 // Points the symlink `link` at `target` atomically (symlink to a temporary name + rename), then
 // fsyncs the directory.
 Status replace_symlink(const fs::path& target, const fs::path& link);
+
+// Removes, best effort, the temporaries of write_file_atomic and replace_symlink in `dir`
+// (".<name>.tmp-<pid>-<random>") whose writer process no longer exists, i.e. was killed
+// mid-write; a live writer's temporary is left alone. A temporary without a pid (older format)
+// counts as orphaned once its mtime is older than `unknown_writer_age`.
+void remove_orphaned_temps(const fs::path& dir, std::chrono::seconds unknown_writer_age = std::chrono::hours(1));
 
 // Free bytes available to this user on the filesystem holding `path`; nullopt-like 0 on failure.
 std::uint64_t free_bytes(const fs::path& path);
