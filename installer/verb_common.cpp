@@ -1,4 +1,6 @@
 #include <cstdio>
+#include <mutex>
+#include <optional>
 
 #include "exit_codes.hpp"
 #include "goinstall/base/strings.hpp"
@@ -6,6 +8,7 @@
 #include "goinstall/fs/files.hpp"
 #include "goinstall/net/curl_transport.hpp"
 #include "goinstall/net/pac.hpp"
+#include "goinstall/net/wpad.hpp"
 #include "verbs.hpp"
 
 namespace goinstall::cli {
@@ -73,8 +76,50 @@ Result<std::shared_ptr<const PacScript>> load_pac(const Settings& s, const std::
 
 } // namespace
 
-Result<ProxyResolver> make_proxy_resolver(const Settings& s) {
-    SystemEnv env;
+namespace {
+
+// The first *_proxy variable that names a proxy (the environment tier of the resolver), or "".
+std::string env_proxy_name(const Env& env) {
+    for (const char* n : {"https_proxy", "HTTPS_PROXY", "http_proxy", "all_proxy", "ALL_PROXY"}) {
+        if (auto v = env.get(n); v && !trim(*v).empty()) return n;
+    }
+    return {};
+}
+
+// WPAD discovery, at most once per process (later resolvers reuse the answer; nothing is kept on disk).
+const WpadResult& discover_wpad_once(const Settings& s, const CancelToken* cancel) {
+    static std::mutex mu;
+    static std::optional<WpadResult> cached;
+    std::lock_guard lock(mu);
+    if (cached) return *cached;
+    std::vector<std::string> domains;
+    if (auto text = read_file("/etc/resolv.conf", 64 * 1024)) domains = parse_resolv_conf_domains(*text);
+    if (domains.empty()) {
+        if (auto d = domain_of_fqdn(host_fqdn()); !d.empty()) domains.push_back(d);
+    }
+    auto candidates = wpad_candidates(domains);
+    WpadResult r;
+    if (candidates.empty()) {
+        r.nothing_tried = domains.empty() ? "no DNS domain to search (no search/domain line in /etc/resolv.conf and "
+                                            "no domain in the host name)"
+                                          : "no domain to search below a public suffix in '" + domains.front() + "'";
+    } else {
+        TransportConfig cfg; // no resolver: every candidate is fetched directly
+        cfg.extra_ca_file = s.cacert;
+        if (auto t = CurlTransport::create(cfg); !t) {
+            r.nothing_tried = t.error().message();
+        } else {
+            SystemClock clock;
+            r = discover_wpad(candidates, **t, clock, {}, cancel);
+        }
+    }
+    cached = std::move(r);
+    return *cached;
+}
+
+} // namespace
+
+Result<ProxyResolver> make_proxy_resolver(const Settings& s, const Env& env, const CancelToken* cancel) {
     SystemProxyLookup system;
     if (s.proxy.use_system && !s.proxy.no_proxy) {
         system = read_system_proxy(env, real_command_runner());
@@ -82,7 +127,8 @@ Result<ProxyResolver> make_proxy_resolver(const Settings& s) {
     ProxySettings ps = s.proxy;
     std::string pac_url = s.pac_url;
     std::string pac_from = "--pac-url";
-    if (pac_url.empty() && system.found && system.found->mode == SystemProxy::Mode::auto_pac) {
+    const bool system_auto = pac_url.empty() && system.found && system.found->mode == SystemProxy::Mode::auto_pac;
+    if (system_auto) {
         pac_url = system.found->pac_url;
         pac_from = system.found->source;
     }
@@ -91,16 +137,29 @@ Result<ProxyResolver> make_proxy_resolver(const Settings& s) {
         if (!pac) return std::unexpected(std::move(pac.error()).with_context("PAC from " + pac_from));
         ps.pac = *pac;
         ps.pac_source = redact_url(pac_url) + " (from " + pac_from + ")";
+    } else if (system_auto && !ps.no_proxy) {
+        // The system asks for auto-detection without a URL: WPAD, unless a source the resolver
+        // consults first names a proxy anyway.
+        std::string higher = ps.proxy ? std::string("--proxy") : env_proxy_name(env);
+        if (higher.empty() && ps.config_proxy && !trim(*ps.config_proxy).empty()) higher = "the config file";
+        if (!higher.empty()) {
+            ps.pac_unavailable = "WPAD not run: " + higher + " names a proxy";
+        } else if (const WpadResult& w = discover_wpad_once(s, cancel); w.script) {
+            ps.pac = w.script;
+            ps.pac_source = w.url + " (WPAD, from " + pac_from + ")";
+        } else {
+            ps.pac_unavailable = w.summary();
+        }
     }
     return ProxyResolver::create(ps, env, system);
 }
 
-Result<std::unique_ptr<Transport>> make_transport(const Settings& s) {
+Result<std::unique_ptr<Transport>> make_transport(const Settings& s, const Env& env, const CancelToken* cancel) {
     TransportConfig cfg;
     cfg.extra_ca_file = s.cacert;
     cfg.ca_file_override = s.ca_file_override;
     cfg.ca_dir_override = s.ca_dir_override;
-    auto resolver = make_proxy_resolver(s);
+    auto resolver = make_proxy_resolver(s, env, cancel);
     if (!resolver) return std::unexpected(resolver.error());
     cfg.proxy = std::make_shared<const ProxyResolver>(std::move(*resolver));
     auto t = CurlTransport::create(cfg);

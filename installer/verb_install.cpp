@@ -52,7 +52,7 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
     if (!settings) return report_error(reporter, settings.error());
     if (auto st = require_index(*settings); !st) return report_error(reporter, st.error());
     if (auto st = require_mirrors(*settings); !st) return report_error(reporter, st.error());
-    auto transport = make_transport(*settings);
+    auto transport = make_transport(*settings, *ctx.env, ctx.cancel);
     if (!transport) return report_error(reporter, transport.error());
 
     InstallRequest rq;

@@ -29,7 +29,7 @@ int verb_ls_remote(const std::vector<std::string>& args, Context& ctx) {
     auto settings = resolve_settings(a, *ctx.env);
     if (!settings) return report_error(reporter, settings.error());
     if (auto st = require_index(*settings); !st) return report_error(reporter, st.error());
-    auto transport = make_transport(*settings);
+    auto transport = make_transport(*settings, *ctx.env, ctx.cancel);
     if (!transport) return report_error(reporter, transport.error());
 
     SystemClock clock;

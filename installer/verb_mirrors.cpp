@@ -20,7 +20,7 @@ int probe(const Settings& s, const std::string& spec_text, Reporter& reporter, C
     if (auto st = require_mirrors(s); !st) return report_error(reporter, st.error());
     auto spec = parse_version_spec(spec_text);
     if (!spec) return report_error(reporter, spec.error());
-    auto transport = make_transport(s);
+    auto transport = make_transport(s, *ctx.env, ctx.cancel);
     if (!transport) return report_error(reporter, transport.error());
     SystemClock clock;
     IndexOptions io{s.index_url, s.index_fallbacks, s.cache_dir, s.offline, s.allow_insecure_index, s.limits};

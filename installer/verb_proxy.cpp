@@ -27,7 +27,7 @@ int verb_proxy(const std::vector<std::string>& args, Context& ctx) {
     Reporter reporter(output_mode(a));
     auto settings = resolve_settings(a, *ctx.env);
     if (!settings) return report_error(reporter, settings.error());
-    auto resolver = make_proxy_resolver(*settings);
+    auto resolver = make_proxy_resolver(*settings, *ctx.env, ctx.cancel);
     if (!resolver) return report_error(reporter, resolver.error());
 
     std::vector<std::pair<std::string, std::string>> targets; // (label, url)

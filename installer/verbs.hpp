@@ -41,10 +41,14 @@ int print_help(cxxopts::Options& opts, const char* examples);
 // Reports an error and returns its exit code.
 int report_error(Reporter& reporter, const Error& err);
 
-// The proxy resolver for these settings (reads the environment and the system's settings).
-Result<ProxyResolver> make_proxy_resolver(const Settings& s);
+// The proxy resolver for these settings: `env` (the CLI's environment) and the system's settings.
+// When the system asks for proxy auto-detection without a PAC URL, WPAD runs (once per process, at
+// most ~5 s; see goinstall/net/wpad.hpp); finding nothing is not an error: the resolver goes direct
+// and says why.
+Result<ProxyResolver> make_proxy_resolver(const Settings& s, const Env& env, const CancelToken* cancel = nullptr);
 
 // Makes the real transport from settings.
-Result<std::unique_ptr<Transport>> make_transport(const Settings& s);
+Result<std::unique_ptr<Transport>> make_transport(const Settings& s, const Env& env,
+                                                  const CancelToken* cancel = nullptr);
 
 } // namespace goinstall::cli

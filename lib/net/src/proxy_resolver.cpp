@@ -121,13 +121,18 @@ Result<ProxyResolver> ProxyResolver::create(const ProxySettings& settings, const
                 if (auto st = add(sp.https_proxy, true, false); !st) return std::unexpected(st.error());
                 if (auto st = add(sp.http_proxy, false, true); !st) return std::unexpected(st.error());
                 if (auto st = add(sp.socks_proxy, true, true); !st) return std::unexpected(st.error());
-            } else if (sp.mode == SystemProxy::Mode::auto_pac && settings.pac) {
-                empty_reason = sp.source + " uses a PAC file: see the PAC step";
             } else if (sp.mode == SystemProxy::Mode::auto_pac) {
-                empty_reason = sp.source + (sp.pac_url.empty() ? std::string(" uses WPAD auto-discovery")
-                                                               : " uses a PAC file (" + redact_url(sp.pac_url) + ")") +
-                               ", which this build does not evaluate yet; pass --proxy";
-                r.m_notes.push_back(empty_reason);
+                const std::string what = sp.pac_url.empty() ? std::string(" uses WPAD auto-discovery")
+                                                            : " uses a PAC file (" + redact_url(sp.pac_url) + ")";
+                if (settings.pac) {
+                    empty_reason = sp.source + what + ": see the PAC step";
+                } else if (!settings.pac_unavailable.empty()) {
+                    empty_reason = sp.source + what + "; " + settings.pac_unavailable;
+                    r.m_notes.push_back(settings.pac_unavailable);
+                } else {
+                    empty_reason = sp.source + what + ", which was not evaluated; pass --proxy or --pac-url";
+                    r.m_notes.push_back(empty_reason);
+                }
             }
         }
         if (empty_reason.empty()) empty_reason = "nothing configured";
@@ -195,7 +200,8 @@ ProxyChoice ProxyResolver::choose(const std::string& url) const {
     if (m_settings.pac) {
         return choose_by_pac(url, u->host, std::move(c));
     }
-    c.reason = "no proxy configured";
+    c.reason = m_settings.pac_unavailable.empty() ? std::string("no proxy configured")
+                                                  : m_settings.pac_unavailable + "; going direct";
     return c;
 }
 

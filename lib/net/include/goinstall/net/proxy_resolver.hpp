@@ -7,7 +7,8 @@
 //      all_proxy/ALL_PROXY; bypass list from no_proxy/NO_PROXY
 //   3. goinstall's config file ("proxy" key)
 //   4. the system's settings (GNOME, KDE, /etc/sysconfig/proxy, macOS), with their bypass lists
-//   5. a PAC script (--pac-url, or the system's autoconfig URL): FindProxyForURL per request
+//   5. a PAC script (--pac-url, the system's autoconfig URL, or one found by WPAD when the system
+//      asks for auto-detection; see wpad.hpp): FindProxyForURL per request
 // Loopback and file:// are never proxied. The first source that names a proxy decides.
 
 #include <memory>
@@ -36,6 +37,10 @@ struct ProxySettings {
     // A compiled PAC script (from --pac-url or the system's autoconfig URL) and where it came from.
     std::shared_ptr<const PacScript> pac;
     std::string pac_source;
+    // Why the PAC step the system's settings ask for has no script ("WPAD: no wpad.dat at ...", "WPAD
+    // not run: HTTPS_PROXY names a proxy"): requests that reach that step go direct with this as the
+    // reason; it is also a note.
+    std::string pac_unavailable;
 };
 
 struct ProxyChoice {
