@@ -1,0 +1,94 @@
+#pragma once
+// Offline and air-gapped installs: fetching an archive plus a manifest for later (`goinstall
+// download`), and installing from a local archive (`goinstall install --archive`) through the same
+// verify → extract → check → atomic commit → switch steps as a normal install.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "goinstall/base/cancel.hpp"
+#include "goinstall/base/clock.hpp"
+#include "goinstall/base/error.hpp"
+#include "goinstall/base/events.hpp"
+#include "goinstall/core/index_source.hpp"
+#include "goinstall/core/installer.hpp"
+#include "goinstall/download/downloader.hpp"
+#include "goinstall/install/layout.hpp"
+#include "goinstall/net/transport.hpp"
+#include "goinstall/platform/host.hpp"
+#include "goinstall/release/index.hpp"
+
+namespace goinstall {
+
+// "<archive>.manifest.json", beside the archive.
+std::filesystem::path manifest_path_for(const std::filesystem::path& archive);
+
+// "2026-11-03T10:04:05Z".
+std::string rfc3339_utc(std::chrono::system_clock::time_point t);
+
+struct ArchiveDownloadRequest {
+    std::string spec;                 // "latest", "1.21", "1.21.3"
+    Platform platform;
+    IndexOptions index;
+    DownloadOptions download;
+    std::string sha256_override;      // as for installs: required when the index has none
+    std::filesystem::path output_dir; // created if missing
+};
+
+struct ArchiveDownloadOutcome {
+    std::string version;
+    std::filesystem::path archive, manifest;
+    std::string sha256;
+    std::uint64_t size = 0;
+    bool already_present = false; // the verified archive was there already: nothing downloaded
+    std::string mirror;
+    std::uint64_t bytes_downloaded = 0;
+    std::vector<Attempt> attempts;
+};
+
+// Resolves the spec through the index, downloads the archive into output_dir with the mirror
+// failover Downloader (resuming a <file>.part there; verified against the index's SHA-256) and
+// writes <file>.manifest.json beside it (atomically, after the archive). Idempotent: for an exact
+// version whose manifest and archive are present and hash correctly, returns at once without the
+// network; otherwise an archive already there that matches the index is kept, not downloaded again.
+Result<ArchiveDownloadOutcome> download_archive(Transport& transport, Clock& clock, EventSink& events,
+                                                const ArchiveDownloadRequest& request, const CancelToken* cancel);
+
+struct ArchiveInstallRequest {
+    std::filesystem::path archive;
+    std::string spec;                 // optional; when given, the archive's version must match it
+    std::optional<Platform> platform; // --os/--arch; else from the manifest or index entry, else the host
+    Layout layout{""};
+    std::filesystem::path cache_dir;  // cached release indexes to look the file name up in
+    std::string index_url;            // the index whose cached copy is searched first
+    std::string sha256_override;      // --sha256: used when neither a manifest nor a cached index knows the file
+    bool reinstall = false;
+    bool switch_current = true;
+    std::chrono::milliseconds lock_timeout{std::chrono::minutes(10)};
+};
+
+// Where the expected checksum of a local archive comes from, in this order: the manifest beside it,
+// an entry for its file name in a cached release index, --sha256.
+struct ExpectedArchive {
+    std::string source;          // "manifest <path>", "cached release index <url>", "--sha256"
+    std::string version;         // empty when only --sha256 vouches for the file
+    std::optional<ReleaseFile> file;
+    std::string sha256;
+};
+
+// Finds the expected checksum (see ExpectedArchive). Fails with no_checksum, saying how to supply
+// one, when nothing knows the file; with checksum when --sha256 disagrees with the manifest/index.
+Result<ExpectedArchive> expected_for_archive(const ArchiveInstallRequest& request);
+
+// Installs from a local archive without any network access: verifies its SHA-256 (see
+// expected_for_archive), extracts it into staging, checks that VERSION (and `go version`, for the
+// host) name the expected version, commits atomically and switches `current`. A mismatch fails
+// before anything is extracted; any failure leaves the installed toolchains and `current` as they
+// were. The archive itself is left in place.
+Result<InstallOutcome> install_archive(EventSink& events, const ArchiveInstallRequest& request, const CancelToken* cancel);
+
+} // namespace goinstall

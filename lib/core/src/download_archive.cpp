@@ -1,0 +1,203 @@
+// `goinstall download`: an archive plus its manifest, for installing later without the network.
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ctime>
+
+#include "goinstall/base/strings.hpp"
+#include "goinstall/base/url.hpp"
+#include "goinstall/core/offline.hpp"
+#include "goinstall/fs/files.hpp"
+#include "goinstall/release/manifest.hpp"
+#include "goinstall/release/platform_match.hpp"
+#include "goinstall/release/resolve.hpp"
+#include "goinstall/release/version_spec.hpp"
+#include "goinstall/verify/sha256.hpp"
+
+namespace goinstall {
+
+namespace {
+
+// A manifest is a few hundred bytes; anything much larger is not one.
+constexpr std::uint64_t k_max_manifest_bytes = 64 * 1024;
+
+std::optional<std::uint64_t> regular_file_size(const std::filesystem::path& p) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+    return static_cast<std::uint64_t>(st.st_size);
+}
+
+// True when `path` is a regular file of `size` bytes (0: any) whose SHA-256 is `sha`.
+Result<bool> holds(const std::filesystem::path& path, const std::string& sha, std::uint64_t size,
+                   const CancelToken* cancel) {
+    auto have = regular_file_size(path);
+    if (!have || (size != 0 && *have != size)) return false;
+    auto got = sha256_file(path, cancel);
+    if (!got) return std::unexpected(got.error());
+    return *got == to_lower(sha);
+}
+
+bool same_platform(const ReleaseFile& f, const Platform& p) {
+    return normalize_os(f.os) == normalize_os(p.os) && goarch_of_index_arch(f.arch) == normalize_arch(p.arch);
+}
+
+// The fast path for an exact version: a manifest in `dir` for it and this platform whose archive is
+// present and hashes right.
+std::optional<ArchiveDownloadOutcome> find_present(const std::filesystem::path& dir, const Version& version,
+                                                   const Platform& platform, const std::string& sha_override,
+                                                   const CancelToken* cancel) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        const auto name = entry.path().filename().string();
+        if (!name.ends_with(".manifest.json")) continue;
+        auto text = read_file(entry.path(), k_max_manifest_bytes);
+        if (!text) continue;
+        auto m = parse_manifest(*text, entry.path().string());
+        if (!m) continue;
+        auto v = parse_version(m->version);
+        if (!v || !(*v == version) || !same_platform(m->file, platform)) continue;
+        if (!sha_override.empty() && to_lower(sha_override) != m->file.sha256) continue;
+        auto archive = dir / m->file.filename;
+        if (manifest_path_for(archive) != entry.path()) continue;
+        auto ok = holds(archive, m->file.sha256, m->file.size, cancel);
+        if (!ok || !*ok) continue;
+        ArchiveDownloadOutcome out;
+        out.version = m->version;
+        out.archive = archive;
+        out.manifest = entry.path();
+        out.sha256 = m->file.sha256;
+        out.size = m->file.size;
+        out.already_present = true;
+        out.mirror = m->mirror;
+        return out;
+    }
+    return std::nullopt;
+}
+
+std::string base_url_of(const DownloadOptions& o, const std::string& mirror_name) {
+    for (const auto& m : o.mirrors) {
+        if (m.name == mirror_name) return redact_url(m.base_url);
+    }
+    return "";
+}
+
+} // namespace
+
+std::filesystem::path manifest_path_for(const std::filesystem::path& archive) {
+    auto p = archive;
+    p += ".manifest.json";
+    return p;
+}
+
+std::string rfc3339_utc(std::chrono::system_clock::time_point t) {
+    std::time_t tt = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+Result<ArchiveDownloadOutcome> download_archive(Transport& transport, Clock& clock, EventSink& events,
+                                                const ArchiveDownloadRequest& rq, const CancelToken* cancel) {
+    auto spec = parse_version_spec(rq.spec);
+    if (!spec) return std::unexpected(spec.error());
+    if (auto st = ensure_dir(rq.output_dir); !st) return std::unexpected(st.error());
+
+    auto done = [&](ArchiveDownloadOutcome out) {
+        events.emit(Event{EventKind::already_installed, out.archive.filename().string() + " is already in " +
+                                                            rq.output_dir.string() + " and verified"}
+                        .with("version", out.version)
+                        .with("path", out.archive.string()));
+        return out;
+    };
+    if (spec->kind == VersionSpec::Kind::exact) {
+        if (auto present = find_present(rq.output_dir, spec->version, rq.platform, rq.sha256_override, cancel)) {
+            return done(std::move(*present));
+        }
+    }
+
+    auto index = load_index(transport, clock, events, rq.index, cancel);
+    if (!index) return std::unexpected(index.error());
+    auto release = resolve(index->index, *spec, false);
+    if (!release) return std::unexpected(release.error());
+    const std::string version = (*release)->version.text;
+    events.emit(Event{EventKind::resolved, "resolved " + rq.spec + " to " + version}
+                    .with("spec", rq.spec)
+                    .with("version", version));
+    const ReleaseFile* file = find_archive(**release, rq.platform);
+    if (file == nullptr) {
+        return fail(ErrorCode::not_found, version + " has no archive for " + rq.platform.os + "/" + rq.platform.arch);
+    }
+    std::string sha = to_lower(file->sha256);
+    if (!rq.sha256_override.empty()) {
+        auto given = to_lower(rq.sha256_override);
+        if (!sha.empty() && given != sha) {
+            return fail(ErrorCode::checksum, "--sha256 " + given + " does not match the index's " + sha + " for " +
+                                                 file->filename);
+        }
+        sha = given;
+    }
+    if (!is_hex(sha, 64)) {
+        return fail(ErrorCode::no_checksum, "the release index has no SHA-256 for " + file->filename +
+                                                "; refusing to download unverified bytes (pass --sha256 HEX if you "
+                                                "have the checksum from a trusted source)");
+    }
+
+    ArchiveDownloadOutcome out;
+    out.version = version;
+    out.archive = rq.output_dir / file->filename;
+    out.manifest = manifest_path_for(out.archive);
+    out.sha256 = sha;
+    out.size = file->size;
+    ArchiveManifest manifest;
+    manifest.version = version;
+    manifest.file = *file;
+    manifest.file.sha256 = sha;
+    manifest.index_source = index->source;
+    manifest.index_fetched_at = rfc3339_utc(clock.wall_now() - index->cache_age);
+
+    auto present = holds(out.archive, sha, file->size, cancel);
+    if (!present) return std::unexpected(present.error());
+    if (*present) {
+        // Keep the provenance of the earlier download when its manifest says the same.
+        if (auto text = read_file(out.manifest, k_max_manifest_bytes)) {
+            if (auto old = parse_manifest(*text, out.manifest.string()); old && old->file.sha256 == sha) {
+                out.already_present = true;
+                out.mirror = old->mirror;
+                return done(std::move(out));
+            }
+        }
+        manifest.mirror = "local";
+        manifest.downloaded_at = rfc3339_utc(clock.wall_now());
+        if (auto st = write_file_atomic(out.manifest, serialize_manifest(manifest)); !st) {
+            return std::unexpected(st.error());
+        }
+        out.already_present = true;
+        return done(std::move(out));
+    }
+    if (regular_file_size(out.archive)) {
+        events.emit(Event{EventKind::warning, out.archive.string() + " does not match the index's SHA-256; "
+                                                                     "downloading it again"});
+        ::unlink(out.archive.c_str());
+    }
+
+    Downloader downloader(transport, clock, events);
+    DownloadTarget target{file->filename, sha, file->size};
+    auto downloaded = downloader.download(target, rq.output_dir, rq.download, cancel, &out.attempts);
+    if (!downloaded) {
+        return std::unexpected(std::move(downloaded.error()).with_context("downloading " + file->filename));
+    }
+    out.mirror = downloaded->mirror;
+    out.bytes_downloaded = downloaded->bytes_transferred;
+    manifest.mirror = downloaded->mirror;
+    manifest.mirror_url = base_url_of(rq.download, downloaded->mirror);
+    manifest.downloaded_at = rfc3339_utc(clock.wall_now());
+    if (auto st = write_file_atomic(out.manifest, serialize_manifest(manifest)); !st) {
+        return std::unexpected(std::move(st.error()).with_context("writing the manifest"));
+    }
+    return out;
+}
+
+} // namespace goinstall
