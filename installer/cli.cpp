@@ -35,6 +35,7 @@ const std::map<std::string, VerbFn>& verbs() {
         {"install", verb_install}, {"list", verb_list},       {"ls-remote", verb_ls_remote},
         {"use", verb_use},         {"uninstall", verb_uninstall}, {"current", verb_current},
         {"env", verb_env},         {"mirrors", verb_mirrors}, {"proxy", verb_proxy},
+        {"download", verb_download}, {"mirror", verb_mirror},
     };
     return table;
 }
@@ -52,7 +53,9 @@ int print_main_help() {
         "  current           print the current version\n"
         "  env               print the shell line that puts the current toolchain on PATH\n"
         "  mirrors           the mirror catalogue and the order in effect (--probe: measure them)\n"
-        "  proxy [URL]       which proxy each request uses, and why\n\n"
+        "  proxy [URL]       which proxy each request uses, and why\n"
+        "  download VERSION  save a verified archive + manifest (-o DIR) for offline installs\n"
+        "  mirror sync DIR   build a static mirror (index.json + archives) for air-gapped networks\n\n"
         "VERSION: latest, 1.21 (newest 1.21.x), 1.21.3 or go1.21.3, 1.22rc1.\n"
         "Run 'goinstall VERB --help' for a verb's options.\n\n"
         "Examples:\n"

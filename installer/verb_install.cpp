@@ -30,6 +30,7 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
         ("sha256", "Expected SHA-256 (required when the index has none; must agree when it has one)", cxxopts::value<std::string>(), "HEX")
         ("reinstall", "Download and install again even if already installed")
         ("no-switch", "Do not point <root>/current at the new toolchain")
+        ("archive", "Install from this local archive, no network (checksum from <FILE>.manifest.json, the cached index, or --sha256)", cxxopts::value<std::string>(), "FILE")
         ("lock-timeout", "Seconds to wait for another goinstall on the same root (default 600)", cxxopts::value<std::string>(), "SECS")
         ("version_spec", "", cxxopts::value<std::vector<std::string>>());
     opts.parse_positional({"version_spec"});
@@ -43,6 +44,7 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
 
     std::vector<std::string> positional;
     if (a.count("version_spec")) positional = a["version_spec"].as<std::vector<std::string>>();
+    if (a.count("archive")) return install_from_archive(a, positional, reporter, ctx);
     if (positional.size() != 1) {
         return report_error(reporter, Error(ErrorCode::usage, positional.empty()
                                                                   ? "which version? e.g. 'goinstall latest' or 'goinstall 1.21.3'"

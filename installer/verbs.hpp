@@ -27,6 +27,12 @@ int verb_current(const std::vector<std::string>& args, Context& ctx);
 int verb_env(const std::vector<std::string>& args, Context& ctx);
 int verb_mirrors(const std::vector<std::string>& args, Context& ctx);
 int verb_proxy(const std::vector<std::string>& args, Context& ctx);
+int verb_download(const std::vector<std::string>& args, Context& ctx);
+int verb_mirror(const std::vector<std::string>& args, Context& ctx);
+
+// install --archive FILE [VERSION] (verb_install_archive.cpp): a local archive, no network.
+int install_from_archive(const cxxopts::ParseResult& args, const std::vector<std::string>& positional,
+                         Reporter& reporter, Context& ctx);
 
 // ---- shared by the verbs (verb_common.cpp) ----
 
