@@ -5,7 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(g++ cmake make pkg-config libcurl4-openssl-dev libssl-dev nlohmann-json3-dev
-            libarchive-dev libcxxopts-dev duktape-dev)
+            libarchive-dev libcxxopts-dev duktape-dev zlib1g-dev libisal-dev)
 test_pkgs=(catch2 nginx-light golang-1.19-go openssl python3 ca-certificates curl pigz tinyproxy util-linux libglib2.0-bin gsettings-desktop-schemas python3-yaml)
 
 want=("${build_pkgs[@]}")

@@ -1,0 +1,24 @@
+#pragma once
+// The entry loop shared by file and stream extraction: every check of extract.hpp is made here and
+// in DiskWriter, whatever feeds libarchive.
+
+#include <string>
+#include <string_view>
+
+#include <archive.h>
+
+#include "disk_writer.hpp"
+#include "goinstall/archive/extract.hpp"
+
+namespace goinstall::archive_detail {
+
+// Reads every entry of the opened archive `a` and writes it through `writer` (see extract.hpp for
+// the checks and errors). `what` names the archive in the "contains no entries" message.
+Result<ExtractStats> extract_entries(struct archive* a, DiskWriter& writer, const ExtractOptions& options,
+                                     std::string_view what);
+// libarchive's last error message, sanitised for display.
+std::string libarchive_message(struct archive* a);
+// usage error unless top_dir is a normalised relative path.
+Status check_top_dir(std::string_view top_dir);
+
+} // namespace goinstall::archive_detail
