@@ -9,6 +9,7 @@
 #include "goinstall/fs/files.hpp"
 #include "part_file.hpp"
 #include "race.hpp"
+#include "segmented.hpp"
 
 namespace goinstall {
 
@@ -106,15 +107,49 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
                                                   human_bytes(needed) + ", " + human_bytes(avail) + " is free");
         }
     }
+    if (meta.segment_size != 0) { // a segmented .part may have holes: trust its completed chunks only
+        existing = std::min(existing, segments_prefix(meta, target.expected_size));
+    }
+
+    DownloadResult result;
+    std::vector<Attempt> local_log;
+    std::vector<Attempt>& attempt_log = attempts_out != nullptr ? *attempts_out : local_log;
+    // Large file, several mirrors: fetch ranges from all of them at once first (segmented.hpp);
+    // the loop below then verifies the file, or resumes what that phase could not fetch.
+    const bool segmented = options.connections != 1 && mirrors.size() >= 2 && target.expected_size != 0 &&
+                           target.expected_size >= options.segmented_min_size && existing < target.expected_size;
+    if (segmented) {
+        auto seg = segmented_fetch(m_transport, m_clock, m_events, target, part_path, meta_path, meta, existing,
+                                   options, cancel);
+        result.bytes_transferred += seg.bytes_transferred;
+        for (auto& a : seg.attempts) {
+            attempt_log.push_back(a);
+            m_events.emit(Event{EventKind::attempt, ""}
+                              .with("mirror", a.mirror)
+                              .with("url", a.url)
+                              .with("bytes", static_cast<std::int64_t>(a.bytes))
+                              .with("http_status", static_cast<std::int64_t>(a.http_status))
+                              .with("curl_code", static_cast<std::int64_t>(a.curl_code))
+                              .with("error", a.error)
+                              .with("decision", std::string(a.error.empty() ? "done" : to_string(a.decision)))
+                              .with("segmented", true)
+                              .with("elapsed_ms", static_cast<std::int64_t>(a.elapsed.count())));
+        }
+        if (cancel != nullptr && cancel->cancelled()) { // the sidecar keeps every finished chunk
+            return fail(ErrorCode::cancelled, "cancelled while downloading " + target.filename);
+        }
+        existing = seg.contiguous;
+        if (existing < target.expected_size) { // from here on a plain prefix (what follows it is dropped)
+            meta = PartMeta{.expected_size = target.expected_size};
+            (void)save_part_meta(meta_path, meta);
+        }
+    }
     auto sink_or = PartFileSink::open(part_path, existing);
     if (!sink_or) {
         return std::unexpected(sink_or.error());
     }
     PartFileSink& sink = *sink_or;
-
-    DownloadResult result;
-    std::vector<Attempt> local_log;
-    std::vector<Attempt>& attempt_log = attempts_out != nullptr ? *attempts_out : local_log;
+    sink.set_observer(options.observer);
     // Every attempt is kept and reported as it ends (it feeds --json, the final error and triage).
     struct Log {
         std::vector<Attempt>& list;

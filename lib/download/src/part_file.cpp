@@ -8,6 +8,7 @@
 
 #include "goinstall/base/strings.hpp"
 #include "goinstall/base/url.hpp"
+#include "goinstall/download/downloader.hpp"
 #include "goinstall/download/policy.hpp"
 #include "goinstall/fs/files.hpp"
 
@@ -30,6 +31,8 @@ PartMeta load_part_meta(const std::filesystem::path& meta_path) {
         else if (key == "etag") meta.etag = value;
         else if (key == "last_modified") meta.last_modified = value;
         else if (key == "expected_size") meta.expected_size = parse_u64(value).value_or(0);
+        else if (key == "segment_size") meta.segment_size = parse_u64(value).value_or(0);
+        else if (key == "segments") meta.segments = value;
     }
     return meta;
 }
@@ -47,6 +50,10 @@ Status save_part_meta(const std::filesystem::path& meta_path, const PartMeta& me
         << "etag=" << clean(meta.etag) << "\n"
         << "last_modified=" << clean(meta.last_modified) << "\n"
         << "expected_size=" << meta.expected_size << "\n";
+    if (meta.segment_size != 0) {
+        out << "segment_size=" << meta.segment_size << "\n"
+            << "segments=" << clean(meta.segments) << "\n";
+    }
     return write_file_atomic(meta_path, out.str());
 }
 
@@ -85,7 +92,7 @@ PartFileSink::PartFileSink(PartFileSink&& other) noexcept
     : m_fd(other.m_fd), m_path(std::move(other.m_path)), m_hash(std::move(other.m_hash)), m_size(other.m_size),
       m_requested_from(other.m_requested_from), m_expected_total(other.m_expected_total),
       m_restarted_on_200(other.m_restarted_on_200), m_range_rejected(other.m_range_rejected), m_head_accepted(other.m_head_accepted),
-      m_received(other.m_received), m_head(std::move(other.m_head)) {
+      m_received(other.m_received), m_head(std::move(other.m_head)), m_observer(other.m_observer) {
     other.m_fd = -1;
 }
 
@@ -95,7 +102,18 @@ PartFileSink::~PartFileSink() {
     }
 }
 
+void PartFileSink::set_observer(PartObserver* observer) {
+    m_observer = observer;
+    if (m_observer != nullptr) {
+        m_observer->on_open(m_fd);
+        m_observer->on_contiguous(m_size);
+    }
+}
+
 Status PartFileSink::restart() {
+    if (m_observer != nullptr) {
+        m_observer->on_truncate(); // before the bytes change
+    }
     if (::ftruncate(m_fd, 0) != 0 || ::lseek(m_fd, 0, SEEK_SET) < 0) {
         return std::unexpected(errno_error(errno, "cannot truncate", m_path.string()));
     }
@@ -152,6 +170,9 @@ Status PartFileSink::on_data(std::span<const unsigned char> data) {
     m_hash.update(data);
     m_size += data.size();
     m_received += data.size();
+    if (m_observer != nullptr) {
+        m_observer->on_contiguous(m_size);
+    }
     return {};
 }
 

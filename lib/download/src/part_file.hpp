@@ -12,11 +12,17 @@
 
 namespace goinstall {
 
+class PartObserver; // goinstall/download/downloader.hpp
+
 struct PartMeta {
     std::string url;
     std::string etag;          // strong validators only are used for If-Range
     std::string last_modified;
     std::uint64_t expected_size = 0;
+    // Segmented downloads: chunk size and the completed chunks ("0-3,5"); the file may then have
+    // holes, and only these chunks are trusted.
+    std::uint64_t segment_size = 0;
+    std::string segments;
 };
 
 // Reads the sidecar; an absent or unreadable one yields an empty PartMeta.
@@ -46,6 +52,9 @@ public:
     Status on_response(const Response& head) override;
     Status on_data(std::span<const unsigned char> data) override;
 
+    // Tells `observer` (may be null) about the file now and about every later write and restart.
+    void set_observer(PartObserver* observer);
+
     // Empties the file and the hash (restart from zero).
     Status restart();
     std::uint64_t size() const { return m_size; }
@@ -71,6 +80,7 @@ private:
     bool m_head_accepted = false;
     std::uint64_t m_received = 0;
     Response m_head;
+    PartObserver* m_observer = nullptr;
 };
 
 } // namespace goinstall

@@ -259,15 +259,16 @@ Result<Response> CurlTransport::fetch_with(const Request& request, BodySink& sin
     if (request.limits.max_body_bytes > 0) {
         curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.limits.max_body_bytes));
     }
-    if (request.allow_compression && request.range_start == 0) {
+    if (request.allow_compression && request.range_start == 0 && request.range_end == 0) {
         curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); // every encoding curl was built with
     }
     // CURLOPT_RANGE rather than RESUME_FROM: curl then hands us a 200 or an odd Content-Range
     // instead of failing with CURLE_RANGE_ERROR, and the sink applies RESEARCH §4's rules (restart
     // on the same 200 response; refuse a 206 that starts elsewhere).
     std::string range;
-    if (request.range_start > 0) {
-        range = std::to_string(request.range_start) + "-";
+    if (request.range_start > 0 || request.range_end > 0) {
+        range = std::to_string(request.range_start) + "-" +
+                (request.range_end > 0 ? std::to_string(request.range_end) : std::string());
         curl_easy_setopt(c, CURLOPT_RANGE, range.c_str());
     }
     if (headers) {

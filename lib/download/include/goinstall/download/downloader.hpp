@@ -29,6 +29,20 @@ struct DownloadTarget {
     std::uint64_t expected_size = 0; // 0 = unknown
 };
 
+// Watches the ".part" file while it is written, for a consumer that reads it as it grows (streaming
+// extraction). Called from download threads, in order; implementations must not block.
+class PartObserver {
+public:
+    virtual ~PartObserver() = default;
+    // The .part file is open; `fd` is valid during the call only (duplicate it to keep it).
+    virtual void on_open(int fd) = 0;
+    // Bytes [0, size) of the .part are written (not yet verified). Called with non-decreasing sizes
+    // until on_truncate.
+    virtual void on_contiguous(std::uint64_t size) = 0;
+    // The .part is about to be emptied and rewritten from zero: what was read from it is stale.
+    virtual void on_truncate() = 0;
+};
+
 struct DownloadOptions {
     std::vector<Mirror> mirrors;
     TransferLimits limits;
@@ -38,6 +52,12 @@ struct DownloadOptions {
     // one is started too and the first to answer wins (RFC 8305 uses 250 ms for addresses; mirrors
     // are farther apart, so a little more).
     std::chrono::milliseconds head_start{400};
+    // Segmented download (byte ranges from several mirrors at once) for files of at least
+    // segmented_min_size: up to this many connections, one per mirror. 0 = one per mirror, at
+    // most 4; 1 = off (one mirror at a time).
+    int connections = 0;
+    std::uint64_t segmented_min_size = 16ULL << 20;
+    PartObserver* observer = nullptr; // not owned; may be null
 };
 
 // One attempt, as recorded in the attempt log (URLs redacted).

@@ -32,6 +32,7 @@ struct Request {
     std::string url;
     std::vector<std::pair<std::string, std::string>> headers; // e.g. If-None-Match
     std::uint64_t range_start = 0;                           // > 0 → "Range: bytes=N-"
+    std::uint64_t range_end = 0;                             // > 0 → "Range: bytes=N-M" (M inclusive)
     std::string if_range;                                    // strong validator, with range_start
     bool allow_compression = false;                          // never for ranges (RESEARCH §4)
     // For the release index (the root of trust): only https (or file) and no redirect to http.

@@ -1,0 +1,82 @@
+#pragma once
+// Which byte range each connection of a segmented download fetches next (pure logic, no I/O, no
+// clock of its own). The file is cut into fixed-size chunks; an idle connection takes the lowest
+// pending chunk, so faster mirrors simply take more of them (work stealing, as aria2 does). A chunk
+// whose connection has made no progress for `stall_after` is handed to an idle connection as well,
+// and at the end (nothing pending) an idle connection duplicates the in-flight chunk that its owner
+// would finish much later than it could; the first to finish wins and the other is cancelled.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace goinstall {
+
+class ChunkScheduler {
+public:
+    using TimePoint = std::chrono::steady_clock::time_point;
+
+    struct Assignment {
+        std::size_t chunk = 0;
+        std::uint64_t begin = 0; // absolute offsets, end exclusive
+        std::uint64_t end = 0;
+        bool duplicate = false;  // another worker also has this chunk
+    };
+
+    // `done[i]`: chunk i is already in the file (a resumed download). Workers are 0..workers-1.
+    ChunkScheduler(std::uint64_t total, std::uint64_t chunk_size, std::size_t workers, std::vector<bool> done = {},
+                   std::chrono::milliseconds stall_after = std::chrono::milliseconds(1500));
+
+    // Next range for an idle `worker`, or nullopt when there is nothing useful for it to do.
+    std::optional<Assignment> next(std::size_t worker, TimePoint now);
+    // `worker` wrote `bytes` more, contiguously from its assignment's begin.
+    void progress(std::size_t worker, std::uint64_t bytes, TimePoint now);
+    // `worker` wrote its whole range: the chunk is done. Returns the other workers that were on the
+    // same chunk (their transfers should be cancelled; their assignments are already cleared).
+    std::vector<std::size_t> complete(std::size_t worker);
+    // `worker` gave up its range (error or cancellation); what it did not write becomes pending
+    // again unless another worker still has the chunk. With `retire`, it gets no more work.
+    void release(std::size_t worker, bool retire);
+    // True when `worker` no longer holds an assignment (it was completed by another worker).
+    bool idle(std::size_t worker) const { return !m_workers[worker].chunk; }
+    bool retired(std::size_t worker) const { return m_workers[worker].retired; }
+
+    std::uint64_t contiguous() const; // bytes from offset 0 in done chunks
+    bool all_done() const;
+    const std::vector<bool>& done() const { return m_done; }
+    std::uint64_t chunk_size() const { return m_chunk; }
+    std::size_t chunks() const { return m_done.size(); }
+
+private:
+    struct Chunk {
+        std::uint64_t begin = 0;
+        std::uint64_t end = 0;
+        std::uint64_t filled = 0; // [begin, filled) is written
+        int holders = 0;
+    };
+    struct Worker {
+        std::optional<std::size_t> chunk;
+        std::uint64_t start = 0;   // where its transfer began
+        std::uint64_t written = 0; // since start
+        TimePoint last_progress{};
+        TimePoint assigned_at{};
+        std::uint64_t total_bytes = 0;
+        std::chrono::nanoseconds busy{0};
+        bool retired = false;
+        bool stalled_once = false;
+    };
+    double rate(const Worker& w) const; // bytes per second, 0 if unknown
+    Assignment assign(std::size_t worker, std::size_t chunk, TimePoint now);
+    void clear(std::size_t worker, TimePoint now);
+
+    std::uint64_t m_total;
+    std::uint64_t m_chunk;
+    std::chrono::milliseconds m_stall_after;
+    std::vector<Chunk> m_chunks;
+    std::vector<bool> m_done;
+    std::vector<Worker> m_workers;
+};
+
+} // namespace goinstall

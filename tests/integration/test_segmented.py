@@ -1,0 +1,99 @@
+"""Segmented download (issue 7): byte ranges from several loopback mirrors at once.
+
+A 24 MiB archive (incompressible, so above the 16 MiB threshold) from three mirrors: every mirror
+serves ranges and the install verifies; a stalling mirror's chunk is re-assigned; a mirror serving a
+file of another size is excluded; one mirror only means no ranges at all."""
+import json
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
+import fault_server as fs  # noqa: E402
+import goinstall_harness as h  # noqa: E402
+from release_site import Site  # noqa: E402
+
+VERSION = "go1.21.5"
+BLOB = 24 << 20
+
+
+class Segmented(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = h.tmpfs_dir("goinstall-segmented-")
+        cls.arc = h.fake_toolchain_archive(VERSION, os.path.join(str(cls.tmp), "a"),
+                                           extra_files={"pkg/blob.bin": os.urandom(BLOB)})
+        with open(cls.arc.path, "rb") as f:
+            cls.data = f.read()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def setUp(self):
+        self.site = Site(self, [self.arc])
+
+    def install(self, mirrors, extra=(), timeout=120):
+        args = [VERSION, "--index-url", self.site.index_url, "--allow-insecure-index", "--root",
+                self.site.root, "--mirror", ",".join(mirrors), "--no-fallback", "--json", *extra]
+        r = h.run_goinstall(args, home=self.site.home, timeout=timeout)
+        events = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]
+        return r, events
+
+    def assert_ok(self, r, events):
+        self.assertEqual(r.returncode, 0, r.output)
+        self.assertTrue(events[-1]["ok"])
+        self.assertEqual(events[-1]["sha256"], self.arc.sha256)
+        blob = os.path.join(self.site.root, VERSION, "pkg", "blob.bin")
+        self.assertEqual(os.path.getsize(blob), BLOB)
+        self.assertEqual(os.listdir(os.path.join(self.site.root, ".downloads")), [])
+
+    def ranged(self, srv):
+        return [q for q in srv.requests() if q.path.endswith(self.arc.filename) and q.range]
+
+    def test_three_mirrors_all_serve_ranges(self):
+        a = fs.start_fault_server(self, {self.arc.filename: self.data})
+        b = fs.start_fault_server(self, {self.arc.filename: self.data})
+        r, events = self.install([a.url, b.url, self.site.mirror])
+        self.assert_ok(r, events)
+        nginx = [e for e in self.site.nginx.access_log_lines() if e.path.endswith(self.arc.filename)]
+        self.assertTrue(self.ranged(a) and self.ranged(b) and nginx, (a.requests(), nginx))
+        for q in self.ranged(a) + self.ranged(b):
+            self.assertRegex(q.range, r"^bytes=\d+-\d+$")
+            self.assertEqual(q.status, 206)
+        seg = [e for e in events if e.get("event") == "attempt" and e.get("segmented")]
+        self.assertEqual(len(seg), 3)
+        sent = sum(q.body_bytes_sent for q in a.requests() + b.requests()) + \
+            sum(e.bytes for e in nginx)
+        self.assertLess(sent, len(self.data) * 1.25)   # a little duplication at the end at most
+
+    def test_stalling_mirror_chunk_is_reassigned(self):
+        slow = fs.start_fault_server(self, {self.arc.filename: self.data})
+        slow.set_fault(fs.drip(bytes_per_second=2000, max_seconds=60))
+        good = fs.start_fault_server(self, {self.arc.filename: self.data})
+        t = time.monotonic()
+        r, events = self.install([slow.url, good.url, self.site.mirror])
+        self.assert_ok(r, events)
+        self.assertLess(time.monotonic() - t, 30)   # not the 30 s stall timeout per chunk
+        self.assertTrue(slow.requests())
+
+    def test_mirror_with_another_size_is_excluded(self):
+        other = fs.start_fault_server(self, {self.arc.filename: self.data + b"extra bytes"})
+        good = fs.start_fault_server(self, {self.arc.filename: self.data})
+        r, events = self.install([other.url, good.url, self.site.mirror])
+        self.assert_ok(r, events)
+        reqs = [q for q in other.requests() if q.path.endswith(self.arc.filename)]
+        self.assertLessEqual(len(reqs), 1, reqs)   # one range answered with the wrong total, then out
+        seg = [e for e in events if e.get("event") == "attempt" and e.get("segmented")]
+        self.assertTrue(any("answered a range request" in e.get("error", "") for e in seg), seg)
+
+    def test_single_mirror_is_not_segmented(self):
+        r, events = self.install([self.site.mirror])
+        self.assert_ok(r, events)
+        nginx = [e for e in self.site.nginx.access_log_lines() if e.path.endswith(self.arc.filename)]
+        self.assertEqual([e.range for e in nginx], [None])
+
+
+if __name__ == "__main__":
+    unittest.main()
