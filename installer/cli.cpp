@@ -36,6 +36,7 @@ const std::map<std::string, VerbFn>& verbs() {
         {"use", verb_use},         {"uninstall", verb_uninstall}, {"current", verb_current},
         {"env", verb_env},         {"mirrors", verb_mirrors}, {"proxy", verb_proxy},
         {"download", verb_download}, {"mirror", verb_mirror},
+        {"config", verb_config},
     };
     return table;
 }
@@ -45,7 +46,7 @@ int print_main_help() {
         "goinstall %s — a resilient installer for the Go toolchain\n\n"
         "Usage: goinstall [VERB] [ARGS] [OPTIONS]\n\n"
         "Verbs:\n"
-        "  install VERSION   download, verify and install a toolchain (the default verb)\n"
+        "  install [VERSION] download, verify and install a toolchain (the default verb)\n"
         "  list              installed toolchains (* = current)\n"
         "  ls-remote         versions available for this OS/arch (--all: betas and RCs too)\n"
         "  use VERSION       make an installed toolchain current\n"
@@ -55,12 +56,15 @@ int print_main_help() {
         "  mirrors           the mirror catalogue and the order in effect (--probe: measure them)\n"
         "  proxy [URL]       which proxy each request uses, and why\n"
         "  download VERSION  save a verified archive + manifest (-o DIR) for offline installs\n"
-        "  mirror sync DIR   build a static mirror (index.json + archives) for air-gapped networks\n\n"
-        "VERSION: latest, 1.21 (newest 1.21.x), 1.21.3 or go1.21.3, 1.22rc1.\n"
+        "  mirror sync DIR   build a static mirror (index.json + archives) for air-gapped networks\n"
+        "  config            the settings in effect and where each came from (flag, env, file, default)\n\n"
+        "VERSION: latest, 1.21 (newest 1.21.x), 1.21.3 or go1.21.3, 1.22rc1. Without one, the project's:\n"
+        "  .go-version here or in a parent, else go.mod's toolchain line, else its go line.\n"
         "Run 'goinstall VERB --help' for a verb's options.\n\n"
         "Examples:\n"
         "  goinstall latest && eval \"$(goinstall env)\"\n"
-        "  goinstall 1.21.3 --prefix /usr/local\n\n%s",
+        "  goinstall 1.21.3 --prefix /usr/local\n"
+        "  cd myproject && goinstall         the version its .go-version or go.mod asks for\n\n%s",
         GOINSTALL_VERSION, exit_code_help());
     return k_exit_ok;
 }
@@ -73,6 +77,9 @@ int run(int argc, char** argv) {
     Context ctx{&g_cancel, &env};
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty()) {
+        // A bare `goinstall` installs the project's version (.go-version, go.mod) when there is one.
+        auto project = project_version_spec(env);
+        if (!project || *project) return verb_install({"goinstall install"}, ctx);
         print_main_help();
         return k_exit_usage;
     }

@@ -1,6 +1,9 @@
 #include "reporter.hpp"
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <string_view>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "goinstall/base/strings.hpp"
@@ -46,23 +49,50 @@ std::string field_str(const Event& e, const char* key) {
     return {};
 }
 
+// A terminal that can redraw a line: stderr is a tty and TERM is set and not "dumb".
+bool bar_terminal() {
+    if (::isatty(STDERR_FILENO) != 1) return false;
+    const char* term = std::getenv("TERM");
+    return term != nullptr && term[0] != '\0' && std::string_view(term) != "dumb";
+}
+
+int terminal_width() {
+    struct winsize ws {};
+    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20) return ws.ws_col;
+    if (const char* c = std::getenv("COLUMNS")) {
+        if (auto n = parse_u64(c); n && *n >= 20 && *n <= 1000) return static_cast<int>(*n);
+    }
+    return 80;
+}
+
+std::uint64_t u64(std::int64_t v) { return v > 0 ? static_cast<std::uint64_t>(v) : 0; }
+
 } // namespace
 
-Reporter::Reporter(OutputMode mode) : m_mode(mode), m_tty(::isatty(STDERR_FILENO) == 1) {}
+Reporter::Reporter(OutputMode mode)
+    : m_mode(mode), m_bar(mode == OutputMode::text && bar_terminal()),
+      m_meter(m_bar ? ProgressMeter::Style::bar : ProgressMeter::Style::lines, m_bar ? terminal_width() : 80) {}
 
-void Reporter::end_progress_line() {
+void Reporter::clear_progress() {
     if (m_progress_shown) {
-        std::fputs("\n", stderr);
+        std::fputs("\r\033[K", stderr);
         m_progress_shown = false;
     }
 }
 
+void Reporter::line(const std::string& text) {
+    clear_progress();
+    std::fprintf(stderr, "goinstall: %s\n", text.c_str());
+}
+
 void Reporter::emit(const Event& e) {
+    const auto now = std::chrono::steady_clock::now();
     if (m_mode == OutputMode::json) {
         if (e.kind == EventKind::progress) {
-            auto now = std::chrono::steady_clock::now();
-            if (now - m_last_plain_progress < std::chrono::milliseconds(500)) return; // bounded rate
-            m_last_plain_progress = now;
+            // At most two a second, and always the last one of a transfer.
+            const bool complete = field_int(e, "total") > 0 && field_int(e, "bytes") >= field_int(e, "total");
+            if (!complete && now - m_last_json_progress < std::chrono::milliseconds(500)) return;
+            m_last_json_progress = now;
         }
         print_json(to_json(e));
         return;
@@ -70,56 +100,64 @@ void Reporter::emit(const Event& e) {
     if (e.kind == EventKind::attempt) {
         // Kept for the final error; retries and failovers already have their own lines.
         auto err = field_str(e, "error");
-        std::string line = field_str(e, "mirror") + ": " + (err.empty() ? std::string("ok") : err);
-        if (field_int(e, "bytes") > 0) line += " [" + human_bytes(static_cast<std::uint64_t>(field_int(e, "bytes"))) + "]";
-        m_attempts.push_back(line + " → " + field_str(e, "decision"));
+        std::string entry = field_str(e, "mirror") + ": " + (err.empty() ? std::string("ok") : err);
+        if (field_int(e, "bytes") > 0) entry += " [" + human_bytes(u64(field_int(e, "bytes"))) + "]";
+        m_attempts.push_back(entry + " → " + field_str(e, "decision"));
+        if (m_mode == OutputMode::text) {
+            auto summary = m_meter.finish(now);
+            if (summary && err.empty()) line(*summary);
+        }
         return;
     }
     if (m_mode == OutputMode::quiet) {
         return;
     }
     if (e.kind == EventKind::download_start) {
-        m_transfer_start = std::chrono::steady_clock::now();
-        m_transfer_offset = field_int(e, "offset");
+        auto url = field_str(e, "url");
+        auto name = url.substr(url.find_last_of('/') + 1);
+        m_meter.start(now, name.substr(0, name.find('?')), field_str(e, "mirror"), u64(field_int(e, "offset")),
+                      u64(field_int(e, "size")));
     }
     if (e.kind == EventKind::progress) {
-        auto bytes = field_int(e, "bytes");
-        auto total = field_int(e, "total");
-        auto now = std::chrono::steady_clock::now();
-        double secs = std::chrono::duration<double>(now - m_transfer_start).count();
-        double speed = secs > 0.05 ? static_cast<double>(bytes - m_transfer_offset) / secs : 0.0;
-        char line[160];
-        if (total > 0) {
-            double pct = 100.0 * static_cast<double>(bytes) / static_cast<double>(total);
-            double eta = speed > 1 ? static_cast<double>(total - bytes) / speed : 0.0;
-            std::snprintf(line, sizeof line, "  %5.1f%%  %s of %s  %s/s  ETA %.0f s  [%s]", pct,
-                          human_bytes(static_cast<std::uint64_t>(bytes)).c_str(),
-                          human_bytes(static_cast<std::uint64_t>(total)).c_str(),
-                          human_bytes(static_cast<std::uint64_t>(speed)).c_str(), eta, field_str(e, "mirror").c_str());
-        } else {
-            std::snprintf(line, sizeof line, "  %s  %s/s  [%s]", human_bytes(static_cast<std::uint64_t>(bytes)).c_str(),
-                          human_bytes(static_cast<std::uint64_t>(speed)).c_str(), field_str(e, "mirror").c_str());
-        }
-        if (m_tty) {
-            std::fprintf(stderr, "\r\033[K%s", line);
+        auto text = m_meter.update(now, u64(field_int(e, "bytes")), u64(field_int(e, "total")), field_str(e, "mirror"));
+        if (!text) return;
+        if (m_bar) {
+            std::fprintf(stderr, "\r\033[K%s", text->c_str());
+            std::fflush(stderr);
             m_progress_shown = true;
-        } else if (now - m_last_plain_progress >= std::chrono::seconds(5)) {
-            m_last_plain_progress = now;
-            std::fprintf(stderr, "%s\n", line);
+        } else {
+            line(*text);
         }
         return;
     }
-    end_progress_line();
-    const char* prefix = e.kind == EventKind::warning ? "goinstall: warning: " : "goinstall: ";
-    std::fprintf(stderr, "%s%s\n", prefix, e.message.c_str());
+    clear_progress();
+    std::fprintf(stderr, "goinstall: %s%s\n", e.kind == EventKind::warning ? "warning: " : "", e.message.c_str());
 }
 
 void Reporter::result(const std::string& text, const Event& data) {
-    end_progress_line();
+    clear_progress();
     if (m_mode == OutputMode::json) {
         auto j = to_json(data);
         j["event"] = "result";
         j["ok"] = true;
+        print_json(j);
+        return;
+    }
+    // --quiet keeps the answers of query verbs but not the confirmations of actions.
+    const bool confirmation = data.kind == EventKind::installed || data.kind == EventKind::switched ||
+                              data.kind == EventKind::already_installed;
+    if (m_mode == OutputMode::quiet && confirmation) return;
+    if (!text.empty()) {
+        std::fprintf(stdout, "%s\n", text.c_str());
+        std::fflush(stdout);
+    }
+}
+
+void Reporter::result_json(const std::string& text, const nlohmann::json& data) {
+    clear_progress();
+    if (m_mode == OutputMode::json) {
+        nlohmann::json j = {{"event", "result"}, {"ok", true}};
+        j.update(data);
         print_json(j);
         return;
     }
@@ -130,7 +168,7 @@ void Reporter::result(const std::string& text, const Event& data) {
 }
 
 void Reporter::error(const Error& err, int exit_code) {
-    end_progress_line();
+    clear_progress();
     if (m_mode == OutputMode::json) {
         nlohmann::json j;
         j["event"] = "result";

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <map>
-#include <nlohmann/json.hpp>
 
 #include "goinstall/base/strings.hpp"
 #include "goinstall/base/url.hpp"
@@ -10,24 +9,13 @@
 #include "goinstall/core/installer.hpp"
 #include "goinstall/fs/files.hpp"
 #include "goinstall/platform/paths.hpp"
+#include "settings_config.hpp"
 
 namespace goinstall::cli {
 
 namespace {
 
 bool has(const cxxopts::ParseResult& a, const char* name) { return a.count(name) > 0; }
-
-// Flag value, else environment variable, else nullopt.
-std::optional<std::string> flag_or_env(const cxxopts::ParseResult& a, const char* flag, const Env& env,
-                                       const char* var) {
-    if (has(a, flag)) {
-        return a[flag].as<std::string>();
-    }
-    if (auto v = env.get(var); v && !v->empty()) {
-        return v;
-    }
-    return std::nullopt;
-}
 
 Result<double> parse_seconds(const std::string& text, const std::string& what) {
     try {
@@ -47,49 +35,124 @@ std::chrono::milliseconds ms(double seconds) {
     return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000.0));
 }
 
-// The config file's keys (flat JSON object of strings).
-Result<std::map<std::string, std::string>> parse_config(const std::string& text, const std::string& source) {
-    auto doc = nlohmann::json::parse(text, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) {
-        return fail(ErrorCode::usage, source + ": not a JSON object");
+// The first of these variables that is set and not empty, with its name.
+std::optional<std::pair<std::string, std::string>> first_env(const Env& env, std::initializer_list<const char*> names) {
+    for (const char* n : names) {
+        if (auto v = env.get(n); v && !v->empty()) return std::pair<std::string, std::string>{n, *v};
     }
-    std::map<std::string, std::string> out;
-    for (const auto& [key, value] : doc.items()) {
-        if (key != "proxy" && key != "cacert") {
-            return fail(ErrorCode::usage, source + ": unknown key '" + sanitize_for_display(key, 40) +
-                                              "' (known: proxy, cacert)");
+    return std::nullopt;
+}
+
+// One setting's value from the first source that has it: flag, GOINSTALL_* variable, config
+// file. Records where it came from in Settings::origins (the default when none has it).
+struct Picked {
+    std::string text;
+    std::string name; // for messages: "--root", "GOINSTALL_ROOT", "<file>: root"
+    SettingOrigin::Source source;
+};
+
+class Sources {
+public:
+    Sources(const cxxopts::ParseResult& a, const Env& env, const ConfigFileInfo& info, const ConfigValues& file,
+            Settings& s)
+        : m_a(a), m_env(env), m_info(info), m_file(file), m_s(s) {}
+
+    std::optional<Picked> pick(const char* key_name, std::string default_hint = "") {
+        const ConfigKey& key = *find_config_key(key_name);
+        std::optional<Picked> out;
+        if (key.flag[0] != '\0' && has(m_a, key.flag)) {
+            out = Picked{flag_text(key), std::string("--") + key.flag, SettingOrigin::Source::flag};
+        } else if (auto v = key.env[0] != '\0' ? m_env.get(key.env) : std::nullopt; v && !v->empty()) {
+            out = Picked{*v, key.env, SettingOrigin::Source::env};
+        } else if (auto it = m_file.find(key.key); it != m_file.end()) {
+            out = Picked{it->second, m_info.path.string() + ": " + key.key, SettingOrigin::Source::file};
         }
-        if (!value.is_string()) {
-            return fail(ErrorCode::usage, source + ": '" + key + "' must be a string");
+        if (out) {
+            m_s.origins[key.key] = SettingOrigin{out->source, out->source == SettingOrigin::Source::file
+                                                                  ? m_info.path.string()
+                                                                  : out->name};
+        } else {
+            m_s.origins[key.key] = SettingOrigin{SettingOrigin::Source::default_value, std::move(default_hint)};
         }
-        out[key] = value.get<std::string>();
+        return out;
     }
-    return out;
+
+    // A boolean setting; false when no source has it.
+    Result<bool> flag_value(const char* key_name) {
+        auto p = pick(key_name);
+        if (!p) return false;
+        auto b = parse_bool_text(p->text);
+        if (!b) {
+            return fail(ErrorCode::usage, p->name + ": '" + sanitize_for_display(p->text, 20) +
+                                              "' is not a boolean (1/0, true/false, yes/no)");
+        }
+        return *b;
+    }
+
+private:
+    std::string flag_text(const ConfigKey& key) const {
+        if (key.type == ConfigType::boolean) return m_a[key.flag].as<bool>() ? "true" : "false";
+        if (key.type == ConfigType::list) {
+            std::string joined;
+            for (const auto& m : m_a[key.flag].as<std::vector<std::string>>()) joined += (joined.empty() ? "" : ",") + m;
+            return joined;
+        }
+        return m_a[key.flag].as<std::string>();
+    }
+
+    const cxxopts::ParseResult& m_a;
+    const Env& m_env;
+    const ConfigFileInfo& m_info;
+    const ConfigValues& m_file;
+    Settings& m_s;
+};
+
+Result<std::chrono::milliseconds> seconds_setting(Sources& src, const char* key, std::chrono::milliseconds fallback) {
+    auto p = src.pick(key);
+    if (!p) return fallback;
+    auto secs = parse_seconds(p->text, p->name);
+    if (!secs) return std::unexpected(secs.error());
+    return ms(*secs);
+}
+
+std::filesystem::path absolute_path(const std::string& text) {
+    return std::filesystem::absolute(text).lexically_normal();
 }
 
 } // namespace
 
+const char* to_string(SettingOrigin::Source source) {
+    switch (source) {
+    case SettingOrigin::Source::flag: return "flag";
+    case SettingOrigin::Source::env: return "env";
+    case SettingOrigin::Source::file: return "file";
+    case SettingOrigin::Source::default_value: break;
+    }
+    return "default";
+}
+
 void add_common_options(cxxopts::Options& opts) {
     opts.add_options("Output")
-        ("json", "One JSON object per line on stdout (events and the result)")
+        ("json", "One JSON object per line on stdout (events and the result; see docs/json.md)")
         ("q,quiet", "Print only errors")
         ("h,help", "Show this help");
     opts.add_options("Paths")
         ("root", "Toolchain root (env GOINSTALL_ROOT; default $XDG_DATA_HOME/goinstall)", cxxopts::value<std::string>(), "DIR")
-        ("cache-dir", "Cache directory (env GOINSTALL_CACHE_DIR; default $XDG_CACHE_HOME/goinstall)", cxxopts::value<std::string>(), "DIR");
+        ("cache-dir", "Cache directory (env GOINSTALL_CACHE_DIR; default $XDG_CACHE_HOME/goinstall)", cxxopts::value<std::string>(), "DIR")
+        ("config", "Config file (env GOINSTALL_CONFIG; default $XDG_CONFIG_HOME/goinstall/config.json; see 'goinstall config')", cxxopts::value<std::string>(), "FILE");
 }
 
 void add_network_options(cxxopts::Options& opts) {
     opts.add_options("Network")
         ("index-url", "Release index URL, file:// URL or path (env GOINSTALL_INDEX_URL)", cxxopts::value<std::string>(), "URL")
         ("mirror", "Mirror name (see 'goinstall mirrors') or base URL to try first; repeatable or comma-separated (env GOINSTALL_MIRROR)", cxxopts::value<std::vector<std::string>>(), "NAME|URL")
-        ("no-fallback", "Use only the mirrors given with --mirror, not the rest of the catalogue")
+        ("no-fallback", "Use only the mirrors given with --mirror, not the rest of the catalogue (env GOINSTALL_NO_FALLBACK)")
         ("cacert", "Extra CA certificate(s) to trust, PEM (env GOINSTALL_CACERT)", cxxopts::value<std::string>(), "FILE")
         ("connect-timeout", "Seconds to wait for a connection (env GOINSTALL_CONNECT_TIMEOUT; default 10)", cxxopts::value<std::string>(), "SECS")
         ("stall-timeout", "Seconds below 1 KiB/s before a transfer counts as stalled (env GOINSTALL_STALL_TIMEOUT; default 30)", cxxopts::value<std::string>(), "SECS")
         ("max-retries", "Attempts per mirror (env GOINSTALL_MAX_RETRIES; default 3)", cxxopts::value<std::string>(), "N")
         ("deadline", "Seconds the whole download may take across all mirrors (env GOINSTALL_DEADLINE; default 1800)", cxxopts::value<std::string>(), "SECS")
-        ("offline", "Use only the cached release index")
+        ("offline", "Use only the cached release index (env GOINSTALL_OFFLINE)")
         ("proxy", "Proxy for every request: [http|https|socks4|socks4a|socks5|socks5h]://[user:pass@]host:port", cxxopts::value<std::string>(), "URL")
         ("no-proxy", "Connect directly, ignoring every proxy setting")
         ("noproxy-hosts", "Hosts that bypass the proxy (replaces NO_PROXY; see README for the syntax)", cxxopts::value<std::string>(), "LIST")
@@ -97,7 +160,6 @@ void add_network_options(cxxopts::Options& opts) {
         ("proxy-auth", "Proxy authentication: basic, digest, ntlm, negotiate or any (default any)", cxxopts::value<std::string>(), "METHOD")
         ("no-system-proxy", "Do not read the desktop's or system's proxy settings")
         ("pac-url", "Proxy auto-config script to evaluate for each URL (http(s)://, file:// or a path)", cxxopts::value<std::string>(), "URL")
-        ("config", "Config file (default $XDG_CONFIG_HOME/goinstall/config.json)", cxxopts::value<std::string>(), "FILE")
         ("allow-insecure-index", "Accept a plain-http index URL (checksums are then only as safe as that link)");
 }
 
@@ -113,12 +175,88 @@ OutputMode output_mode(const cxxopts::ParseResult& a) {
     return OutputMode::text;
 }
 
+namespace {
+
+// Proxy-related settings: flags, then (for proxy and no_proxy_hosts) the environment the proxy
+// resolver reads itself, then the config file.
+Status resolve_proxy_settings(const cxxopts::ParseResult& a, const Env& env, Sources& src, Settings& s) {
+    if (auto p = src.pick("proxy")) {
+        if (p->source == SettingOrigin::Source::flag) {
+            s.proxy.proxy = p->text;
+        } else {
+            s.proxy.config_proxy = p->text;
+        }
+    }
+    if (s.origins["proxy"].source != SettingOrigin::Source::flag) {
+        if (auto v = first_env(env, {"https_proxy", "HTTPS_PROXY", "http_proxy", "all_proxy", "ALL_PROXY"})) {
+            s.origins["proxy"] = SettingOrigin{SettingOrigin::Source::env, v->first};
+        }
+    }
+    if (auto p = src.pick("no_proxy_hosts")) {
+        auto nv = first_env(env, {"no_proxy", "NO_PROXY"});
+        if (p->source == SettingOrigin::Source::flag || !nv) {
+            s.proxy.noproxy_hosts = p->text;
+        } else {
+            s.origins["no_proxy_hosts"] = SettingOrigin{SettingOrigin::Source::env, nv->first};
+        }
+    } else if (auto nv = first_env(env, {"no_proxy", "NO_PROXY"})) {
+        s.origins["no_proxy_hosts"] = SettingOrigin{SettingOrigin::Source::env, nv->first};
+    }
+    s.proxy.no_proxy = has(a, "no-proxy");
+    if (has(a, "proxy-user")) s.proxy.proxy_user = a["proxy-user"].as<std::string>();
+    if (auto p = src.pick("proxy_auth")) {
+        s.proxy.proxy_auth = to_lower(p->text);
+        static const char* methods[] = {"basic", "digest", "ntlm", "negotiate", "any"};
+        if (std::none_of(std::begin(methods), std::end(methods), [&](const char* m) { return s.proxy.proxy_auth == m; })) {
+            return fail(ErrorCode::usage, p->name + ": '" + sanitize_for_display(s.proxy.proxy_auth, 20) +
+                                              "' is not one of basic, digest, ntlm, negotiate, any");
+        }
+    }
+    auto no_system = src.flag_value("no_system_proxy");
+    if (!no_system) return std::unexpected(no_system.error());
+    s.proxy.use_system = !*no_system;
+    if (auto p = src.pick("pac_url")) s.pac_url = p->text;
+    return {};
+}
+
+// Timeouts and retry counts.
+Status resolve_limits(Sources& src, Settings& s) {
+    auto connect = seconds_setting(src, "connect_timeout", s.limits.connect_timeout);
+    if (!connect) return std::unexpected(connect.error());
+    s.limits.connect_timeout = *connect;
+    auto stall = seconds_setting(src, "stall_timeout", s.limits.stall_time);
+    if (!stall) return std::unexpected(stall.error());
+    s.limits.stall_time = std::chrono::seconds(std::max<std::int64_t>(
+        1, std::chrono::duration_cast<std::chrono::seconds>(*stall).count()));
+    if (auto p = src.pick("max_retries")) {
+        auto n = parse_u64(p->text);
+        if (!n || *n < 1 || *n > 100) {
+            return fail(ErrorCode::usage, p->name + ": '" + sanitize_for_display(p->text, 40) + "' is not a number from 1 to 100");
+        }
+        s.max_attempts = static_cast<int>(*n);
+    }
+    auto deadline = seconds_setting(src, "deadline", s.deadline);
+    if (!deadline) return std::unexpected(deadline.error());
+    s.deadline = *deadline;
+    auto lock = seconds_setting(src, "lock_timeout", s.lock_timeout);
+    if (!lock) return std::unexpected(lock.error());
+    s.lock_timeout = *lock;
+    return {};
+}
+
+} // namespace
+
 Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env) {
     Settings s;
     s.output = output_mode(a);
+    auto config = load_config(a, env);
+    if (!config) return std::unexpected(config.error());
+    s.config = config->first;
+    if (s.config.loaded) s.config_file = s.config.path;
+    Sources src(a, env, s.config, config->second, s);
 
-    if (auto root = flag_or_env(a, "root", env, "GOINSTALL_ROOT")) {
-        s.root = std::filesystem::absolute(*root);
+    if (auto root = src.pick("root", "$XDG_DATA_HOME/goinstall")) {
+        s.root = absolute_path(root->text);
     } else {
         auto r = default_root(env);
         if (!r) return std::unexpected(r.error());
@@ -127,10 +265,10 @@ Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env)
     if (has(a, "prefix")) {
         auto p = a["prefix"].as<std::string>();
         if (p.empty()) return fail(ErrorCode::usage, "--prefix needs a directory");
-        s.prefix = std::filesystem::absolute(p).lexically_normal();
+        s.prefix = absolute_path(p);
     }
-    if (auto c = flag_or_env(a, "cache-dir", env, "GOINSTALL_CACHE_DIR")) {
-        s.cache_dir = std::filesystem::absolute(*c);
+    if (auto c = src.pick("cache_dir", "$XDG_CACHE_HOME/goinstall")) {
+        s.cache_dir = absolute_path(c->text);
     } else {
         auto c2 = default_cache_dir(env);
         if (!c2) return std::unexpected(c2.error());
@@ -151,8 +289,8 @@ Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env)
         }
     }
 
-    if (auto idx = flag_or_env(a, "index-url", env, "GOINSTALL_INDEX_URL")) {
-        s.index_url = *idx;
+    if (auto idx = src.pick("index_url", "the mirror catalogue's index sources")) {
+        s.index_url = idx->text;
     } else {
         // Empty when the catalogue has no index source; verbs that need one say so (require_index).
         auto sources = index_sources(s.catalog);
@@ -161,87 +299,35 @@ Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env)
             s.index_fallbacks.assign(sources.begin() + 1, sources.end());
         }
     }
-    std::vector<std::string> prefs;
-    if (has(a, "mirror")) {
-        for (const auto& m : a["mirror"].as<std::vector<std::string>>()) {
-            for (auto& part : split(m, ',')) prefs.emplace_back(trim(part));
-        }
-    } else if (auto m = env.get("GOINSTALL_MIRROR"); m && !m->empty()) {
-        for (auto& part : split(*m, ',')) prefs.emplace_back(trim(part));
+    auto mirrors = src.pick("mirrors", "the catalogue's order");
+    if (mirrors) {
+        for (auto& part : split(mirrors->text, ',')) s.mirror_prefs.emplace_back(trim(part));
     }
-    auto plan = plan_mirrors(s.catalog, prefs, has(a, "no-fallback"));
-    if (!plan && !prefs.empty()) return std::unexpected(plan.error());
+    auto no_fallback = src.flag_value("no_fallback");
+    if (!no_fallback) return std::unexpected(no_fallback.error());
+    s.no_fallback = *no_fallback;
+    auto plan = plan_mirrors(s.catalog, s.mirror_prefs, s.no_fallback);
+    if (!plan && mirrors) {
+        // plan_mirrors speaks of --mirror; name the variable or the file when the value came from there.
+        std::string msg = plan.error().message();
+        if (mirrors->source != SettingOrigin::Source::flag && msg.starts_with("--mirror: ")) {
+            msg = mirrors->name + ": " + msg.substr(10);
+        }
+        return fail(plan.error().code(), std::move(msg));
+    }
     if (!plan) plan = MirrorPlan{}; // no usable catalogue entry: only verbs that download mind (require_mirrors)
     s.mirrors = std::move(plan->mirrors);
     s.mirror_notes = std::move(plan->notes);
     s.rank_mirrors = plan->auto_rank;
-    // Config file: {"proxy": URL, "cacert": FILE}; unknown keys are errors naming the file.
-    std::string config_cacert;
-    {
-        std::filesystem::path file;
-        bool explicit_file = has(a, "config");
-        if (explicit_file) {
-            file = a["config"].as<std::string>();
-        } else if (auto cfg = default_config_dir(env)) {
-            file = *cfg / "config.json";
-        }
-        std::error_code ec;
-        if (!file.empty() && (explicit_file || std::filesystem::exists(file, ec))) {
-            auto text = read_file(file, 1 << 20);
-            if (!text) return std::unexpected(text.error());
-            auto values = parse_config(*text, file.string());
-            if (!values) return std::unexpected(values.error());
-            s.config_file = file;
-            if (values->count("proxy")) s.proxy.config_proxy = values->at("proxy");
-            if (values->count("cacert")) config_cacert = values->at("cacert");
-        }
-    }
-    s.cacert = flag_or_env(a, "cacert", env, "GOINSTALL_CACERT").value_or(config_cacert);
+
+    if (auto c = src.pick("cacert")) s.cacert = c->text;
     s.ca_file_override = env.get("SSL_CERT_FILE").value_or("");
     s.ca_dir_override = env.get("SSL_CERT_DIR").value_or("");
-    if (has(a, "proxy")) s.proxy.proxy = a["proxy"].as<std::string>();
-    s.proxy.no_proxy = has(a, "no-proxy");
-    if (has(a, "noproxy-hosts")) s.proxy.noproxy_hosts = a["noproxy-hosts"].as<std::string>();
-    if (has(a, "proxy-user")) s.proxy.proxy_user = a["proxy-user"].as<std::string>();
-    if (has(a, "proxy-auth")) {
-        s.proxy.proxy_auth = to_lower(a["proxy-auth"].as<std::string>());
-        static const char* methods[] = {"basic", "digest", "ntlm", "negotiate", "any"};
-        if (std::none_of(std::begin(methods), std::end(methods), [&](const char* m) { return s.proxy.proxy_auth == m; })) {
-            return fail(ErrorCode::usage, "--proxy-auth: '" + sanitize_for_display(s.proxy.proxy_auth, 20) +
-                                              "' is not one of basic, digest, ntlm, negotiate, any");
-        }
-    }
-    s.proxy.use_system = !has(a, "no-system-proxy");
-    if (has(a, "pac-url")) s.pac_url = a["pac-url"].as<std::string>();
-
-    if (auto v = flag_or_env(a, "connect-timeout", env, "GOINSTALL_CONNECT_TIMEOUT")) {
-        auto secs = parse_seconds(*v, "--connect-timeout");
-        if (!secs) return std::unexpected(secs.error());
-        s.limits.connect_timeout = ms(*secs);
-    }
-    if (auto v = flag_or_env(a, "stall-timeout", env, "GOINSTALL_STALL_TIMEOUT")) {
-        auto secs = parse_seconds(*v, "--stall-timeout");
-        if (!secs) return std::unexpected(secs.error());
-        s.limits.stall_time = std::chrono::seconds(std::max<std::int64_t>(1, static_cast<std::int64_t>(*secs)));
-    }
-    if (auto v = flag_or_env(a, "max-retries", env, "GOINSTALL_MAX_RETRIES")) {
-        auto n = parse_u64(*v);
-        if (!n || *n < 1 || *n > 100) {
-            return fail(ErrorCode::usage, "--max-retries: '" + sanitize_for_display(*v, 40) + "' is not a number from 1 to 100");
-        }
-        s.max_attempts = static_cast<int>(*n);
-    }
-    if (auto v = flag_or_env(a, "deadline", env, "GOINSTALL_DEADLINE")) {
-        auto secs = parse_seconds(*v, "--deadline");
-        if (!secs) return std::unexpected(secs.error());
-        s.deadline = ms(*secs);
-    }
-    if (has(a, "lock-timeout")) {
-        auto secs = parse_seconds(a["lock-timeout"].as<std::string>(), "--lock-timeout");
-        if (!secs) return std::unexpected(secs.error());
-        s.lock_timeout = ms(*secs);
-    }
-    s.offline = has(a, "offline");
+    if (auto st = resolve_proxy_settings(a, env, src, s); !st) return std::unexpected(st.error());
+    if (auto st = resolve_limits(src, s); !st) return std::unexpected(st.error());
+    auto offline = src.flag_value("offline");
+    if (!offline) return std::unexpected(offline.error());
+    s.offline = *offline;
     s.allow_insecure_index = has(a, "allow-insecure-index");
 
     s.platform = host_platform();

@@ -1,9 +1,11 @@
 #pragma once
-// Command-line and environment → one Settings value, in one place (flags win over GOINSTALL_*
-// variables, which win over defaults).
+// Command-line, environment and config file → one Settings value, in one place: flags win over
+// GOINSTALL_* variables, which win over the config file, which wins over defaults. Where each
+// setting came from is recorded for `goinstall config`.
 
 #include <cxxopts.hpp>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +20,21 @@
 #include "reporter.hpp"
 
 namespace goinstall::cli {
+
+// Where one setting's value came from.
+struct SettingOrigin {
+    enum class Source { default_value, flag, env, file };
+    Source source = Source::default_value;
+    std::string from; // "--root", "GOINSTALL_ROOT", the config file's path; for defaults a hint or ""
+};
+const char* to_string(SettingOrigin::Source source); // "default", "flag", "env", "file"
+
+// The config file: which one, and why that one.
+struct ConfigFileInfo {
+    std::filesystem::path path;  // empty when there is no default config dir
+    std::string chosen_by;       // "--config", "GOINSTALL_CONFIG" or "default"
+    bool loaded = false;         // false: the default path does not exist
+};
 
 struct Settings {
     std::filesystem::path root;
@@ -34,6 +51,10 @@ struct Settings {
     ProxySettings proxy;
     std::string pac_url;                           // --pac-url
     std::filesystem::path config_file;             // the one read, if any
+    ConfigFileInfo config;
+    std::map<std::string, SettingOrigin> origins;  // by config-file key ("root", "connect_timeout")
+    bool no_fallback = false;
+    std::vector<std::string> mirror_prefs;         // --mirror / GOINSTALL_MIRROR / "mirrors", as given
     Platform platform;
     TransferLimits limits;
     std::chrono::milliseconds lock_timeout{std::chrono::minutes(10)};
@@ -51,14 +72,26 @@ void add_common_options(cxxopts::Options& opts);
 void add_network_options(cxxopts::Options& opts);
 void add_platform_options(cxxopts::Options& opts);
 
-// Resolves settings from parsed options and the environment. Errors are usage errors naming the
-// flag or variable and the bad value.
+// Resolves settings from parsed options, the environment and the config file. Errors are usage
+// errors naming the flag, variable or file and key, and the bad value (credentials redacted).
 Result<Settings> resolve_settings(const cxxopts::ParseResult& args, const Env& env);
 
 // Fails (usage) when there is no release index to fetch: no --index-url and no catalogue source.
 Status require_index(const Settings& s);
 // Fails (usage) when there is no mirror to download from.
 Status require_mirrors(const Settings& s);
+
+// The version a project in the current directory (or a parent) asks for: .go-version, else the
+// nearest go.mod's toolchain line, else its go line (README "Version from the project").
+struct ProjectSpec {
+    std::string spec;     // for InstallRequest::spec: "1.22", "go1.22.5"
+    std::string message;  // "1.22 (newest 1.22.x) from ./go.mod go line"
+    std::filesystem::path file;
+    std::string origin;   // "go_version_file", "toolchain_line", "go_line"
+};
+// nullopt when there is no project file; an error (usage, naming the file) for a file without a
+// usable version, or (filesystem/permission) for one that cannot be read.
+Result<std::optional<ProjectSpec>> project_version_spec(const Env& env);
 
 // The output mode alone (so that even a settings error can be reported in JSON when asked).
 OutputMode output_mode(const cxxopts::ParseResult& args);

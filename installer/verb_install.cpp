@@ -44,11 +44,23 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
 
     std::vector<std::string> positional;
     if (a.count("version_spec")) positional = a["version_spec"].as<std::vector<std::string>>();
+    if (positional.size() > 1) {
+        return report_error(reporter, Error(ErrorCode::usage, "give one version, not " + std::to_string(positional.size())));
+    }
     if (a.count("archive")) return install_from_archive(a, positional, reporter, ctx);
-    if (positional.size() != 1) {
-        return report_error(reporter, Error(ErrorCode::usage, positional.empty()
-                                                                  ? "which version? e.g. 'goinstall latest' or 'goinstall 1.21.3'"
-                                                                  : "give one version, not " + std::to_string(positional.size())));
+    if (positional.empty()) {
+        // No version given: the project's (.go-version, go.mod), if there is one.
+        auto project = project_version_spec(*ctx.env);
+        if (!project) return report_error(reporter, project.error());
+        if (!*project) {
+            return report_error(reporter, Error(ErrorCode::usage, "which version? e.g. 'goinstall latest' or 'goinstall 1.21.3' "
+                                                                  "(no .go-version or go.mod here or in a parent directory)"));
+        }
+        reporter.emit(Event{EventKind::info, "version " + (*project)->message}
+                          .with("spec", (*project)->spec)
+                          .with("version_file", (*project)->file.string())
+                          .with("version_origin", (*project)->origin));
+        positional.push_back((*project)->spec);
     }
     auto settings = resolve_settings(a, *ctx.env);
     if (!settings) return report_error(reporter, settings.error());

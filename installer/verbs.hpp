@@ -33,6 +33,7 @@ int verb_mirror(const std::vector<std::string>& args, Context& ctx);
 // install --archive FILE [VERSION] (verb_install_archive.cpp): a local archive, no network.
 int install_from_archive(const cxxopts::ParseResult& args, const std::vector<std::string>& positional,
                          Reporter& reporter, Context& ctx);
+int verb_config(const std::vector<std::string>& args, Context& ctx);
 
 // ---- shared by the verbs (verb_common.cpp) ----
 

@@ -1,0 +1,205 @@
+"""Configuration: flags > GOINSTALL_* environment > config file > defaults, per setting type;
+`goinstall config` shows each value and its source with secrets masked; bad files and values are
+errors naming the file, key and value; a config file alone is enough to install."""
+import json
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
+import goinstall_harness as h  # noqa: E402
+from release_site import Site  # noqa: E402
+
+EXIT_USAGE = 2
+PASSWORD = "s3cr3t-Pa55w0rd"
+
+
+class ConfigTest(unittest.TestCase):
+    def setUp(self):
+        self.home = h.tmpfs_path(self, "goinstall-config-home-")
+        self.cfg_dir = os.path.join(self.home, ".config", "goinstall")  # $XDG_CONFIG_HOME/goinstall
+
+    def write_config(self, data, path=None):
+        path = path or os.path.join(self.cfg_dir, "config.json")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(data if isinstance(data, str) else json.dumps(data))
+        return path
+
+    def config(self, args=(), env=None, ok=True):
+        r = h.run_goinstall(["config", "--json", *args], env_extra=env, home=self.home, timeout=30)
+        if ok:
+            self.assertEqual(r.returncode, 0, r.output)
+            lines = r.stdout.splitlines()
+            self.assertEqual(len(lines), 1, r.stdout)
+            return json.loads(lines[0])
+        return r
+
+    def test_precedence_flag_env_file_default_for_each_type(self):
+        # (key, flag args, env var and value, file value, expected flag/env/file/default values)
+        a, b, c = (os.path.join(self.home, d) for d in ("flag-root", "env-root", "file-root"))
+        cases = [
+            ("root", ["--root", a], ("GOINSTALL_ROOT", b), c, (a, b, c, os.path.join(self.home, ".local/share/goinstall"))),
+            ("connect_timeout", ["--connect-timeout", "3"], ("GOINSTALL_CONNECT_TIMEOUT", "4.5"), 6, (3, 4.5, 6, 10)),
+            ("max_retries", ["--max-retries", "7"], ("GOINSTALL_MAX_RETRIES", "8"), 9, (7, 8, 9, 3)),
+            ("lock_timeout", ["--lock-timeout", "1"], ("GOINSTALL_LOCK_TIMEOUT", "2"), 3, (1, 2, 3, 600)),
+            ("offline", ["--offline=false"], ("GOINSTALL_OFFLINE", "yes"), False, (False, True, False, False)),
+            ("no_fallback", ["--no-fallback"], ("GOINSTALL_NO_FALLBACK", "0"), True, (True, False, True, False)),
+            ("index_url", ["--index-url", "file:///f/i.json"], ("GOINSTALL_INDEX_URL", "file:///e/i.json"),
+             "file:///c/i.json", ("file:///f/i.json", "file:///e/i.json", "file:///c/i.json", None)),
+            ("mirrors", ["--mirror", "http://127.0.0.1:1/f/"], ("GOINSTALL_MIRROR", "http://127.0.0.1:1/e/"),
+             ["http://127.0.0.1:1/c/", "http://127.0.0.1:1/d/"],
+             ("http://127.0.0.1:1/f/", "http://127.0.0.1:1/e/", "http://127.0.0.1:1/c/", None)),
+        ]
+        for key, flag, (var, env_value), file_value, (want_flag, want_env, want_file, want_default) in cases:
+            with self.subTest(key=key):
+                got = self.config()["settings"][key]
+                self.assertEqual(got["source"], "default")
+                if want_default is not None:
+                    self.assertEqual(got["value"], want_default)
+                cfg = self.write_config({key: file_value})
+                got = self.config()["settings"][key]
+                self.assertEqual((got["source"], got["from"]), ("file", cfg))
+                self.check_value(key, got["value"], want_file)
+                got = self.config(env={var: env_value})["settings"][key]
+                self.assertEqual((got["source"], got["from"]), ("env", var))
+                self.check_value(key, got["value"], want_env)
+                got = self.config(flag, env={var: env_value})["settings"][key]
+                self.assertEqual((got["source"], got["from"]), ("flag", flag[0].split("=")[0]))
+                self.check_value(key, got["value"], want_flag)
+                os.remove(cfg)
+
+    def check_value(self, key, value, want):
+        if key == "mirrors":
+            self.assertEqual(value[0], want)  # the preferred one first, then the catalogue
+        else:
+            self.assertEqual(value, want)
+
+    def test_config_file_chosen_by_flag_env_or_default(self):
+        other = self.write_config({"max_retries": 5}, os.path.join(self.home, "elsewhere", "ci.json"))
+        self.write_config({"max_retries": 4})
+        out = self.config()
+        self.assertEqual(out["config_file"]["chosen_by"], "default")
+        self.assertEqual(out["settings"]["max_retries"]["value"], 4)
+        out = self.config(env={"GOINSTALL_CONFIG": other})
+        self.assertEqual(out["config_file"], {"path": other, "chosen_by": "GOINSTALL_CONFIG", "loaded": True})
+        self.assertEqual(out["settings"]["max_retries"]["value"], 5)
+        out = self.config(["--config", self.write_config({"max_retries": 6}, os.path.join(self.home, "x.json"))],
+                          env={"GOINSTALL_CONFIG": other})
+        self.assertEqual((out["config_file"]["chosen_by"], out["settings"]["max_retries"]["value"]), ("--config", 6))
+        # The default file missing is fine; a named one missing is an error naming it.
+        os.remove(os.path.join(self.cfg_dir, "config.json"))
+        out = self.config()
+        self.assertFalse(out["config_file"]["loaded"])
+        missing = os.path.join(self.home, "nope.json")
+        for args, env, who in ((["--config", missing], None, "--config"), ([], {"GOINSTALL_CONFIG": missing}, "GOINSTALL_CONFIG")):
+            r = h.run_goinstall(["list", *args], env_extra=env, home=self.home, timeout=30)
+            self.assertEqual(r.returncode, EXIT_USAGE, r.output)
+            self.assertEqual(r.stderr.strip(), f"goinstall: error: {who}: config file {missing} does not exist")
+
+    def test_relative_and_home_paths_in_the_file(self):
+        path = self.write_config({"root": "toolchains", "cache_dir": "~/cache", "cacert": "../ca.pem"})
+        s = self.config()["settings"]
+        self.assertEqual(s["root"]["value"], os.path.join(os.path.dirname(path), "toolchains"))
+        self.assertEqual(s["cache_dir"]["value"], os.path.join(self.home, "cache"))
+        self.assertEqual(s["cacert"]["value"], os.path.join(self.home, ".config", "ca.pem"))
+
+    def test_bad_files_and_values_name_the_file_key_and_value(self):
+        cfg = os.path.join(self.cfg_dir, "config.json")
+        cases = [
+            ({"colour": "blue"}, f"{cfg}: unknown key 'colour' (known: root, cache_dir, index_url, mirrors, "),
+            ({"connect_timeout": "10"}, f"{cfg}: connect_timeout must be a number of seconds, not a string"),
+            ({"max_retries": 2.5}, f"{cfg}: max_retries must be a whole number, not a number"),
+            ({"offline": "yes"}, f"{cfg}: offline must be true or false, not a string"),
+            ({"mirrors": "aliyun"}, f"{cfg}: mirrors must be an array of strings, not a string"),
+            ({"mirrors": ["a,b"]}, f"{cfg}: mirrors: 'a,b' has a comma"),
+            ({"root": ""}, f"{cfg}: root is empty"),
+            ({"connect_timeout": -1}, f"{cfg}: connect_timeout: '-1' is not a number of seconds"),
+            ({"max_retries": 1000}, f"{cfg}: max_retries: '1000' is not a number from 1 to 100"),
+            ({"proxy_auth": "kerberos"}, f"{cfg}: proxy_auth: 'kerberos' is not one of basic"),
+            ({"mirrors": ["nosuchmirror"]}, f"{cfg}: mirrors: unknown mirror 'nosuchmirror'"),
+            ('{"root": "/x",\n  "deadline": }', f"{cfg}: not valid JSON (line 2, column 15)"),
+            ("[1, 2]", f"{cfg}: not a JSON object"),
+        ]
+        for data, want in cases:
+            with self.subTest(data=data):
+                self.write_config(data)
+                for verb in (["config"], ["list"], ["install", "1.21.3", "--index-url", "file:///nonexistent"]):
+                    r = h.run_goinstall(verb, home=self.home, timeout=30)
+                    self.assertEqual(r.returncode, EXIT_USAGE, r.output)
+                    self.assertTrue(r.stderr.startswith("goinstall: error: " + want), r.stderr)
+                    self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
+        os.remove(cfg)
+        # Environment values are checked the same way, naming the variable.
+        for var, value, want in (("GOINSTALL_OFFLINE", "maybe", "GOINSTALL_OFFLINE: 'maybe' is not a boolean"),
+                                 ("GOINSTALL_DEADLINE", "soon", "GOINSTALL_DEADLINE: 'soon' is not a number of seconds"),
+                                 ("GOINSTALL_MIRROR", "nosuch", "GOINSTALL_MIRROR: unknown mirror 'nosuch'")):
+            r = h.run_goinstall(["config"], env_extra={var: value}, home=self.home, timeout=30)
+            self.assertEqual(r.returncode, EXIT_USAGE, r.output)
+            self.assertTrue(r.stderr.startswith("goinstall: error: " + want), r.stderr)
+
+    def test_secrets_are_masked(self):
+        proxy = f"http://alice:{PASSWORD}@127.0.0.1:3128"
+        self.write_config({"proxy": proxy, "pac_url": f"https://bob:{PASSWORD}@pac.example/p.pac",
+                           "index_url": f"https://idx.example/dl/?mode=json&token={PASSWORD}"})
+        texts = []
+        for args in (["config"], ["config", "--json"]):
+            r = h.run_goinstall(args, home=self.home, timeout=30)
+            self.assertEqual(r.returncode, 0, r.output)
+            texts += [r.stdout, r.stderr]
+        self.assertIn("http://alice:***@127.0.0.1:3128", texts[0])
+        out = json.loads(texts[2])
+        self.assertEqual(out["settings"]["proxy"], {"value": "http://alice:***@127.0.0.1:3128", "source": "file",
+                                                    "from": os.path.join(self.cfg_dir, "config.json")})
+        # The environment's proxy outranks the file's; shown masked as well.
+        r = h.run_goinstall(["config", "--json"], env_extra={"https_proxy": f"http://eve:{PASSWORD}@10.0.0.1:8080"},
+                            home=self.home, timeout=30)
+        got = json.loads(r.stdout)["settings"]["proxy"]
+        self.assertEqual((got["source"], got["from"], got["value"]), ("env", "https_proxy", "http://eve:***@10.0.0.1:8080"))
+        texts += [r.stdout, r.stderr]
+        # Bad values with credentials are quoted redacted.
+        self.write_config({"mirrors": [f"ftp://u:{PASSWORD}@x/"]})
+        r = h.run_goinstall(["config"], home=self.home, timeout=30)
+        self.assertEqual(r.returncode, EXIT_USAGE, r.output)
+        self.assertIn("mirrors: 'ftp://u:***@x/' is not an http(s):// or file:// URL", r.stderr)
+        texts += [r.stdout, r.stderr]
+        h.assert_no_secret(texts, PASSWORD)
+
+    def test_text_table_lists_every_key_with_its_source(self):
+        self.write_config({"deadline": 120})
+        r = h.run_goinstall(["config", "--stall-timeout", "7"], env_extra={"GOINSTALL_MAX_RETRIES": "2"},
+                            home=self.home, timeout=30)
+        self.assertEqual(r.returncode, 0, r.output)
+        lines = r.stdout.splitlines()
+        self.assertEqual(lines[0], f"config file: {os.path.join(self.cfg_dir, 'config.json')}")
+        rows = {ln.split()[0]: ln for ln in lines[2:]}
+        self.assertEqual(list(rows), ["root", "cache_dir", "index_url", "mirrors", "no_fallback", "proxy",
+                                      "no_proxy_hosts", "proxy_auth", "no_system_proxy", "pac_url", "cacert",
+                                      "connect_timeout", "stall_timeout", "max_retries", "deadline",
+                                      "lock_timeout", "offline"])
+        self.assertRegex(rows["deadline"], r"^deadline\s+120\s+file$")
+        self.assertRegex(rows["stall_timeout"], r"^stall_timeout\s+7\s+flag --stall-timeout$")
+        self.assertRegex(rows["max_retries"], r"^max_retries\s+2\s+env GOINSTALL_MAX_RETRIES$")
+        self.assertRegex(rows["connect_timeout"], r"^connect_timeout\s+10\s+default$")
+        self.assertEqual(r.stderr, "")
+
+    def test_install_from_a_config_file_alone(self):
+        arc = h.fake_toolchain_archive("go1.21.3", h.tmpfs_path(self, "arc-"))
+        site = Site(self, [arc], tls=True)
+        root = os.path.join(self.home, "toolchains")
+        self.write_config({"index_url": site.index_url, "mirrors": [site.mirror], "no_fallback": True,
+                           "cacert": site.cert.ca_cert, "root": root, "connect_timeout": 5, "max_retries": 2})
+        r = h.run_goinstall(["1.21.3"], home=self.home, timeout=60)
+        self.assertEqual(r.returncode, 0, r.output)
+        self.assertTrue(os.path.isfile(os.path.join(root, "go1.21.3", "bin", "go")))
+        self.assertEqual(len(site.archive_requests()), 1)
+        # The environment adds to the file: GOINSTALL_OFFLINE=1 with an empty cache fails without a download.
+        r = h.run_goinstall(["1.21.3", "--reinstall", "--cache-dir", os.path.join(self.home, "empty-cache")],
+                            env_extra={"GOINSTALL_OFFLINE": "1"}, home=self.home, timeout=60)
+        self.assertNotEqual(r.returncode, 0, r.output)
+        self.assertIn("no cached release index", r.stderr)
+        self.assertEqual(len(site.archive_requests()), 1)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
