@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "goinstall/archive/extract.hpp"
@@ -51,6 +52,60 @@ Status sync_filesystem(const std::filesystem::path& dir) {
     ::sync();
 #endif
     return {};
+}
+
+// Removes a file when it goes out of scope.
+class FileGuard {
+public:
+    explicit FileGuard(std::filesystem::path p) : m_path(std::move(p)) {}
+    FileGuard(const FileGuard&) = delete;
+    FileGuard& operator=(const FileGuard&) = delete;
+    ~FileGuard() { ::unlink(m_path.c_str()); }
+
+private:
+    std::filesystem::path m_path;
+};
+
+// The uncompressed size a gzip file records in its trailer (ISIZE, RFC 1952 §2.3.1: the size
+// modulo 2^32), or 0 when `path` is not a complete gzip file.
+std::uint64_t gzip_isize(const std::filesystem::path& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    unsigned char head[2] = {0, 0}, tail[4] = {0, 0, 0, 0};
+    struct stat st {};
+    bool ok = ::fstat(fd, &st) == 0 && st.st_size >= 18 && ::pread(fd, head, 2, 0) == 2 &&
+              ::pread(fd, tail, 4, st.st_size - 4) == 4 && head[0] == 0x1f && head[1] == 0x8b;
+    ::close(fd);
+    return ok ? (std::uint64_t{tail[0]} | std::uint64_t{tail[1]} << 8 | std::uint64_t{tail[2]} << 16 |
+                 std::uint64_t{tail[3]} << 24)
+              : 0;
+}
+
+// A disk-full failure says how much room the install needs, and gives back the space the attempt
+// took: the partial or whole download (the staging tree goes with its guard). The contents' size
+// comes from the archive's gzip trailer when it is complete, else 4× the archive (Go archives
+// unpack to ~3.8×, RESEARCH §8). Other errors pass through unchanged.
+Error explain_disk_full(Error e, const Layout& layout, const ReleaseFile& file) {
+    if (e.code() != ErrorCode::disk_full) {
+        return e;
+    }
+    const auto archive = layout.downloads_dir() / file.filename;
+    std::uint64_t unpacked = gzip_isize(archive);
+    if (unpacked < file.size) {
+        unpacked = file.size * 4;
+    }
+    for (const auto& p : {archive, layout.downloads_dir() / (file.filename + ".part"),
+                          layout.downloads_dir() / (file.filename + ".part.meta")}) {
+        ::unlink(p.c_str());
+    }
+    if (unpacked == 0) {
+        return e;
+    }
+    return Error(ErrorCode::disk_full, e.describe() + " (installing " + file.filename + " needs about " +
+                                           human_bytes(file.size + unpacked) + " free in " +
+                                           layout.staging_parent().string() + ": the archive, " +
+                                           human_bytes(file.size) + ", and its contents, about " +
+                                           human_bytes(unpacked) + ")");
 }
 
 bool installed_as(const Layout& layout, const std::string& name, const std::string& version) {
@@ -111,6 +166,7 @@ Result<InstallOutcome> Installer::install(const InstallRequest& rq, const Cancel
             if (auto st = ensure_dir(layout.root()); !st) return std::unexpected(st.error());
             auto lock = FileLock::acquire(layout.lock_path(), rq.lock_timeout, cancel);
             if (!lock) return std::unexpected(lock.error());
+            clean_leftovers(layout); // e.g. of a run killed between its commit and its switch
             return finish_existing(spec->version.text);
         }
     }
@@ -160,11 +216,11 @@ Result<InstallOutcome> Installer::install(const InstallRequest& rq, const Cancel
     if (!lock) {
         return std::unexpected(lock.error());
     }
+    clean_leftovers(layout);
     // Another process may have installed it while we waited.
     if (!rq.reinstall && installed_as(layout, name, version)) {
         return finish_existing(version);
     }
-    clean_leftovers(layout);
 
     InstallOutcome out;
     out.version = version;
@@ -201,8 +257,10 @@ Result<InstallOutcome> Installer::install(const InstallRequest& rq, const Cancel
     DownloadTarget target{file->filename, sha, file->size};
     auto downloaded = downloader.download(target, layout.downloads_dir(), download, cancel, &out.attempts);
     if (!downloaded) {
-        return std::unexpected(std::move(downloaded.error()).with_context("downloading " + file->filename));
+        return std::unexpected(
+            explain_disk_full(std::move(downloaded.error()).with_context("downloading " + file->filename), layout, *file));
     }
+    FileGuard archive_guard(downloaded->path); // installed or not, the archive is not read again
     out.mirror = downloaded->mirror;
     out.sha256 = downloaded->sha256;
     out.bytes_downloaded = downloaded->bytes_transferred;
@@ -211,7 +269,8 @@ Result<InstallOutcome> Installer::install(const InstallRequest& rq, const Cancel
     if (streaming) {
         auto streamed = streaming->finish();
         if (!streamed) {
-            return std::unexpected(std::move(streamed.error()).with_context("extracting " + file->filename));
+            return std::unexpected(
+                explain_disk_full(std::move(streamed.error()).with_context("extracting " + file->filename), layout, *file));
         }
         stats = *streamed;
         if (!stats) {
@@ -224,7 +283,8 @@ Result<InstallOutcome> Installer::install(const InstallRequest& rq, const Cancel
     if (!stats) {
         auto extracted = extract_archive(downloaded->path, *staging, xo);
         if (!extracted) {
-            return std::unexpected(std::move(extracted.error()).with_context("extracting " + file->filename));
+            return std::unexpected(
+                explain_disk_full(std::move(extracted.error()).with_context("extracting " + file->filename), layout, *file));
         }
         stats = *extracted;
     }
@@ -233,7 +293,7 @@ Result<InstallOutcome> Installer::install(const InstallRequest& rq, const Cancel
                       .with("files", static_cast<std::int64_t>(stats->files))
                       .with("bytes", static_cast<std::int64_t>(stats->bytes)));
     auto staged_go = *staging / "go";
-    if (auto st = check_toolchain(staged_go, version, host); !st) {
+    if (auto st = check_toolchain(staged_go, version, host, std::chrono::seconds(30), cancel); !st) {
         return std::unexpected(st.error());
     }
     if (cancel != nullptr && cancel->cancelled()) {
@@ -249,7 +309,6 @@ Result<InstallOutcome> Installer::install(const InstallRequest& rq, const Cancel
         return std::unexpected(st.error());
     }
     out.path = layout.toolchain_dir(name);
-    ::unlink(downloaded->path.c_str()); // verified and installed: the archive is no longer needed
     m_events.emit(Event{EventKind::installed, "installed " + version + " in " + out.path.string()}
                       .with("version", version)
                       .with("path", out.path.string())

@@ -185,10 +185,13 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
     auto make_request = [&](std::size_t i) {
         const std::string url = join_url(mirrors[i].base_url, target.filename);
         Request req{.url = url, .limits = options.limits};
+        // A server may not send more than the index says the file has (a 200 that restarts a
+        // resumed download included): a hostile mirror cannot fill the disk.
+        if (target.expected_size != 0) req.limits.max_body_bytes = target.expected_size;
         req.range_start = sink.size();
         // If-Range only with a validator from the same URL; elsewhere the final SHA-256 pins the
         // content (RESEARCH §4). Strong ETag first, else Last-Modified.
-        if (req.range_start > 0 && meta.url == url) {
+        if (req.range_start > 0 && meta.url == redact_url(url)) {
             req.if_range = strong_etag(meta.etag) ? meta.etag : meta.last_modified;
         }
         return RaceEntrant{i, req};
@@ -255,7 +258,8 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
             // accepted, even when its body then broke off: that is when a resume needs them.
             if (sink.head_accepted()) {
                 const auto& won = outcomes[outcomes[0].won ? 0 : outcomes.size() - 1];
-                meta = PartMeta{.url = join_url(mirrors[won.mirror].base_url, target.filename),
+                // Redacted: the .meta stays on disk and must not hold the URL's credentials.
+                meta = PartMeta{.url = redact_url(join_url(mirrors[won.mirror].base_url, target.filename)),
                                 .etag = sink.head().header("etag"),
                                 .last_modified = sink.head().header("last-modified"),
                                 .expected_size = target.expected_size};
