@@ -121,7 +121,12 @@ std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string
     tm.tm_min = static_cast<int>(*mm);
     tm.tm_sec = static_cast<int>(*ss);
     auto t = ::timegm(&tm);
-    if (t == static_cast<std::time_t>(-1)) {
+    // system_clock counts 64-bit nanoseconds, so it spans the years 1677..2262: from_time_t of a
+    // date outside them overflows (undefined behaviour). Such a date from a server is not usable.
+    // Found by tests/fuzz/http_headers.cpp.
+    constexpr auto k_limit =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::duration::max()).count();
+    if (t == static_cast<std::time_t>(-1) || t > k_limit || t < -k_limit) {
         return std::nullopt;
     }
     return std::chrono::system_clock::from_time_t(t);

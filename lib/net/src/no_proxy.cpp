@@ -202,9 +202,15 @@ HostView classify_host(std::string_view host) {
         }
         return h;
     }
+    // A trailing dot is ignored on IPv4 literals too ("127.0.0.1." is loopback, "10.1.2.3." matches
+    // 10.0.0.0/8), as it is on names and on entries. Found by tests/fuzz/no_proxy.cpp.
+    const auto bare = strip_trailing_dot(host);
     h.ip = parse_ip(host);
+    if (h.ip.family == Family::none && bare.size() < host.size() && parse_ip(bare).family == Family::v4) {
+        h.ip = parse_ip(bare);
+    }
     if (h.ip.family == Family::none) {
-        h.name = to_lower(strip_trailing_dot(host));
+        h.name = to_lower(bare);
     }
     return h;
 }
