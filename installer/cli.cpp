@@ -35,6 +35,7 @@ const std::map<std::string, VerbFn>& verbs() {
         {"install", verb_install}, {"list", verb_list},       {"ls-remote", verb_ls_remote},
         {"use", verb_use},         {"uninstall", verb_uninstall}, {"current", verb_current},
         {"env", verb_env},         {"mirrors", verb_mirrors}, {"proxy", verb_proxy},
+        {"doctor", verb_doctor},
         {"download", verb_download}, {"mirror", verb_mirror},
         {"config", verb_config},
     };
@@ -55,6 +56,7 @@ int print_main_help() {
         "  env               print the shell line that puts the current toolchain on PATH\n"
         "  mirrors           the mirror catalogue and the order in effect (--probe: measure them)\n"
         "  proxy [URL]       which proxy each request uses, and why\n"
+        "  doctor [URL|MIRROR...]  diagnose the network path to the index and mirrors, layer by layer\n"
         "  download VERSION  save a verified archive + manifest (-o DIR) for offline installs\n"
         "  mirror sync DIR   build a static mirror (index.json + archives) for air-gapped networks\n"
         "  config            the settings in effect and where each came from (flag, env, file, default)\n\n"

@@ -38,6 +38,8 @@ const char* exit_code_help() {
            "    9  disk full\n"
            "   10  filesystem error or permission denied\n"
            "   11  timed out waiting for another goinstall (--lock-timeout)\n"
+           "   20  doctor: degraded (works, but something is wrong or slow)\n"
+           "   21  doctor: failed (the index or every mirror cannot be reached)\n"
            "  130  cancelled (SIGINT/SIGTERM)\n";
 }
 

@@ -19,6 +19,9 @@ enum ExitCode : int {
     k_exit_disk_full = 9,
     k_exit_filesystem = 10,
     k_exit_lock_timeout = 11,
+    // goinstall doctor only (a report, not an error): works but degraded / does not work.
+    k_exit_doctor_degraded = 20,
+    k_exit_doctor_failed = 21,
     k_exit_cancelled = 130,
 };
 

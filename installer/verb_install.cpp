@@ -3,6 +3,7 @@
 #include "exit_codes.hpp"
 #include "goinstall/base/strings.hpp"
 #include "goinstall/core/installer.hpp"
+#include "triage_report.hpp"
 #include "verbs.hpp"
 
 namespace goinstall::cli {
@@ -25,6 +26,7 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
     add_common_options(opts);
     add_network_options(opts);
     add_platform_options(opts);
+    add_triage_options(opts);
     opts.add_options("Install")
         ("prefix", "Install exactly DIR/go (the official layout) instead of under the root", cxxopts::value<std::string>(), "DIR")
         ("sha256", "Expected SHA-256 (required when the index has none; must agree when it has one)", cxxopts::value<std::string>(), "HEX")
@@ -95,9 +97,10 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
     rq.lock_timeout = settings->lock_timeout;
 
     SystemClock clock;
-    Installer installer(**transport, clock, reporter);
+    AttemptRecorder attempts(reporter); // triage checks the mirrors the download tried
+    Installer installer(**transport, clock, attempts);
     auto out = installer.install(rq, ctx.cancel);
-    if (!out) return report_error(reporter, out.error());
+    if (!out) return report_failure(reporter, out.error(), *settings, a, ctx, &attempts);
 
     Event result{EventKind::installed, ""};
     result.with("version", out->version)

@@ -4,6 +4,7 @@
 #include "goinstall/core/index_source.hpp"
 #include "goinstall/install/layout.hpp"
 #include "goinstall/release/platform_match.hpp"
+#include "triage_report.hpp"
 #include "verbs.hpp"
 
 namespace goinstall::cli {
@@ -13,6 +14,7 @@ int verb_ls_remote(const std::vector<std::string>& args, Context& ctx) {
     add_common_options(opts);
     add_network_options(opts);
     add_platform_options(opts);
+    add_triage_options(opts);
     opts.add_options("Listing")("all", "Include betas and release candidates");
     int code = 0;
     auto parsed = parse_args(opts, args, code);
@@ -36,7 +38,7 @@ int verb_ls_remote(const std::vector<std::string>& args, Context& ctx) {
     IndexOptions io{settings->index_url, settings->index_fallbacks, settings->cache_dir, settings->offline,
                     settings->allow_insecure_index, settings->limits};
     auto index = load_index(**transport, clock, reporter, io, ctx.cancel);
-    if (!index) return report_error(reporter, index.error());
+    if (!index) return report_failure(reporter, index.error(), *settings, a, ctx);
     const bool all = a.count("all") > 0;
     auto layout = settings->layout();
     std::string text;

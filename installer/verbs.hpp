@@ -27,6 +27,7 @@ int verb_current(const std::vector<std::string>& args, Context& ctx);
 int verb_env(const std::vector<std::string>& args, Context& ctx);
 int verb_mirrors(const std::vector<std::string>& args, Context& ctx);
 int verb_proxy(const std::vector<std::string>& args, Context& ctx);
+int verb_doctor(const std::vector<std::string>& args, Context& ctx); // verb_doctor.cpp
 int verb_download(const std::vector<std::string>& args, Context& ctx);
 int verb_mirror(const std::vector<std::string>& args, Context& ctx);
 

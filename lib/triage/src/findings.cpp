@@ -178,7 +178,8 @@ std::vector<Finding> build_findings(const Observations& obs) {
     for (const auto& n : obs.config.notes) out.push_back(row(Layer::config, Mark::warn, "", Millis{0}, n));
     add_local(obs, out);
     for (const auto& t : obs.targets) {
-        std::string label = t.target.label + " " + redact_url_short(t.target.url);
+        const std::string shown = redact_url_short(t.target.url);
+        std::string label = t.target.label == shown ? shown : t.target.label + " " + shown;
         if (t.local_file) {
             out.push_back(row(Layer::config, Mark::skipped, label, Millis{0}, "a local file: not a network target"));
             continue;

@@ -62,29 +62,44 @@ std::optional<Verdict> proxy_verdict(const TargetObservation& t) {
     const std::string p = t.proxy->display();
     const std::string src = t.proxy_source.empty() ? "the configuration" : t.proxy_source;
     const std::string dest = t.host + ":" + std::to_string(t.port);
-    switch (hop.status) {
-    case ProxyHopStatus::tls_to_plain: {
+    // An https:// proxy that never completes the TLS handshake is, nearly always, a plain-HTTP proxy
+    // written with the wrong scheme (RESEARCH §5): some answer the ClientHello with an HTTP error
+    // (curl: "wrong version number"), others wait for a request line that never comes.
+    const bool https_silent = t.proxy->scheme == ProxyScheme::https &&
+                              (hop.status == ProxyHopStatus::timeout || hop.status == ProxyHopStatus::closed ||
+                               (hop.status == ProxyHopStatus::error && to_lower(hop.detail).find("tls") != std::string::npos));
+    if (hop.status == ProxyHopStatus::tls_to_plain || https_silent) {
         ProxySpec fixed = *t.proxy;
         fixed.scheme = ProxyScheme::http;
         return v("proxy_scheme",
-                 "The proxy " + p + " (from " + src + ") speaks plain HTTP, but its URL says https://, so the "
-                 "TLS handshake with it fails (\"wrong version number\").",
+                 "The proxy " + p + " (from " + src + ") " +
+                     (hop.status == ProxyHopStatus::tls_to_plain
+                          ? "speaks plain HTTP, but its URL says https://, so the TLS handshake with it fails "
+                            "(\"wrong version number\")."
+                          : "accepts the connection but never completes the TLS handshake its https:// URL asks for: "
+                            "it is most likely a plain-HTTP proxy."),
                  "Write it with http://: " + set_proxy_in(src, fixed.display()));
     }
-    case ProxyHopStatus::auth_required: {
+    if ((hop.status == ProxyHopStatus::bad_status || hop.status == ProxyHopStatus::auth_required) &&
+        (hop.http_status == 401 || hop.http_status == 407)) {
+        // Some proxies (tinyproxy) answer a CONNECT with wrong credentials 401 rather than 407.
         std::string schemes;
         for (const auto& s : hop.auth_schemes) schemes += (schemes.empty() ? "" : ", ") + s;
-        std::string title = "The proxy " + p + " (from " + src + ") requires authentication (HTTP 407" +
-                            (schemes.empty() ? "" : ", " + schemes) + ")";
+        std::string title = "The proxy " + p + " (from " + src + ") requires authentication (HTTP " +
+                            std::to_string(hop.http_status) + (schemes.empty() ? "" : ", " + schemes) + ")";
         if (t.proxy->has_credentials()) {
             return v("proxy_auth", title + " and refused the credentials given for user '" + t.proxy->user + "'.",
-                     "Check the user name and password: --proxy-user USER:PASSWORD (or GOINSTALL's proxy URL); "
+                     "Check the user name and password: --proxy-user USER:PASSWORD (the password is never printed); "
                      "for NTLM/Kerberos proxies try --proxy-auth ntlm or negotiate");
         }
         return v("proxy_auth", title + ", and no credentials were given.",
                  "Give credentials: --proxy-user USER:PASSWORD (or user:password@ in " + src +
                      "; the password is never printed)");
     }
+    switch (hop.status) {
+    case ProxyHopStatus::auth_required:
+        return v("proxy_auth", "The proxy " + p + " (from " + src + ") requires authentication.",
+                 "Give credentials: --proxy-user USER:PASSWORD (the password is never printed)");
     case ProxyHopStatus::forbidden:
         return v("proxy_forbidden", "The proxy " + p + " refuses to open a tunnel to " + dest + " (CONNECT answered 403).",
                  "Ask the proxy's administrators to allow " + t.host + ", or bypass the proxy for it: --noproxy-hosts " +
@@ -108,6 +123,7 @@ std::optional<Verdict> proxy_verdict(const TargetObservation& t) {
         return v("proxy_bad_status", "The proxy " + p + " answered the CONNECT to " + dest + " with HTTP " +
                                           std::to_string(hop.http_status) + ".",
                  "Ask the proxy's administrators why " + t.host + " is refused, or try --no-proxy");
+    case ProxyHopStatus::tls_to_plain:
     case ProxyHopStatus::error:
     case ProxyHopStatus::ok: break;
     }
@@ -179,6 +195,24 @@ std::optional<Verdict> dns_verdict(const TargetObservation& t) {
             }
         }
         return std::nullopt;
+    }
+    // Every nameserver failed to answer at all: that, not the system resolver's summary, is the finding.
+    const bool none_answer = !t.dns_direct.empty() &&
+                             std::all_of(t.dns_direct.begin(), t.dns_direct.end(), [](const DnsResult& r) {
+                                 return r.status == DnsStatus::error || r.status == DnsStatus::timeout;
+                             });
+    if (none_answer && d.status != DnsStatus::nxdomain && d.status != DnsStatus::no_data) {
+        std::vector<std::string> parts;
+        bool all_timeout = true;
+        for (const auto& r : t.dns_direct) {
+            all_timeout = all_timeout && r.status == DnsStatus::timeout;
+            parts.push_back(r.resolver + " (" + (r.status == DnsStatus::timeout ? std::string("no answer")
+                                                                                 : sanitize_for_display(r.detail, 80)) + ")");
+        }
+        return v(all_timeout ? "dns_timeout" : "dns_no_server",
+                 "No nameserver answers, so " + t.host + " cannot be resolved: " + join(parts, ", ") + ".",
+                 "Check the nameservers in /etc/resolv.conf (is the local DNS service, e.g. systemd-resolved or "
+                 "dnsmasq, running?), or use a reachable one");
     }
     std::string others;
     for (const auto& direct : t.dns_direct) {

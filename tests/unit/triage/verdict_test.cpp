@@ -155,6 +155,16 @@ std::vector<Case> cases() {
          "proxy_auth", Health::failed, {"http://proxy.corp:3128", "407", "Basic", "no credentials"}, {"--proxy-user USER:PASSWORD"}},
         {"407 with wrong credentials", [] { return base({via_proxy(proxy(ProxyScheme::http, "bob", "s3cret"), ProxyHopStatus::auth_required)}); },
          "proxy_auth", Health::failed, {"user 'bob'", "bob:***@proxy.corp"}, {"--proxy-user"}},
+        {"https:// proxy that never finishes the handshake", [] {
+             auto t = via_proxy(proxy(ProxyScheme::https), ProxyHopStatus::timeout);
+             t.proxy_hop->detail = "TLS to the proxy: ClientHello sent, no answer";
+             return base({t});
+         }, "proxy_scheme", Health::failed, {"most likely a plain-HTTP proxy"}, {"export HTTPS_PROXY=http://proxy.corp:3128"}},
+        {"401 to CONNECT with wrong credentials (tinyproxy)", [] {
+             auto t = via_proxy(proxy(ProxyScheme::http, "bob", "s3cret"), ProxyHopStatus::bad_status);
+             t.proxy_hop->http_status = 401;
+             return base({t});
+         }, "proxy_auth", Health::failed, {"HTTP 401", "user 'bob'"}, {"--proxy-user"}},
         {"CONNECT 403", [] { return base({via_proxy(proxy(ProxyScheme::http), ProxyHopStatus::forbidden)}); },
          "proxy_forbidden", Health::failed, {"go.dev:443", "403"}, {"--noproxy-hosts go.dev"}},
         {"proxy hangs up", [] { return base({via_proxy(proxy(ProxyScheme::http), ProxyHopStatus::closed)}); },
@@ -169,7 +179,13 @@ std::vector<Case> cases() {
         {"SERVFAIL", [] { return base({dns_fail(DnsStatus::servfail)}); }, "dns_servfail", Health::failed,
          {"127.0.0.1:53", "SERVFAIL"}, {"/etc/resolv.conf"}},
         {"resolver silent", [] { return base({dns_fail(DnsStatus::timeout, "10.9.9.9:53")}); }, "dns_timeout", Health::failed,
-         {"10.9.9.9:53", "did not answer"}, {"resolv.conf"}},
+         {"10.9.9.9:53", "No nameserver answers"}, {"resolv.conf"}},
+        {"no DNS server listening", [] {
+             auto t = dns_fail(DnsStatus::servfail);
+             t.dns_direct[0].status = DnsStatus::error;
+             t.dns_direct[0].detail = "connection refused";
+             return base({t});
+         }, "dns_no_server", Health::failed, {"127.0.0.1:53 (connection refused)"}, {"systemd-resolved"}},
         {"bogon answer", [] {
              auto t = healthy("mirror.test");
              t.dns_system->addresses = {"0.0.0.0"};

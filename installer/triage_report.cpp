@@ -1,0 +1,290 @@
+#include "triage_report.hpp"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "exit_codes.hpp"
+#include "goinstall/base/strings.hpp"
+#include "goinstall/base/url.hpp"
+#include "goinstall/net/curl_transport.hpp"
+#include "goinstall/triage/triage.hpp"
+
+namespace goinstall::cli {
+
+namespace {
+
+std::optional<std::string> flag_or_env(const cxxopts::ParseResult& a, const char* flag, const Env& env, const char* var) {
+    if (a.count(flag)) return a[flag].as<std::string>();
+    if (auto v = env.get(var); v && !v->empty()) return v;
+    return std::nullopt;
+}
+
+std::string last_segment(const std::string& url) {
+    auto q = url.find_first_of("?#");
+    std::string path = url.substr(0, q);
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? std::string() : path.substr(slash + 1);
+}
+
+// A proxy variable for display: parsed and shown without its password, or flagged as unparseable.
+std::string shown_proxy_value(const std::string& name, const std::string& value) {
+    if (name.find("no_proxy") != std::string::npos || name.find("NO_PROXY") != std::string::npos) {
+        return sanitize_for_display(value, 120);
+    }
+    auto p = parse_proxy_url(value, name);
+    return p ? p->display() : "(not a valid proxy URL)";
+}
+
+triage::ConfigObservation config_of(const Settings& s, const TriageSettings& ts, const Env& env) {
+    triage::ConfigObservation c;
+    std::string proxy;
+    if (s.proxy.no_proxy) {
+        proxy = "--no-proxy (always direct)";
+    } else if (s.proxy.proxy) {
+        auto p = parse_proxy_url(*s.proxy.proxy, "--proxy");
+        proxy = "--proxy " + (p ? p->display() : std::string("(invalid)"));
+    }
+    for (const char* var : {"https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy",
+                            "NO_PROXY"}) {
+        if (auto v = env.get(var); v && !v->empty()) {
+            proxy += (proxy.empty() ? "" : ", ") + std::string(var) + "=" + shown_proxy_value(var, *v);
+            std::string lower = to_lower(trim(*v));
+            if (std::string_view(var).find("https") != std::string_view::npos && lower.starts_with("https://")) {
+                c.notes.push_back(std::string(var) + " names an https:// proxy: most proxies speak plain HTTP "
+                                                     "(http://) even for https downloads");
+            }
+        }
+    }
+    if (s.proxy.config_proxy) proxy += (proxy.empty() ? "" : ", ") + std::string("config file proxy");
+    if (!s.pac_url.empty()) proxy += (proxy.empty() ? "" : ", ") + std::string("--pac-url ") + redact_url(s.pac_url);
+    c.settings.emplace_back("proxy", proxy.empty() ? "none set (system settings consulted)" : proxy);
+    std::string ca = s.ca_file_override.empty() && s.ca_dir_override.empty() ? "system store" : "";
+    if (!s.ca_file_override.empty()) ca += "SSL_CERT_FILE=" + s.ca_file_override;
+    if (!s.ca_dir_override.empty()) ca += std::string(ca.empty() ? "" : ", ") + "SSL_CERT_DIR=" + s.ca_dir_override;
+    if (!s.cacert.empty()) ca += " + --cacert " + s.cacert;
+    c.settings.emplace_back("CA", ca);
+    c.cacert = s.cacert;
+    if (!s.index_url.empty()) {
+        std::string idx = redact_url(s.index_url);
+        for (const auto& f : s.index_fallbacks) idx += ", then " + redact_url(f);
+        c.settings.emplace_back("index", idx);
+    }
+    std::string mirrors;
+    for (const auto& m : s.mirrors) mirrors += (mirrors.empty() ? "" : ", ") + m.name;
+    if (!mirrors.empty()) c.settings.emplace_back("mirrors", mirrors);
+    c.settings.emplace_back("triage", "budget " + std::to_string(ts.budget.count() / 1000) + "." +
+                                          std::to_string(ts.budget.count() % 1000 / 100) + " s, captive-portal probe " +
+                                          (ts.captive_probe_url.empty() ? "off" : redact_url(ts.captive_probe_url)));
+    for (const auto& n : s.mirror_notes) c.notes.push_back("mirror " + n);
+    return c;
+}
+
+std::string fixed(const std::string& s, std::size_t width) {
+    std::string t = sanitize_for_display(s, width);
+    if (t.size() < width) t.append(width - t.size(), ' ');
+    return t;
+}
+
+nlohmann::json to_json(const triage::TriageReport& r) {
+    nlohmann::json j;
+    j["event"] = "triage";
+    j["health"] = to_string(r.verdict.health);
+    j["verdict"] = {{"code", r.verdict.code}, {"title", r.verdict.title}, {"action", r.verdict.action}};
+    j["elapsed_ms"] = r.elapsed.count();
+    j["budget_ms"] = r.budget.count();
+    j["budget_exhausted"] = r.budget_exhausted;
+    j["settings"] = nlohmann::json::object();
+    for (const auto& [k, v] : r.settings) j["settings"][k] = v;
+    j["findings"] = nlohmann::json::array();
+    for (const auto& f : r.findings) {
+        nlohmann::json row{{"layer", to_string(f.layer)},   {"status", to_string(f.status)},
+                           {"target", f.target},            {"elapsed_ms", f.elapsed.count()},
+                           {"summary", f.summary},          {"facts", nlohmann::json::object()}};
+        for (const auto& [k, v] : f.facts) row["facts"][k] = v;
+        j["findings"].push_back(std::move(row));
+    }
+    return j;
+}
+
+} // namespace
+
+void add_triage_options(cxxopts::Options& opts) {
+    opts.add_options("Triage")
+        ("no-triage", "Do not diagnose the network after a network failure (env GOINSTALL_NO_TRIAGE=1)")
+        ("triage-timeout", "Seconds the network diagnosis may take (env GOINSTALL_TRIAGE_TIMEOUT; default 10)", cxxopts::value<std::string>(), "SECS")
+        ("captive-probe-url", "URL that answers 204 when no captive portal intercepts (env GOINSTALL_CAPTIVE_PROBE_URL; 'none' disables)", cxxopts::value<std::string>(), "URL");
+}
+
+Result<TriageSettings> triage_settings(const cxxopts::ParseResult& a, const Env& env) {
+    TriageSettings t;
+    if (a.count("no-triage")) {
+        t.enabled = false;
+    } else if (auto v = env.get("GOINSTALL_NO_TRIAGE"); v && !v->empty() && *v != "0") {
+        t.enabled = false;
+    }
+    if (auto v = flag_or_env(a, "triage-timeout", env, "GOINSTALL_TRIAGE_TIMEOUT")) {
+        char* end = nullptr;
+        double secs = std::strtod(v->c_str(), &end);
+        if (v->empty() || end != v->c_str() + v->size() || !(secs > 0) || secs > 600) {
+            return fail(ErrorCode::usage, "--triage-timeout: '" + sanitize_for_display(*v, 40) +
+                                              "' is not a number of seconds between 0 and 600 (e.g. 10 or 2.5)");
+        }
+        t.budget = std::chrono::milliseconds(static_cast<std::int64_t>(secs * 1000));
+    }
+    t.captive_probe_url = triage::k_default_captive_probe_url;
+    if (auto v = flag_or_env(a, "captive-probe-url", env, "GOINSTALL_CAPTIVE_PROBE_URL")) {
+        t.captive_explicit = true;
+        if (v->empty() || *v == "none" || *v == "off") {
+            t.captive_probe_url.clear();
+        } else if (auto u = parse_url(*v); !u || (u->scheme != "http" && u->scheme != "https")) {
+            return fail(ErrorCode::usage, "--captive-probe-url: '" + redact_url(*v) + "' is not an http(s) URL or 'none'");
+        } else {
+            t.captive_probe_url = *v;
+        }
+    }
+    return t;
+}
+
+bool is_network_failure(const Error& err) {
+    switch (err.code()) {
+    case ErrorCode::network:
+    case ErrorCode::tls:
+    case ErrorCode::proxy_auth: return true;
+    default: return false;
+    }
+}
+
+void AttemptRecorder::emit(const Event& e) {
+    if (e.kind == EventKind::attempt || e.kind == EventKind::download_start) {
+        for (const auto& [k, v] : e.fields) {
+            const auto* s = std::get_if<std::string>(&v);
+            if (s == nullptr) continue;
+            if (k == "mirror" && std::find(m_mirrors.begin(), m_mirrors.end(), *s) == m_mirrors.end()) m_mirrors.push_back(*s);
+            if (k == "url" && !last_segment(*s).empty()) m_filename = last_segment(*s);
+        }
+    }
+    m_next.emit(e);
+}
+
+std::vector<triage::Target> configured_targets(const Settings& s, const std::string& filename) {
+    std::vector<triage::Target> out;
+    if (!s.index_url.empty()) out.push_back({"index", s.index_url, triage::Role::index});
+    for (const auto& f : s.index_fallbacks) out.push_back({"index (fallback)", f, triage::Role::index});
+    for (const auto& m : s.mirrors) {
+        out.push_back({"mirror " + m.name, filename.empty() ? m.base_url : join_url(m.base_url, filename), triage::Role::mirror});
+    }
+    return out;
+}
+
+std::vector<triage::Target> failure_targets(const Settings& s, const AttemptRecorder* attempts) {
+    std::vector<triage::Target> out;
+    if (attempts != nullptr && !attempts->mirrors().empty()) {
+        for (const auto& name : attempts->mirrors()) {
+            for (const auto& m : s.mirrors) {
+                if (m.name != name) continue;
+                std::string url = attempts->filename().empty() ? m.base_url : join_url(m.base_url, attempts->filename());
+                out.push_back({"mirror " + m.name, url, triage::Role::mirror});
+            }
+        }
+        if (!out.empty()) return out;
+    }
+    if (!s.index_url.empty()) out.push_back({"index", s.index_url, triage::Role::index});
+    for (const auto& f : s.index_fallbacks) out.push_back({"index (fallback)", f, triage::Role::index});
+    return out;
+}
+
+Result<triage::TriageReport> run_cli_triage(const Settings& s, const TriageSettings& ts,
+                                            const std::vector<triage::Target>& targets, Context& ctx) {
+    auto resolver = make_proxy_resolver(s, *ctx.env, ctx.cancel);
+    if (!resolver) return std::unexpected(resolver.error());
+    auto shared = std::make_shared<const ProxyResolver>(std::move(*resolver));
+    TransportConfig cfg;
+    cfg.extra_ca_file = s.cacert;
+    cfg.ca_file_override = s.ca_file_override;
+    cfg.ca_dir_override = s.ca_dir_override;
+    cfg.proxy = shared;
+    auto transport = CurlTransport::create(cfg);
+    if (!transport) return std::unexpected(transport.error());
+
+    triage::TriageOptions o;
+    o.budget = ts.budget;
+    o.step_timeout = std::min(std::chrono::milliseconds(3000), std::max(std::chrono::milliseconds(500), ts.budget / 3));
+    o.proxy = shared;
+    o.tls.extra_ca_file = s.cacert;
+    o.tls.ca_file_override = s.ca_file_override;
+    o.tls.ca_dir_override = s.ca_dir_override;
+    o.captive_probe_url = ts.captive_probe_url;
+    o.captive_explicit = ts.captive_explicit;
+    o.config = config_of(s, ts, *ctx.env);
+    if (auto colon = s.proxy.proxy_user.find(':'); colon != std::string::npos) {
+        o.secrets.push_back(s.proxy.proxy_user.substr(colon + 1));
+    }
+    for (const char* var : {"https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"}) {
+        if (auto v = ctx.env->get(var)) {
+            if (auto p = parse_proxy_url(*v, var); p && !p->password.empty()) o.secrets.push_back(p->password);
+        }
+    }
+    if (s.proxy.proxy) {
+        if (auto p = parse_proxy_url(*s.proxy.proxy, "--proxy"); p && !p->password.empty()) o.secrets.push_back(p->password);
+    }
+    return triage::run_triage(targets, o, **transport, ctx.cancel);
+}
+
+std::string render_text(const triage::TriageReport& r) {
+    char head[160];
+    std::snprintf(head, sizeof head, "network triage (%.1f s of a %.1f s budget%s):\n",
+                  static_cast<double>(r.elapsed.count()) / 1000.0, static_cast<double>(r.budget.count()) / 1000.0,
+                  r.budget_exhausted ? ", ran out" : "");
+    std::string out = head;
+    out += "  " + fixed("LAYER", 10) + " " + fixed("STATUS", 7) + " " + fixed("TIME", 8) + " " + fixed("TARGET", 34) + " FINDING\n";
+    for (const auto& f : r.findings) {
+        std::string time = f.elapsed.count() > 0 ? std::to_string(f.elapsed.count()) + " ms" : "";
+        std::string status = to_string(f.status);
+        if (f.status == triage::Mark::fail) status = "FAIL";
+        std::string summary = f.summary;
+        for (const auto& [k, v] : f.facts) summary += "; " + k + " " + v;
+        out += "  " + fixed(to_string(f.layer), 10) + " " + fixed(status, 7) + " " + fixed(time, 8) + " " +
+               fixed(f.target.empty() ? "-" : f.target, 34) + " " + sanitize_for_display(summary, 400) + "\n";
+    }
+    out += std::string("verdict (") + to_string(r.verdict.health) + "): " + r.verdict.title + "\n";
+    out += "next step: " + r.verdict.action + "\n";
+    return out;
+}
+
+void print_report(OutputMode mode, const triage::TriageReport& r, std::FILE* out) {
+    if (mode == OutputMode::json) {
+        auto s = to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        std::fprintf(stdout, "%s\n", s.c_str());
+        std::fflush(stdout);
+        return;
+    }
+    std::fputs(render_text(r).c_str(), out);
+    std::fflush(out);
+}
+
+int report_failure(Reporter& reporter, const Error& err, const Settings& s, const cxxopts::ParseResult& args,
+                   Context& ctx, const AttemptRecorder* attempts) {
+    auto ts = triage_settings(args, *ctx.env);
+    bool run = ts && ts->enabled && is_network_failure(err) && !(ctx.cancel && ctx.cancel->cancelled());
+    std::vector<triage::Target> targets = run ? failure_targets(s, attempts) : std::vector<triage::Target>{};
+    run = run && !targets.empty();
+    if (!run || reporter.mode() == OutputMode::json) {
+        // JSON: the triage event comes first so that the final result stays the last line.
+        if (run) {
+            if (auto rep = run_cli_triage(s, *ts, targets, ctx)) print_report(OutputMode::json, *rep, stdout);
+        }
+        return report_error(reporter, err);
+    }
+    int code = report_error(reporter, err);
+    std::fprintf(stderr, "goinstall: checking the network (at most %.0f s; --no-triage skips this)...\n",
+                 static_cast<double>(ts->budget.count()) / 1000.0);
+    auto rep = run_cli_triage(s, *ts, targets, ctx);
+    if (!rep) {
+        std::fprintf(stderr, "goinstall: network triage could not run: %s\n", rep.error().describe().c_str());
+        return code;
+    }
+    print_report(reporter.mode(), *rep, stderr);
+    return code;
+}
+
+} // namespace goinstall::cli

@@ -1,0 +1,73 @@
+#pragma once
+// Network triage in the CLI: its options, which targets to check after a failure, running it with
+// the same proxy and trust settings as the failed request, and rendering the report (a text table
+// on stderr, or one {"event":"triage",...} JSON object on stdout). Every string shown comes from
+// the report, which is already redacted and scrubbed of proxy and URL passwords.
+
+#include <cxxopts.hpp>
+#include <string>
+#include <vector>
+
+#include "goinstall/base/events.hpp"
+#include "goinstall/triage/report.hpp"
+#include "settings.hpp"
+#include "verbs.hpp"
+
+namespace goinstall::cli {
+
+// --no-triage, --triage-timeout SECS, --captive-probe-url URL|none.
+void add_triage_options(cxxopts::Options& opts);
+
+struct TriageSettings {
+    bool enabled = true;                           // --no-triage / GOINSTALL_NO_TRIAGE=1 turn it off
+    std::chrono::milliseconds budget{10000};       // --triage-timeout / GOINSTALL_TRIAGE_TIMEOUT
+    std::string captive_probe_url;                 // "" = disabled
+    bool captive_explicit = false;                 // given by flag or variable
+};
+
+// Flags win over GOINSTALL_NO_TRIAGE, GOINSTALL_TRIAGE_TIMEOUT, GOINSTALL_CAPTIVE_PROBE_URL.
+Result<TriageSettings> triage_settings(const cxxopts::ParseResult& args, const Env& env);
+
+// True for failures the network can explain: ErrorCode network, tls or proxy_auth. A version that
+// does not exist, a checksum mismatch, a full disk... are never blamed on the network.
+bool is_network_failure(const Error& err);
+
+// Forwards every event to the reporter and remembers which mirrors a download attempted, so that
+// triage checks those (and nothing the command itself did not contact).
+class AttemptRecorder final : public EventSink {
+public:
+    explicit AttemptRecorder(EventSink& next) : m_next(next) {}
+    void emit(const Event& event) override;
+    const std::vector<std::string>& mirrors() const { return m_mirrors; }
+    const std::string& filename() const { return m_filename; }
+
+private:
+    EventSink& m_next;
+    std::vector<std::string> m_mirrors; // names, in first-attempt order
+    std::string m_filename;             // last path segment of the attempted URLs
+};
+
+// The targets to check after `err`: the mirrors the download attempted (with the file's URL), or,
+// when the failure came before any download, the index sources.
+std::vector<triage::Target> failure_targets(const Settings& s, const AttemptRecorder* attempts);
+
+// The index sources and the mirrors in effect; mirror URLs point at `filename` when given.
+std::vector<triage::Target> configured_targets(const Settings& s, const std::string& filename);
+
+// Runs triage on targets with the settings' proxy resolver, CA files and limits.
+Result<triage::TriageReport> run_cli_triage(const Settings& s, const TriageSettings& ts,
+                                            const std::vector<triage::Target>& targets, Context& ctx);
+
+// The report as text (a table, then the verdict and the next step), for stderr or stdout.
+std::string render_text(const triage::TriageReport& report);
+
+// Prints the report: text on `out` (text and quiet modes), or one JSON line on stdout.
+void print_report(OutputMode mode, const triage::TriageReport& report, std::FILE* out);
+
+// Reports `err` like report_error; when it is a network failure and triage is enabled, then runs
+// triage on the failure's targets and prints its report (text: after the error, on stderr; JSON:
+// a "triage" event before the final result). Returns the exit code of `err`.
+int report_failure(Reporter& reporter, const Error& err, const Settings& s, const cxxopts::ParseResult& args,
+                   Context& ctx, const AttemptRecorder* attempts = nullptr);
+
+} // namespace goinstall::cli
