@@ -61,6 +61,11 @@ struct DnsMessage {
     int rcode = 0;
     bool truncated = false;
     std::vector<std::string> addresses; // A and AAAA answers, textual (CNAME chains followed)
+    // The question section, when present (answers are matched against the query's question).
+    std::string qname;                  // lowercase, without the trailing dot
+    std::uint16_t qtype = 0;
+    std::uint16_t qclass = 0;
+    bool is_response = false;           // QR bit
 };
 // Parses an answer, bounds-checked against hostile input (compression loops, short packets).
 Result<DnsMessage> parse_dns_response(std::span<const unsigned char> packet);
@@ -104,8 +109,15 @@ struct TcpResult {
     Millis elapsed{0};
 };
 
-// One non-blocking connect to ip:port, closed at once on success.
+// One non-blocking connect to ip:port, closed at once on success. `ip` is an IPv4 or IPv6 literal
+// (brackets and a %zone allowed); anything else is an error with os_errno EINVAL. Cancellation
+// gives status error with os_errno ECANCELED.
 TcpResult probe_tcp(const std::string& ip, int port, Millis timeout, const CancelToken* cancel);
+
+// The status a connect() errno means (pure): ECONNREFUSED → refused; ETIMEDOUT → timeout;
+// ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL, EAFNOSUPPORT, ENETDOWN, EHOSTDOWN → unreachable;
+// anything else → error.
+TcpStatus classify_connect_errno(int err);
 
 // ---- TLS ------------------------------------------------------------------------------------
 
@@ -149,6 +161,11 @@ struct TlsResult {
 TlsResult probe_tls(const std::string& ip, int port, const std::string& host, const TlsProbeOptions& options,
                     const CancelToken* cancel);
 
+// The status an X509_V_* verification result means (pure): OK → ok, CERT_HAS_EXPIRED → expired,
+// CERT_NOT_YET_VALID → not_yet_valid, HOSTNAME_MISMATCH / IP_ADDRESS_MISMATCH → name_mismatch,
+// anything else (self-signed, unknown issuer, bad signature, ...) → untrusted.
+TlsStatus tls_status_from_verify(long verify_code);
+
 // ---- Proxy hop ------------------------------------------------------------------------------
 
 enum class ProxyHopStatus {
@@ -173,6 +190,8 @@ struct ProxyHopResult {
     Millis elapsed{0};
     std::string detail;
     std::optional<TcpResult> tcp;
+    std::optional<TlsResult> tls;    // https:// proxies: the handshake with the proxy itself
+    std::optional<int> socks_reply;  // SOCKS5 REP (RFC 1928 §6) or SOCKS4 CD (90 = granted)
 };
 
 // Connects to the proxy and asks it for a tunnel to target_host:target_port (HTTP CONNECT with
@@ -180,6 +199,15 @@ struct ProxyHopResult {
 // tunnel at once: the TLS layer is probed separately.
 ProxyHopResult probe_proxy(const ProxySpec& proxy, const std::string& target_host, int target_port, Millis timeout,
                            const CancelToken* cancel);
+// The same with the trust configuration for an https:// proxy. As for transfers, --cacert
+// (extra_ca_file) is what an https:// proxy's certificate is checked against when given
+// (CURLOPT_PROXY_CAINFO), otherwise the system store or the SSL_CERT_* overrides.
+ProxyHopResult probe_proxy(const ProxySpec& proxy, const std::string& target_host, int target_port, Millis timeout,
+                           const CancelToken* cancel, const TlsProbeOptions& tls);
+
+// The authentication schemes named by Proxy-Authenticate header values (pure): the first token of
+// each challenge, deduplicated, in order ("Basic realm=x, NTLM" → Basic, NTLM).
+std::vector<std::string> auth_schemes_from_challenges(const std::vector<std::string>& header_values);
 
 // ---- Local context --------------------------------------------------------------------------
 
@@ -205,7 +233,8 @@ struct LocalContext {
     std::vector<std::string> nameservers; // from /etc/resolv.conf
 };
 
-// Reads getifaddrs, /proc/net/route, /proc/net/ipv6_route, /etc/resolv.conf and container markers.
+// Reads getifaddrs, /proc/net/route, /proc/net/ipv6_route, /etc/resolv.conf and container markers
+// (KUBERNETES_SERVICE_HOST from the process environment). Unreadable sources leave fields empty.
 LocalContext read_local_context();
 
 // Pure parsers behind read_local_context, table-tested on captured text.
