@@ -93,9 +93,15 @@ std::string ProgressMeter::bar_line(std::uint64_t bytes, std::uint64_t total, do
         std::snprintf(pct, sizeof pct, "%3d%%", permille / 10);
         head = pct;
         double eta = bps > 0 ? static_cast<double>(total - std::min(bytes, total)) / bps : -1;
-        tail = human_bytes(bytes) + " / " + human_bytes(total) + "  " + speed_text(bps) + "  ETA " + format_eta(eta);
+        // Fixed-width fields keep the line (and so the bar) the same length from frame to frame.
+        char figures[96];
+        std::snprintf(figures, sizeof figures, "%9s / %-9s  %11s  ETA %-5s", human_bytes(bytes).c_str(),
+                      human_bytes(total).c_str(), speed_text(bps).c_str(), format_eta(eta).c_str());
+        tail = figures;
     } else {
-        tail = human_bytes(bytes) + "  " + speed_text(bps);
+        char figures[64];
+        std::snprintf(figures, sizeof figures, "%9s  %11s", human_bytes(bytes).c_str(), speed_text(bps).c_str());
+        tail = figures;
     }
     if (!m_mirror.empty()) tail += "  " + m_mirror;
     const int limit = std::max(20, m_width - 1);

@@ -124,7 +124,7 @@ class ConfigTest(unittest.TestCase):
         for data, want in cases:
             with self.subTest(data=data):
                 self.write_config(data)
-                for verb in (["config"], ["list"], ["install", "1.21.3", "--index-url", "file:///nonexistent"]):
+                for verb in (["list"], ["install", "1.21.3", "--index-url", "file:///nonexistent"]):
                     r = h.run_goinstall(verb, home=self.home, timeout=30)
                     self.assertEqual(r.returncode, EXIT_USAGE, r.output)
                     self.assertTrue(r.stderr.startswith("goinstall: error: " + want), r.stderr)
