@@ -41,13 +41,14 @@ class BenchError(RuntimeError):
 class Metric:
     key: str
     label: str
-    unit: str                      # "s" or "%"
+    unit: str                      # "s", "%", "x" (a ratio) or "MiB"
     values: List[float] = dataclasses.field(default_factory=list)
     goal: Optional[float] = None   # upper bound; None: context only
     signed: bool = False           # print "+0.41 s" (an extra cost)
     bound: str = ""                # one sentence: what bounds the result
     details: List[str] = dataclasses.field(default_factory=list)
     error: Optional[str] = None
+    higher_is_better: bool = False  # the goal is a lower bound
 
     @property
     def n(self) -> int:
@@ -63,6 +64,8 @@ class Metric:
             return "ERROR"
         if self.goal is None or self.median is None:
             return "—"
+        if self.higher_is_better:
+            return "pass" if self.median >= self.goal else "FAIL"
         return "pass" if self.median <= self.goal else "FAIL"
 
     def fmt(self, v: Optional[float], sign: Optional[bool] = None) -> str:
@@ -71,6 +74,10 @@ class Metric:
         sign = self.signed if sign is None else sign
         if self.unit == "%":
             return f"{v:+.2f} %" if sign else f"{v:.2f} %"
+        if self.unit == "x":
+            return f"{v:.2f}×"
+        if self.unit == "MiB":
+            return f"{v:.1f} MiB"
         if sign:   # extra costs: milliseconds matter; no "-0.000"
             return f"{(0.0 if abs(v) < 0.0005 else v):+.3f} s"
         return f"{v:.2f} s"
@@ -90,7 +97,9 @@ class Metric:
     def goal_text(self) -> str:
         if self.goal is None:
             return "—"
-        return f"≤ {self.goal:g} %" if self.unit == "%" else f"≤ {self.goal:g} s"
+        op = "≥" if self.higher_is_better else "≤"
+        unit = {"%": " %", "x": "×", "MiB": " MiB"}.get(self.unit, " s")
+        return f"{op} {self.goal:g}{unit}"
 
 
 def _med(xs):
@@ -182,10 +191,15 @@ class Bench:
             self.facts["real_archive"] = (f"{self.real_archive.filename}, "
                                           f"{self.real_archive.size / 1e6:.1f} MB, "
                                           f"{self.real_archive.file_count} files")
-        self.nginx = h.Nginx()
+        from . import perf  # noqa: E402 (imports this module)
+        self.nginx = h.Nginx(locations=perf.nginx_locations())
         self.nginx.start()
         for a in archives:
             self.nginx.put_file(a.filename, a.path, symlink=True)   # never written to
+        if self.real:
+            perf.publish(self.nginx, self.real_archive)
+            ldd = subprocess.run(["ldd", h.goinstall_bin()], capture_output=True, text=True)
+            self.facts["inflate_backend"] = "ISA-L (libisal)" if "libisal" in ldd.stdout else "zlib"
         self.nginx.put("dl/index.json", h.make_index(archives))
         self.facts["small_archive"] = f"{self.small.filename}, {self.small.size} bytes"
         self.facts["big_archive"] = f"{self.big.filename}, {self.big.size:,} bytes"
@@ -214,7 +228,8 @@ class Bench:
         ev = _events(r.stdout)
         res = ev[-1] if ev else {}
         if (r.returncode != 0 or res.get("event") != "result" or not res.get("ok")
-                or res.get("mirror") != expect_mirror or res.get("sha256") != sha256):
+                or (expect_mirror is not None and res.get("mirror") != expect_mirror)
+                or res.get("sha256") != sha256):
             raise BenchError(f"install of {version} from {mirrors} did not succeed from "
                              f"{expect_mirror}: exit {r.returncode}\n{r.stdout[-1500:]}\n"
                              f"{r.stderr[-1500:]}")
@@ -301,6 +316,8 @@ class Bench:
             self.metrics.append(pipe)
             pipe.error = gi.error
             self.log(f"  {pipe.label}: median {pipe.median_text} ({pipe.spread_text}, n={pipe.n})")
+            from . import perf  # noqa: E402
+            perf.add_rows(self, self.metrics)
         return self.metrics
 
     def m_blackhole(self, m: Metric, baseline: List[float]) -> None:

@@ -29,10 +29,11 @@ std::string drain(BytePipe& pipe) {
 TEST_CASE("BytePipe delivers blocks in order across threads with bounded memory", "[archive][pipe]") {
     BytePipe pipe(7, 3);
     std::string sent;
+    bool sizes_ok = true; // Catch2 assertions are not thread-safe: checked after the join
     std::thread producer([&] {
         for (int i = 0; i < 500; ++i) {
             auto block = pipe.acquire();
-            REQUIRE(block.size() == 7);
+            sizes_ok = sizes_ok && block.size() == 7;
             const std::size_t n = 1 + static_cast<std::size_t>(i) % 7;
             for (std::size_t k = 0; k < n; ++k) {
                 block[k] = static_cast<unsigned char>('a' + (i + static_cast<int>(k)) % 26);
@@ -44,6 +45,7 @@ TEST_CASE("BytePipe delivers blocks in order across threads with bounded memory"
     });
     std::string got = drain(pipe);
     producer.join();
+    CHECK(sizes_ok);
     CHECK(got == sent);
 }
 
