@@ -146,6 +146,15 @@ Result<TriageSettings> triage_settings(const cxxopts::ParseResult& a, const Env&
 }
 
 bool is_network_failure(const Error& err) {
+    // A redirect loop or a refused redirect (https → http for the index) is the server's
+    // configuration, fully described by the error; there is no network layer to diagnose.
+    // Likewise a body larger than the index says the file is (the mirror serves something else).
+    constexpr int k_curl_unsupported_protocol = 1, k_curl_too_many_redirects = 47, k_curl_filesize_exceeded = 63;
+    if (err.net() && (err.net()->curl_code == k_curl_unsupported_protocol ||
+                      err.net()->curl_code == k_curl_too_many_redirects ||
+                      err.net()->curl_code == k_curl_filesize_exceeded)) {
+        return false;
+    }
     switch (err.code()) {
     case ErrorCode::network:
     case ErrorCode::tls:
@@ -168,8 +177,8 @@ void AttemptRecorder::emit(const Event& e) {
 
 std::vector<triage::Target> configured_targets(const Settings& s, const std::string& filename) {
     std::vector<triage::Target> out;
-    if (!s.index_url.empty()) out.push_back({"index", s.index_url, triage::Role::index});
-    for (const auto& f : s.index_fallbacks) out.push_back({"index (fallback)", f, triage::Role::index});
+    if (!s.index_url.empty()) out.push_back({"index", s.index_url, triage::Role::index, !s.allow_insecure_index});
+    for (const auto& f : s.index_fallbacks) out.push_back({"index (fallback)", f, triage::Role::index, !s.allow_insecure_index});
     for (const auto& m : s.mirrors) {
         out.push_back({"mirror " + m.name, filename.empty() ? m.base_url : join_url(m.base_url, filename), triage::Role::mirror});
     }
@@ -188,8 +197,8 @@ std::vector<triage::Target> failure_targets(const Settings& s, const AttemptReco
         }
         if (!out.empty()) return out;
     }
-    if (!s.index_url.empty()) out.push_back({"index", s.index_url, triage::Role::index});
-    for (const auto& f : s.index_fallbacks) out.push_back({"index (fallback)", f, triage::Role::index});
+    if (!s.index_url.empty()) out.push_back({"index", s.index_url, triage::Role::index, !s.allow_insecure_index});
+    for (const auto& f : s.index_fallbacks) out.push_back({"index (fallback)", f, triage::Role::index, !s.allow_insecure_index});
     return out;
 }
 

@@ -90,17 +90,17 @@ std::string snippet_of(const std::string& body, const std::string& content_type)
 
 } // namespace
 
-HttpObservation check_http(Transport& transport, const std::string& url, Millis connect_timeout, Millis total_timeout,
-                           std::uint64_t sample_bytes, Millis sample_time, const CancelToken* cancel) {
+HttpObservation check_http(Transport& transport, const HttpCheck& check, const CancelToken* cancel) {
     HttpObservation o;
     o.attempted = true;
     auto started = Clock::now();
     Request req;
-    req.url = url;
-    req.limits.connect_timeout = connect_timeout;
-    req.limits.total_timeout = total_timeout;
-    req.limits.stall_time = std::chrono::seconds(std::max<std::int64_t>(1, total_timeout.count() / 1000));
-    SampleSink sink(sample_bytes, sample_time);
+    req.url = check.url;
+    req.secure_only = check.secure_only;
+    req.limits.connect_timeout = check.connect_timeout;
+    req.limits.total_timeout = check.total_timeout;
+    req.limits.stall_time = std::chrono::seconds(std::max<std::int64_t>(1, check.total_timeout.count() / 1000));
+    SampleSink sink(check.sample_bytes, check.sample_time);
     auto r = transport.fetch(req, sink, cancel, {});
     o.elapsed = since(started);
     if (sink.got_head()) {

@@ -154,8 +154,9 @@ void observe_target(TargetObservation& t, Run& run, bool& local) {
         t.incomplete = true;
         return;
     }
-    t.http = check_http(run.transport, t.target.url, run.step(), run.left(), run.options.sample_bytes,
-                        run.options.sample_time, &run.inner);
+    HttpCheck check{t.target.url, t.target.secure_only, run.step(), run.left(), run.options.sample_bytes,
+                    run.options.sample_time};
+    t.http = check_http(run.transport, check, &run.inner);
     if (t.http.transport_failed && t.http.error_code == ErrorCode::cancelled) t.incomplete = true;
 }
 

@@ -55,6 +55,7 @@ struct Target {
     std::string label; // "index", "mirror aliyun", or the URL (redacted) for a URL given by hand
     std::string url;   // may hold credentials: never shown, only redact_url(url)
     Role role = Role::url;
+    bool secure_only = false; // fetched as the release index is: https only, no redirect to http
 };
 
 // The HTTP check: one GET of the target URL through the same transport and proxy as a real

@@ -54,9 +54,17 @@ TriageReport run_triage(const std::vector<Target>& targets, const TriageOptions&
 
 // ---- the HTTP-level checks (http_check.cpp), exposed for the orchestrator and tests ----------
 
-// GETs target_url through transport, reading at most sample_bytes or sample_time of a 2xx body.
-HttpObservation check_http(Transport& transport, const std::string& url, Millis connect_timeout, Millis total_timeout,
-                           std::uint64_t sample_bytes, Millis sample_time, const CancelToken* cancel);
+struct HttpCheck {
+    std::string url;
+    bool secure_only = false;          // as Request::secure_only
+    Millis connect_timeout{3000};
+    Millis total_timeout{5000};
+    std::uint64_t sample_bytes = 256 * 1024;
+    Millis sample_time{1500};
+};
+
+// GETs check.url through transport, reading at most sample_bytes or sample_time of a 2xx body.
+HttpObservation check_http(Transport& transport, const HttpCheck& check, const CancelToken* cancel);
 
 // GETs the captive-portal probe URL (expects 204 and no redirect elsewhere).
 CaptiveObservation check_captive(Transport& transport, const std::string& url, Millis timeout, const CancelToken* cancel);
