@@ -46,7 +46,7 @@ TEST_CASE("ChunkScheduler hands out the lowest pending chunk and tracks the cont
 
 TEST_CASE("ChunkScheduler: a released chunk resumes where its worker stopped", "[download][segmented]") {
     ChunkScheduler s(8, 8, 2);
-    auto a = s.next(0, at(0));
+    REQUIRE(s.next(0, at(0)));
     s.progress(0, 3, at(5));
     s.release(0, true); // mirror failed for good
     CHECK_FALSE(s.next(0, at(6)));
