@@ -269,10 +269,12 @@ Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env)
     }
     if (auto c = src.pick("cache_dir", "$XDG_CACHE_HOME/goinstall")) {
         s.cache_dir = absolute_path(c->text);
-    } else {
-        auto c2 = default_cache_dir(env);
-        if (!c2) return std::unexpected(c2.error());
+    } else if (auto c2 = default_cache_dir(env)) {
         s.cache_dir = *c2;
+    } else {
+        // No HOME and no XDG_CACHE_HOME (a bare service account, `env -i`): the cache only saves
+        // a later fetch, so go on without one rather than refuse a --root the user did give.
+        s.cache_dir.clear();
     }
 
     // The mirror catalogue: built in, then the user's file (adds, overrides or disables entries).

@@ -152,6 +152,11 @@ class BadInput(unittest.TestCase):
         line = self.check(["list"], USAGE, env={"HOME": None, "XDG_DATA_HOME": None, "XDG_CACHE_HOME": None,
                                                 "XDG_CONFIG_HOME": None}, root=False)
         self.assertRegex(line, r"(HOME|GOINSTALL_ROOT|--root)")
+        # With --root given, no HOME only costs the index cache.
+        r = self.gi(["install", "1.21.0", "--reinstall", "--index-url", self.index, "--mirror", self.mirror,
+                     "--no-fallback"], env={"HOME": None, "XDG_DATA_HOME": None, "XDG_CACHE_HOME": None,
+                                            "XDG_CONFIG_HOME": None})
+        self.assertEqual(r.returncode, 0, r.output)
 
     def test_config_and_catalogue_files(self):
         cfg = os.path.join(self.tmp.name, "cfg")
