@@ -345,7 +345,7 @@ DnsResult query_nameserver(const std::string& nameserver, const std::string& hos
         }
         if (w == WaitResult::error) return socket_error(errno);
         if (w == WaitResult::timeout) {
-            if (SteadyClock::now() >= deadline) break;
+            if (retried || SteadyClock::now() >= deadline) break; // one retry only
             retried = true;
             if (int err = send_pending(); err != 0) return socket_error(err);
             continue;

@@ -111,7 +111,7 @@ std::string base64(std::string_view in) {
 }
 
 std::string authority(const std::string& host, int port) {
-    bool v6 = host.find(':') != std::string::npos && host.front() != '[';
+    bool v6 = host.find(':') != std::string::npos && host[0] != '[';
     return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 

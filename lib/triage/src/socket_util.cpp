@@ -27,7 +27,8 @@ Millis elapsed_since(SteadyClock::time_point start) {
 }
 
 Millis remaining(Deadline deadline) {
-    auto left = std::chrono::duration_cast<Millis>(deadline - SteadyClock::now());
+    // Rounded up: "0 ms left" must mean the deadline has passed, not that less than 1 ms remains.
+    auto left = std::chrono::ceil<Millis>(deadline - SteadyClock::now());
     return std::max(left, Millis{0});
 }
 
