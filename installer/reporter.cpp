@@ -12,6 +12,8 @@ namespace goinstall::cli {
 
 namespace {
 
+constexpr std::size_t k_max_line = 4000; // a message longer than this is cut with "..."
+
 nlohmann::json to_json(const Event& e) {
     nlohmann::json j;
     j["event"] = to_string(e.kind);
@@ -131,7 +133,10 @@ void Reporter::emit(const Event& e) {
         return;
     }
     clear_progress();
-    std::fprintf(stderr, "goinstall: %s%s\n", e.kind == EventKind::warning ? "warning: " : "", e.message.c_str());
+    // Messages quote servers, paths and user input: whatever slipped past the sanitising at the
+    // source, no control character reaches the terminal and each message stays one line.
+    std::fprintf(stderr, "goinstall: %s%s\n", e.kind == EventKind::warning ? "warning: " : "",
+                 sanitize_for_display(e.message, k_max_line).c_str());
 }
 
 void Reporter::result(const std::string& text, const Event& data) {
@@ -182,10 +187,10 @@ void Reporter::error(const Error& err, int exit_code) {
         print_json(j);
         return;
     }
-    std::fprintf(stderr, "goinstall: error: %s\n", err.describe().c_str());
+    std::fprintf(stderr, "goinstall: error: %s\n", sanitize_for_display(err.describe(), k_max_line).c_str());
     if (m_attempts.size() > 1 && m_mode == OutputMode::text) {
         std::fprintf(stderr, "goinstall: attempts:\n");
-        for (const auto& a : m_attempts) std::fprintf(stderr, "  %s\n", a.c_str());
+        for (const auto& a : m_attempts) std::fprintf(stderr, "  %s\n", sanitize_for_display(a, k_max_line).c_str());
     }
 }
 

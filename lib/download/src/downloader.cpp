@@ -185,9 +185,6 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
     auto make_request = [&](std::size_t i) {
         const std::string url = join_url(mirrors[i].base_url, target.filename);
         Request req{.url = url, .limits = options.limits};
-        // A server may not send more than the index says the file has (a 200 that restarts a
-        // resumed download included): a hostile mirror cannot fill the disk.
-        if (target.expected_size != 0) req.limits.max_body_bytes = target.expected_size;
         req.range_start = sink.size();
         // If-Range only with a validator from the same URL; elsewhere the final SHA-256 pins the
         // content (RESEARCH §4). Strong ETag first, else Last-Modified.
@@ -308,7 +305,7 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
                 }
             } else if (!o.response->ok()) {
                 err = http_status_error(*o.response, attempt.url, m_clock.wall_now());
-            } else if (target.expected_size != 0 && sink.size() != target.expected_size) {
+            } else if (target.expected_size != 0 && sink.size() < target.expected_size) {
                 err = Error(ErrorCode::network, "download from " + attempt.url + " ended early: got " +
                                                     std::to_string(sink.size()) + " of " +
                                                     std::to_string(target.expected_size) + " bytes")
@@ -324,6 +321,7 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
                     return succeed(i, digest);
                 }
                 // Bytes that hash wrong are useless: drop them.
+                const std::uint64_t got_size = sink.size();
                 bool was_resumed = offset > 0 && !sink.restarted_on_200();
                 (void)sink.restart();
                 ::unlink(meta_path.c_str());
@@ -340,9 +338,13 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
                                       .with("mirror", mirrors[i].name));
                     continue;
                 }
-                err = Error(ErrorCode::checksum, "checksum mismatch for " + target.filename + " from " +
-                                                     mirrors[i].name + ": expected " + target.expected_sha256 +
-                                                     ", got " + digest);
+                err = Error(ErrorCode::checksum,
+                            "checksum mismatch for " + target.filename + " from " + mirrors[i].name + ": expected " +
+                                target.expected_sha256 + ", got " + digest +
+                                (target.expected_size != 0 && got_size != target.expected_size
+                                     ? " (" + std::to_string(got_size) + " bytes; the index lists " +
+                                           std::to_string(target.expected_size) + ")"
+                                     : std::string()));
             }
             attempt.error = err->describe();
             if (err->net()) {

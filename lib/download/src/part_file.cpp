@@ -1,5 +1,6 @@
 #include "part_file.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <fcntl.h>
@@ -154,6 +155,20 @@ Status PartFileSink::on_response(const Response& head) {
 }
 
 Status PartFileSink::on_data(std::span<const unsigned char> data) {
+    // A file far larger than the index lists is not the official file, and a hostile mirror must
+    // not be able to fill the disk: cut at twice the size (+1 MiB), dropped like bytes that hash
+    // wrong. A little larger is read to the end so the checksum mismatch can name its SHA-256.
+    const std::uint64_t cap = m_expected_total + std::max<std::uint64_t>(m_expected_total, 1U << 20);
+    if (m_expected_total != 0 && m_size + data.size() > cap) {
+        (void)restart();
+        const auto url = redact_url(m_head.effective_url);
+        return std::unexpected(
+            Error(ErrorCode::checksum, url + " sent more than " + std::to_string(cap) + " bytes for " +
+                                           m_path.filename().replace_extension().string() + ", which the release " +
+                                           "index lists at " + std::to_string(m_expected_total) +
+                                           " (not the official file)")
+                .with_net(NetDetail{.phase = NetPhase::body, .http_status = m_head.status, .url = url}));
+    }
     const unsigned char* p = data.data();
     std::size_t left = data.size();
     while (left > 0) {
