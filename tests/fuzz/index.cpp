@@ -1,5 +1,5 @@
 // Fuzzes the release index parser (parse_index) with whole documents.
-// Properties: failures are index_invalid and never quote the source URL's password; a parsed index
+// Properties: failures are index_invalid and never show the source URL's password; a parsed index
 // is sorted newest first without equal versions, every filename is one plain path component, every
 // sha256 is empty or 64 hex digits; serialize_index → parse_index gives equal data and nothing
 // skipped, and serialising again gives the same bytes.
@@ -12,10 +12,14 @@ using namespace goinstall;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::size_t skipped = 0;
-    auto index = parse_index(fuzz::as_text(data, size), "https://user:s3cr3t-pw@mirror.example/dl/?mode=json", &skipped);
+    const auto text = fuzz::as_text(data, size);
+    auto index = parse_index(text, "https://user:s3cr3t-pw@mirror.example/dl/?mode=json", &skipped);
     if (!index) {
         FUZZ_CHECK(index.error().code() == ErrorCode::index_invalid, index.error().message());
-        FUZZ_CHECK(index.error().message().find("s3cr3t-pw") == std::string::npos, index.error().message());
+        // (An input that holds the password itself may be quoted: that is not the URL's password.)
+        if (text.find("s3cr3t-pw") == std::string_view::npos) {
+            FUZZ_CHECK(index.error().message().find("s3cr3t-pw") == std::string::npos, index.error().message());
+        }
         return 0;
     }
     const auto& releases = index->releases;
