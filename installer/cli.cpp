@@ -34,7 +34,7 @@ const std::map<std::string, VerbFn>& verbs() {
     static const std::map<std::string, VerbFn> table = {
         {"install", verb_install}, {"list", verb_list},       {"ls-remote", verb_ls_remote},
         {"use", verb_use},         {"uninstall", verb_uninstall}, {"current", verb_current},
-        {"env", verb_env},         {"mirrors", verb_mirrors}, {"proxy", verb_proxy},
+        {"env", verb_env},         {"init", verb_init},         {"mirrors", verb_mirrors}, {"proxy", verb_proxy},
         {"doctor", verb_doctor},
         {"download", verb_download}, {"mirror", verb_mirror},
         {"config", verb_config},
@@ -54,6 +54,7 @@ int print_main_help() {
         "  uninstall VERSION remove an installed toolchain\n"
         "  current           print the current version\n"
         "  env               print the shell line that puts the current toolchain on PATH\n"
+        "  init              add that line to your shell's startup file (once; --dry-run shows it)\n"
         "  mirrors           the mirror catalogue and the order in effect (--probe: measure them)\n"
         "  proxy [URL]       which proxy each request uses, and why\n"
         "  doctor [URL|MIRROR...]  diagnose the network path to the index and mirrors, layer by layer\n"

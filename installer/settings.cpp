@@ -151,6 +151,7 @@ void add_network_options(cxxopts::Options& opts) {
         ("connect-timeout", "Seconds to wait for a connection (env GOINSTALL_CONNECT_TIMEOUT; default 10)", cxxopts::value<std::string>(), "SECS")
         ("stall-timeout", "Seconds below 1 KiB/s before a transfer counts as stalled (env GOINSTALL_STALL_TIMEOUT; default 30)", cxxopts::value<std::string>(), "SECS")
         ("max-retries", "Attempts per mirror (env GOINSTALL_MAX_RETRIES; default 3)", cxxopts::value<std::string>(), "N")
+        ("connections", "Large archives: fetch byte ranges from up to N mirrors at once; 1 = one mirror at a time (env GOINSTALL_CONNECTIONS; default 4)", cxxopts::value<std::string>(), "N")
         ("deadline", "Seconds the whole download may take across all mirrors (env GOINSTALL_DEADLINE; default 1800)", cxxopts::value<std::string>(), "SECS")
         ("offline", "Use only the cached release index (env GOINSTALL_OFFLINE)")
         ("proxy", "Proxy for every request: [http|https|socks4|socks4a|socks5|socks5h]://[user:pass@]host:port", cxxopts::value<std::string>(), "URL")
@@ -234,6 +235,13 @@ Status resolve_limits(Sources& src, Settings& s) {
             return fail(ErrorCode::usage, p->name + ": '" + sanitize_for_display(p->text, 40) + "' is not a number from 1 to 100");
         }
         s.max_attempts = static_cast<int>(*n);
+    }
+    if (auto p = src.pick("connections")) {
+        auto n = parse_u64(p->text);
+        if (!n || *n < 1 || *n > 16) {
+            return fail(ErrorCode::usage, p->name + ": '" + sanitize_for_display(p->text, 40) + "' is not a number from 1 to 16");
+        }
+        s.connections = static_cast<int>(*n);
     }
     auto deadline = seconds_setting(src, "deadline", s.deadline);
     if (!deadline) return std::unexpected(deadline.error());

@@ -59,6 +59,7 @@ struct Settings {
     TransferLimits limits;
     std::chrono::milliseconds lock_timeout{std::chrono::minutes(10)};
     int max_attempts = 3;
+    int connections = 0;                           // --connections: 0 = one per mirror up to 4, 1 = no segmenting
     std::chrono::milliseconds deadline{std::chrono::minutes(30)};
     bool offline = false;
     bool allow_insecure_index = false;

@@ -33,6 +33,7 @@ constexpr std::array k_keys{
     ConfigKey{"connect_timeout", "connect-timeout", "GOINSTALL_CONNECT_TIMEOUT", T::seconds, false},
     ConfigKey{"stall_timeout", "stall-timeout", "GOINSTALL_STALL_TIMEOUT", T::seconds, false},
     ConfigKey{"max_retries", "max-retries", "GOINSTALL_MAX_RETRIES", T::count, false},
+    ConfigKey{"connections", "connections", "GOINSTALL_CONNECTIONS", T::count, false},
     ConfigKey{"deadline", "deadline", "GOINSTALL_DEADLINE", T::seconds, false},
     ConfigKey{"lock_timeout", "lock-timeout", "GOINSTALL_LOCK_TIMEOUT", T::seconds, false},
     ConfigKey{"offline", "offline", "GOINSTALL_OFFLINE", T::boolean, false},

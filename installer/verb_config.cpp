@@ -50,6 +50,7 @@ nlohmann::json value_of(const std::string& key, const Settings& s, const Env& en
     if (key == "connect_timeout") return secs(s.limits.connect_timeout);
     if (key == "stall_timeout") return static_cast<double>(s.limits.stall_time.count());
     if (key == "max_retries") return s.max_attempts;
+    if (key == "connections") return s.connections == 0 ? 4 : s.connections;
     if (key == "deadline") return secs(s.deadline);
     if (key == "lock_timeout") return secs(s.lock_timeout);
     if (key == "offline") return s.offline;

@@ -61,6 +61,7 @@ int verb_download(const std::vector<std::string>& args, Context& ctx) {
     rq.download.deadline = settings->deadline;
     rq.download.limits = settings->limits;
     rq.download.max_attempts_per_mirror = settings->max_attempts;
+    rq.download.connections = settings->connections;
     rq.output_dir = std::filesystem::absolute(a.count("output") ? a["output"].as<std::string>() : std::string("."));
     if (a.count("sha256")) {
         rq.sha256_override = a["sha256"].as<std::string>();

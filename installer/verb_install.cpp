@@ -85,6 +85,7 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
     }
     rq.download.limits = settings->limits;
     rq.download.max_attempts_per_mirror = settings->max_attempts;
+    rq.download.connections = settings->connections;
     if (a.count("sha256")) {
         rq.sha256_override = a["sha256"].as<std::string>();
         if (!is_hex(rq.sha256_override, 64)) {

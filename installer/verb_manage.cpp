@@ -1,4 +1,4 @@
-// Verbs that manage installed toolchains: list, use, uninstall, current, env.
+// Verbs that manage installed toolchains: list, use, uninstall, current; and the shell side: env, init.
 #include <cstdio>
 
 #include "exit_codes.hpp"
@@ -7,6 +7,7 @@
 #include "goinstall/install/layout.hpp"
 #include "goinstall/install/toolchain.hpp"
 #include "goinstall/release/version.hpp"
+#include "shell_profile.hpp"
 #include "verbs.hpp"
 
 namespace goinstall::cli {
@@ -147,33 +148,69 @@ int verb_uninstall(const std::vector<std::string>& args, Context& ctx) {
 int verb_env(const std::vector<std::string>& args, Context& ctx) {
     int code = 0;
     auto p = parse_manage("env", "Print the shell line that puts the current toolchain on PATH.",
-                          "  eval \"$(goinstall env)\"\n  goinstall env --shell fish | source\n", false, args, ctx, code,
-                          [](cxxopts::Options& o) {
-                              o.add_options("Shell")("shell", "bash, zsh, sh or fish (default: from $SHELL)",
+                          "  eval \"$(goinstall env)\"\n  goinstall env --shell fish | source\n"
+                          "  goinstall env --shell powershell | Invoke-Expression\n",
+                          false, args, ctx, code, [](cxxopts::Options& o) {
+                              o.add_options("Shell")("shell", "bash, zsh, sh, fish or powershell (default: from $SHELL)",
                                                      cxxopts::value<std::string>(), "SHELL");
                           });
     if (!p) return code;
     Reporter reporter(p->settings.output);
-    std::string shell;
-    if (p->args.count("shell")) {
-        shell = p->args["shell"].as<std::string>();
-    } else if (auto sh = ctx.env->get("SHELL")) {
-        shell = std::filesystem::path(*sh).filename().string();
+    auto shell = normalize_shell(p->args.count("shell") ? p->args["shell"].as<std::string>() : "", *ctx.env);
+    if (!shell) return report_error(reporter, shell.error());
+    auto bin = p->settings.layout().current_link() / "bin";
+    auto line = shell_path_line(*shell, bin);
+    reporter.result(line, Event{EventKind::info, ""}.with("path", bin.string()).with("line", line));
+    return k_exit_ok;
+}
+
+int verb_init(const std::vector<std::string>& args, Context& ctx) {
+    int code = 0;
+    auto p = parse_manage(
+        "init",
+        "Add the line of 'goinstall env' to your shell's startup file, once: a second run changes nothing.\n"
+        "It prints the line and the file. Files: ~/.bashrc, ${ZDOTDIR:-~}/.zshrc, ~/.profile (sh),\n"
+        "$XDG_CONFIG_HOME/fish/conf.d/goinstall.fish, $XDG_CONFIG_HOME/powershell/Microsoft.PowerShell_profile.ps1.",
+        "  goinstall init                   the shell in $SHELL\n"
+        "  goinstall init --shell zsh\n"
+        "  goinstall init --dry-run         show the file and the line, change nothing\n"
+        "  goinstall init --profile ~/.bash_profile\n",
+        false, args, ctx, code, [](cxxopts::Options& o) {
+            o.add_options("Shell")("shell", "bash, zsh, sh, fish or powershell (default: from $SHELL)",
+                                   cxxopts::value<std::string>(), "SHELL")(
+                "profile", "The file to add the line to (default: the shell's startup file)",
+                cxxopts::value<std::string>(), "FILE")("dry-run", "Print what would be added, change nothing");
+        });
+    if (!p) return code;
+    Reporter reporter(p->settings.output);
+    auto shell = normalize_shell(p->args.count("shell") ? p->args["shell"].as<std::string>() : "", *ctx.env);
+    if (!shell) return report_error(reporter, shell.error());
+    Result<std::filesystem::path> profile = p->args.count("profile")
+                                                ? Result<std::filesystem::path>(p->args["profile"].as<std::string>())
+                                                : default_profile(*shell, *ctx.env);
+    if (!profile) return report_error(reporter, profile.error());
+    if (profile->empty()) return report_error(reporter, Error(ErrorCode::usage, "--profile: an empty path"));
+    auto bin = p->settings.layout().current_link() / "bin";
+    auto line = shell_path_line(*shell, bin);
+    const std::string shown = sanitize_for_display(profile->string(), 300);
+    auto data = [&](bool changed) {
+        return Event{EventKind::info, ""}
+            .with("profile", profile->string())
+            .with("line", line)
+            .with("changed", changed)
+            .with("dry_run", p->args.count("dry-run") > 0);
+    };
+    if (p->args.count("dry-run")) {
+        reporter.result("would add to " + shown + ":\n" + line, data(false));
+        return k_exit_ok;
     }
-    auto bin = (p->settings.layout().current_link() / "bin").string();
-    // Single quotes keep the path literal; a quote inside it is closed, escaped and reopened.
-    std::string quoted = "'";
-    for (char c : bin) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    quoted += "'";
-    std::string line;
-    if (shell == "fish") {
-        line = "fish_add_path --global --move --path " + quoted;
-    } else if (shell.empty() || shell == "bash" || shell == "zsh" || shell == "sh" || shell == "dash" || shell == "ksh") {
-        line = "export PATH=" + quoted + ":\"$PATH\"";
+    auto added = append_line_once(*profile, "# Added by 'goinstall init': the current Go toolchain on PATH", line);
+    if (!added) return report_error(reporter, added.error());
+    if (*added) {
+        reporter.result("added to " + shown + ":\n" + line + "\n(open a new shell, or run the line now)", data(true));
     } else {
-        return report_error(reporter, Error(ErrorCode::usage, "--shell: '" + sanitize_for_display(shell, 40) + "' is not one of bash, zsh, sh, fish"));
+        reporter.result(shown + " already has the line:\n" + line, data(false));
     }
-    reporter.result(line, Event{EventKind::info, ""}.with("path", bin).with("line", line));
     return k_exit_ok;
 }
 

@@ -143,6 +143,7 @@ int verb_mirror(const std::vector<std::string>& in_args, Context& ctx) {
     rq.download.deadline = settings->deadline;
     rq.download.limits = settings->limits;
     rq.download.max_attempts_per_mirror = settings->max_attempts;
+    rq.download.connections = settings->connections;
     rq.lock_timeout = settings->lock_timeout;
     for (const auto& note : settings->mirror_notes) reporter.emit(Event{EventKind::warning, "mirror " + note});
     auto transport = make_transport(*settings, *ctx.env, ctx.cancel);

@@ -25,6 +25,7 @@ int verb_use(const std::vector<std::string>& args, Context& ctx);
 int verb_uninstall(const std::vector<std::string>& args, Context& ctx);
 int verb_current(const std::vector<std::string>& args, Context& ctx);
 int verb_env(const std::vector<std::string>& args, Context& ctx);
+int verb_init(const std::vector<std::string>& args, Context& ctx);
 int verb_mirrors(const std::vector<std::string>& args, Context& ctx);
 int verb_proxy(const std::vector<std::string>& args, Context& ctx);
 int verb_doctor(const std::vector<std::string>& args, Context& ctx); // verb_doctor.cpp

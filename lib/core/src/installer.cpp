@@ -161,6 +161,13 @@ Result<InstallOutcome> Installer::install(const InstallRequest& rq, const Cancel
         auto name = toolchain_name(spec->version.text, rq.platform);
         if (installed_as(layout, name, spec->version.text)) {
             if (!may_switch || current_version(layout) == spec->version.text) {
+                // A run killed after its commit left its staging tree or archive: tidy them when no
+                // other goinstall is at work (a live run's files are not leftovers), never wait.
+                if (has_leftovers(layout)) {
+                    if (auto lock = FileLock::acquire(layout.lock_path(), std::chrono::milliseconds(0), cancel)) {
+                        clean_leftovers(layout);
+                    }
+                }
                 return finish_existing(spec->version.text);
             }
             if (auto st = ensure_dir(layout.root()); !st) return std::unexpected(st.error());

@@ -1,5 +1,7 @@
 #include "goinstall/download/downloader.hpp"
 
+#include <atomic>
+
 #include <random>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -243,7 +245,11 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
                               .with("url", redact_url(first.request.url))
                               .with("offset", static_cast<std::int64_t>(offset))
                               .with("size", static_cast<std::int64_t>(target.expected_size)));
+            std::atomic<std::uint64_t> reported{0};
+            std::atomic<std::size_t> reporting_mirror{*primary};
             auto progress = [&](std::size_t i, std::uint64_t got, std::uint64_t) {
+                reported = offset + got;
+                reporting_mirror = i;
                 m_events.emit(Event{EventKind::progress, ""}
                                   .with("bytes", static_cast<std::int64_t>(offset + got))
                                   .with("total", static_cast<std::int64_t>(target.expected_size))
@@ -251,6 +257,15 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
             };
             outcomes = race_fetch(m_transport, sink, first, second, options.head_start, cancel, progress);
             result.bytes_transferred += sink.received();
+            // curl's progress callback is periodic, so its last call may predate the last bytes:
+            // a transfer that completed the file always ends with a 100 % progress event.
+            if (target.expected_size != 0 && offset + sink.received() == target.expected_size &&
+                reported.load() != target.expected_size) {
+                m_events.emit(Event{EventKind::progress, ""}
+                                  .with("bytes", static_cast<std::int64_t>(target.expected_size))
+                                  .with("total", static_cast<std::int64_t>(target.expected_size))
+                                  .with("mirror", mirrors[reporting_mirror.load()].name));
+            }
             // Record the validators of the bytes now in the .part as soon as a response was
             // accepted, even when its body then broke off: that is when a resume needs them.
             if (sink.head_accepted()) {

@@ -104,32 +104,50 @@ Status uninstall_version(const Layout& layout, const std::string& version, bool*
     return remove_tree(*trash);
 }
 
+namespace {
+
+// Staging trees, trash and temporaries of the switch that only a live run may own.
+bool is_staging_leftover(const std::string& name) {
+    return name.starts_with(".goinstall-staging-") || name.starts_with(".goinstall-trash-") ||
+           (name.starts_with(".go") && name.find(".old-") != std::string::npos) || name.starts_with(".current.tmp-");
+}
+
+// Downloads: a .part (and its .meta) is kept for resuming unless it has not been touched for
+// k_part_max_age; anything else there — a whole archive left by a run killed after verifying it,
+// a temporary of an interrupted metadata write — is never read again.
+bool is_download_leftover(const std::filesystem::directory_entry& entry, std::filesystem::file_time_type now) {
+    std::error_code ec;
+    if (!entry.is_regular_file(ec) && !entry.is_symlink(ec)) return false;
+    auto name = entry.path().filename().string();
+    if (!name.starts_with(".") && (name.ends_with(".part") || name.ends_with(".part.meta"))) {
+        auto mtime = entry.last_write_time(ec);
+        return !ec && now - mtime >= k_part_max_age;
+    }
+    return true;
+}
+
+} // namespace
+
+bool has_leftovers(const Layout& layout) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(layout.staging_parent(), ec)) {
+        if (is_staging_leftover(entry.path().filename().string())) return true;
+    }
+    const auto now = std::filesystem::file_time_type::clock::now();
+    for (const auto& entry : std::filesystem::directory_iterator(layout.downloads_dir(), ec)) {
+        if (is_download_leftover(entry, now)) return true;
+    }
+    return false;
+}
+
 void clean_leftovers(const Layout& layout) {
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(layout.staging_parent(), ec)) {
-        auto name = entry.path().filename().string();
-        if (name.starts_with(".goinstall-staging-") || name.starts_with(".goinstall-trash-") ||
-            (name.starts_with(".go") && name.find(".old-") != std::string::npos) ||
-            (name.starts_with(".current.tmp-"))) {
-            (void)remove_tree(entry.path());
-        }
+        if (is_staging_leftover(entry.path().filename().string())) (void)remove_tree(entry.path());
     }
-    // Downloads: a .part (and its .meta) is kept for resuming unless it has not been touched for
-    // k_part_max_age; anything else there — a whole archive left by a run killed after verifying
-    // it, a temporary of an interrupted metadata write — is never read again.
     const auto now = std::filesystem::file_time_type::clock::now();
     for (const auto& entry : std::filesystem::directory_iterator(layout.downloads_dir(), ec)) {
-        auto name = entry.path().filename().string();
-        if (!entry.is_regular_file(ec) && !entry.is_symlink(ec)) {
-            continue;
-        }
-        if (!name.starts_with(".") && (name.ends_with(".part") || name.ends_with(".part.meta"))) {
-            auto mtime = entry.last_write_time(ec);
-            if (ec || now - mtime < k_part_max_age) {
-                continue;
-            }
-        }
-        ::unlink(entry.path().c_str());
+        if (is_download_leftover(entry, now)) ::unlink(entry.path().c_str());
     }
 }
 

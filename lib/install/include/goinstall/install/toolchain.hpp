@@ -47,4 +47,7 @@ inline constexpr std::chrono::hours k_part_max_age{24 * 7};
 // their .meta) younger than k_part_max_age. Call with the root lock held.
 void clean_leftovers(const Layout& layout);
 
+// Whether clean_leftovers would remove anything (a cheap directory scan; takes no lock).
+bool has_leftovers(const Layout& layout);
+
 } // namespace goinstall
