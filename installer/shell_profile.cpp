@@ -71,7 +71,11 @@ Result<fs::path> config_home(const Env& env) {
 
 std::string shell_path_line(const std::string& shell, const fs::path& bin) {
     const std::string dir = bin.string();
-    if (shell == "fish") return "fish_add_path --global --move --path " + single_quoted(dir, true);
+    if (shell == "fish") {
+        // Not fish_add_path: it skips a directory that does not exist yet (before the first install).
+        const auto q = single_quoted(dir, true);
+        return "contains -- " + q + " $PATH; or set -gx PATH " + q + " $PATH";
+    }
     if (shell == "powershell") return "$env:PATH = " + ps_quoted(dir) + " + [IO.Path]::PathSeparator + $env:PATH";
     return "export PATH=" + single_quoted(dir, false) + ":\"$PATH\"";
 }

@@ -31,7 +31,7 @@ std::optional<Parsed> parse_manage(const char* name, const char* summary, const 
     if (extra != nullptr) extra(opts);
     opts.add_options()("positional", "", cxxopts::value<std::vector<std::string>>());
     opts.parse_positional({"positional"});
-    if (takes_version) opts.positional_help("VERSION");
+    opts.positional_help(takes_version ? "VERSION" : "");
     auto a = parse_args(opts, args, code);
     if (!a) return std::nullopt;
     if (a->count("help")) {

@@ -42,6 +42,7 @@ class ConfigTest(unittest.TestCase):
             ("root", ["--root", a], ("GOINSTALL_ROOT", b), c, (a, b, c, os.path.join(self.home, ".local/share/goinstall"))),
             ("connect_timeout", ["--connect-timeout", "3"], ("GOINSTALL_CONNECT_TIMEOUT", "4.5"), 6, (3, 4.5, 6, 10)),
             ("max_retries", ["--max-retries", "7"], ("GOINSTALL_MAX_RETRIES", "8"), 9, (7, 8, 9, 3)),
+            ("connections", ["--connections", "1"], ("GOINSTALL_CONNECTIONS", "2"), 3, (1, 2, 3, 4)),
             ("lock_timeout", ["--lock-timeout", "1"], ("GOINSTALL_LOCK_TIMEOUT", "2"), 3, (1, 2, 3, 600)),
             ("offline", ["--offline=false"], ("GOINSTALL_OFFLINE", "yes"), False, (False, True, False, False)),
             ("no_fallback", ["--no-fallback"], ("GOINSTALL_NO_FALLBACK", "0"), True, (True, False, True, False)),
@@ -116,6 +117,7 @@ class ConfigTest(unittest.TestCase):
             ({"root": ""}, f"{cfg}: root is empty"),
             ({"connect_timeout": -1}, f"{cfg}: connect_timeout: '-1' is not a number of seconds"),
             ({"max_retries": 1000}, f"{cfg}: max_retries: '1000' is not a number from 1 to 100"),
+            ({"connections": 0}, f"{cfg}: connections: '0' is not a number from 1 to 16"),
             ({"proxy_auth": "kerberos"}, f"{cfg}: proxy_auth: 'kerberos' is not one of basic"),
             ({"mirrors": ["nosuchmirror"]}, f"{cfg}: mirrors: unknown mirror 'nosuchmirror'"),
             ('{"root": "/x",\n  "deadline": }', f"{cfg}: not valid JSON (line 2, column 15)"),
@@ -175,7 +177,7 @@ class ConfigTest(unittest.TestCase):
         rows = {ln.split()[0]: ln for ln in lines[2:]}
         self.assertEqual(list(rows), ["root", "cache_dir", "index_url", "mirrors", "no_fallback", "proxy",
                                       "no_proxy_hosts", "proxy_auth", "no_system_proxy", "pac_url", "cacert",
-                                      "connect_timeout", "stall_timeout", "max_retries", "deadline",
+                                      "connect_timeout", "stall_timeout", "max_retries", "connections", "deadline",
                                       "lock_timeout", "offline"])
         self.assertRegex(rows["deadline"], r"^deadline\s+120\s+file$")
         self.assertRegex(rows["stall_timeout"], r"^stall_timeout\s+7\s+flag --stall-timeout$")

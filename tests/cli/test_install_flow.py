@@ -218,7 +218,7 @@ class InstallFlow(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.output)
         self.assertEqual(r.stdout.strip(), f"export PATH='{site.root}/current/bin':\"$PATH\"")
         r = site.goinstall(["env", "--shell", "fish", "--root", site.root], flags=False)
-        self.assertIn("fish_add_path", r.stdout)
+        self.assertIn("set -gx PATH", r.stdout)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 A 24 MiB archive (incompressible, so above the 16 MiB threshold) from three mirrors: every mirror
 serves ranges and the install verifies; a stalling mirror's chunk is re-assigned; a mirror serving a
-file of another size is excluded; one mirror only means no ranges at all."""
+file of another size is excluded; one mirror only, or --connections 1, means no ranges at all;
+--connections 2 uses two of three mirrors."""
 import json
 import os
 import sys
@@ -87,6 +88,24 @@ class Segmented(unittest.TestCase):
         self.assertLessEqual(len(reqs), 1, reqs)   # one range answered with the wrong total, then out
         seg = [e for e in events if e.get("event") == "attempt" and e.get("segmented")]
         self.assertTrue(any("answered a range request" in e.get("error", "") for e in seg), seg)
+
+    def test_connections_caps_the_mirrors_used_and_1_turns_it_off(self):
+        a = fs.start_fault_server(self, {self.arc.filename: self.data})
+        b = fs.start_fault_server(self, {self.arc.filename: self.data})
+        r, events = self.install([a.url, b.url, self.site.mirror], ["--connections", "2"])
+        self.assert_ok(r, events)
+        start = [e for e in events if e.get("event") == "download_start"]
+        self.assertEqual(start[0].get("connections"), 2, start)
+        nginx = [e for e in self.site.nginx.access_log_lines() if e.path.endswith(self.arc.filename)]
+        self.assertTrue(self.ranged(a) and self.ranged(b), (a.requests(), b.requests()))
+        self.assertEqual(nginx, [])   # the third mirror was not needed
+
+        self.site = Site(self, [self.arc])
+        a = fs.start_fault_server(self, {self.arc.filename: self.data})
+        r, events = self.install([a.url, self.site.mirror], ["--connections", "1"],)
+        self.assert_ok(r, events)
+        self.assertEqual([q.range for q in a.requests() if q.path.endswith(self.arc.filename)], [None])
+        self.assertFalse([e for e in events if e.get("event") == "attempt" and e.get("segmented")])
 
     def test_single_mirror_is_not_segmented(self):
         r, events = self.install([self.site.mirror])
