@@ -126,9 +126,9 @@ Result<ConfigValues> parse_config_text(std::string_view text, const std::string&
             return fail(ErrorCode::usage, source + ": unknown key '" + sanitize_for_display(name, 40) +
                                               "' (known: " + known_keys() + ")");
         }
-        auto wrong = [&, key = key]() {
+        auto wrong = [&, key = key, got = json_type_name(value)]() {
             return fail(ErrorCode::usage, source + ": " + key->key + " must be " + type_words(key->type) + ", not " +
-                                              json_type_name(value));
+                                              got);
         };
         std::string v;
         switch (key->type) {

@@ -117,9 +117,8 @@ void add_triage_options(cxxopts::Options& opts) {
 
 Result<TriageSettings> triage_settings(const cxxopts::ParseResult& a, const Env& env) {
     TriageSettings t;
-    if (a.count("no-triage")) {
-        t.enabled = false;
-    } else if (auto v = env.get("GOINSTALL_NO_TRIAGE"); v && !v->empty() && *v != "0") {
+    auto no_triage_env = env.get("GOINSTALL_NO_TRIAGE");
+    if (a.count("no-triage") || (no_triage_env && !no_triage_env->empty() && *no_triage_env != "0")) {
         t.enabled = false;
     }
     if (auto v = flag_or_env(a, "triage-timeout", env, "GOINSTALL_TRIAGE_TIMEOUT")) {

@@ -54,7 +54,7 @@ std::optional<Parsed> parse_manage(const char* name, const char* summary, const 
         code = report_error(reporter, s.error());
         return std::nullopt;
     }
-    return Parsed{std::move(*a), std::move(*s), std::move(pos)};
+    return Parsed{*a, std::move(*s), std::move(pos)}; // cxxopts::ParseResult is copy-only
 }
 
 // "1.21.3" / "go1.21.3" → "go1.21.3"; usage error otherwise.

@@ -12,12 +12,12 @@ using namespace goinstall;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::size_t skipped = 0;
-    const auto text = fuzz::as_text(data, size);
-    auto index = parse_index(text, "https://user:s3cr3t-pw@mirror.example/dl/?mode=json", &skipped);
+    const auto input = fuzz::as_text(data, size);
+    auto index = parse_index(input, "https://user:s3cr3t-pw@mirror.example/dl/?mode=json", &skipped);
     if (!index) {
         FUZZ_CHECK(index.error().code() == ErrorCode::index_invalid, index.error().message());
         // (An input that holds the password itself may be quoted: that is not the URL's password.)
-        if (text.find("s3cr3t-pw") == std::string_view::npos) {
+        if (input.find("s3cr3t-pw") == std::string_view::npos) {
             FUZZ_CHECK(index.error().message().find("s3cr3t-pw") == std::string::npos, index.error().message());
         }
         return 0;

@@ -56,6 +56,9 @@ def tar_bytes(members, compress=True):
             elif kind == "chr":
                 ti.type, ti.devmajor, ti.devminor = tarfile.CHRTYPE, 1, 3
                 tf.addfile(ti)
+            elif kind == "blk":
+                ti.type, ti.devmajor, ti.devminor = tarfile.BLKTYPE, 8, 0
+                tf.addfile(ti)
             elif kind == "fifo":
                 ti.type = tarfile.FIFOTYPE
                 tf.addfile(ti)
@@ -172,6 +175,7 @@ class HostileArchives(unittest.TestCase):
             "hard link to a file outside": [("go/hl", "hardlink", s + "/secret", 0o644)],
             "hard link with dot-dot": [("go/hl", "hardlink", f"go/{rel_s}/secret", 0o644)],
             "device node": [("go/null", "chr", None, 0o666)],
+            "block device": [("go/disk", "blk", None, 0o660)],
             "fifo": [("go/fifo", "fifo", None, 0o644)],
             "outside the top go/": [file("notgo/pwned")],
             "a sibling of go/ with its prefix": [file("gox/pwned")],

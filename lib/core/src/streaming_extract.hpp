@@ -18,7 +18,7 @@ namespace goinstall {
 class StreamingExtract final : public PartObserver {
 public:
     StreamingExtract(std::filesystem::path dest, ExtractOptions options)
-        : m_dest(std::move(dest)), m_options(options) {
+        : m_dest(std::move(dest)), m_options(std::move(options)) {
         m_thread = std::thread([this] { m_result = extract_tar_gz_stream(m_source, m_dest, m_options); });
     }
     StreamingExtract(const StreamingExtract&) = delete;

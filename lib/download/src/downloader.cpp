@@ -42,7 +42,7 @@ Error http_status_error(const Response& r, const std::string& url, std::chrono::
 int informativeness(const Error& e) {
     switch (e.code()) {
     case ErrorCode::checksum: return 5;
-    case ErrorCode::tls: return 4;
+    case ErrorCode::tls:
     case ErrorCode::proxy_auth: return 4;
     default: break;
     }

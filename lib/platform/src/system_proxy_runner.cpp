@@ -86,8 +86,7 @@ bool finish(pid_t pid, bool kill_it, SteadyClock::time_point deadline) {
             return false;
         }
         if (remaining_ms(deadline) == 0) {
-            kill_it = true;
-            break;
+            break; // out of time: killed below
         }
         ::poll(nullptr, 0, 5); // the child closed stdout but has not exited yet
     }
