@@ -5,6 +5,7 @@
 #include "exit_codes.hpp"
 #include "goinstall/base/strings.hpp"
 #include "goinstall/core/offline.hpp"
+#include "triage_report.hpp"
 #include "verbs.hpp"
 
 namespace goinstall::cli {
@@ -28,6 +29,7 @@ int verb_download(const std::vector<std::string>& args, Context& ctx) {
     add_common_options(opts);
     add_network_options(opts);
     add_platform_options(opts);
+    add_triage_options(opts);
     opts.add_options("Download")
         ("o,output", "Directory to save the archive and manifest in (default: the current directory)", cxxopts::value<std::string>(), "DIR")
         ("sha256", "Expected SHA-256 (required when the index has none; must agree when it has one)", cxxopts::value<std::string>(), "HEX")
@@ -75,8 +77,9 @@ int verb_download(const std::vector<std::string>& args, Context& ctx) {
     if (!transport) return report_error(reporter, transport.error());
 
     SystemClock clock;
-    auto out = download_archive(**transport, clock, reporter, rq, ctx.cancel);
-    if (!out) return report_error(reporter, out.error());
+    AttemptRecorder attempts(reporter); // triage checks the mirrors the download tried
+    auto out = download_archive(**transport, clock, attempts, rq, ctx.cancel);
+    if (!out) return report_failure(reporter, out.error(), *settings, a, ctx, &attempts);
     Event result{EventKind::info, ""};
     result.with("version", out->version)
         .with("path", out->archive.string())

@@ -5,6 +5,7 @@
 #include "exit_codes.hpp"
 #include "goinstall/base/strings.hpp"
 #include "goinstall/core/mirror_sync.hpp"
+#include "triage_report.hpp"
 #include "verbs.hpp"
 
 namespace goinstall::cli {
@@ -95,6 +96,7 @@ int verb_mirror(const std::vector<std::string>& in_args, Context& ctx) {
                           "Usage: goinstall mirror sync DIR [--versions SPEC,...] [--platform OS/ARCH,...] [options]");
     add_common_options(opts);
     add_network_options(opts);
+    add_triage_options(opts);
     opts.add_options("Mirror")
         ("versions", "Versions to sync (latest, 1.22, 1.22.5; repeatable or comma-separated; default latest)", cxxopts::value<std::vector<std::string>>(), "SPEC")
         ("platform", "Platforms to sync, OS/ARCH (repeatable or comma-separated; default this host)", cxxopts::value<std::vector<std::string>>(), "OS/ARCH")
@@ -150,8 +152,9 @@ int verb_mirror(const std::vector<std::string>& in_args, Context& ctx) {
     if (!transport) return report_error(reporter, transport.error());
 
     SystemClock clock;
-    auto out = sync_mirror(**transport, clock, reporter, rq, ctx.cancel);
-    if (!out) return report_error(reporter, out.error());
+    AttemptRecorder attempts(reporter); // triage checks the mirrors the downloads tried
+    auto out = sync_mirror(**transport, clock, attempts, rq, ctx.cancel);
+    if (!out) return report_failure(reporter, out.error(), *settings, a, ctx, &attempts);
     std::int64_t downloaded = 0;
     std::string text;
     for (const auto& f : out->files) {

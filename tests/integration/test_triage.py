@@ -60,6 +60,20 @@ class TcpAndHttp(Base):
         tcp = [f for f in ev["findings"] if f["layer"] == "tcp"]
         self.assertEqual([f["status"] for f in tcp], ["fail"])
 
+    def test_download_and_mirror_sync_run_triage_too(self):
+        port = fs.closed_port()
+        mirror = f"http://127.0.0.1:{port}/"
+        common = ["--index-url", self.index, "--mirror", mirror, *FAST, *TRIAGE, "--json"]
+        for args in (["download", VERSION, "-o", os.path.join(self.dir, "out")],
+                     ["mirror", "sync", os.path.join(self.dir, "mirror"), "--versions", VERSION]):
+            with self.subTest(verb=args[0]):
+                r = h.run_goinstall(args + common, timeout=60)
+                ev = self.verdict_of(r, "tcp_refused")
+                self.assertIn(f"127.0.0.1:{port}", ev["verdict"]["title"])
+                r = h.run_goinstall(args + common + ["--no-triage"], timeout=60)
+                self.assertEqual(r.returncode, 4, r.output)
+                self.assertIsNone(triage_event(r.stdout)[0], r.output)
+
     def test_dropped_and_bounded(self):
         with fs.Blackhole() as bh:
             if bh.mode != "syn_drop":
