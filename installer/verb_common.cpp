@@ -49,6 +49,10 @@ namespace {
 Result<std::shared_ptr<const PacScript>> load_pac(const Settings& s, const std::string& url) {
     std::string text;
     std::string shown = redact_url(url);
+    if (!pac_supported()) { // nothing to fetch: the script could not be run
+        return fail(ErrorCode::usage, "PAC script " + shown + ": this build has no PAC support (install duktape-dev "
+                                                               "and rebuild)");
+    }
     if (url.find("://") == std::string::npos || url.starts_with("file://")) {
         auto body = read_file(url.starts_with("file://") ? url.substr(7) : url, 1 << 20);
         if (!body) return std::unexpected(std::move(body.error()).with_context("reading the PAC file"));
