@@ -49,6 +49,10 @@ namespace {
 Result<std::shared_ptr<const PacScript>> load_pac(const Settings& s, const std::string& url) {
     std::string text;
     std::string shown = redact_url(url);
+    if (!pac_supported()) { // nothing to fetch: the script could not be run
+        return fail(ErrorCode::usage, "PAC script " + shown + ": this build has no PAC support (install duktape-dev "
+                                                               "and rebuild)");
+    }
     if (url.find("://") == std::string::npos || url.starts_with("file://")) {
         auto body = read_file(url.starts_with("file://") ? url.substr(7) : url, 1 << 20);
         if (!body) return std::unexpected(std::move(body.error()).with_context("reading the PAC file"));
@@ -125,31 +129,38 @@ Result<ProxyResolver> make_proxy_resolver(const Settings& s, const Env& env, con
         system = read_system_proxy(env, real_command_runner());
     }
     ProxySettings ps = s.proxy;
-    std::string pac_url = s.pac_url;
-    std::string pac_from = "--pac-url";
-    const bool system_auto = pac_url.empty() && system.found && system.found->mode == SystemProxy::Mode::auto_pac;
-    if (system_auto) {
-        pac_url = system.found->pac_url;
-        pac_from = system.found->source;
-    }
-    if (!pac_url.empty() && !ps.no_proxy) {
-        auto pac = load_pac(s, pac_url);
-        if (!pac) return std::unexpected(std::move(pac.error()).with_context("PAC from " + pac_from));
+    const bool system_auto =
+        s.pac_url.empty() && system.found && system.found->mode == SystemProxy::Mode::auto_pac && !ps.no_proxy;
+    if (!s.pac_url.empty() && !ps.no_proxy) {
+        // --pac-url (or the config file's pac_url) was asked for explicitly: failing to load it is an error.
+        auto pac = load_pac(s, s.pac_url);
+        if (!pac) return std::unexpected(std::move(pac.error()).with_context("PAC from --pac-url"));
         ps.pac = *pac;
-        ps.pac_source = redact_url(pac_url) + " (from " + pac_from + ")";
-    } else if (system_auto && !ps.no_proxy) {
-        // The system asks for auto-detection without a URL: WPAD, unless a source the resolver
-        // consults first names a proxy anyway.
-        std::string higher = ps.proxy ? std::string("--proxy") : env_proxy_name(env);
-        if (higher.empty() && ps.config_proxy && !trim(*ps.config_proxy).empty()) higher = "the config file";
-        if (!higher.empty()) {
-            ps.pac_unavailable = "WPAD not run: " + higher + " names a proxy";
-        } else if (const WpadResult& w = discover_wpad_once(s, cancel); w.script) {
-            ps.pac = w.script;
-            ps.pac_source = w.url + " (WPAD, from " + pac_from + ")";
+        ps.pac_source = redact_url(s.pac_url) + " (from --pac-url)";
+        return ProxyResolver::create(ps, env, system);
+    }
+    if (!system_auto) return ProxyResolver::create(ps, env, system);
+    // The system asks for a PAC file (its URL, or WPAD without one). The resolver consults --proxy, the
+    // environment and the config file first, so when one of them names a proxy nothing is fetched.
+    const std::string& from = system.found->source;
+    const std::string& url = system.found->pac_url;
+    std::string higher = ps.proxy ? std::string("--proxy") : env_proxy_name(env);
+    if (higher.empty() && ps.config_proxy && !trim(*ps.config_proxy).empty()) higher = "the config file";
+    if (!higher.empty()) {
+        ps.pac_unavailable = (url.empty() ? "WPAD not run: " : "PAC file not loaded: ") + higher + " names a proxy";
+    } else if (!url.empty()) {
+        // A system PAC that cannot be loaded is one unavailable source, not a failed command.
+        if (auto pac = load_pac(s, url)) {
+            ps.pac = *pac;
+            ps.pac_source = redact_url(url) + " (from " + from + ")";
         } else {
-            ps.pac_unavailable = w.summary();
+            ps.pac_unavailable = "PAC file not loaded: " + pac.error().describe();
         }
+    } else if (const WpadResult& w = discover_wpad_once(s, cancel); w.script) {
+        ps.pac = w.script;
+        ps.pac_source = w.url + " (WPAD, from " + from + ")";
+    } else {
+        ps.pac_unavailable = w.summary();
     }
     return ProxyResolver::create(ps, env, system);
 }

@@ -17,58 +17,15 @@ VERSION = "go1.21.3"
 
 
 def pac_supported() -> bool:
-    """Whether this goinstall evaluates PAC files (it is built with duktape when duktape-dev is there)."""
-    import tempfile
-    with tempfile.NamedTemporaryFile("w", suffix=".pac") as f:
-        f.write("function FindProxyForURL(url, host) { return 'DIRECT'; }\n")
-        f.flush()
-        r = subprocess.run([os.environ.get("GOINSTALL_BIN", "goinstall"), "proxy", "--no-system-proxy",
-                            "--pac-url", f.name, "https://a.example/"], capture_output=True, text=True,
-                           env={"PATH": os.environ.get("PATH", ""), "HOME": tempfile.gettempdir()})
-    return r.returncode == 0 and shutil.which("gsettings") is not None
+    return ph.pac_supported() and shutil.which("gsettings") is not None
+
+
 USER, PASSWORD = "fleet", "s3cret-Pa55"
 EXIT_PROXY_AUTH = 6
 
 
 @unittest.skipUnless(ph.available(), "needs tinyproxy and unshare (mount namespaces)")
-class ThroughProxy(unittest.TestCase):
-    def setUp(self):
-        self.dir = h.tmpfs_path(self, "goinstall-proxy-")
-        self.hosts = ph.hosts_file(self.dir)
-        ca = h.make_ca(os.path.join(self.dir, "ca"))
-        self.cert = h.make_cert(os.path.join(self.dir, "ca"), ca, names=["mirror.test", "other.test", "localhost"])
-        self.archive = h.fake_toolchain_archive(VERSION, os.path.join(self.dir, "a"))
-        self.nginx = h.Nginx(docroot=os.path.join(self.dir, "www"), tls=True, cert=self.cert)
-        self.nginx.start()
-        self.addCleanup(self.nginx.close)
-        self.nginx.put_file(self.archive.filename, self.archive.path)
-        self.nginx.put("dl/index.json", h.make_index([self.archive]))
-        self.proxy = ph.TinyProxy(self.dir, self.hosts, USER, PASSWORD)
-        self.addCleanup(self.proxy.close)
-        self.home = os.path.join(self.dir, "home")
-        os.makedirs(self.home)
-        self.base = f"https://mirror.test:{self.nginx.port}/"
-
-    def goinstall(self, args, env_extra=None, json_out=False, system_proxy=False):
-        """goinstall in its own mount namespace, where mirror.test resolves to 127.0.0.1."""
-        env = h.isolated_env(self.home, env_extra)
-        argv = [h.goinstall_bin(), *args, "--root", os.path.join(self.dir, "root"), "--cacert", self.cert.ca_cert]
-        if not system_proxy:
-            argv.append("--no-system-proxy")
-        if json_out:
-            argv.append("--json")
-        p = subprocess.run(ph.in_hosts_namespace(argv, self.hosts), env=env, capture_output=True, text=True,
-                           timeout=120, stdin=subprocess.DEVNULL, cwd=self.home)
-        return p
-
-    def install_args(self, mirror=None):
-        return [VERSION, "--index-url", self.base + "dl/?mode=json&include=all", "--mirror", mirror or self.base,
-                "--no-fallback", "--reinstall"]
-
-    def connects(self, host="mirror.test"):
-        """Tunnels the proxy opened to host (each CONNECT may be asked twice while curl negotiates auth)."""
-        return self.proxy.log_text().count(f"opening connection to {host}:{self.nginx.port}")
-
+class ThroughProxy(ph.ProxyTestBase):
     def test_env_https_proxy(self):
         p = self.goinstall(self.install_args(), {"HTTPS_PROXY": self.proxy.url(USER, PASSWORD)})
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)

@@ -168,8 +168,7 @@ class Secrets(unittest.TestCase):
                 extra = [x for f in flags if f[0] in verb_help for x in f]
                 for mode in ([], ["--json"]):
                     argv = [h.goinstall_bin(), verb, *args_for.get(verb, []), *mode, *extra, "--root", self.root]
-                    p = subprocess.run(["unshare", "-m", "-n", "--", "sh", "-c",
-                                        'mount --bind "$0" /etc/hosts && exec "$@"', self.hosts, *argv],
+                    p = subprocess.run(["unshare", "-n", "--", *ph.in_hosts_namespace(argv, self.hosts)],
                                        env=h.isolated_env(self.home, {"HTTPS_PROXY": proxy}), capture_output=True,
                                        text=True, errors="replace", timeout=90, stdin=subprocess.DEVNULL, cwd=self.home)
                     self.texts += [p.stdout, p.stderr]

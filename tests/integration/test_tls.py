@@ -1,7 +1,9 @@
 """TLS trust: certificate failures get the TLS exit code and a message naming the problem; the same
-server passes with --cacert, GOINSTALL_CACERT or SSL_CERT_FILE. The index is the root of trust:
+server passes with --cacert, GOINSTALL_CACERT, SSL_CERT_FILE or SSL_CERT_DIR (a hashed directory). The index is the root of trust:
 plain http is refused without an explicit opt-in, and redirects may not downgrade it or leave http(s)."""
 import os
+import shutil
+import subprocess
 import sys
 import unittest
 
@@ -67,6 +69,29 @@ class Tls(unittest.TestCase):
         r = self.run_gi(n, ["--cacert", "/nonexistent/ca.pem"])
         self.assertEqual(r.returncode, EXIT_USAGE, r.output)
         self.assertIn("/nonexistent/ca.pem", r.stderr)
+
+    def test_self_signed_server_passes_with_its_own_certificate(self):
+        cert = self.certs["self_signed"]
+        n = self.serve(cert)
+        r = self.run_gi(n, ["--cacert", self.ca.cert])
+        self.assertEqual(r.returncode, EXIT_TLS, r.output)
+        r = self.run_gi(n, ["--cacert", cert.cert])  # the certificate is its own trust anchor
+        self.assertEqual(r.returncode, 0, r.output)
+
+    def test_ssl_cert_dir_with_a_hashed_directory(self):
+        n = self.serve(self.certs["good"])
+        base = h.tmpfs_path(self, "goinstall-tls-certdir-")
+        hashed, empty = os.path.join(base, "certs"), os.path.join(base, "empty")
+        os.makedirs(hashed)
+        os.makedirs(empty)
+        shutil.copy(self.ca.cert, os.path.join(hashed, "test-ca.pem"))
+        for d in (hashed, empty):
+            subprocess.run(["openssl", "rehash", d], check=True, capture_output=True, timeout=30)
+        self.assertTrue(any(f.endswith(".0") for f in os.listdir(hashed)), os.listdir(hashed))
+        r = self.run_gi(n, env={"SSL_CERT_DIR": empty})
+        self.assertEqual(r.returncode, EXIT_TLS, r.output)  # a directory without the CA does not help
+        r = self.run_gi(n, env={"SSL_CERT_DIR": hashed})
+        self.assertEqual(r.returncode, 0, r.output)
 
     def test_plain_http_index_needs_an_explicit_opt_in(self):
         srv = fs.start_fault_server(self, {self.archive.filename: open(self.archive.path, "rb").read()})

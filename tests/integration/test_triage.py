@@ -174,13 +174,16 @@ DNS_SCRIPT = os.path.join(HERE, "..", "harness", "scripted_dns.py")
 
 
 def in_dns_namespace(argv, hosts, resolv, dns_mode):
-    """argv in a fresh network + mount namespace: lo up, `hosts` and `resolv` bound over /etc, a
-    scripted DNS server on 127.0.0.1:53 answering `dns_mode`."""
-    script = ('ip link set lo up && mount --bind "$0" /etc/hosts && mount --bind "$1" /etc/resolv.conf || exit 99; '
+    """argv in a fresh network + mount namespace: lo up, `hosts`, `resolv` and the harness's
+    nsswitch.conf (`hosts: files dns`) bound over /etc, a scripted DNS server on 127.0.0.1:53
+    answering `dns_mode`."""
+    script = ('ip link set lo up && mount --bind "$0" /etc/hosts && mount --bind "$1" /etc/resolv.conf && '
+              'mount --bind "$4" /etc/nsswitch.conf || exit 99; '
               'python3 "$2" "$3" 127.0.0.1 53 30 >"$0.ready" 2>&1 & dns=$!; '
-              'for i in $(seq 100); do grep -q ready "$0.ready" 2>/dev/null && break; sleep 0.05; done; shift 3; '
+              'for i in $(seq 100); do grep -q ready "$0.ready" 2>/dev/null && break; sleep 0.05; done; shift 4; '
               '"$@"; rc=$?; kill $dns; wait $dns; exit $rc')
-    return ["unshare", "--net", "--mount", "--", "sh", "-c", script, hosts, resolv, DNS_SCRIPT, dns_mode, *argv]
+    return ["unshare", "--net", "--mount", "--", "sh", "-c", script, hosts, resolv, DNS_SCRIPT, dns_mode,
+            ph.nsswitch_file(), *argv]
 
 
 @unittest.skipUnless(ph.available(), "needs unshare (namespaces)")

@@ -354,15 +354,16 @@ Result<Response> CurlTransport::fetch_with(const Request& request, BodySink& sin
     if (rc != CURLE_OK) {
         return std::unexpected(curl_failure(c, rc, errbuf, request, cancel, choice, t.response.header("location")));
     }
-    if (choice.proxy && (t.response.status == 407 || (t.response.status == 401 && request.url.starts_with("http:")))) {
-        // A plain-HTTP request through the proxy: the 407 is the proxy's own answer.
-        return std::unexpected(proxy_auth_error(request, choice));
-    }
     if (!t.head_delivered) {
-        // An empty body: the write callback never ran.
+        // An empty body: the write callback never ran (the status is read here, and a 2xx head is
+        // handed to the sink).
         if (auto st = deliver_head(t); !st) {
             return std::unexpected(st.error());
         }
+    }
+    if (choice.proxy && (t.response.status == 407 || (t.response.status == 401 && request.url.starts_with("http:")))) {
+        // A plain-HTTP request through the proxy: the 407 is the proxy's own answer (with or without a body).
+        return std::unexpected(proxy_auth_error(request, choice));
     }
     return t.response;
 }

@@ -38,8 +38,8 @@ struct ProxySettings {
     std::shared_ptr<const PacScript> pac;
     std::string pac_source;
     // Why the PAC step the system's settings ask for has no script ("WPAD: no wpad.dat at ...", "WPAD
-    // not run: HTTPS_PROXY names a proxy"): requests that reach that step go direct with this as the
-    // reason; it is also a note.
+    // not run: HTTPS_PROXY names a proxy", "PAC file not loaded: <why>"): requests that reach that
+    // step go direct with this as the reason; it is also a note.
     std::string pac_unavailable;
 };
 
