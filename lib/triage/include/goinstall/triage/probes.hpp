@@ -35,7 +35,7 @@ enum class DnsStatus {
 const char* to_string(DnsStatus status); // "ok", "nxdomain", "no_data", "servfail", ...
 
 struct DnsResult {
-    std::string resolver;               // "system" or the nameserver queried ("127.0.0.53:53")
+    std::string resolver;               // "system", "--resolve" (a pin) or the nameserver queried ("127.0.0.53:53")
     DnsStatus status = DnsStatus::error;
     std::vector<std::string> addresses; // textual, IPv4 first then IPv6, de-duplicated
     Millis elapsed{0};
@@ -54,6 +54,8 @@ DnsResult query_nameserver(const std::string& nameserver, const std::string& hos
 // Pure helpers, table-tested.
 // "nameserver" lines of resolv.conf, in order, as written (IPv4 or IPv6 literal).
 std::vector<std::string> nameservers_from_resolv_conf(std::string_view text);
+// True when a hosts file (/etc/hosts syntax) names `host` (case-insensitive) on some line.
+bool hosts_file_names(std::string_view text, std::string_view host);
 // A standard query for host with the given type (1 = A, 28 = AAAA).
 std::vector<unsigned char> build_dns_query(std::uint16_t id, std::string_view host, std::uint16_t qtype);
 struct DnsMessage {
