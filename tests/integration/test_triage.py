@@ -253,11 +253,11 @@ class Proxy(Base):
         self.proxy = ph.TinyProxy(self.dir, self.hosts, self.USER, self.PASSWORD)
         self.addCleanup(self.proxy.close)
 
-    def run_ns(self, env_extra):
+    def run_ns(self, env_extra, *extra):
         env = h.isolated_env(os.path.join(self.dir, "home"), env_extra)
         os.makedirs(env["HOME"], exist_ok=True)
         argv = [h.goinstall_bin(), VERSION, "--index-url", self.index, "--mirror", f"https://mirror.test:{self.srv.port}/",
-                "--root", self.root, "--cacert", self.cert.ca_cert, "--no-system-proxy", *FAST, *TRIAGE, "--json"]
+                "--root", self.root, "--cacert", self.cert.ca_cert, "--no-system-proxy", *FAST, *TRIAGE, "--json", *extra]
         return subprocess.run(ph.in_hosts_namespace(argv, self.hosts), env=env, capture_output=True, text=True,
                               timeout=60, stdin=subprocess.DEVNULL)
 
@@ -288,6 +288,23 @@ class Proxy(Base):
         self.assertIn(f"mirror.test:{self.srv.port}", ev["verdict"]["title"])
         self.assertIn("--noproxy-hosts mirror.test", ev["verdict"]["action"])
         self.assertEqual(self.srv.requests(), [], "the tunnel was never opened")
+
+    def test_proxy_name_pinned_with_resolve(self):
+        # proxy.test is in no hosts file: only the pin makes it reachable, for the transfer and the probe.
+        strict = ph.TinyProxy(self.dir, self.hosts, extra=["ConnectPort 443"])
+        self.addCleanup(strict.close)
+        p = self.run_ns({"HTTPS_PROXY": f"http://proxy.test:{strict.port}"},
+                        "--resolve", f"proxy.test:{strict.port}:127.0.0.1")
+        self.assertEqual(p.returncode, 4, p.stdout + p.stderr)
+        ev, _ = triage_event(p.stdout)
+        self.assertIsNotNone(ev, p.stdout + p.stderr)
+        self.assertEqual(ev["verdict"]["code"], "proxy_forbidden", json.dumps(ev, indent=1))
+        self.assertIn(f"proxy.test:{strict.port}", ev["verdict"]["title"])
+        self.assertIn("CONNECT", strict.log_text(), "the transfer reached the proxy through the pin")
+        p = self.run_ns({"HTTPS_PROXY": f"http://proxy.test:{strict.port}"})
+        ev, _ = triage_event(p.stdout)
+        self.assertIsNotNone(ev, p.stdout + p.stderr)
+        self.assertEqual(ev["verdict"]["code"], "proxy_unresolvable", "without the pin: " + json.dumps(ev, indent=1))
 
     def test_proxy_that_closes_the_connection(self):
         closer = fs.start_fault_server(self, {})

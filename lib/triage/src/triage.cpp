@@ -157,7 +157,12 @@ void observe_target(TargetObservation& t, Run& run, bool& local) {
     if (t.local_file) return;
     if (t.proxy) {
         if (t.https || t.proxy->scheme != ProxyScheme::http) {
-            t.proxy_hop = probe_proxy(*t.proxy, t.host, t.port, run.step(), &run.inner);
+            // The proxy's trust settings (--cacert) and --resolve pins, as the transfer uses them.
+            ProxyProbeOptions o{run.step(), run.options.tls, {}};
+            if (auto pin = find_resolve_pin(run.options.resolve, t.proxy->host, static_cast<int>(t.proxy->port))) {
+                o.proxy_addresses = pin->addresses;
+            }
+            t.proxy_hop = probe_proxy(*t.proxy, t.host, t.port, o, &run.inner);
             if (t.proxy_hop->status != ProxyHopStatus::ok) return;
         }
     } else {

@@ -207,6 +207,16 @@ ProxyHopResult probe_proxy(const ProxySpec& proxy, const std::string& target_hos
 ProxyHopResult probe_proxy(const ProxySpec& proxy, const std::string& target_host, int target_port, Millis timeout,
                            const CancelToken* cancel, const TlsProbeOptions& tls);
 
+struct ProxyProbeOptions {
+    Millis timeout{3000};
+    TlsProbeOptions tls;                       // for an https:// proxy, as above
+    std::vector<std::string> proxy_addresses;  // --resolve pins for the proxy's host:port: used instead of DNS
+};
+// The same, connecting to options.proxy_addresses (in order) when given instead of resolving the
+// proxy's host name.
+ProxyHopResult probe_proxy(const ProxySpec& proxy, const std::string& target_host, int target_port,
+                           const ProxyProbeOptions& options, const CancelToken* cancel);
+
 // The authentication schemes named by Proxy-Authenticate header values (pure): the first token of
 // each challenge, deduplicated, in order ("Basic realm=x, NTLM" → Basic, NTLM).
 std::vector<std::string> auth_schemes_from_challenges(const std::vector<std::string>& header_values);
