@@ -161,6 +161,7 @@ void add_network_options(cxxopts::Options& opts) {
         ("proxy-auth", "Proxy authentication: basic, digest, ntlm, negotiate or any (default any)", cxxopts::value<std::string>(), "METHOD")
         ("no-system-proxy", "Do not read the desktop's or system's proxy settings")
         ("pac-url", "Proxy auto-config script to evaluate for each URL (http(s)://, file:// or a path)", cxxopts::value<std::string>(), "URL")
+        ("resolve", "Connect to ADDR (IPv4, or IPv6 in brackets; comma-separated for several) for HOST:PORT instead of asking DNS, for downloads and triage alike (curl's --resolve); repeatable", cxxopts::value<std::string>(), "HOST:PORT:ADDR")
         ("allow-insecure-index", "Accept a plain-http index URL (checksums are then only as safe as that link)");
 }
 
@@ -334,6 +335,13 @@ Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env)
     s.ca_file_override = env.get("SSL_CERT_FILE").value_or("");
     s.ca_dir_override = env.get("SSL_CERT_DIR").value_or("");
     if (auto st = resolve_proxy_settings(a, env, src, s); !st) return std::unexpected(st.error());
+    // Every --resolve, unsplit (a value holds commas): cxxopts keeps each occurrence in order.
+    for (const auto& kv : a.arguments()) {
+        if (kv.key() != "resolve") continue;
+        auto pin = parse_resolve_pin(kv.value());
+        if (!pin) return std::unexpected(pin.error());
+        s.resolve.push_back(std::move(*pin));
+    }
     if (auto st = resolve_limits(src, s); !st) return std::unexpected(st.error());
     auto offline = src.flag_value("offline");
     if (!offline) return std::unexpected(offline.error());

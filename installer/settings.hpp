@@ -15,6 +15,7 @@
 #include "goinstall/download/downloader.hpp"
 #include "goinstall/install/layout.hpp"
 #include "goinstall/net/proxy_resolver.hpp"
+#include "goinstall/net/resolve_pin.hpp"
 #include "goinstall/platform/env.hpp"
 #include "goinstall/platform/host.hpp"
 #include "reporter.hpp"
@@ -50,6 +51,7 @@ struct Settings {
     std::string ca_file_override, ca_dir_override; // SSL_CERT_FILE / SSL_CERT_DIR
     ProxySettings proxy;
     std::string pac_url;                           // --pac-url
+    std::vector<ResolvePin> resolve;               // --resolve, in the order given
     std::filesystem::path config_file;             // the one read, if any
     ConfigFileInfo config;
     std::map<std::string, SettingOrigin> origins;  // by config-file key ("root", "connect_timeout")

@@ -63,6 +63,11 @@ triage::ConfigObservation config_of(const Settings& s, const TriageSettings& ts,
     if (!s.ca_dir_override.empty()) ca += std::string(ca.empty() ? "" : ", ") + "SSL_CERT_DIR=" + s.ca_dir_override;
     if (!s.cacert.empty()) ca += " + --cacert " + s.cacert;
     c.settings.emplace_back("CA", ca);
+    if (!s.resolve.empty()) {
+        std::string pins;
+        for (const auto& p : s.resolve) pins += (pins.empty() ? "" : ", ") + to_curl_resolve(p);
+        c.settings.emplace_back("resolve", pins);
+    }
     c.cacert = s.cacert;
     if (!s.index_url.empty()) {
         std::string idx = redact_url(s.index_url);
@@ -211,6 +216,7 @@ Result<triage::TriageReport> run_cli_triage(const Settings& s, const TriageSetti
     cfg.ca_file_override = s.ca_file_override;
     cfg.ca_dir_override = s.ca_dir_override;
     cfg.proxy = shared;
+    cfg.resolve = s.resolve;
     auto transport = CurlTransport::create(cfg);
     if (!transport) return std::unexpected(transport.error());
 
@@ -218,6 +224,7 @@ Result<triage::TriageReport> run_cli_triage(const Settings& s, const TriageSetti
     o.budget = ts.budget;
     o.step_timeout = std::min(std::chrono::milliseconds(3000), std::max(std::chrono::milliseconds(500), ts.budget / 3));
     o.proxy = shared;
+    o.resolve = s.resolve;
     o.tls.extra_ca_file = s.cacert;
     o.tls.ca_file_override = s.ca_file_override;
     o.tls.ca_dir_override = s.ca_dir_override;

@@ -60,6 +60,7 @@ Result<std::shared_ptr<const PacScript>> load_pac(const Settings& s, const std::
     } else {
         TransportConfig cfg;
         cfg.extra_ca_file = s.cacert;
+        cfg.resolve = s.resolve;
         auto t = CurlTransport::create(cfg);
         if (!t) return std::unexpected(t.error());
         Request req{.url = url, .limits = s.limits};
@@ -170,6 +171,7 @@ Result<std::unique_ptr<Transport>> make_transport(const Settings& s, const Env& 
     cfg.extra_ca_file = s.cacert;
     cfg.ca_file_override = s.ca_file_override;
     cfg.ca_dir_override = s.ca_dir_override;
+    cfg.resolve = s.resolve;
     auto resolver = make_proxy_resolver(s, env, cancel);
     if (!resolver) return std::unexpected(resolver.error());
     cfg.proxy = std::make_shared<const ProxyResolver>(std::move(*resolver));

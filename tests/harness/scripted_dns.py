@@ -8,6 +8,8 @@ and answers every query according to MODE:
     servfail   rcode 2
     refused    rcode 5
     zero       A 0.0.0.0 (a blocking resolver); AAAA queries get an empty NOERROR
+    loopback   A 127.0.0.2 (a hijacking resolver pointing at this machine); AAAA as for zero
+    private    A 10.11.12.13 (a hijacking resolver pointing into a private range); AAAA as for zero
     silent     never answers (the client times out)
 Prints "ready" on stdout once bound; exits after MAX_SECONDS (default 60). Bounded and harmless."""
 import socket
@@ -42,8 +44,9 @@ def answer(packet: bytes, mode: str):
     rcode = {"nxdomain": 3, "servfail": 2, "refused": 5}.get(mode, 0)
     answers = b""
     count = 0
-    if mode == "zero" and qtype == 1:
-        answers = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + bytes([0, 0, 0, 0])
+    a_record = {"zero": (0, 0, 0, 0), "loopback": (127, 0, 0, 2), "private": (10, 11, 12, 13)}.get(mode)
+    if a_record is not None and qtype == 1:
+        answers = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + bytes(a_record)
         count = 1
     header = struct.pack("!HHHHHH", qid, 0x8000 | 0x0080 | rd | rcode, 1, count, 0, 0)
     return header + question + answers

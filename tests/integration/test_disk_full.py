@@ -4,7 +4,8 @@ set up by the test in a private mount namespace (unshare --mount; nothing is mou
 
 Cases: the archive does not fit (caught before downloading); the disk fills up while the
 archive downloads (another writer takes the space); the archive fits but its contents do not
-(ENOSPC while extracting). Each: exit 9, one error line that says how much space the step needs,
+(ENOSPC while extracting). Each: exit 9, one error line that says how much space the step needs, no
+network triage,
 the previous toolchain current and intact, no .part, staging tree or archive left taking space;
 and after space is made, the same command succeeds.
 
@@ -88,6 +89,8 @@ class DiskFull(unittest.TestCase):
         self.assertEqual(len(lines), 1, err)
         self.assertRegex(lines[0], step_words)
         self.assertRegex(lines[0], r"needs (about )?\d+(\.\d)? (B|KiB|MiB)", "does not say how much space is needed")
+        self.assertNotIn("network triage", err, "a full disk is not blamed on the network")
+        self.assertNotIn("checking the network", err)
         self.assertEqual(os.readlink(os.path.join(self.inside, "current")), OLD)
         self.assertEqual(rel.snapshot(os.path.join(self.inside, OLD)), self.old_snap, "the old toolchain changed")
         self.assertEqual([n for n in rel.root_entries(self.inside) if n not in (".downloads", ".lock", "current", OLD)],
@@ -130,6 +133,7 @@ class DiskFull(unittest.TestCase):
         result = run.events[-1]
         self.assertEqual(result.get("event"), "result", run.events[-3:])
         self.assertEqual(result["error"]["code"], "disk_full", result)
+        self.assertEqual([e for e in run.events if e.get("event") == "triage"], [], "a full disk is not triaged")
         self.assertRegex(result["error"]["message"], r"needs (about )?\d")
         self.assertEqual(rc, EXIT_DISK_FULL)
         self.assertEqual(os.listdir(os.path.join(self.inside, ".downloads")), [], "the .part still takes the space")

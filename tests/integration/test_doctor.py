@@ -1,7 +1,9 @@
 """goinstall doctor: exit codes (0 ok, 20 degraded, 21 failed), the text table, the JSON shape, and
-TLS interception seen across two unrelated host names (in a mount namespace with its own /etc/hosts)."""
+TLS interception seen across two unrelated host names (in a mount namespace with its own /etc/hosts),
+and --resolve pinning a made-up name to a dead IPv6 and a working IPv4 loopback address."""
 import json
 import os
+import socket
 import subprocess
 import sys
 import unittest
@@ -101,6 +103,79 @@ class Interception(unittest.TestCase):
         self.assertEqual(t["verdict"]["code"], "tls_interception", json.dumps(t, indent=1))
         self.assertIn("Corp Inspection CA", t["verdict"]["title"])
         self.assertIn("--cacert", t["verdict"]["action"])
+
+
+def ipv6_loopback_missing() -> str:
+    """Why ::1 cannot be used here, or "" when it can."""
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+    except OSError as e:
+        return f"no IPv6 loopback on this kernel ({e})"
+    return ""
+
+
+class Resolve(unittest.TestCase):
+    """--resolve HOST:PORT:ADDR,... (curl's meaning) for downloads and probes alike."""
+
+    def setUp(self):
+        self.dir = h.tmpfs_path(self, "goinstall-resolve-")
+        self.arc = h.fake_toolchain_archive(VERSION, os.path.join(self.dir, "a"))
+        self.srv = fs.start_fault_server(self)  # 127.0.0.1 only: [::1]:port is dead
+        self.srv.put_file(self.arc.filename, self.arc.path)
+        self.index = os.path.join(self.dir, "index.json")
+        with open(self.index, "w") as f:
+            f.write(h.make_index([self.arc]))
+
+    def test_ipv6_dead_ipv4_works(self):
+        why = ipv6_loopback_missing()
+        if why:
+            self.skipTest(why)
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as c:
+            c.settimeout(1)
+            if c.connect_ex(("::1", self.srv.port)) == 0:
+                self.skipTest(f"something else listens on [::1]:{self.srv.port}")
+        pin = f"mirror.test:{self.srv.port}:[::1],127.0.0.1"
+        base = f"http://mirror.test:{self.srv.port}/"
+        r = h.run_goinstall(["doctor", base + self.arc.filename, "--resolve", pin, "--no-system-proxy", *TRIAGE,
+                             "--json"], timeout=60)
+        self.assertEqual(r.returncode, 20, r.output)
+        t = events_of(r.stdout)[0]
+        self.assertEqual(t["verdict"]["code"], "ipv6_broken", json.dumps(t, indent=1))
+        self.assertEqual(t["health"], "degraded")
+        self.assertIn("mirror.test", t["verdict"]["title"])
+        self.assertIn("gai.conf", t["verdict"]["action"])
+        self.assertEqual(t["settings"].get("resolve"), pin,
+                      "the pins are among the settings shown")
+        dns = [f for f in t["findings"] if f["layer"] == "dns"]
+        self.assertEqual(len(dns), 1, dns)
+        self.assertIn("--resolve", dns[0]["summary"])
+        self.assertIn("::1", dns[0]["summary"])
+        tcp = sorted((f["target"], f["status"]) for f in t["findings"] if f["layer"] == "tcp")
+        self.assertEqual(tcp, sorted([(f"127.0.0.1:{self.srv.port}", "ok"), (f"[::1]:{self.srv.port}", "fail")]), tcp)
+        self.assertTrue(any(q.headers.get("host") == f"mirror.test:{self.srv.port}" for q in self.srv.requests()),
+                        "the HTTP check asked for the pinned name")
+        # The install itself falls back to IPv4 and succeeds, the name never looked up.
+        self.srv.clear_requests()
+        root = os.path.join(self.dir, "root")
+        r = h.run_goinstall([VERSION, "--index-url", self.index, "--mirror", base, "--no-fallback", "--root", root,
+                             "--resolve", pin, "--no-system-proxy", "--connect-timeout", "2", *TRIAGE, "--json"],
+                            timeout=60)
+        self.assertEqual(r.returncode, 0, r.output)
+        self.assertTrue(os.path.isdir(os.path.join(root, VERSION)), os.listdir(root))
+        got = [q for q in self.srv.requests() if q.path == "/" + self.arc.filename]
+        self.assertTrue(got and all(q.headers.get("host") == f"mirror.test:{self.srv.port}" for q in got), got)
+
+    def test_bad_values_are_usage_errors_naming_the_value(self):
+        for bad in ("mirror.test:443", "mirror.test:0:127.0.0.1", "mirror.test:443:not-an-ip",
+                    "mirror.test:443:[127.0.0.1]", "mirror.test:443:[::1],"):
+            for verb in (["doctor"], [VERSION, "--index-url", self.index, "--root", os.path.join(self.dir, "r")],
+                         ["ls-remote", "--index-url", self.index]):
+                with self.subTest(value=bad, verb=verb[0]):
+                    r = h.run_goinstall([*verb, "--resolve", f"ok.test:1:127.0.0.1", "--resolve", bad, *TRIAGE])
+                    self.assertEqual(r.returncode, 2, r.output)
+                    self.assertIn(f"--resolve: '{bad}'", r.stderr)
+        self.assertEqual(self.srv.requests(), [], "nothing was fetched")
 
 
 if __name__ == "__main__":

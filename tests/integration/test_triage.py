@@ -128,6 +128,24 @@ class TcpAndHttp(Base):
         self.assertNotIn("network triage", r.stderr)
         self.assertEqual(srv.requests(), [], "nothing was probed")
 
+    def test_checksum_mismatch_is_not_blamed_on_the_network(self):
+        srv = fs.start_fault_server(self)
+        srv.put_file(self.arc.filename, self.arc.path)
+        srv.set_fault(fs.corrupt([100]))
+        r = self.install(srv.url)
+        self.assertEqual(r.returncode, 7, r.output)
+        ev, events = triage_event(r.stdout)
+        self.assertIsNone(ev, r.output)
+        self.assertEqual(events[-1]["error"]["code"], "checksum", events[-1])
+        served = len(srv.requests())
+        self.assertGreater(served, 0)
+        r = self.install(srv.url, json_out=False)
+        self.assertEqual(r.returncode, 7, r.output)
+        self.assertNotIn("network triage", r.stderr)
+        self.assertNotIn("checking the network", r.stderr)
+        self.assertTrue(all(q.path == "/" + self.arc.filename for q in srv.requests()),
+                        "no probe reached the mirror: " + repr([q.path for q in srv.requests()]))
+
     def test_captive_portal(self):
         portal = fs.start_fault_server(self)
         portal.put("login", b"<html><form>Log in to CoffeeShop WiFi</form></html>")
@@ -153,13 +171,32 @@ class Tls(Base):
 
     def test_certificate_variants(self):
         for variant, code in (("expired", "tls_expired"), ("wrong_name", "tls_name_mismatch"),
-                              ("self_signed", "tls_untrusted"), ("other_ca", "tls_untrusted")):
+                              ("self_signed", "tls_untrusted"), ("other_ca", "tls_untrusted"),
+                              ("not_yet_valid", "tls_not_yet_valid")):
             with self.subTest(variant=variant):
                 srv = self.tls_server(self.variants[variant])
                 r = self.install(srv.url, "--cacert", self.ca.cert)
                 ev = self.verdict_of(r, code, exit_code=5)
                 tls = [f for f in ev["findings"] if f["layer"] == "tls"]
                 self.assertTrue(tls and tls[0]["status"] == "fail", json.dumps(ev, indent=1))
+
+    def test_not_yet_valid_with_a_correct_clock_blames_the_certificate(self):
+        srv = self.tls_server(self.variants["not_yet_valid"])
+        ev = self.verdict_of(self.install(srv.url, "--cacert", self.ca.cert), "tls_not_yet_valid", exit_code=5)
+        tomorrow = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 86400))
+        self.assertIn(f"valid only from {tomorrow}", ev["verdict"]["title"])
+        self.assertFalse(any(f["layer"] == "clock" and f["status"] != "ok" for f in ev["findings"]),
+                         "the server's clock agrees with ours: " + json.dumps(ev, indent=1))
+
+    def test_handshake_that_never_answers_the_client_hello(self):
+        with fs.Blackhole(mode="silent_accept") as bh:
+            pin = f"mirror.test:{bh.port}:127.0.0.1"
+            r = self.install(f"https://mirror.test:{bh.port}/", "--resolve", pin, "--cacert", self.ca.cert)
+        ev = self.verdict_of(r, "tls_stalled")
+        self.assertIn("ClientHello", ev["verdict"]["title"])
+        self.assertIn("mtu", ev["verdict"]["action"].lower())
+        self.assertTrue(any(f["layer"] == "tcp" and f["status"] == "ok" for f in ev["findings"]), json.dumps(ev))
+        self.assertTrue(any(f["layer"] == "tls" and f["status"] == "fail" for f in ev["findings"]), json.dumps(ev))
 
     def test_clock_skew_explains_not_yet_valid(self):
         srv = self.tls_server(self.variants["not_yet_valid"],
@@ -204,7 +241,7 @@ class Dns(Base):
 
     def test_dns_failures_name_the_resolver(self):
         for mode, code in (("nxdomain", "dns_nxdomain"), ("servfail", "dns_servfail"), ("silent", "dns_timeout"),
-                           ("zero", "dns_bogon")):
+                           ("zero", "dns_bogon"), ("loopback", "dns_bogon"), ("private", "dns_bogon")):
             with self.subTest(mode=mode):
                 p = self.run_in_ns(mode)
                 self.assertEqual(p.returncode, 4, p.stdout + p.stderr)
@@ -213,6 +250,10 @@ class Dns(Base):
                 self.assertEqual(ev["verdict"]["code"], code, json.dumps(ev, indent=1))
                 self.assertIn("127.0.0.1", ev["verdict"]["title"])
                 self.assertIn("mirror.test", ev["verdict"]["title"])
+                bogon = {"zero": "0.0.0.0 (unspecified)", "loopback": "127.0.0.2 (loopback)",
+                         "private": "10.11.12.13 (private"}.get(mode)
+                if bogon:
+                    self.assertIn(bogon, ev["verdict"]["title"])
 
 
 @unittest.skipUnless(ph.available(), "needs tinyproxy and unshare (mount namespaces)")
@@ -229,11 +270,11 @@ class Proxy(Base):
         self.proxy = ph.TinyProxy(self.dir, self.hosts, self.USER, self.PASSWORD)
         self.addCleanup(self.proxy.close)
 
-    def run_ns(self, env_extra):
+    def run_ns(self, env_extra, *extra):
         env = h.isolated_env(os.path.join(self.dir, "home"), env_extra)
         os.makedirs(env["HOME"], exist_ok=True)
         argv = [h.goinstall_bin(), VERSION, "--index-url", self.index, "--mirror", f"https://mirror.test:{self.srv.port}/",
-                "--root", self.root, "--cacert", self.cert.ca_cert, "--no-system-proxy", *FAST, *TRIAGE, "--json"]
+                "--root", self.root, "--cacert", self.cert.ca_cert, "--no-system-proxy", *FAST, *TRIAGE, "--json", *extra]
         return subprocess.run(ph.in_hosts_namespace(argv, self.hosts), env=env, capture_output=True, text=True,
                               timeout=60, stdin=subprocess.DEVNULL)
 
@@ -250,6 +291,48 @@ class Proxy(Base):
         self.assertEqual(ev["verdict"]["code"], "proxy_auth", json.dumps(ev, indent=1))
         self.assertIn("alice", ev["verdict"]["title"])
         h.assert_no_secret([p.stdout, p.stderr], "wrong-" + self.PASSWORD)
+
+    def test_connect_forbidden(self):
+        # tinyproxy allowing tunnels to port 443 only answers a CONNECT to the mirror's port 403.
+        strict = ph.TinyProxy(self.dir, self.hosts, extra=["ConnectPort 443"])
+        self.addCleanup(strict.close)
+        p = self.run_ns({"HTTPS_PROXY": strict.url()})
+        self.assertEqual(p.returncode, 4, p.stdout + p.stderr)
+        ev, _ = triage_event(p.stdout)
+        self.assertIsNotNone(ev, p.stdout + p.stderr)
+        self.assertEqual(ev["verdict"]["code"], "proxy_forbidden", json.dumps(ev, indent=1))
+        self.assertIn(f"127.0.0.1:{strict.port}", ev["verdict"]["title"])
+        self.assertIn(f"mirror.test:{self.srv.port}", ev["verdict"]["title"])
+        self.assertIn("--noproxy-hosts mirror.test", ev["verdict"]["action"])
+        self.assertEqual(self.srv.requests(), [], "the tunnel was never opened")
+
+    def test_proxy_name_pinned_with_resolve(self):
+        # proxy.test is in no hosts file: only the pin makes it reachable, for the transfer and the probe.
+        strict = ph.TinyProxy(self.dir, self.hosts, extra=["ConnectPort 443"])
+        self.addCleanup(strict.close)
+        p = self.run_ns({"HTTPS_PROXY": f"http://proxy.test:{strict.port}"},
+                        "--resolve", f"proxy.test:{strict.port}:127.0.0.1")
+        self.assertEqual(p.returncode, 4, p.stdout + p.stderr)
+        ev, _ = triage_event(p.stdout)
+        self.assertIsNotNone(ev, p.stdout + p.stderr)
+        self.assertEqual(ev["verdict"]["code"], "proxy_forbidden", json.dumps(ev, indent=1))
+        self.assertIn(f"proxy.test:{strict.port}", ev["verdict"]["title"])
+        self.assertIn("CONNECT", strict.log_text(), "the transfer reached the proxy through the pin")
+        p = self.run_ns({"HTTPS_PROXY": f"http://proxy.test:{strict.port}"})
+        ev, _ = triage_event(p.stdout)
+        self.assertIsNotNone(ev, p.stdout + p.stderr)
+        self.assertEqual(ev["verdict"]["code"], "proxy_unresolvable", "without the pin: " + json.dumps(ev, indent=1))
+
+    def test_proxy_that_closes_the_connection(self):
+        closer = fs.start_fault_server(self, {})
+        closer.set_fault(fs.empty_reply())
+        p = self.run_ns({"HTTPS_PROXY": closer.url})
+        self.assertEqual(p.returncode, 4, p.stdout + p.stderr)
+        ev, _ = triage_event(p.stdout)
+        self.assertIsNotNone(ev, p.stdout + p.stderr)
+        self.assertEqual(ev["verdict"]["code"], "proxy_closed", json.dumps(ev, indent=1))
+        self.assertIn(f"127.0.0.1:{closer.port}", ev["verdict"]["title"])
+        self.assertTrue(any(q.method == "CONNECT" for q in closer.requests()), "the probe asked the proxy for a tunnel")
 
     def test_https_scheme_to_a_plain_proxy(self):
         url = self.proxy.url(self.USER, self.PASSWORD).replace("http://", "https://")

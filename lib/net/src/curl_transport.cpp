@@ -274,6 +274,14 @@ Result<Response> CurlTransport::fetch_with(const Request& request, BodySink& sin
     if (headers) {
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
     }
+    // --resolve: curl then never asks DNS for these host:port pairs (the proxy's name included).
+    std::unique_ptr<curl_slist, SlistDeleter> pins;
+    for (const auto& pin : m_config.resolve) {
+        pins.reset(curl_slist_append(pins.release(), to_curl_resolve(pin).c_str()));
+    }
+    if (pins) {
+        curl_easy_setopt(c, CURLOPT_RESOLVE, pins.get());
+    }
     // Proxy: our decision only. An empty CURLOPT_PROXY disables curl's reading of *_proxy variables,
     // and an empty CURLOPT_NOPROXY its reading of NO_PROXY.
     std::string proxy_url = choice.proxy ? choice.proxy->curl_url() : std::string();

@@ -216,6 +216,25 @@ std::vector<std::string> nameservers_from_resolv_conf(std::string_view text) {
     return out;
 }
 
+bool hosts_file_names(std::string_view text, std::string_view host) {
+    const std::string want = to_lower(host);
+    for (const auto& raw : split(text, '\n')) {
+        std::string_view line = raw;
+        if (auto c = line.find('#'); c != std::string_view::npos) line = line.substr(0, c);
+        bool first = true; // the address, not a name
+        std::size_t i = 0;
+        while (i < line.size()) {
+            auto start = line.find_first_not_of(" \t\r", i);
+            if (start == std::string_view::npos) break;
+            auto end = std::min(line.size(), line.find_first_of(" \t\r", start));
+            if (!first && to_lower(line.substr(start, end - start)) == want) return true;
+            first = false;
+            i = end;
+        }
+    }
+    return false;
+}
+
 namespace {
 
 bool in_v4(std::uint32_t a, std::uint32_t net, int bits) {

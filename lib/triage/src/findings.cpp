@@ -65,7 +65,8 @@ void add_dns(const TargetObservation& t, std::vector<Finding>& out) {
     }
     const auto& sys = *t.dns_system;
     out.push_back(row(Layer::dns, sys.status == DnsStatus::ok ? Mark::ok : Mark::fail, t.host, sys.elapsed,
-                      "system resolver: " + dns_summary(sys)));
+                      (sys.resolver == "--resolve" ? "pinned by --resolve (no DNS query): " : "system resolver: ") +
+                          dns_summary(sys)));
     for (const auto& d : t.dns_direct) {
         Mark st = d.status == DnsStatus::ok ? Mark::ok : Mark::warn;
         std::string s = "nameserver " + d.resolver + ": " + dns_summary(d);

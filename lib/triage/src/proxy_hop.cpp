@@ -294,8 +294,14 @@ ProxyHopResult probe_proxy(const ProxySpec& proxy, const std::string& target_hos
 
 ProxyHopResult probe_proxy(const ProxySpec& proxy, const std::string& target_host, int target_port, Millis timeout,
                            const CancelToken* cancel, const TlsProbeOptions& tls) {
+    return probe_proxy(proxy, target_host, target_port, ProxyProbeOptions{timeout, tls, {}}, cancel);
+}
+
+ProxyHopResult probe_proxy(const ProxySpec& proxy, const std::string& target_host, int target_port,
+                           const ProxyProbeOptions& options, const CancelToken* cancel) {
+    const TlsProbeOptions& tls = options.tls;
     auto start = SteadyClock::now();
-    Deadline deadline = start + timeout;
+    Deadline deadline = start + options.timeout;
     ProxyHopResult r;
     r.proxy = proxy.display();
     auto done = [&](ProxyHopStatus status, std::string detail) {
@@ -304,8 +310,10 @@ ProxyHopResult probe_proxy(const ProxySpec& proxy, const std::string& target_hos
         r.elapsed = elapsed_since(start);
         return r;
     };
-    std::vector<std::string> addresses;
-    if (is_ip_literal(proxy.host)) {
+    std::vector<std::string> addresses = options.proxy_addresses;
+    if (!addresses.empty()) {
+        // Pinned by --resolve, as for the transfer.
+    } else if (is_ip_literal(proxy.host)) {
         addresses.push_back(proxy.host);
     } else {
         DnsResult d = resolve_with_deadline(proxy.host, deadline, cancel);

@@ -24,6 +24,7 @@ struct Run {
     SteadyClock::time_point deadline;
     CancelToken inner; // fired at the deadline or when the caller cancels
     std::vector<std::string> nameservers;
+    std::string hosts; // /etc/hosts: a loopback answer for a name not in it came from DNS (a bogon)
     std::atomic<std::size_t> located{0}; // targets whose locality (on this machine or not) is known
 
     Millis left() const {
@@ -65,16 +66,33 @@ bool all_loopback(const std::vector<std::string>& addresses) {
 }
 
 // DNS: the system resolver, then each nameserver directly (in parallel) unless the system resolver
-// put the name on this machine (/etc/hosts): asking DNS about a name it never had to answer would
-// only send packets off the machine to no purpose. Returns the addresses to try; sets `local`.
+// put the name on this machine from /etc/hosts: asking DNS about a name it never had to answer would
+// only send packets off the machine to no purpose. A loopback answer for a name /etc/hosts does not
+// hold came from DNS, and is checked like any other (a resolver answering 127.0.0.2 hijacks the
+// name). Returns the addresses to try; sets `local`.
 std::vector<std::string> resolve(TargetObservation& t, Run& run, bool& local) {
     if (classify_address(t.host) != AddressClass::invalid) {
         local = classify_address(t.host) == AddressClass::loopback;
         return {t.host};
     }
+    if (auto pin = find_resolve_pin(run.options.resolve, t.host, t.port)) {
+        // Pinned by --resolve: the transport never asks DNS for it, so neither does triage.
+        DnsResult d;
+        d.resolver = "--resolve";
+        d.status = DnsStatus::ok;
+        std::stable_partition(pin->addresses.begin(), pin->addresses.end(),
+                              [](const std::string& a) { return a.find(':') == std::string::npos; });
+        d.addresses = pin->addresses;
+        local = all_loopback(d.addresses);
+        t.dns_system = std::move(d);
+        return t.dns_system->addresses;
+    }
     if (is_localhost_name(t.host)) local = true;
     t.dns_system = resolve_system(t.host, run.step(), &run.inner);
-    if (t.dns_system->status == DnsStatus::ok && all_loopback(t.dns_system->addresses)) local = true;
+    if (t.dns_system->status == DnsStatus::ok && all_loopback(t.dns_system->addresses) &&
+        (local || hosts_file_names(run.hosts, t.host))) {
+        local = true;
+    }
     if (!local && !run.out_of_time()) {
         std::vector<std::future<DnsResult>> direct;
         for (const auto& ns : run.nameservers) {
@@ -139,7 +157,12 @@ void observe_target(TargetObservation& t, Run& run, bool& local) {
     if (t.local_file) return;
     if (t.proxy) {
         if (t.https || t.proxy->scheme != ProxyScheme::http) {
-            t.proxy_hop = probe_proxy(*t.proxy, t.host, t.port, run.step(), &run.inner);
+            // The proxy's trust settings (--cacert) and --resolve pins, as the transfer uses them.
+            ProxyProbeOptions o{run.step(), run.options.tls, {}};
+            if (auto pin = find_resolve_pin(run.options.resolve, t.proxy->host, static_cast<int>(t.proxy->port))) {
+                o.proxy_addresses = pin->addresses;
+            }
+            t.proxy_hop = probe_proxy(*t.proxy, t.host, t.port, o, &run.inner);
             if (t.proxy_hop->status != ProxyHopStatus::ok) return;
         }
     } else {
@@ -160,15 +183,17 @@ void observe_target(TargetObservation& t, Run& run, bool& local) {
     if (t.http.transport_failed && t.http.error_code == ErrorCode::cancelled) t.incomplete = true;
 }
 
+// The first 64 KiB of a small system file; "" when unreadable.
+std::string read_head(const char* path) {
+    std::ifstream in(path);
+    std::string buf(64 * 1024, '\0');
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    buf.resize(static_cast<std::size_t>(std::max<std::streamsize>(0, in.gcount())));
+    return buf;
+}
+
 std::vector<std::string> read_nameservers(const TriageOptions& options) {
-    std::string text = options.resolv_conf_text;
-    if (text.empty()) {
-        std::ifstream in("/etc/resolv.conf");
-        std::string buf(64 * 1024, '\0');
-        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-        buf.resize(static_cast<std::size_t>(std::max<std::streamsize>(0, in.gcount())));
-        text = std::move(buf);
-    }
+    std::string text = options.resolv_conf_text.empty() ? read_head("/etc/resolv.conf") : options.resolv_conf_text;
     auto all = nameservers_from_resolv_conf(text);
     if (all.size() > options.max_nameservers) all.resize(options.max_nameservers);
     return all;
@@ -179,7 +204,8 @@ std::vector<std::string> read_nameservers(const TriageOptions& options) {
 Observations observe(const std::vector<Target>& targets, const TriageOptions& options, Transport& transport,
                      const CancelToken* cancel) {
     auto started = SteadyClock::now();
-    Run run{options, transport, started + options.budget, {}, read_nameservers(options)};
+    Run run{options, transport, started + options.budget, {}, read_nameservers(options),
+            options.hosts_text.empty() ? read_head("/etc/hosts") : options.hosts_text};
     Observations obs;
     obs.config = options.config;
     if (options.proxy) {

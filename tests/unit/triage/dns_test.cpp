@@ -260,3 +260,18 @@ TEST_CASE("nameservers_from_resolv_conf keeps nameserver lines in order", "[tria
           std::vector<std::string>{"127.0.0.53", "192.168.1.1", "fe80::1%eth0", "2001:db8::53"});
     CHECK(nameservers_from_resolv_conf("").empty());
 }
+
+TEST_CASE("hosts_file_names finds a name on any hosts line, never the address", "[triage][dns]") {
+    const char* text = "127.0.0.1\tlocalhost\n"
+                       "# 127.0.0.1 commented.test\n"
+                       "::1 localhost ip6-localhost\r\n"
+                       "127.0.0.1 Mirror.Test other.test # a comment naming trailing.test\n"
+                       "10.0.0.1\n";
+    auto [host, named] = GENERATE(table<std::string, bool>({
+        {"localhost", true}, {"mirror.test", true}, {"MIRROR.TEST", true}, {"other.test", true},
+        {"ip6-localhost", true}, {"commented.test", false}, {"trailing.test", false}, {"127.0.0.1", false},
+        {"10.0.0.1", false}, {"mirror", false}, {"", false},
+    }));
+    CAPTURE(host);
+    CHECK(hosts_file_names(text, host) == named);
+}

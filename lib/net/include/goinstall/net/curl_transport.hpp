@@ -3,8 +3,10 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "goinstall/net/proxy_resolver.hpp"
+#include "goinstall/net/resolve_pin.hpp"
 #include "goinstall/net/transport.hpp"
 
 namespace goinstall {
@@ -18,6 +20,8 @@ struct TransportConfig {
     std::string ca_dir_override;
     // Decides the proxy per request; null means direct. curl's own environment handling is never used.
     std::shared_ptr<const ProxyResolver> proxy;
+    // --resolve: host:port pairs connected to fixed addresses instead of DNS (CURLOPT_RESOLVE).
+    std::vector<ResolvePin> resolve;
 };
 
 class CurlTransport final : public Transport {

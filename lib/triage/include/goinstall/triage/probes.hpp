@@ -35,7 +35,7 @@ enum class DnsStatus {
 const char* to_string(DnsStatus status); // "ok", "nxdomain", "no_data", "servfail", ...
 
 struct DnsResult {
-    std::string resolver;               // "system" or the nameserver queried ("127.0.0.53:53")
+    std::string resolver;               // "system", "--resolve" (a pin) or the nameserver queried ("127.0.0.53:53")
     DnsStatus status = DnsStatus::error;
     std::vector<std::string> addresses; // textual, IPv4 first then IPv6, de-duplicated
     Millis elapsed{0};
@@ -54,6 +54,8 @@ DnsResult query_nameserver(const std::string& nameserver, const std::string& hos
 // Pure helpers, table-tested.
 // "nameserver" lines of resolv.conf, in order, as written (IPv4 or IPv6 literal).
 std::vector<std::string> nameservers_from_resolv_conf(std::string_view text);
+// True when a hosts file (/etc/hosts syntax) names `host` (case-insensitive) on some line.
+bool hosts_file_names(std::string_view text, std::string_view host);
 // A standard query for host with the given type (1 = A, 28 = AAAA).
 std::vector<unsigned char> build_dns_query(std::uint16_t id, std::string_view host, std::uint16_t qtype);
 struct DnsMessage {
@@ -204,6 +206,16 @@ ProxyHopResult probe_proxy(const ProxySpec& proxy, const std::string& target_hos
 // (CURLOPT_PROXY_CAINFO), otherwise the system store or the SSL_CERT_* overrides.
 ProxyHopResult probe_proxy(const ProxySpec& proxy, const std::string& target_host, int target_port, Millis timeout,
                            const CancelToken* cancel, const TlsProbeOptions& tls);
+
+struct ProxyProbeOptions {
+    Millis timeout{3000};
+    TlsProbeOptions tls;                       // for an https:// proxy, as above
+    std::vector<std::string> proxy_addresses;  // --resolve pins for the proxy's host:port: used instead of DNS
+};
+// The same, connecting to options.proxy_addresses (in order) when given instead of resolving the
+// proxy's host name.
+ProxyHopResult probe_proxy(const ProxySpec& proxy, const std::string& target_host, int target_port,
+                           const ProxyProbeOptions& options, const CancelToken* cancel);
 
 // The authentication schemes named by Proxy-Authenticate header values (pure): the first token of
 // each challenge, deduplicated, in order ("Basic realm=x, NTLM" → Basic, NTLM).

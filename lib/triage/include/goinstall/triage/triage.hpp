@@ -13,6 +13,7 @@
 
 #include "goinstall/base/cancel.hpp"
 #include "goinstall/net/proxy_resolver.hpp"
+#include "goinstall/net/resolve_pin.hpp"
 #include "goinstall/net/transport.hpp"
 #include "goinstall/triage/probes.hpp"
 #include "goinstall/triage/report.hpp"
@@ -29,6 +30,9 @@ struct TriageOptions {
     // The proxy decision for each target (null: direct), the one the transport uses.
     std::shared_ptr<const ProxyResolver> proxy;
     TlsProbeOptions tls;                 // trust settings as for transfers (timeout is set per step)
+    // --resolve pins, as given to the transport: a pinned host:port is not looked up (its DNS
+    // result says resolver "--resolve") and its TCP/TLS probes go to the pinned addresses.
+    std::vector<ResolvePin> resolve;
     // Captive-portal probe URL; "" disables it. When `captive_explicit` is false (the default URL)
     // and every target is on loopback, the probe is skipped: there is no portal between a host and
     // itself, and tests must not reach the internet.
@@ -37,6 +41,7 @@ struct TriageOptions {
     std::uint64_t sample_bytes = 256 * 1024; // throughput sample per target
     Millis sample_time{1500};
     std::string resolv_conf_text;        // "" → read /etc/resolv.conf
+    std::string hosts_text;              // "" → read /etc/hosts
     std::size_t max_nameservers = 3;
     std::size_t max_addresses_per_family = 2;
     ConfigObservation config;            // settings shown and configuration notes
