@@ -115,6 +115,9 @@ Result<ConfigValues> parse_config_text(std::string_view text, const std::string&
         auto [line, col] = line_col(text, e.byte > 0 ? e.byte - 1 : 0);
         return fail(ErrorCode::usage, source + ": not valid JSON (line " + std::to_string(line) + ", column " +
                                           std::to_string(col) + ")");
+    } catch (const nlohmann::json::exception& e) {
+        // Not a syntax error but still unreadable, e.g. a number beyond a double (found by fuzzing).
+        return fail(ErrorCode::usage, source + ": not valid JSON (" + sanitize_for_display(e.what(), 120) + ")");
     }
     if (!doc.is_object()) {
         return fail(ErrorCode::usage, source + ": not a JSON object (expected {\"key\": value, ...})");

@@ -164,7 +164,8 @@ class BadInput(unittest.TestCase):
         bodies = {"not-json": b"proxy = http://x\n", "array": b"[1]", "unknown-key": b'{"proxi": "http://x"}',
                   "wrong-type": b'{"proxy": 8080}', "secret": f'{{"proxy": "http://u:{SECRET}@:99999"}}'.encode(),
                   "control": b'{"\x1b[31m": 1}', "binary": b"\x00\xff\xfe" * 100, "huge": b" " * (2 << 20),
-                  "empty": b""}
+                  "empty": b"", "number-overflow": b'{"max_retries": 88e888}',  # a fuzz finding: was exit 1
+                  "catalog-overflow": b'{"mirrors": [1e999]}'}
         for name, body in bodies.items():
             path = os.path.join(cfg, name + ".json")
             with open(path, "wb") as f:
@@ -178,7 +179,7 @@ class BadInput(unittest.TestCase):
         # The user's mirror catalogue, read by every verb that needs mirrors.
         xdg = os.path.join(cfg, "xdg")
         os.makedirs(os.path.join(xdg, "goinstall"), exist_ok=True)
-        for body in (b"{", b'{"mirrors": 5}', b'{"mirrors": [{"name": "x", "url": "ftp://x/"}]}',
+        for body in (b"{", b'{"mirrors": 5}', b'{"mirrors": 1e999}', b'{"mirrors": [{"name": "x", "url": "ftp://x/"}]}',
                      b'{"mirrors": [{"name": "\x1b[2J", "url": "https://127.0.0.1/"}]}'):
             with open(os.path.join(xdg, "goinstall", "mirrors.json"), "wb") as f:
                 f.write(body)
