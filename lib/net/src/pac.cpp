@@ -24,6 +24,7 @@
 #include <duktape.h> // our private copy (lib/net/CMakeLists.txt): execution-timeout hook enabled
 #pragma GCC diagnostic pop
 
+#include "child_call.hpp"
 #include "pac_utils_js.hpp"
 #endif
 
@@ -366,8 +367,58 @@ std::optional<std::string> run_step(PacScript::State& state, duk_safe_call_funct
 bool pac_supported() { return true; }
 
 
+namespace {
+
+// The hard limit on top of the interpreter's own time checks (child start-up, a loaded machine).
+constexpr std::chrono::milliseconds k_child_grace{1000};
+
+std::string child_failure(const ChildResult& r, std::chrono::milliseconds limit) {
+    switch (r.outcome) {
+    case ChildOutcome::timed_out:
+        return "timed out after " + std::to_string(limit.count()) + " ms (stopped)";
+    case ChildOutcome::crashed: return "the evaluation crashed";
+    default: return r.text;
+    }
+}
+
+} // namespace
+
 Result<PacScript> PacScript::compile(std::string_view script, std::string_view source,
                                      std::chrono::milliseconds time_limit) {
+    const auto limit = 3 * time_limit + k_child_grace;
+    auto trial = call_in_child(
+        [&]() -> Result<std::string> {
+            auto compiled = compile_here(script, source, time_limit);
+            if (!compiled) return std::unexpected(compiled.error());
+            return std::string();
+        },
+        limit);
+    // Without a child (fork failed: no processes left) the in-process limits still apply.
+    if (trial && trial->outcome != ChildOutcome::ok) {
+        if (trial->outcome == ChildOutcome::failed) return fail(ErrorCode::usage, trial->text);
+        return fail(ErrorCode::usage, "PAC script " + std::string(source) + ": " + child_failure(*trial, limit));
+    }
+    return compile_here(script, source, time_limit);
+}
+
+Result<std::vector<PacEntry>> PacScript::find_proxy(std::string_view url, std::string_view host) const {
+    if (!m_state || m_state->ctx == nullptr) return fail(ErrorCode::internal, "PAC script used after move");
+    const auto limit = m_state->time_limit + k_child_grace;
+    auto child = call_in_child([&] { return find_proxy_here(url, host); }, limit);
+    Result<std::string> answer = child ? Result<std::string>(child->text) : find_proxy_here(url, host);
+    if (child && child->outcome != ChildOutcome::ok) {
+        if (child->outcome == ChildOutcome::failed) return fail(ErrorCode::usage, child->text);
+        return fail(ErrorCode::usage,
+                    "PAC script " + m_source + ": FindProxyForURL: " + child_failure(*child, limit));
+    }
+    if (!answer) return std::unexpected(answer.error());
+    auto entries = parse_pac_answer(*answer);
+    if (!entries) return std::unexpected(std::move(entries.error()).with_context("PAC script " + m_source));
+    return entries;
+}
+
+Result<PacScript> PacScript::compile_here(std::string_view script, std::string_view source,
+                                          std::chrono::milliseconds time_limit) {
     try {
         const std::string name(source);
         auto state = std::make_unique<State>();
@@ -403,10 +454,8 @@ Result<PacScript> PacScript::compile(std::string_view script, std::string_view s
     }
 }
 
-Result<std::vector<PacEntry>> PacScript::find_proxy(std::string_view url, std::string_view host) const {
+Result<std::string> PacScript::find_proxy_here(std::string_view url, std::string_view host) const {
     try {
-        if (!m_state || m_state->ctx == nullptr)
-            return fail(ErrorCode::internal, "PAC script used after move");
         State& state = *m_state;
         CallArgs args{url.data(), url.size(), host.data(), host.size()};
         if (auto err = run_step(state, find_proxy_step, &args, 1))
@@ -425,10 +474,7 @@ Result<std::vector<PacEntry>> PacScript::find_proxy(std::string_view url, std::s
         const char* text = duk_get_lstring(state.ctx, -1, &len);
         std::string answer(text, len);
         duk_pop(state.ctx);
-        auto entries = parse_pac_answer(answer);
-        if (!entries)
-            return std::unexpected(std::move(entries.error()).with_context("PAC script " + m_source));
-        return entries;
+        return answer;
     } catch (const std::bad_alloc&) {
         return fail(ErrorCode::internal, "PAC script " + m_source + ": out of memory");
     }

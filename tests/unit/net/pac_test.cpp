@@ -170,6 +170,34 @@ TEST_CASE("PAC: runaway scripts are stopped", "[net][pac]") {
         REQUIRE_FALSE(pac);
         CHECK_THAT(pac.error().describe(), Catch::Contains("timed out"));
     }
+    SECTION("native built-ins doing huge work are stopped too (a fuzz finding: it hung goinstall)") {
+        // Each iteration is one native join of a million elements, so the interpreter's time check
+        // (every 256k bytecodes) would come after hours; interned equal strings keep memory flat.
+        auto pac = PacScript::compile(R"(var a = [];
+            function FindProxyForURL(u, h) {
+                if (h == "slow") { for (;;) a.push(new Array(1e6).join('x')); }
+                return "DIRECT"; })",
+                                      "native.pac", milliseconds(200));
+        REQUIRE(pac);
+        const auto start = steady_clock::now();
+        auto r = pac->find_proxy("https://slow/", "slow");
+        CHECK(steady_clock::now() - start < seconds(10));
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code() == ErrorCode::usage);
+        CHECK_THAT(r.error().describe(), Catch::Contains("timed out") && Catch::Contains("native.pac"));
+        // The stopped evaluation ran in a child: the script still answers other hosts.
+        auto fast = pac->find_proxy("https://go.dev/", "go.dev");
+        REQUIRE(fast);
+        CHECK(fast->front().kind == PacEntry::Kind::direct);
+    }
+    SECTION("a native built-in at the top level") {
+        const auto start = steady_clock::now();
+        auto pac = PacScript::compile("new Array(4e9).join('');\nfunction FindProxyForURL(u, h) { return 'DIRECT'; }",
+                                      "top-native.pac", milliseconds(200));
+        CHECK(steady_clock::now() - start < seconds(10));
+        REQUIRE_FALSE(pac);
+        CHECK_THAT(pac.error().describe(), Catch::Contains("timed out") && Catch::Contains("top-native.pac"));
+    }
     SECTION("memory exhaustion is an error, not a crash") {
         auto pac = PacScript::compile(R"(function FindProxyForURL(u, h) {
             var s = "xxxxxxxxxxxxxxxx"; var keep = [];

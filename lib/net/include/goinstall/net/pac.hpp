@@ -65,14 +65,16 @@ class PacScript {
 public:
     static constexpr std::chrono::milliseconds default_time_limit{1000};
 
-    // Compiles and runs the script's top level (plus the standard helper functions).
+    // Compiles and runs the script's top level (plus the standard helper functions), first in a
+    // child process killed after 3 × time_limit + 1 s, so that no script can hang the caller.
     // ErrorCode::usage, naming `source` (a redacted URL or path), on a syntax error, on an error or
     // timeout while running the top level, or when the script defines no FindProxyForURL function.
     // ErrorCode::usage also when this build has no PAC support.
     static Result<PacScript> compile(std::string_view script, std::string_view source,
                                      std::chrono::milliseconds time_limit = default_time_limit);
 
-    // Calls FindProxyForURL(url, host) within the time limit and parses the answer. ErrorCode::usage
+    // Calls FindProxyForURL(url, host) within the time limit, in a child process killed after
+    // time_limit + 1 s, and parses the answer. ErrorCode::usage
     // when the script throws, times out, runs out of memory, returns something that is not a
     // string, or returns an answer with no usable entry. Never throws.
     Result<std::vector<PacEntry>> find_proxy(std::string_view url, std::string_view host) const;
@@ -89,6 +91,12 @@ public:
 
 private:
     PacScript(std::unique_ptr<State> state, std::string source);
+    // compile / find_proxy in this process: the interpreter's time check bounds script code, but
+    // not a native built-in working on a huge value, so the public functions first run them in a
+    // child process that is killed at a hard limit (child_call.hpp).
+    static Result<PacScript> compile_here(std::string_view script, std::string_view source,
+                                          std::chrono::milliseconds time_limit);
+    Result<std::string> find_proxy_here(std::string_view url, std::string_view host) const;
 
     std::unique_ptr<State> m_state;
     std::string m_source;
