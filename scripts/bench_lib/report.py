@@ -158,10 +158,13 @@ def markdown(metrics: List[Metric], ctx: dict) -> str:
         "tar -x` and the sequential `curl -o && sha256sum -c && tar -xzf`, each into a fresh tmpfs dir.",
         "7. *P2, throttled*: the same through an nginx location with `limit_rate 20m` (20 MiB/s per "
         "connection): goinstall against `curl -o` alone and the sequential pipeline.",
-        "8. *P3, three mirrors*: three nginx locations with `limit_rate 10m` each (per connection; "
-        "goinstall opens one connection per mirror) against one of them alone.",
-        "9. *P5*: peak RSS from wait4(2)'s ru_maxrss of a real-toolchain install; `goinstall "
-        "--version`; `ls-remote --offline` after one online `ls-remote` filled the cache.",
+        "8. *P3, three mirrors*: three emulated 10 MiB/s mirror links (scripts/bench_lib/link.py: a "
+        "relay on 127.0.0.1 in front of nginx whose connections share one token bucket with a 50 ms "
+        "burst) against one of them alone. Not nginx's `limit_rate`: it limits each request on its own "
+        "and grants each one a second's worth at once, so every 4 MiB range left in one burst.",
+        "9. *P5*: peak RSS (GNU time's %M) of a real-toolchain install and of a tiny-archive install "
+        "by the same binary; `goinstall --version`; `ls-remote --offline` after one online "
+        "`ls-remote` filled the cache.",
         "",
         "Every install is checked: exit code 0, the `--json` result line has `ok: true`, the "
         "expected mirror and the index's SHA-256, and the toolchain directory exists.",
