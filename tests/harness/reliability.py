@@ -124,10 +124,12 @@ class CurrentWatcher(threading.Thread):
     expects, so a failed poll is retried once before it counts."""
 
     def __init__(self, root: str, allowed: Dict[str, Sequence[str]], interval: float = 0.002,
-                 allow_missing: bool = False):
+                 allow_missing: bool = False, state_fn=None):
+        """`state_fn(root, allowed, allow_missing)`: tree_state by default; prefix_state for --prefix."""
         super().__init__(daemon=True)
         self.root, self.allowed, self.interval = root, allowed, interval
         self.allow_missing = allow_missing
+        self.state_fn = state_fn or tree_state
         self.violations: list = []
         self.seen: set = set()
         self.polls = 0
@@ -137,7 +139,7 @@ class CurrentWatcher(threading.Thread):
         while not self._halt.is_set():
             for attempt in (0, 1):
                 try:
-                    self.seen.add(tree_state(self.root, self.allowed, self.allow_missing))
+                    self.seen.add(self.state_fn(self.root, self.allowed, self.allow_missing))
                     break
                 except AssertionError as e:
                     if attempt == 1:
@@ -220,6 +222,29 @@ class JsonRun:
 
     def kinds(self) -> list:
         return [e.get("event") for e in self.events]
+
+
+def prefix_state(prefix: str, allowed: Dict[str, Sequence[str]], allow_missing: bool = False) -> Optional[str]:
+    """--prefix mode's tree_state: the version in <prefix>/go, after checking that the tree there
+    is complete (VERSION names an allowed version, the file list is exactly its)."""
+    tree = os.path.join(prefix, "go")
+    if not os.path.isdir(tree):
+        if allow_missing:
+            return None
+        raise AssertionError(f"{tree} is missing")
+    try:
+        with open(os.path.join(tree, "VERSION")) as f:
+            version = f.readline().strip()
+    except OSError as e:
+        raise AssertionError(f"{tree}: no readable VERSION ({e})")
+    if version not in allowed:
+        raise AssertionError(f"{tree}: VERSION says {version!r}, not one of {sorted(allowed)}")
+    files = h.tree_files(tree)
+    if files != list(allowed[version]):
+        missing = sorted(set(allowed[version]) - set(files))[:5]
+        extra = sorted(set(files) - set(allowed[version]))[:5]
+        raise AssertionError(f"{tree} ({version}) is not a complete tree: missing {missing}, extra {extra}")
+    return version
 
 
 def root_entries(root: str) -> list:

@@ -1,5 +1,7 @@
 """Kill anywhere: SIGKILL goinstall at ≥ 50 points of an install (index fetch, download,
-extraction, check, commit, switch) while an older toolchain is installed and current.
+extraction, check, commit, switch) while an older toolchain is installed and current — under a
+root with a `current` link, and again with --prefix (exactly <prefix>/go, as the official
+instructions install it).
 
 Each point runs in a copy of a root where go1.21.0 is installed and current (two points at a
 time, each with its own root, cache and unthrottled rerun server), against a throttled loopback
@@ -48,6 +50,8 @@ def file_list(archive_path: str) -> list:
 
 class KillAnywhere(unittest.TestCase):
     WORKERS = 2  # kill points run two at a time; each has its own root, cache and rerun server
+    PREFIX = None  # KillAnywherePrefix: install exactly <root>/<PREFIX>/go (--prefix) instead
+    N_TIME = 26    # time-offset kill points (the --prefix run has no `current` switch to strace: more)
 
     @classmethod
     def setUpClass(cls):
@@ -84,11 +88,30 @@ class KillAnywhere(unittest.TestCase):
         for i in range(cls.WORKERS):
             cls.workers.put(i)
 
-    @staticmethod
-    def flags(server, root, cache):
+    @classmethod
+    def flags(cls, server, root, cache):
+        prefix = ["--prefix", os.path.join(root, cls.PREFIX)] if cls.PREFIX else []
         return ["--index-url", server.url + "dl/?mode=json&include=all", "--allow-insecure-index",
                 "--mirror", server.url + "dl/", "--no-fallback", "--root", root, "--cache-dir", cache,
-                "--lock-timeout", "3"]
+                "--lock-timeout", "3", *prefix]
+
+    # What "installed" and "clean" mean: <root>/current and the versions beside it, or <prefix>/go.
+    def state(self, root, allow_missing=False):
+        if self.PREFIX:
+            return rel.prefix_state(os.path.join(root, self.PREFIX), self.allowed, allow_missing)
+        return rel.tree_state(root, self.allowed, allow_missing)
+
+    def watcher(self, root):
+        if self.PREFIX:
+            return rel.CurrentWatcher(os.path.join(root, self.PREFIX), self.allowed, state_fn=rel.prefix_state)
+        return rel.CurrentWatcher(root, self.allowed)
+
+    def leftovers(self, root):
+        if self.PREFIX:
+            prefix = os.path.join(root, self.PREFIX)
+            return (rel.root_entries(root), sorted(os.listdir(prefix))), \
+                (sorted([".downloads", self.PREFIX]), [".goinstall.lock", "go"])
+        return rel.root_entries(root), CLEAN_ROOT
 
     def fresh_point(self):
         d = os.path.join(self.tmp.name, f"p{next(self.counter):03d}")
@@ -97,27 +120,27 @@ class KillAnywhere(unittest.TestCase):
         rel.copy_root(self.template, root)
         return root, os.path.join(d, "cache")
 
-    @staticmethod
-    def extracting(root):
+    def extracting(self, root):
         """Whether a staging tree with files in it was left: the kill hit an extraction."""
-        for n in os.listdir(root):
-            if n.startswith(".goinstall-staging-") and h.tree_files(os.path.join(root, n)):
+        parent = os.path.join(root, self.PREFIX) if self.PREFIX else root
+        for n in os.listdir(parent):
+            if n.startswith(".goinstall-staging-") and h.tree_files(os.path.join(parent, n)):
                 return True
         return False
 
     def check_after(self, root, cache, how, phase, watcher, fast):
         """Invariants after a kill, then the rerun, then the leftovers."""
         where = f"kill {how} (phase {phase})"
-        state = rel.tree_state(root, self.allowed)
+        state = self.state(root)
         part = os.path.join(root, ".downloads", self.new.filename + ".part")
         kept = os.path.getsize(part) if os.path.exists(part) else 0
-        committed = os.path.isdir(os.path.join(root, NEW))
+        committed = state == NEW if self.PREFIX else os.path.isdir(os.path.join(root, NEW))
         fast.clear_requests()
         t0 = time.monotonic()  # a request cut by the kill may be recorded late: count only the rerun's
         r = h.run_goinstall(["--json", NEW] + self.flags(fast, root, cache), home=self.home, timeout=60)
         self.assertEqual(r.returncode, 0, f"{where}: rerun failed\n{r.output}")
         self.assertNotIn("waiting for another goinstall", r.stdout, f"{where}: a dead process's lock was waited for")
-        self.assertEqual(rel.tree_state(root, self.allowed), NEW, where)
+        self.assertEqual(self.state(root), NEW, where)
         gets = [q for q in fast.requests() if q.path.endswith(".tar.gz") and q.t_start >= t0]
         if committed or kept == self.new.size:
             # Installed already, or every byte is in the .part: nothing to fetch.
@@ -126,7 +149,8 @@ class KillAnywhere(unittest.TestCase):
             self.assertTrue(gets and gets[0].range_start == kept,
                             f"{where}: {kept} bytes were kept but the rerun did not resume: "
                             f"{[(q.range, q.status) for q in gets]}")
-        self.assertEqual(rel.root_entries(root), CLEAN_ROOT, f"{where}: leftovers after the rerun")
+        got, want = self.leftovers(root)
+        self.assertEqual(got, want, f"{where}: leftovers after the rerun")
         if os.path.isdir(cache):
             temps = [n for n in os.listdir(cache) if ".tmp-" in n]
             self.assertEqual(temps, [], f"{where}: temp files left in the cache")
@@ -141,7 +165,7 @@ class KillAnywhere(unittest.TestCase):
         process group is SIGKILLed, then everything is checked. Returns (label, phase)."""
         worker = self.workers.get(timeout=60)
         root, cache = self.fresh_point()
-        watcher = rel.CurrentWatcher(root, self.allowed)
+        watcher = self.watcher(root)
         watcher.start()
         try:
             run = start(root, cache, self.fast[worker])
@@ -179,7 +203,7 @@ class KillAnywhere(unittest.TestCase):
         points = []
 
         # 1. Time offsets spread over a whole throttled run (and a little past its usual end).
-        n_time = 26
+        n_time = self.N_TIME
         for i in range(n_time):
             def at_offset(run, offset=total * 1.1 * i / n_time):
                 while time.monotonic() - run.t0 < offset and run.proc.poll() is None:
@@ -234,6 +258,13 @@ class KillAnywhere(unittest.TestCase):
         self.assertGreaterEqual(count("download"), 8, seen)
         self.assertGreaterEqual(sum(v for k, v in seen.items() if k.endswith("+extracting")), 3, seen)
         self.assertGreaterEqual(count("check", "switch", "syscall"), 4, seen)
+
+
+class KillAnywherePrefix(KillAnywhere):
+    """The same kill points with --prefix: <prefix>/go is replaced by one RENAME_EXCHANGE, and at
+    no moment is it missing or a partial tree; staging lives in the prefix and is cleaned."""
+    PREFIX = "usr-local"
+    N_TIME = 30
 
 
 if __name__ == "__main__":
