@@ -179,6 +179,11 @@ void AttemptRecorder::emit(const Event& e) {
     m_next.emit(e);
 }
 
+void AttemptRecorder::add(const std::string& mirror, const std::string& filename) {
+    if (std::find(m_mirrors.begin(), m_mirrors.end(), mirror) == m_mirrors.end()) m_mirrors.push_back(mirror);
+    m_filename = filename;
+}
+
 std::vector<triage::Target> configured_targets(const Settings& s, const std::string& filename) {
     std::vector<triage::Target> out;
     if (!s.index_url.empty()) out.push_back({"index", s.index_url, triage::Role::index, !s.allow_insecure_index});

@@ -40,6 +40,8 @@ public:
     void emit(const Event& event) override;
     const std::vector<std::string>& mirrors() const { return m_mirrors; }
     const std::string& filename() const { return m_filename; }
+    // Records a mirror tried for `filename` without an event (mirror probes emit none).
+    void add(const std::string& mirror, const std::string& filename);
 
 private:
     EventSink& m_next;

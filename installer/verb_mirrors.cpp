@@ -9,13 +9,15 @@
 #include "goinstall/release/platform_match.hpp"
 #include "goinstall/release/resolve.hpp"
 #include "goinstall/release/version_spec.hpp"
+#include "triage_report.hpp"
 #include "verbs.hpp"
 
 namespace goinstall::cli {
 
 namespace {
 
-int probe(const Settings& s, const std::string& spec_text, Reporter& reporter, Context& ctx) {
+int probe(const Settings& s, const std::string& spec_text, Reporter& reporter, const cxxopts::ParseResult& args,
+          Context& ctx) {
     if (auto st = require_index(s); !st) return report_error(reporter, st.error());
     if (auto st = require_mirrors(s); !st) return report_error(reporter, st.error());
     auto spec = parse_version_spec(spec_text);
@@ -25,7 +27,7 @@ int probe(const Settings& s, const std::string& spec_text, Reporter& reporter, C
     SystemClock clock;
     IndexOptions io{s.index_url, s.index_fallbacks, s.cache_dir, s.offline, s.allow_insecure_index, s.limits};
     auto index = load_index(**transport, clock, reporter, io, ctx.cancel);
-    if (!index) return report_error(reporter, index.error());
+    if (!index) return report_failure(reporter, index.error(), s, args, ctx);
     auto release = resolve(index->index, *spec, false);
     if (!release) return report_error(reporter, release.error());
     const ReleaseFile* file = find_archive(**release, s.platform);
@@ -58,7 +60,10 @@ int probe(const Settings& s, const std::string& spec_text, Reporter& reporter, C
         }
     }
     if (!any_ok) {
-        return report_error(reporter, Error(ErrorCode::network, "no mirror answered for " + file->filename));
+        AttemptRecorder tried(reporter); // triage checks every mirror probed
+        for (const auto& r : ranked) tried.add(r.mirror.name, file->filename);
+        return report_failure(reporter, Error(ErrorCode::network, "no mirror answered for " + file->filename), s, args,
+                              ctx, &tried);
     }
     text.pop_back();
     reporter.result(text, Event{EventKind::info, ""}.with("best", ranked.front().mirror.name));
@@ -74,6 +79,7 @@ int verb_mirrors(const std::vector<std::string>& args, Context& ctx) {
     add_common_options(opts);
     add_network_options(opts);
     add_platform_options(opts);
+    add_triage_options(opts);
     opts.add_options("Probe")
         ("probe", "Measure each mirror on the first bytes of VERSION's archive (default: latest), in parallel")
         ("positional", "", cxxopts::value<std::vector<std::string>>());
@@ -94,7 +100,7 @@ int verb_mirrors(const std::vector<std::string>& args, Context& ctx) {
     if (a.count("positional")) pos = a["positional"].as<std::vector<std::string>>();
     if (a.count("probe")) {
         if (pos.size() > 1) return report_error(reporter, Error(ErrorCode::usage, "usage: goinstall mirrors --probe [VERSION]"));
-        return probe(*settings, pos.empty() ? "latest" : pos[0], reporter, ctx);
+        return probe(*settings, pos.empty() ? "latest" : pos[0], reporter, a, ctx);
     }
     if (!pos.empty()) return report_error(reporter, Error(ErrorCode::usage, "goinstall mirrors takes no arguments (did you mean --probe?)"));
     std::string text;

@@ -60,12 +60,13 @@ class TcpAndHttp(Base):
         tcp = [f for f in ev["findings"] if f["layer"] == "tcp"]
         self.assertEqual([f["status"] for f in tcp], ["fail"])
 
-    def test_download_and_mirror_sync_run_triage_too(self):
+    def test_download_mirror_sync_and_probe_run_triage_too(self):
         port = fs.closed_port()
         mirror = f"http://127.0.0.1:{port}/"
         common = ["--index-url", self.index, "--mirror", mirror, *FAST, *TRIAGE, "--json"]
         for args in (["download", VERSION, "-o", os.path.join(self.dir, "out")],
-                     ["mirror", "sync", os.path.join(self.dir, "mirror"), "--versions", VERSION]):
+                     ["mirror", "sync", os.path.join(self.dir, "mirror"), "--versions", VERSION],
+                     ["mirrors", "--probe", VERSION]):
             with self.subTest(verb=args[0]):
                 r = h.run_goinstall(args + common, timeout=60)
                 ev = self.verdict_of(r, "tcp_refused")
