@@ -71,6 +71,9 @@ public:
             if (!out.empty()) out += '.';
             for (std::size_t i = 0; i < len; ++i) {
                 auto c = static_cast<char>(m_p[pos + 1 + i]);
+                // A '.' inside a label would make "a.b" (one label) equal the name a.b when
+                // answers are matched against the question (a fuzz finding); host names have none.
+                if (c == '.') return false;
                 out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
             }
             pos += 1 + len;

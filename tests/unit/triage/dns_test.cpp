@@ -188,6 +188,16 @@ TEST_CASE("parse_dns_response rejects hostile names and records", "[triage][dns]
         record(d, ptr(12), 28, {1, 2, 3, 4});
         CHECK_FALSE(parse_dns_response(d).has_value());
     }
+    SECTION("a label containing a dot (fuzz regression): one label \"a.example\" is not the name a.example") {
+        Bytes b = header(1, 0x8180, 1, 0);
+        b.push_back(9);
+        for (char c : std::string("a.example")) b.push_back(static_cast<unsigned char>(c));
+        b.insert(b.end(), {0, 0, 1, 0, 1});
+        CHECK_FALSE(parse_dns_response(b).has_value());
+        Bytes ok = header(1, 0x8180, 1, 0);
+        question(ok, "a.example");
+        CHECK(parse_ok(ok).qname == "a.example");
+    }
     SECTION("an answer count larger than the packet") {
         Bytes b = header(1, 0x8180, 1, 0xFFFF);
         question(b, "a.example");
