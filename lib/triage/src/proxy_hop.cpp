@@ -63,6 +63,7 @@ struct Hop {
     TlsSession* tls;
     Deadline deadline;
     const CancelToken* cancel;
+    const std::vector<std::string>* target_pins = nullptr; // --resolve for the target, may be empty
 
     void set(ProxyHopStatus status, std::string detail) {
         r.status = status;
@@ -186,6 +187,14 @@ const char* socks5_reply_text(int rep) {
 // resolves (socks5h, socks4a). Returns "" and sets the hop's status on failure.
 std::string target_address(Hop& hop, const std::string& host, bool remote_dns, bool v4_only) {
     if (is_ip_literal(host) || remote_dns) return host;
+    if (hop.target_pins != nullptr && !hop.target_pins->empty()) { // --resolve, as for the transfer
+        for (const auto& a : *hop.target_pins) {
+            if (!v4_only || a.find(':') == std::string::npos) return a;
+        }
+        hop.set(ProxyHopStatus::error, "--resolve pins " + sanitize_for_display(host, 100) +
+                                           " to IPv6 addresses only, which SOCKS4 cannot carry");
+        return {};
+    }
     DnsResult d = resolve_with_deadline(host, hop.deadline, hop.cancel);
     for (const auto& a : d.addresses) {
         if (!v4_only || a.find(':') == std::string::npos) return a;
@@ -359,7 +368,7 @@ ProxyHopResult probe_proxy(const ProxySpec& proxy, const std::string& target_hos
             return done(ProxyHopStatus::error, std::string("TLS to the proxy: ") + to_string(t.status) + ": " + t.detail);
         }
     }
-    Hop hop{r, fd.get(), session.get(), deadline, cancel};
+    Hop hop{r, fd.get(), session.get(), deadline, cancel, &options.target_addresses};
     switch (proxy.scheme) {
     case ProxyScheme::http:
     case ProxyScheme::https: http_connect(hop, proxy, target_host, target_port); break;

@@ -162,6 +162,7 @@ void observe_target(TargetObservation& t, Run& run, bool& local) {
             if (auto pin = find_resolve_pin(run.options.resolve, t.proxy->host, static_cast<int>(t.proxy->port))) {
                 o.proxy_addresses = pin->addresses;
             }
+            if (auto pin = find_resolve_pin(run.options.resolve, t.host, t.port)) o.target_addresses = pin->addresses;
             t.proxy_hop = probe_proxy(*t.proxy, t.host, t.port, o, &run.inner);
             if (t.proxy_hop->status != ProxyHopStatus::ok) return;
         }

@@ -281,6 +281,14 @@ TEST_CASE("probe_proxy: SOCKS5", "[triage][proxy]") {
         CHECK(r.status == ProxyHopStatus::ok);
         CHECK(s.notes() == std::vector<std::string>{"atyp:1 addr:127.0.0.1 port:8080"});
     }
+    SECTION("socks5 sends the address --resolve pins for the target, not a DNS answer") {
+        LoopbackServer s(socks5_server(self, {}));
+        self = &s;
+        ProxyProbeOptions o{1000ms, {}, {}, {"127.0.0.9"}};
+        ProxyHopResult r = probe_proxy(spec(ProxyScheme::socks5, s), "mirror.test", 8080, o, nullptr);
+        CHECK(r.status == ProxyHopStatus::ok);
+        CHECK(s.notes() == std::vector<std::string>{"atyp:1 addr:127.0.0.9 port:8080"});
+    }
     SECTION("user and password (RFC 1929)") {
         LoopbackServer s(socks5_server(self, {true, 0}));
         self = &s;

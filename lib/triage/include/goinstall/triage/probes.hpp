@@ -211,6 +211,8 @@ struct ProxyProbeOptions {
     Millis timeout{3000};
     TlsProbeOptions tls;                       // for an https:// proxy, as above
     std::vector<std::string> proxy_addresses;  // --resolve pins for the proxy's host:port: used instead of DNS
+    std::vector<std::string> target_addresses; // --resolve pins for the target: what socks4/socks5 (which
+                                               // resolve here, as curl does) send instead of resolving
 };
 // The same, connecting to options.proxy_addresses (in order) when given instead of resolving the
 // proxy's host name.
