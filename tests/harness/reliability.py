@@ -86,6 +86,25 @@ def diff_snapshots(before: Snapshot, after: Snapshot) -> list:
     return out
 
 
+def _complete_tree(tree: str, label: str, allowed: Dict[str, Sequence[str]]) -> str:
+    """The version of the toolchain tree at `tree` after checking that it is complete: its VERSION
+    names an allowed version and its file list is exactly the one given for it. Raises
+    AssertionError (naming `label`) otherwise."""
+    try:
+        with open(os.path.join(tree, "VERSION")) as f:
+            version = f.readline().strip()
+    except OSError as e:
+        raise AssertionError(f"{label}: no readable VERSION ({e})")
+    if version not in allowed:
+        raise AssertionError(f"{label}: VERSION says {version!r}, not one of {sorted(allowed)}")
+    files = h.tree_files(tree)
+    if files != list(allowed[version]):
+        missing = sorted(set(allowed[version]) - set(files))[:5]
+        extra = sorted(set(files) - set(allowed[version]))[:5]
+        raise AssertionError(f"{label} ({version}) is not a complete tree: missing {missing}, extra {extra}")
+    return version
+
+
 def tree_state(root: str, allowed: Dict[str, Sequence[str]], allow_missing: bool = False) -> Optional[str]:
     """The version <root>/current points at, after checking that the tree there is complete:
     its VERSION names an allowed version and its file list is exactly the one given for it.
@@ -98,20 +117,9 @@ def tree_state(root: str, allowed: Dict[str, Sequence[str]], allow_missing: bool
             return None
         raise AssertionError(f"{link} is missing")
     tree = os.path.join(root, target)
-    try:
-        with open(os.path.join(tree, "VERSION")) as f:
-            version = f.readline().strip()
-    except OSError as e:
-        raise AssertionError(f"current → {target}: no readable VERSION ({e})")
-    if version not in allowed:
-        raise AssertionError(f"current → {target}: VERSION says {version!r}, not one of {sorted(allowed)}")
+    version = _complete_tree(tree, f"current → {target}", allowed)
     if target != version:
         raise AssertionError(f"current → {target} but its VERSION says {version}")
-    files = h.tree_files(tree)
-    if files != list(allowed[version]):
-        missing = sorted(set(allowed[version]) - set(files))[:5]
-        extra = sorted(set(files) - set(allowed[version]))[:5]
-        raise AssertionError(f"current → {target} is not a complete tree: missing {missing}, extra {extra}")
     go = os.path.join(tree, "bin", "go")
     if not os.access(go, os.X_OK):
         raise AssertionError(f"current → {target}: bin/go is not executable")
@@ -232,19 +240,7 @@ def prefix_state(prefix: str, allowed: Dict[str, Sequence[str]], allow_missing: 
         if allow_missing:
             return None
         raise AssertionError(f"{tree} is missing")
-    try:
-        with open(os.path.join(tree, "VERSION")) as f:
-            version = f.readline().strip()
-    except OSError as e:
-        raise AssertionError(f"{tree}: no readable VERSION ({e})")
-    if version not in allowed:
-        raise AssertionError(f"{tree}: VERSION says {version!r}, not one of {sorted(allowed)}")
-    files = h.tree_files(tree)
-    if files != list(allowed[version]):
-        missing = sorted(set(allowed[version]) - set(files))[:5]
-        extra = sorted(set(files) - set(allowed[version]))[:5]
-        raise AssertionError(f"{tree} ({version}) is not a complete tree: missing {missing}, extra {extra}")
-    return version
+    return _complete_tree(tree, tree, allowed)
 
 
 def root_entries(root: str) -> list:

@@ -6,23 +6,11 @@ through proxy_harness.in_hosts_namespace to resolve test names. Logs one line pe
 
     python3 socks5_server.py PORT [MAX_SECONDS]
 """
-import select
 import socket
 import struct
 import sys
-import threading
-import time
 
-
-def relay(a, b, deadline):
-    socks = [a, b]
-    while time.monotonic() < deadline:
-        r, _, _ = select.select(socks, [], [], 1.0)
-        for s in r:
-            data = s.recv(65536)
-            if not data:
-                return
-            (b if s is a else a).sendall(data)
+from scripted_proxy import relay, serve  # the same directory (a script's own is on sys.path)
 
 
 def recv_exact(conn, n):
@@ -111,19 +99,7 @@ def handle(conn, deadline):
 
 
 def main():
-    port = int(sys.argv[1])
-    deadline = time.monotonic() + (float(sys.argv[2]) if len(sys.argv) > 2 else 300)
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", port))
-    srv.listen(16)
-    srv.settimeout(1.0)
-    while time.monotonic() < deadline:
-        try:
-            conn, _ = srv.accept()
-        except socket.timeout:
-            continue
-        threading.Thread(target=handle, args=(conn, deadline), daemon=True).start()
+    serve(int(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 300, handle)
 
 
 if __name__ == "__main__":
