@@ -49,6 +49,15 @@ class NoNetwork(unittest.TestCase):
         self.assertFalse(last["ok"])
         self.assertEqual(last["error"]["code"], "network")
         self.assertEqual(last["error"]["exit_code"], 4)
+        # The triage report says what is wrong: no route at all, unless the nameserver is on this
+        # machine (a local resolver, e.g. 127.0.0.53) and then that one is not answering.
+        triage = [e for e in map(json.loads, p.stdout.splitlines()) if e.get("event") == "triage"]
+        self.assertEqual(len(triage), 1, p.stdout)
+        with open("/etc/resolv.conf") as f:
+            servers = [line.split()[1] for line in f if line.startswith("nameserver") and len(line.split()) > 1]
+        local = any(s.startswith("127.") or s == "::1" for s in servers)
+        want = {"dns_no_server", "dns_timeout"} if local else {"no_route"}
+        self.assertIn(triage[0]["verdict"]["code"], want, json.dumps(triage[0]["verdict"]))
 
 
 if __name__ == "__main__":

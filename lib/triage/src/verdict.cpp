@@ -178,7 +178,14 @@ std::optional<Verdict> clock_verdict(const Observations& obs) {
                  "')");
 }
 
-std::optional<Verdict> dns_verdict(const TargetObservation& t) {
+// "10.0.0.53:53" → "10.0.0.53", "[::1]:53" → "::1" (nameservers are named as queried).
+std::string host_of_nameserver(const std::string& ns) {
+    if (ns.starts_with("[")) return ns.substr(1, ns.find(']') - 1);
+    auto colon = ns.rfind(':');
+    return colon == std::string::npos ? ns : ns.substr(0, colon);
+}
+
+std::optional<Verdict> dns_verdict(const Observations& obs, const TargetObservation& t) {
     if (t.proxy || !t.dns_system) return std::nullopt;
     const auto& d = *t.dns_system;
     const std::string who = resolver_name(t);
@@ -208,6 +215,16 @@ std::optional<Verdict> dns_verdict(const TargetObservation& t) {
             all_timeout = all_timeout && r.status == DnsStatus::timeout;
             parts.push_back(r.resolver + " (" + (r.status == DnsStatus::timeout ? std::string("no answer")
                                                                                  : sanitize_for_display(r.detail, 80)) + ")");
+        }
+        // Off the machine with no default route: not the nameservers' fault (no packet could reach them).
+        const bool no_route = obs.local && obs.local->default_routes.empty() &&
+                              std::none_of(t.dns_direct.begin(), t.dns_direct.end(), [](const DnsResult& r) {
+                                  return classify_address(host_of_nameserver(r.resolver)) == AddressClass::loopback;
+                              });
+        if (no_route) {
+            return v("no_route", "This machine has no default route (not connected?), so no nameserver can be reached "
+                                 "and " + t.host + " cannot be resolved: " + join(parts, ", ") + ".",
+                     "Connect to a network; 'ip route' should show a default route");
         }
         return v(all_timeout ? "dns_timeout" : "dns_no_server",
                  "No nameserver answers, so " + t.host + " cannot be resolved: " + join(parts, ", ") + ".",
@@ -379,7 +396,7 @@ std::optional<Verdict> http_verdict(const Observations& obs, const TargetObserva
 std::optional<Verdict> target_verdict(const Observations& obs, const TargetObservation& t) {
     if (t.local_file || target_ok(t)) return std::nullopt;
     if (auto x = proxy_verdict(t)) return x;
-    if (auto x = dns_verdict(t)) return x;
+    if (auto x = dns_verdict(obs, t)) return x;
     if (auto x = tcp_verdict(obs, t)) return x;
     if (auto x = tls_verdict(obs, t)) return x;
     if (auto x = http_verdict(obs, t)) return x;

@@ -186,6 +186,22 @@ std::vector<Case> cases() {
              t.dns_direct[0].detail = "connection refused";
              return base({t});
          }, "dns_no_server", Health::failed, {"127.0.0.1:53 (connection refused)"}, {"systemd-resolved"}},
+        {"nameservers unreachable, no default route", [] {
+             auto t = dns_fail(DnsStatus::servfail, "10.9.9.9:53");
+             t.dns_direct[0].status = DnsStatus::error;
+             t.dns_direct[0].detail = "socket: Network is unreachable";
+             auto o = base({t});
+             o.local->default_routes.clear();
+             return o;
+         }, "no_route", Health::failed, {"no default route", "10.9.9.9:53"}, {"ip route"}},
+        {"a loopback nameserver down without a default route is still the nameserver", [] {
+             auto t = dns_fail(DnsStatus::servfail);
+             t.dns_direct[0].status = DnsStatus::error;
+             t.dns_direct[0].detail = "connection refused";
+             auto o = base({t});
+             o.local->default_routes.clear();
+             return o;
+         }, "dns_no_server", Health::failed, {"127.0.0.1:53 (connection refused)"}, {"systemd-resolved"}},
         {"bogon answer", [] {
              auto t = healthy("mirror.test");
              t.dns_system->addresses = {"0.0.0.0"};
