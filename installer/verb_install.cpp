@@ -79,7 +79,7 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
                             settings->offline, settings->allow_insecure_index, settings->limits};
     rq.download.mirrors = settings->mirrors;
     rq.download.deadline = settings->deadline;
-    rq.rank_mirrors = settings->rank_mirrors;
+    rq.download.rank_mirrors = settings->rank_mirrors;
     for (const auto& note : settings->mirror_notes) {
         reporter.emit(Event{EventKind::warning, "mirror " + note});
     }

@@ -232,7 +232,7 @@ Result<InstallOutcome> Installer::install(const InstallRequest& rq, const Cancel
     InstallOutcome out;
     out.version = version;
     DownloadOptions download = rq.download;
-    if (rq.rank_mirrors && download.mirrors.size() > 1) {
+    if (download.rank_mirrors && download.mirrors.size() > 1) {
         ProbeOptions po;
         po.limits = download.limits;
         auto ranked = rank_probes(probe_mirrors(m_transport, download.mirrors, file->filename, po, cancel));

@@ -29,7 +29,6 @@ struct InstallRequest {
     std::string sha256_override; // --sha256: required when the index has none, must agree otherwise
     bool reinstall = false;
     bool switch_current = true;  // point <root>/current at it (root mode, host platform)
-    bool rank_mirrors = false;   // --mirror auto: probe the mirrors and try the fastest first
     std::chrono::milliseconds lock_timeout{std::chrono::minutes(10)};
 };
 

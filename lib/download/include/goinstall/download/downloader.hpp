@@ -58,6 +58,9 @@ struct DownloadOptions {
     int connections = 0;
     std::uint64_t segmented_min_size = 16ULL << 20;
     PartObserver* observer = nullptr; // not owned; may be null
+    // --mirror auto: the route probes `mirrors` for the file and tries the fastest first (read by
+    // the routes that choose mirrors, not by the Downloader).
+    bool rank_mirrors = false;
 };
 
 // One attempt, as recorded in the attempt log (URLs redacted).
