@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 
 #include "goinstall/base/strings.hpp"
 
@@ -59,6 +60,16 @@ Error& Error::with_net(NetDetail detail) & {
 
 Error&& Error::with_net(NetDetail detail) && {
     m_net = std::move(detail);
+    return std::move(*this);
+}
+
+Error& Error::with_tried(std::vector<TriedSource> tried) & {
+    m_tried.insert(m_tried.end(), std::make_move_iterator(tried.begin()), std::make_move_iterator(tried.end()));
+    return *this;
+}
+
+Error&& Error::with_tried(std::vector<TriedSource> tried) && {
+    with_tried(std::move(tried));
     return std::move(*this);
 }
 

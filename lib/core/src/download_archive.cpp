@@ -1,17 +1,17 @@
 // `goinstall download`: an archive plus its manifest, for installing later without the network.
 
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <ctime>
 
 #include "goinstall/base/strings.hpp"
 #include "goinstall/base/url.hpp"
+#include "goinstall/core/index_route.hpp"
 #include "goinstall/core/offline.hpp"
+#include "goinstall/fs/file_system.hpp"
 #include "goinstall/fs/files.hpp"
 #include "goinstall/release/manifest.hpp"
 #include "goinstall/release/platform_match.hpp"
-#include "goinstall/release/resolve.hpp"
 #include "goinstall/release/version_spec.hpp"
 #include "goinstall/verify/sha256.hpp"
 
@@ -118,52 +118,31 @@ Result<ArchiveDownloadOutcome> download_archive(Transport& transport, Clock& clo
         }
     }
 
-    auto index = load_index(transport, clock, events, rq.index, cancel);
-    if (!index) return std::unexpected(index.error());
-    auto release = resolve(index->index, *spec, false);
-    if (!release) return std::unexpected(release.error());
-    const std::string version = (*release)->version.text;
-    events.emit(Event{EventKind::resolved, "resolved " + rq.spec + " to " + version}
-                    .with("spec", rq.spec)
-                    .with("version", version));
-    const ReleaseFile* file = find_archive(**release, rq.platform);
-    if (file == nullptr) {
-        return fail(ErrorCode::not_found, version + " has no archive for " + rq.platform.os + "/" + rq.platform.arch);
-    }
-    std::string sha = to_lower(file->sha256);
-    if (!rq.sha256_override.empty()) {
-        auto given = to_lower(rq.sha256_override);
-        if (!sha.empty() && given != sha) {
-            return fail(ErrorCode::checksum, "--sha256 " + given + " does not match the index's " + sha + " for " +
-                                                 file->filename);
-        }
-        sha = given;
-    }
-    if (!is_hex(sha, 64)) {
-        return fail(ErrorCode::no_checksum, "the release index has no SHA-256 for " + file->filename +
-                                                "; refusing to download unverified bytes (pass --sha256 HEX if you "
-                                                "have the checksum from a trusted source)");
-    }
+    IndexMirrorRoute route(transport, clock, events,
+                           IndexRouteOptions{rq.spec, rq.platform, rq.index, rq.download, rq.sha256_override});
+    auto artifact = route.resolve(cancel);
+    if (!artifact) return std::unexpected(artifact.error());
+    const ReleaseFile& file = *route.file();
+    const IndexResult& index = *route.index();
 
     ArchiveDownloadOutcome out;
-    out.version = version;
-    out.archive = rq.output_dir / file->filename;
+    out.version = artifact->version;
+    out.archive = rq.output_dir / artifact->filename;
     out.manifest = manifest_path_for(out.archive);
-    out.sha256 = sha;
-    out.size = file->size;
+    out.sha256 = artifact->sha256;
+    out.size = artifact->size;
     ArchiveManifest manifest;
-    manifest.version = version;
-    manifest.file = *file;
-    manifest.file.sha256 = sha;
-    manifest.index_source = index->source;
-    manifest.index_fetched_at = rfc3339_utc(clock.wall_now() - index->cache_age);
+    manifest.version = artifact->version;
+    manifest.file = file;
+    manifest.index_source = index.source;
+    manifest.index_fetched_at = rfc3339_utc(clock.wall_now() - index.cache_age);
 
-    auto present = holds(out.archive, sha, file->size, cancel);
+    auto present = holds(out.archive, artifact->sha256, artifact->size, cancel);
     if (!present) return std::unexpected(present.error());
     if (*present) {
         // Keep the provenance of the earlier download when its manifest says the same.
         if (auto text = read_file(out.manifest, k_max_manifest_bytes)) {
-            if (auto old = parse_manifest(*text, out.manifest.string()); old && old->file.sha256 == sha) {
+            if (auto old = parse_manifest(*text, out.manifest.string()); old && old->file.sha256 == artifact->sha256) {
                 out.already_present = true;
                 out.mirror = old->mirror;
                 return done(std::move(out));
@@ -180,19 +159,16 @@ Result<ArchiveDownloadOutcome> download_archive(Transport& transport, Clock& clo
     if (regular_file_size(out.archive)) {
         events.emit(Event{EventKind::warning, out.archive.string() + " does not match the index's SHA-256; "
                                                                      "downloading it again"});
-        ::unlink(out.archive.c_str());
+        if (auto st = real_file_system().remove_file(out.archive); !st) return std::unexpected(st.error());
     }
 
-    Downloader downloader(transport, clock, events);
-    DownloadTarget target{file->filename, sha, file->size};
-    auto downloaded = downloader.download(target, rq.output_dir, rq.download, cancel, &out.attempts);
-    if (!downloaded) {
-        return std::unexpected(std::move(downloaded.error()).with_context("downloading " + file->filename));
-    }
-    out.mirror = downloaded->mirror;
-    out.bytes_downloaded = downloaded->bytes_transferred;
-    manifest.mirror = downloaded->mirror;
-    manifest.mirror_url = base_url_of(rq.download, downloaded->mirror);
+    auto fetched = route.fetch(*artifact, rq.output_dir, nullptr, cancel);
+    if (!fetched) return std::unexpected(std::move(fetched.error()).with_context("downloading " + artifact->filename));
+    out.mirror = fetched->server;
+    out.bytes_downloaded = fetched->bytes_transferred;
+    out.attempts = std::move(fetched->attempts);
+    manifest.mirror = fetched->server;
+    manifest.mirror_url = base_url_of(rq.download, fetched->server);
     manifest.downloaded_at = rfc3339_utc(clock.wall_now());
     if (auto st = write_file_atomic(out.manifest, serialize_manifest(manifest)); !st) {
         return std::unexpected(std::move(st.error()).with_context("writing the manifest"));

@@ -3,12 +3,13 @@
 #include "goinstall/core/mirror_sync.hpp"
 
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 
 #include "goinstall/base/strings.hpp"
+#include "goinstall/core/index_route.hpp"
 #include "goinstall/fs/file_lock.hpp"
+#include "goinstall/fs/file_system.hpp"
 #include "goinstall/fs/files.hpp"
 #include "goinstall/release/index.hpp"
 #include "goinstall/release/platform_match.hpp"
@@ -96,7 +97,9 @@ Result<std::vector<Wanted>> plan(const ReleaseIndex& index, const MirrorSyncRequ
         for (const auto& p : platforms) {
             const ReleaseFile* f = find_archive(**release, p);
             if (f == nullptr) {
-                return fail(ErrorCode::not_found, (*release)->version.text + " has no archive for " + p.os + "/" + p.arch);
+                auto have = platform_list(**release);
+                return fail(ErrorCode::not_found, (*release)->version.text + " has no archive for " + p.os + "/" + p.arch +
+                                                      (have.empty() ? std::string() : " (available: " + have + ")"));
             }
             if (!is_hex(f->sha256, 64)) {
                 return fail(ErrorCode::no_checksum, "the release index has no SHA-256 for " + f->filename +
@@ -167,7 +170,6 @@ Result<MirrorSyncOutcome> sync_mirror(Transport& transport, Clock& clock, EventS
 
     MirrorDir mirror(rq.dir, events, cancel);
     MirrorSyncOutcome out;
-    Downloader downloader(transport, clock, events);
     for (const auto& w : *wanted) {
         SyncedFile sf{w.release->version.text, w.file.filename, w.platform, w.file.size, false};
         auto present = mirror.verified(w.file);
@@ -177,10 +179,10 @@ Result<MirrorSyncOutcome> sync_mirror(Transport& transport, Clock& clock, EventS
             if (stat_file(path)) {
                 events.emit(Event{EventKind::warning, w.file.filename + " in the mirror does not match the index's "
                                                                          "SHA-256; downloading it again"});
-                ::unlink(path.c_str());
+                if (auto st = real_file_system().remove_file(path); !st) return std::unexpected(st.error());
             }
             DownloadTarget target{w.file.filename, to_lower(w.file.sha256), w.file.size};
-            auto got = downloader.download(target, rq.dir, rq.download, cancel);
+            auto got = fetch_from_mirrors(transport, clock, events, target, rq.dir, rq.download, cancel);
             if (!got) return std::unexpected(std::move(got.error()).with_context("downloading " + w.file.filename));
             auto rec = mirror.record(w.file.filename, got->sha256);
             if (!rec) return std::unexpected(rec.error());

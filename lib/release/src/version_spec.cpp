@@ -30,4 +30,13 @@ Result<VersionSpec> parse_version_spec(std::string_view s) {
     return spec;
 }
 
+bool spec_allows(const VersionSpec& spec, const Version& v) {
+    switch (spec.kind) {
+    case VersionSpec::Kind::latest: return true;
+    case VersionSpec::Kind::exact: return spec.version == v;
+    case VersionSpec::Kind::line: return same_line(spec.version, v);
+    }
+    return false;
+}
+
 } // namespace goinstall

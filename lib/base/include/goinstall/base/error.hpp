@@ -47,6 +47,16 @@ struct NetDetail {
     std::optional<std::uint64_t> retry_after_seconds;
 };
 
+// One source a failed operation tried: the attempt log as data, carried up to the CLI (triage
+// probes exactly these; reports list them).
+struct TriedSource {
+    std::string role;    // "mirror", "index", "proxy", "sumdb"
+    std::string name;    // "tuna", "go.dev"
+    std::string url;     // redacted
+    std::string outcome; // the attempt's error; empty when it succeeded
+    bool operator==(const TriedSource&) const = default;
+};
+
 class Error {
 public:
     Error(ErrorCode code, std::string message) : m_code(code), m_message(std::move(message)) {}
@@ -56,12 +66,17 @@ public:
     // Outermost context first ("installing go1.21.3", "downloading ...").
     const std::vector<std::string>& context() const { return m_context; }
     const std::optional<NetDetail>& net() const { return m_net; }
+    // The sources tried before this error, in order (empty when none were recorded).
+    const std::vector<TriedSource>& tried() const { return m_tried; }
 
     // Adds a line of context; returns *this so it can be chained on a temporary.
     Error& with_context(std::string what) &;
     Error&& with_context(std::string what) &&;
     Error& with_net(NetDetail detail) &;
     Error&& with_net(NetDetail detail) &&;
+    // Appends to the attempt log.
+    Error& with_tried(std::vector<TriedSource> tried) &;
+    Error&& with_tried(std::vector<TriedSource> tried) &&;
 
     // "context: context: message" on one line.
     std::string describe() const;
@@ -71,6 +86,7 @@ private:
     std::string m_message;
     std::vector<std::string> m_context;
     std::optional<NetDetail> m_net;
+    std::vector<TriedSource> m_tried;
 };
 
 template <typename T>

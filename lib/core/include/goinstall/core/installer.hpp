@@ -1,19 +1,18 @@
 #pragma once
-// The install pipeline: resolve → download → verify → extract → check → atomic commit → switch.
+// `goinstall install VERSION`: the index + mirror route through the install pipeline.
 // Receives everything it touches; prints nothing.
 
 #include <chrono>
-#include <filesystem>
-#include <optional>
 #include <string>
-#include <vector>
 
 #include "goinstall/base/cancel.hpp"
 #include "goinstall/base/clock.hpp"
 #include "goinstall/base/error.hpp"
 #include "goinstall/base/events.hpp"
 #include "goinstall/core/index_source.hpp"
+#include "goinstall/core/pipeline.hpp"
 #include "goinstall/download/downloader.hpp"
+#include "goinstall/fs/file_system.hpp"
 #include "goinstall/install/layout.hpp"
 #include "goinstall/net/transport.hpp"
 #include "goinstall/platform/host.hpp"
@@ -25,41 +24,28 @@ struct InstallRequest {
     Platform platform;           // what to fetch
     Layout layout{""};
     IndexOptions index;
-    DownloadOptions download;    // mirrors, limits, attempts
+    DownloadOptions download;    // mirrors, limits, attempts, ranking (--mirror auto)
     std::string sha256_override; // --sha256: required when the index has none, must agree otherwise
     bool reinstall = false;
     bool switch_current = true;  // point <root>/current at it (root mode, host platform)
     std::chrono::milliseconds lock_timeout{std::chrono::minutes(10)};
 };
 
-struct InstallOutcome {
-    std::string version;
-    std::filesystem::path path;
-    bool already_installed = false;
-    bool switched = false;
-    std::string mirror;
-    std::string sha256;
-    std::uint64_t bytes_downloaded = 0;
-    std::vector<Attempt> attempts;
-};
-
 class Installer {
 public:
-    Installer(Transport& transport, Clock& clock, EventSink& events)
-        : m_transport(transport), m_clock(clock), m_events(events) {}
+    Installer(Transport& transport, Clock& clock, EventSink& events, FileSystem& fs = real_file_system())
+        : m_transport(transport), m_clock(clock), m_events(events), m_fs(fs) {}
 
-    // Installs the toolchain the request names. An exact version that is already installed (and
-    // whose VERSION file agrees) returns at once without touching the network unless `reinstall`.
-    // Any failure leaves the previous toolchain and `current` as they were and removes staging.
+    // Installs the toolchain the request names (IndexMirrorRoute through InstallPipeline; see
+    // pipeline.hpp for the contract: an exact version already installed needs no network, and a
+    // failure leaves the previous toolchain and `current` as they were).
     Result<InstallOutcome> install(const InstallRequest& request, const CancelToken* cancel);
 
 private:
     Transport& m_transport;
     Clock& m_clock;
     EventSink& m_events;
+    FileSystem& m_fs;
 };
-
-// Directory name for a toolchain: "go1.21.3" for the host platform, "go1.21.3.windows-amd64" otherwise.
-std::string toolchain_name(const std::string& version, const Platform& platform);
 
 } // namespace goinstall

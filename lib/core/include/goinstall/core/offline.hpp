@@ -16,6 +16,8 @@
 #include "goinstall/base/events.hpp"
 #include "goinstall/core/index_source.hpp"
 #include "goinstall/core/installer.hpp"
+#include "goinstall/core/route.hpp"
+#include "goinstall/fs/file_system.hpp"
 #include "goinstall/download/downloader.hpp"
 #include "goinstall/install/layout.hpp"
 #include "goinstall/net/transport.hpp"
@@ -84,11 +86,25 @@ struct ExpectedArchive {
 // one, when nothing knows the file; with checksum when --sha256 disagrees with the manifest/index.
 Result<ExpectedArchive> expected_for_archive(const ArchiveInstallRequest& request);
 
-// Installs from a local archive without any network access: verifies its SHA-256 (see
-// expected_for_archive), extracts it into staging, checks that VERSION (and `go version`, for the
-// host) name the expected version, commits atomically and switches `current`. A mismatch fails
-// before anything is extracted; any failure leaves the installed toolchains and `current` as they
-// were. The archive itself is left in place.
-Result<InstallOutcome> install_archive(EventSink& events, const ArchiveInstallRequest& request, const CancelToken* cancel);
+// The local-archive route: resolves offline (the platform and version from the manifest or cached
+// index entry, which --os/--arch and the spec must agree with; the size must match) and "fetches"
+// by hashing the file in place (it is never removed).
+class LocalArchiveRoute final : public Route {
+public:
+    explicit LocalArchiveRoute(ArchiveInstallRequest request) : m_request(std::move(request)) {}
+    Result<Artifact> resolve(const CancelToken* cancel) override;
+    Result<Fetched> fetch(const Artifact& artifact, const std::filesystem::path& dir, PartObserver* observer,
+                          const CancelToken* cancel) override;
+    bool resolves_offline() const override { return true; }
+
+private:
+    ArchiveInstallRequest m_request;
+};
+
+// Installs from a local archive without any network access: LocalArchiveRoute through the install
+// pipeline (pipeline.hpp). A digest mismatch fails before anything is extracted; any failure leaves
+// the installed toolchains and `current` as they were. The archive itself is left in place.
+Result<InstallOutcome> install_archive(EventSink& events, const ArchiveInstallRequest& request, const CancelToken* cancel,
+                                       FileSystem& fs = real_file_system());
 
 } // namespace goinstall

@@ -24,4 +24,7 @@ struct VersionSpec {
 // "'1.x' is not a Go version (try 1.21.3, 1.21, or latest)".
 Result<VersionSpec> parse_version_spec(std::string_view s);
 
+// Whether `v` satisfies the spec: any for latest, the same line for a line spec, equal for exact.
+bool spec_allows(const VersionSpec& spec, const Version& v);
+
 } // namespace goinstall

@@ -1,15 +1,13 @@
-// `goinstall install --archive FILE`: the install pipeline from a local archive, with no network.
+// `goinstall install --archive FILE`: the local-archive route (a file vouched for by its manifest, a
+// cached release index or --sha256) through the install pipeline, with no network.
 
 #include <sys/stat.h>
 
 #include <algorithm>
 
-#include "goinstall/archive/extract.hpp"
 #include "goinstall/base/strings.hpp"
 #include "goinstall/core/offline.hpp"
-#include "goinstall/fs/file_lock.hpp"
 #include "goinstall/fs/files.hpp"
-#include "goinstall/install/toolchain.hpp"
 #include "goinstall/release/manifest.hpp"
 #include "goinstall/release/platform_match.hpp"
 #include "goinstall/release/version_spec.hpp"
@@ -21,18 +19,6 @@ namespace {
 
 constexpr std::uint64_t k_max_manifest_bytes = 64 * 1024;
 constexpr std::uint64_t k_max_index_bytes = 64ULL << 20; // as index_source.cpp
-
-// Removes a directory tree when it goes out of scope.
-class TreeGuard {
-public:
-    explicit TreeGuard(std::filesystem::path p) : m_path(std::move(p)) {}
-    TreeGuard(const TreeGuard&) = delete;
-    TreeGuard& operator=(const TreeGuard&) = delete;
-    ~TreeGuard() { (void)remove_tree(m_path); }
-
-private:
-    std::filesystem::path m_path;
-};
 
 // Cached index files, the one for `preferred_url` first, then the others newest first. The cache
 // names a copy "index-<first 16 hex of SHA-256(url)>.json" (index_source.cpp).
@@ -76,22 +62,6 @@ std::optional<ExpectedArchive> from_cached_index(const ArchiveInstallRequest& rq
     return std::nullopt;
 }
 
-bool spec_allows(const VersionSpec& spec, const Version& v) {
-    switch (spec.kind) {
-    case VersionSpec::Kind::latest: return true;
-    case VersionSpec::Kind::exact: return spec.version == v;
-    case VersionSpec::Kind::line: return same_line(spec.version, v);
-    }
-    return false;
-}
-
-bool installed_as(const Layout& layout, const std::string& name, const std::string& version) {
-    auto dir = layout.prefix_mode() ? layout.toolchain_dir(name) : layout.root() / name;
-    auto v = read_version_file(dir);
-    std::error_code ec;
-    return v && *v == version && std::filesystem::exists(dir / "bin", ec);
-}
-
 } // namespace
 
 Result<ExpectedArchive> expected_for_archive(const ArchiveInstallRequest& rq) {
@@ -129,7 +99,8 @@ Result<ExpectedArchive> expected_for_archive(const ArchiveInstallRequest& rq) {
                     "--sha256 HEX from a trusted source (https://go.dev/dl/)");
 }
 
-Result<InstallOutcome> install_archive(EventSink& events, const ArchiveInstallRequest& rq, const CancelToken* cancel) {
+Result<Artifact> LocalArchiveRoute::resolve(const CancelToken* /*cancel*/) {
+    const ArchiveInstallRequest& rq = m_request;
     std::optional<VersionSpec> spec;
     if (!rq.spec.empty()) {
         auto s = parse_version_spec(rq.spec);
@@ -167,94 +138,48 @@ Result<InstallOutcome> install_archive(EventSink& events, const ArchiveInstallRe
         return fail(ErrorCode::checksum, rq.archive.string() + " has " + std::to_string(st.st_size) + " bytes; " +
                                              expected->source + " says " + std::to_string(expected->file->size));
     }
+    Artifact a;
+    a.version = version;
+    a.platform = platform;
+    a.filename = rq.archive.filename().string();
+    a.size = static_cast<std::uint64_t>(st.st_size);
+    a.sha256 = expected->sha256;
+    a.provenance.route = "archive";
+    a.provenance.authority = expected->source;
+    return a;
+}
 
-    const Layout& layout = rq.layout;
-    const bool host = platform == host_platform();
-    const bool may_switch = rq.switch_current && host && !layout.prefix_mode();
-    auto finish_existing = [&](const std::string& v) -> Result<InstallOutcome> {
-        InstallOutcome out;
-        out.version = v;
-        out.already_installed = true;
-        auto name = toolchain_name(v, platform);
-        out.path = layout.prefix_mode() ? layout.toolchain_dir(name) : layout.root() / name;
-        if (may_switch && current_version(layout) != v) {
-            if (auto s = use_version(layout, v); !s) return std::unexpected(s.error());
-            out.switched = true;
-        }
-        events.emit(Event{EventKind::already_installed, v + " is already installed in " + out.path.string()}
-                        .with("version", v)
-                        .with("path", out.path.string()));
-        return out;
-    };
-
-    if (auto s = ensure_dir(layout.root()); !s) return std::unexpected(s.error());
-    if (layout.prefix_mode()) {
-        if (auto s = ensure_dir(layout.staging_parent()); !s) return std::unexpected(s.error());
-    }
-    auto lock = FileLock::acquire(layout.lock_path(), rq.lock_timeout, cancel, [&] {
-        events.emit(Event{EventKind::info, "waiting for another goinstall to finish (" + layout.lock_path().string() + ")"});
-    });
-    if (!lock) return std::unexpected(lock.error());
-    if (!version.empty() && !rq.reinstall && installed_as(layout, toolchain_name(version, platform), version)) {
-        return finish_existing(version);
-    }
-    clean_leftovers(layout);
-
-    auto actual = sha256_file(rq.archive, cancel);
+Result<Fetched> LocalArchiveRoute::fetch(const Artifact& /*artifact*/, const std::filesystem::path& /*dir*/,
+                                         PartObserver* /*observer*/, const CancelToken* cancel) {
+    auto actual = sha256_file(m_request.archive, cancel);
     if (!actual) return std::unexpected(actual.error());
-    if (auto s = check_sha256(rq.archive.filename().string(), expected->sha256, *actual); !s) {
-        return std::unexpected(std::move(s.error()).with_context("verifying " + rq.archive.string() + " against " +
-                                                                 expected->source));
-    }
-    events.emit(Event{EventKind::verified, "verified " + rq.archive.filename().string() + " against " + expected->source}
-                    .with("sha256", *actual)
-                    .with("source", expected->source));
-
-    auto staging = make_unique_dir(layout.staging_parent(), ".goinstall-staging-");
-    if (!staging) return std::unexpected(staging.error());
-    TreeGuard staging_guard(*staging);
-    ExtractOptions xo;
-    xo.cancel = cancel;
-    auto stats = extract_archive(rq.archive, *staging, xo);
-    if (!stats) return std::unexpected(std::move(stats.error()).with_context("extracting " + rq.archive.string()));
-    events.emit(Event{EventKind::extracted, "extracted " + std::to_string(stats->files) + " files (" +
-                                                human_bytes(stats->bytes) + ")"}
-                    .with("files", static_cast<std::int64_t>(stats->files))
-                    .with("bytes", static_cast<std::int64_t>(stats->bytes)));
-    auto staged_go = *staging / "go";
-    if (version.empty()) {
-        // Only --sha256 vouched for the file: the toolchain names its own version.
-        auto v = read_version_file(staged_go);
-        auto parsed = v ? parse_version(*v) : std::nullopt;
-        if (!parsed) return fail(ErrorCode::toolchain_check, rq.archive.string() + " has no readable go/VERSION");
-        if (spec && !spec_allows(*spec, *parsed)) {
-            return fail(ErrorCode::usage, rq.archive.filename().string() + " holds " + *v + ", not " + rq.spec);
-        }
-        version = parsed->text;
-        if (!rq.reinstall && installed_as(layout, toolchain_name(version, platform), version)) {
-            return finish_existing(version);
-        }
-    }
-    if (auto s = check_toolchain(staged_go, version, host); !s) return std::unexpected(s.error());
-    if (cancel != nullptr && cancel->cancelled()) return fail(ErrorCode::cancelled, "cancelled before installing " + version);
-    const std::string name = toolchain_name(version, platform);
-    if (auto s = commit_toolchain(layout, staged_go, name); !s) return std::unexpected(s.error());
-
-    InstallOutcome out;
-    out.version = version;
-    out.path = layout.toolchain_dir(name);
+    Fetched out;
+    out.path = m_request.archive;
     out.sha256 = *actual;
-    out.mirror = "local";
-    events.emit(Event{EventKind::installed, "installed " + version + " in " + out.path.string()}
-                    .with("version", version)
-                    .with("path", out.path.string())
-                    .with("sha256", out.sha256));
-    if (may_switch) {
-        if (auto s = use_version(layout, version); !s) return std::unexpected(s.error());
-        out.switched = true;
-        events.emit(Event{EventKind::switched, layout.current_link().string() + " → " + version}.with("version", version));
-    }
+    out.server = "local";
+    out.owned = false; // the user's file stays where it is
     return out;
+}
+
+Result<InstallOutcome> install_archive(EventSink& events, const ArchiveInstallRequest& rq, const CancelToken* cancel,
+                                       FileSystem& fs) {
+    std::optional<VersionSpec> spec;
+    if (!rq.spec.empty()) {
+        auto s = parse_version_spec(rq.spec);
+        if (!s) return std::unexpected(s.error());
+        spec = *s;
+    }
+    LocalArchiveRoute route(rq);
+    PipelineRequest prq;
+    prq.spec = spec;
+    prq.spec_text = rq.spec;
+    prq.platform = rq.platform.value_or(host_platform());
+    prq.layout = rq.layout;
+    prq.reinstall = rq.reinstall;
+    prq.switch_current = rq.switch_current;
+    prq.lock_timeout = rq.lock_timeout;
+    InstallPipeline pipeline(fs, events);
+    return pipeline.run(route, prq, cancel);
 }
 
 } // namespace goinstall

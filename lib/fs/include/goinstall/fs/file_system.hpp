@@ -1,0 +1,41 @@
+#pragma once
+// The narrow filesystem seam the install pipeline touches, so its unit tests can fail a step
+// (a full disk at the sync, a rename that is refused) without a real broken filesystem.
+// RealFileSystem forwards to files.hpp; tests wrap it.
+
+#include <filesystem>
+#include <string>
+
+#include "goinstall/base/error.hpp"
+
+namespace goinstall {
+
+class FileSystem {
+public:
+    virtual ~FileSystem() = default;
+    // Creates the directory and its parents.
+    virtual Status make_dirs(const std::filesystem::path& dir) = 0;
+    // A fresh "<parent>/<prefix>XXXXXX" directory.
+    virtual Result<std::filesystem::path> make_unique_dir(const std::filesystem::path& parent, const std::string& prefix) = 0;
+    // Removes a file; a missing file is not an error.
+    virtual Status remove_file(const std::filesystem::path& path) = 0;
+    // Removes a tree if present, never following symlinks out of it.
+    virtual Status remove_tree(const std::filesystem::path& path) = 0;
+    // Makes everything written to the filesystem holding `dir` durable (syncfs(2); sync(2) where
+    // syncfs does not exist). Errors map errno as errno_error does (ENOSPC → disk_full).
+    virtual Status sync_filesystem(const std::filesystem::path& dir) = 0;
+};
+
+class RealFileSystem final : public FileSystem {
+public:
+    Status make_dirs(const std::filesystem::path& dir) override;
+    Result<std::filesystem::path> make_unique_dir(const std::filesystem::path& parent, const std::string& prefix) override;
+    Status remove_file(const std::filesystem::path& path) override;
+    Status remove_tree(const std::filesystem::path& path) override;
+    Status sync_filesystem(const std::filesystem::path& dir) override;
+};
+
+// The process-wide real filesystem (stateless).
+FileSystem& real_file_system();
+
+} // namespace goinstall
