@@ -155,6 +155,7 @@ Result<IndexResult> load_index(Transport& transport, Clock& clock, EventSink& ev
     std::vector<std::string> sources{o.url};
     sources.insert(sources.end(), o.fallback_urls.begin(), o.fallback_urls.end());
     std::optional<Error> failure;
+    std::vector<TriedSource> tried; // the attempt log, carried by the error
     for (std::size_t si = 0; si < sources.size(); ++si) {
         const std::string& src = sources[si];
         const std::string src_shown = redact_url(src);
@@ -222,6 +223,8 @@ Result<IndexResult> load_index(Transport& transport, Clock& clock, EventSink& ev
             }
             this_failure = parsed.error();
         }
+        tried.push_back(TriedSource{"index", si == 0 ? "index" : "index (fallback)", src_shown,
+                                    this_failure ? this_failure->message() : ""});
         if (!failure) {
             failure = this_failure; // the primary source's failure is the one to report
         }
@@ -229,7 +232,7 @@ Result<IndexResult> load_index(Transport& transport, Clock& clock, EventSink& ev
     if (have_cache) {
         return use_cached(failure);
     }
-    return std::unexpected(std::move(*failure).with_context("fetching the release index"));
+    return std::unexpected(std::move(*failure).with_context("fetching the release index").with_tried(std::move(tried)));
 }
 
 } // namespace goinstall
