@@ -143,6 +143,7 @@ int verb_mirror(const std::vector<std::string>& in_args, Context& ctx) {
                             settings->offline, settings->allow_insecure_index, settings->limits};
     rq.download.mirrors = settings->mirrors;
     rq.download.deadline = settings->deadline;
+    rq.download.rank_mirrors = settings->rank_mirrors;
     rq.download.limits = settings->limits;
     rq.download.max_attempts_per_mirror = settings->max_attempts;
     rq.download.connections = settings->connections;

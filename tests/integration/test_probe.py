@@ -51,6 +51,28 @@ class Probe(unittest.TestCase):
         # The slow mirror got only its probe request, not the download.
         self.assertEqual(len(self.slow.requests()), 1)
 
+    def test_mirror_auto_ranks_for_download_and_mirror_sync(self):
+        # Every verb that downloads from mirrors ranks them for `auto`, not only install.
+        self.mirrors = "auto," + self.mirrors
+        out = h.tmpfs_path(self, "goinstall-probe-dl-")
+        r = self.run_gi(["download", VERSION, "-o", out, "--json"])
+        self.assertEqual(r.returncode, 0, r.output)
+        rows = [json.loads(line) for line in r.stdout.splitlines()]
+        self.assertTrue(any(e["event"] == "info" and "order" in e for e in rows), r.stdout)
+        with open(os.path.join(out, self.archive.filename + ".manifest.json")) as f:
+            self.assertEqual(json.load(f)["mirror_url"], self.site.mirror)
+        self.assertEqual(len(self.slow.requests()), 1)  # its probe only
+
+        mirror_dir = h.tmpfs_path(self, "goinstall-probe-sync-")
+        r = self.run_gi(["mirror", "sync", mirror_dir, "--versions", VERSION, "--json"])
+        self.assertEqual(r.returncode, 0, r.output)
+        rows = [json.loads(line) for line in r.stdout.splitlines()]
+        order = [e["order"] for e in rows if e["event"] == "info" and "order" in e]
+        self.assertEqual(len(order), 1, r.stdout)
+        self.assertTrue(order[0].startswith(self.site.mirror + " "), order)  # the fastest first
+        self.assertEqual(len(self.slow.requests()), 2)  # one probe per verb, no download
+        self.assertEqual(h.sha256_file(os.path.join(mirror_dir, self.archive.filename)), self.archive.sha256)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
