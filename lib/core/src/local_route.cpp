@@ -163,23 +163,8 @@ Result<Fetched> LocalArchiveRoute::fetch(const Artifact& /*artifact*/, const std
 
 Result<InstallOutcome> install_archive(EventSink& events, const ArchiveInstallRequest& rq, const CancelToken* cancel,
                                        FileSystem& fs) {
-    std::optional<VersionSpec> spec;
-    if (!rq.spec.empty()) {
-        auto s = parse_version_spec(rq.spec);
-        if (!s) return std::unexpected(s.error());
-        spec = *s;
-    }
     LocalArchiveRoute route(rq);
-    PipelineRequest prq;
-    prq.spec = spec;
-    prq.spec_text = rq.spec;
-    prq.platform = rq.platform.value_or(host_platform());
-    prq.layout = rq.layout;
-    prq.reinstall = rq.reinstall;
-    prq.switch_current = rq.switch_current;
-    prq.lock_timeout = rq.lock_timeout;
-    InstallPipeline pipeline(fs, events);
-    return pipeline.run(route, prq, cancel);
+    return InstallPipeline(fs, events).run(route, rq, rq.spec, rq.platform.value_or(host_platform()), cancel);
 }
 
 } // namespace goinstall

@@ -71,7 +71,7 @@ public:
 
 private:
     bool may_switch(const Platform& p) const {
-        return m_rq.switch_current && p == host_platform() && !m_rq.layout.prefix_mode();
+        return m_rq.place.switch_current && p == host_platform() && !m_rq.place.layout.prefix_mode();
     }
     Result<InstallOutcome> finish_existing(const std::string& version, const Platform& platform);
     Result<std::optional<InstallOutcome>> fast_path(const std::string& version, const Platform& platform);
@@ -91,7 +91,7 @@ private:
 };
 
 Result<InstallOutcome> Run::finish_existing(const std::string& version, const Platform& platform) {
-    const Layout& layout = m_rq.layout;
+    const Layout& layout = m_rq.place.layout;
     InstallOutcome out;
     out.version = version;
     out.already_installed = true;
@@ -113,8 +113,8 @@ Result<InstallOutcome> Run::finish_existing(const std::string& version, const Pl
 
 // No network, no lock to wait for: a version already in place is done.
 Result<std::optional<InstallOutcome>> Run::fast_path(const std::string& version, const Platform& platform) {
-    const Layout& layout = m_rq.layout;
-    if (m_rq.reinstall || version.empty() || !installed_as(layout, toolchain_name(version, platform), version)) {
+    const Layout& layout = m_rq.place.layout;
+    if (m_rq.place.reinstall || version.empty() || !installed_as(layout, toolchain_name(version, platform), version)) {
         return std::nullopt;
     }
     if (!may_switch(platform) || current_version(layout) == version) {
@@ -130,12 +130,12 @@ Result<std::optional<InstallOutcome>> Run::fast_path(const std::string& version,
 }
 
 Status Run::lock() {
-    const Layout& layout = m_rq.layout;
+    const Layout& layout = m_rq.place.layout;
     if (auto st = m_fs.make_dirs(layout.root()); !st) return st;
     if (layout.prefix_mode()) {
         if (auto st = m_fs.make_dirs(layout.staging_parent()); !st) return st;
     }
-    auto held = FileLock::acquire(layout.lock_path(), m_rq.lock_timeout, m_cancel, [&] {
+    auto held = FileLock::acquire(layout.lock_path(), m_rq.place.lock_timeout, m_cancel, [&] {
         m_events.emit(Event{EventKind::info, "waiting for another goinstall to finish (" + layout.lock_path().string() + ")"});
     });
     if (!held) return std::unexpected(held.error());
@@ -150,7 +150,7 @@ Status Run::lock() {
 // unpacks to 250 MB). Other errors pass through unchanged.
 Error Run::explain_disk_full(Error e, const Fetched* fetched) const {
     if (e.code() != ErrorCode::disk_full) return e;
-    const Layout& layout = m_rq.layout;
+    const Layout& layout = m_rq.place.layout;
     const auto& file = m_artifact;
     std::uint64_t unpacked = fetched != nullptr ? gzip_isize(fetched->path) : 0;
     if (unpacked < file.size) unpacked = file.size * 4;
@@ -190,7 +190,7 @@ Result<ExtractStats> Run::acquire_and_extract(const std::filesystem::path& stagi
     xo.cancel = m_cancel;
     std::optional<StreamingExtract> streaming; // stopped before the caller removes staging
     if (m_route.streams() && m_artifact.filename.ends_with(".tar.gz")) streaming.emplace(staging, xo);
-    auto got = m_route.fetch(m_artifact, m_rq.layout.downloads_dir(), streaming ? &*streaming : nullptr, m_cancel);
+    auto got = m_route.fetch(m_artifact, m_rq.place.layout.downloads_dir(), streaming ? &*streaming : nullptr, m_cancel);
     if (!got) {
         return std::unexpected(
             explain_disk_full(std::move(got.error()).with_context("downloading " + m_artifact.filename), nullptr));
@@ -228,7 +228,7 @@ Result<ExtractStats> Run::acquire_and_extract(const std::filesystem::path& stagi
 }
 
 Result<InstallOutcome> Run::commit(const std::filesystem::path& staged_go, const Fetched& fetched) {
-    const Layout& layout = m_rq.layout;
+    const Layout& layout = m_rq.place.layout;
     const std::string& version = m_artifact.version;
     const bool host = m_artifact.platform == host_platform();
     if (auto st = check_toolchain(staged_go, version, host, m_rq.check_timeout, m_cancel); !st) {
@@ -271,7 +271,7 @@ Result<InstallOutcome> Run::commit(const std::filesystem::path& staged_go, const
 }
 
 Result<InstallOutcome> Run::go() {
-    const Layout& layout = m_rq.layout;
+    const Layout& layout = m_rq.place.layout;
     const bool exact = m_rq.spec && m_rq.spec->kind == VersionSpec::Kind::exact;
     if (!m_route.resolves_offline() && exact) {
         auto done = fast_path(m_rq.spec->version.text, m_rq.platform);
@@ -290,7 +290,7 @@ Result<InstallOutcome> Run::go() {
     clean_leftovers(layout);
     // Another process may have installed it while we waited.
     const auto installed_now = [&] {
-        return !m_rq.reinstall && !m_artifact.version.empty() &&
+        return !m_rq.place.reinstall && !m_artifact.version.empty() &&
                installed_as(layout, toolchain_name(m_artifact.version, m_artifact.platform), m_artifact.version);
     };
     if (installed_now()) return finish_existing(m_artifact.version, m_artifact.platform);
@@ -345,6 +345,17 @@ Result<std::string> expected_sha256(const std::string& authority_sha, const std:
 Result<InstallOutcome> InstallPipeline::run(Route& route, const PipelineRequest& request, const CancelToken* cancel) {
     Run run(m_fs, m_events, route, request, cancel);
     return run.go();
+}
+
+Result<InstallOutcome> InstallPipeline::run(Route& route, const InstallPlace& place, const std::string& spec,
+                                            const Platform& platform, const CancelToken* cancel) {
+    PipelineRequest rq{place, std::nullopt, spec, platform};
+    if (!spec.empty()) {
+        auto parsed = parse_version_spec(spec);
+        if (!parsed) return std::unexpected(parsed.error());
+        rq.spec = *parsed;
+    }
+    return run(route, rq, cancel);
 }
 
 } // namespace goinstall

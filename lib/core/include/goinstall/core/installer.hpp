@@ -19,16 +19,12 @@
 
 namespace goinstall {
 
-struct InstallRequest {
+struct InstallRequest : InstallPlace {
     std::string spec;            // "latest", "1.21", "1.21.3", "go1.22rc1"
     Platform platform;           // what to fetch
-    Layout layout{""};
     IndexOptions index;
     DownloadOptions download;    // mirrors, limits, attempts, ranking (--mirror auto)
     std::string sha256_override; // --sha256: required when the index has none, must agree otherwise
-    bool reinstall = false;
-    bool switch_current = true;  // point <root>/current at it (root mode, host platform)
-    std::chrono::milliseconds lock_timeout{std::chrono::minutes(10)};
 };
 
 class Installer {

@@ -60,17 +60,13 @@ struct ArchiveDownloadOutcome {
 Result<ArchiveDownloadOutcome> download_archive(Transport& transport, Clock& clock, EventSink& events,
                                                 const ArchiveDownloadRequest& request, const CancelToken* cancel);
 
-struct ArchiveInstallRequest {
+struct ArchiveInstallRequest : InstallPlace {
     std::filesystem::path archive;
     std::string spec;                 // optional; when given, the archive's version must match it
     std::optional<Platform> platform; // --os/--arch; else from the manifest or index entry, else the host
-    Layout layout{""};
     std::filesystem::path cache_dir;  // cached release indexes to look the file name up in
     std::string index_url;            // the index whose cached copy is searched first
     std::string sha256_override;      // --sha256: used when neither a manifest nor a cached index knows the file
-    bool reinstall = false;
-    bool switch_current = true;
-    std::chrono::milliseconds lock_timeout{std::chrono::minutes(10)};
 };
 
 // Where the expected checksum of a local archive comes from, in this order: the manifest beside it,

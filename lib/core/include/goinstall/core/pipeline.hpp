@@ -22,14 +22,19 @@
 
 namespace goinstall {
 
-struct PipelineRequest {
-    std::optional<VersionSpec> spec; // when given, the installed version must satisfy it
-    std::string spec_text;           // as the user wrote it, for messages
-    Platform platform;               // the platform asked for (the fast path runs before resolve)
+// Where and how a toolchain is installed: shared by every verb's install request.
+struct InstallPlace {
     Layout layout{""};
     bool reinstall = false;
     bool switch_current = true;      // point <root>/current at it (root mode, host platform)
     std::chrono::milliseconds lock_timeout{std::chrono::minutes(10)};
+};
+
+struct PipelineRequest {
+    InstallPlace place;
+    std::optional<VersionSpec> spec; // when given, the installed version must satisfy it
+    std::string spec_text;           // as the user wrote it, for messages
+    Platform platform;               // the platform asked for (the fast path runs before resolve)
     std::chrono::milliseconds check_timeout{std::chrono::seconds(30)}; // the whole `bin/go version` child
 };
 
@@ -57,6 +62,9 @@ public:
     // without resolving either: no network). Any failure leaves the installed toolchains and
     // `current` as they were and removes staging; a downloaded archive is removed once extracted.
     Result<InstallOutcome> run(Route& route, const PipelineRequest& request, const CancelToken* cancel);
+    // The same, for a spec as the user wrote it (empty: none); a malformed spec is a usage error.
+    Result<InstallOutcome> run(Route& route, const InstallPlace& place, const std::string& spec, const Platform& platform,
+                               const CancelToken* cancel);
 
 private:
     FileSystem& m_fs;
