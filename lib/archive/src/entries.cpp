@@ -45,6 +45,8 @@ public:
 
 private:
     Status regular_file(struct archive_entry* e, const std::string& rel, std::string_view shown);
+    Status regular_file(struct archive_entry* e, const std::string& rel, std::string_view shown, unsigned mode);
+    Status module_entry(struct archive_entry* e, const std::string& rel, std::string_view shown);
     Status symlink(struct archive_entry* e, const std::string& rel, std::string_view shown);
     Status hardlink(const char* raw_target, const std::string& rel, std::string_view shown);
     bool is_zip() const {
@@ -71,6 +73,9 @@ Status Extraction::entry(struct archive_entry* e) {
     if (!rel) {
         return std::unexpected(rel.error());
     }
+    if (m_options.module_zip) {
+        return module_entry(e, *rel, shown);
+    }
     if (const char* link = entry_name(archive_entry_hardlink(e), archive_entry_hardlink_utf8(e)); link != nullptr) {
         return hardlink(link, *rel, shown);
     }
@@ -86,7 +91,24 @@ Status Extraction::entry(struct archive_entry* e) {
     }
 }
 
+// A module zip entry: a regular file below top_dir, written below "go/" with distpack's mode.
+Status Extraction::module_entry(struct archive_entry* e, const std::string& rel, std::string_view shown) {
+    if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) != nullptr) {
+        return bad_entry(shown, "a toolchain module holds regular files only");
+    }
+    std::string_view in_module = std::string_view(rel).substr(std::min(rel.size(), m_options.top_dir.size()));
+    if (in_module.starts_with('/')) in_module.remove_prefix(1);
+    if (in_module.empty()) return bad_entry(shown, "not a file inside the module");
+    std::string out = "go/" + std::string(in_module);
+    if (out.ends_with("/_go.mod")) out.replace(out.size() - 7, 7, "go.mod");
+    return regular_file(e, out, shown, module_mode(in_module));
+}
+
 Status Extraction::regular_file(struct archive_entry* e, const std::string& rel, std::string_view shown) {
+    return regular_file(e, rel, shown, archive_entry_perm(e));
+}
+
+Status Extraction::regular_file(struct archive_entry* e, const std::string& rel, std::string_view shown, unsigned mode) {
     const ExtractLimits& limits = m_options.limits;
     if (archive_entry_sparse_count(e) > 0) {
         return bad_entry(shown, "sparse files are not supported");
@@ -109,7 +131,7 @@ Status Extraction::regular_file(struct archive_entry* e, const std::string& rel,
     if (auto st = over_limits(declared); !st) {
         return st;
     }
-    auto file = m_writer.create_file(rel, archive_entry_perm(e), shown);
+    auto file = m_writer.create_file(rel, mode, shown);
     if (!file) {
         return std::unexpected(file.error());
     }

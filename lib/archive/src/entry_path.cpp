@@ -1,5 +1,7 @@
 #include "goinstall/archive/entry_path.hpp"
 
+#include "goinstall/archive/extract.hpp"
+
 #include <algorithm>
 
 #include "goinstall/base/strings.hpp"
@@ -114,6 +116,18 @@ bool symlink_target_safe(std::string_view link_path, std::string_view target, st
         }
     }
     return true; // only names were pushed after the last "..", so `top` is still a prefix
+}
+
+unsigned module_mode(std::string_view rel) {
+    const auto slash = rel.rfind('/');
+    const std::string_view base = slash == std::string_view::npos ? rel : rel.substr(slash + 1);
+    const bool exec_helper = base.starts_with("go_") && base.ends_with("_exec") &&
+                             std::count(base.begin(), base.end(), '_') >= 3;
+    if (rel.starts_with("bin/") || rel.starts_with("pkg/tool/") || rel.ends_with(".bash") || rel.ends_with(".sh") ||
+        rel.ends_with(".pl") || rel.ends_with(".rc") || exec_helper) {
+        return 0755;
+    }
+    return 0644;
 }
 
 } // namespace goinstall

@@ -21,6 +21,11 @@ struct ExtractLimits {
 
 struct ExtractOptions {
     std::string top_dir = "go"; // every entry must be this directory or below it; "" = no restriction
+    // A Go toolchain module zip ("golang.org/toolchain@v0.0.1-go1.21.3.linux-amd64/..."): entries are
+    // written under "go/" instead of top_dir; regular files only (links are bad_archive); modes by
+    // distpack's rule (module_mode) whatever the zip says; "_go.mod" is written as "go.mod" (Go
+    // renames nested go.mod files so that a module zip may carry them: x/mod zip.CheckZip).
+    bool module_zip = false;
     ExtractLimits limits;
     const CancelToken* cancel = nullptr;
 };
@@ -69,6 +74,10 @@ struct ExtractStats {
 //
 // Not atomic: on failure the partially extracted tree is left in dest_dir and the caller must
 // remove it (extract into a fresh staging directory and delete it on error).
+// distpack's mode for a file at `rel` (relative to the toolchain root): 0755 for bin/**, pkg/tool/**,
+// *.bash, *.sh, *.pl, *.rc and **/go_*_*_exec; 0644 otherwise (golang/go src/cmd/distpack/pack.go).
+unsigned module_mode(std::string_view rel);
+
 Result<ExtractStats> extract_archive(const std::filesystem::path& archive, const std::filesystem::path& dest_dir,
                                      const ExtractOptions& options);
 
