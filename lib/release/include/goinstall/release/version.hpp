@@ -30,7 +30,7 @@ std::optional<Version> parse_version(std::string_view s);
 std::strong_ordering compare(const Version& a, const Version& b);
 
 inline std::strong_ordering operator<=>(const Version& a, const Version& b) { return compare(a, b); }
-inline bool operator==(const Version& a, const Version& b) { return compare(a, b) == 0; }
+inline bool operator==(const Version& a, const Version& b) { return std::is_eq(compare(a, b)); }
 
 // v.text when set; otherwise the canonical Go name built from the numbers: "go1", "go1.20",
 // "go1.21.0" (from 1.21 on a stable release always shows its patch), "go1.9.2rc2", "go1.21rc4".
