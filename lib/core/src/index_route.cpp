@@ -63,38 +63,45 @@ Result<Fetched> fetch_from_mirrors(Transport& transport, Clock& clock, EventSink
     return out;
 }
 
-Result<Artifact> IndexMirrorRoute::resolve(const CancelToken* cancel) {
-    auto spec = parse_version_spec(m_options.spec);
+Result<Artifact> artifact_in_index(const IndexResult& index, const std::string& spec_text, const Platform& platform,
+                                   const std::string& sha256_override, EventSink& events, ReleaseFile* file_out) {
+    auto spec = parse_version_spec(spec_text);
     if (!spec) return std::unexpected(spec.error());
-    auto index = load_index(m_transport, m_clock, m_events, m_options.index, cancel);
-    if (!index) return std::unexpected(index.error());
-    m_index = std::move(*index);
-    auto release = goinstall::resolve(m_index->index, *spec, false);
+    auto release = resolve(index.index, *spec, false);
     if (!release) return std::unexpected(release.error());
     const std::string version = (*release)->version.text;
-    m_events.emit(Event{EventKind::resolved, "resolved " + m_options.spec + " to " + version}
-                      .with("spec", m_options.spec)
-                      .with("version", version));
-    const Platform& platform = m_options.platform;
+    events.emit(Event{EventKind::resolved, "resolved " + spec_text + " to " + version}
+                    .with("spec", spec_text)
+                    .with("version", version));
     const ReleaseFile* file = find_archive(**release, platform);
     if (file == nullptr) {
         auto have = platform_list(**release);
         return fail(ErrorCode::not_found, version + " has no archive for " + platform.os + "/" + platform.arch +
                                               (have.empty() ? std::string() : " (available: " + have + ")"));
     }
-    m_file = *file;
     Artifact a;
     a.version = version;
     a.platform = platform;
     a.filename = file->filename;
     a.size = file->size;
     a.provenance.route = "index";
-    a.provenance.authority = "the release index " + m_index->source;
-    auto sha = expected_sha256(file->sha256, a.provenance.authority, m_options.sha256_override, file->filename);
+    a.provenance.authority = "the release index " + index.source;
+    auto sha = expected_sha256(file->sha256, a.provenance.authority, sha256_override, file->filename);
     if (!sha) return std::unexpected(sha.error());
     a.sha256 = *sha;
-    m_file->sha256 = *sha;
+    if (file_out != nullptr) {
+        *file_out = *file;
+        file_out->sha256 = *sha;
+    }
     return a;
+}
+
+Result<Artifact> IndexMirrorRoute::resolve(const CancelToken* cancel) {
+    auto index = load_index(m_transport, m_clock, m_events, m_options.index, cancel);
+    if (!index) return std::unexpected(index.error());
+    m_index = std::move(*index);
+    m_file.emplace();
+    return artifact_in_index(*m_index, m_options.spec, m_options.platform, m_options.sha256_override, m_events, &*m_file);
 }
 
 Result<Fetched> IndexMirrorRoute::fetch(const Artifact& artifact, const std::filesystem::path& dir,

@@ -12,9 +12,6 @@
 #include "goinstall/fs/file_system.hpp"
 #include "goinstall/fs/files.hpp"
 #include "goinstall/release/index.hpp"
-#include "goinstall/release/platform_match.hpp"
-#include "goinstall/release/resolve.hpp"
-#include "goinstall/release/version_spec.hpp"
 #include "goinstall/verify/sha256.hpp"
 
 namespace goinstall {
@@ -81,32 +78,22 @@ private:
     MirrorState m_state;
 };
 
-// Resolves specs × platforms; every pair must name an archive with a checksum.
-Result<std::vector<Wanted>> plan(const ReleaseIndex& index, const MirrorSyncRequest& rq, EventSink& events) {
+// Resolves specs × platforms; every pair must name an archive with a checksum (a mirror only
+// holds files it can verify).
+Result<std::vector<Wanted>> plan(const IndexResult& index, const MirrorSyncRequest& rq, EventSink& events) {
     std::vector<Wanted> out;
     std::vector<std::string> specs = rq.specs.empty() ? std::vector<std::string>{"latest"} : rq.specs;
     std::vector<Platform> platforms = rq.platforms.empty() ? std::vector<Platform>{host_platform()} : rq.platforms;
     for (const auto& text : specs) {
-        auto spec = parse_version_spec(text);
-        if (!spec) return std::unexpected(spec.error());
-        auto release = resolve(index, *spec, false);
-        if (!release) return std::unexpected(release.error());
-        events.emit(Event{EventKind::resolved, "resolved " + text + " to " + (*release)->version.text}
-                        .with("spec", text)
-                        .with("version", (*release)->version.text));
         for (const auto& p : platforms) {
-            const ReleaseFile* f = find_archive(**release, p);
-            if (f == nullptr) {
-                auto have = platform_list(**release);
-                return fail(ErrorCode::not_found, (*release)->version.text + " has no archive for " + p.os + "/" + p.arch +
-                                                      (have.empty() ? std::string() : " (available: " + have + ")"));
-            }
-            if (!is_hex(f->sha256, 64)) {
-                return fail(ErrorCode::no_checksum, "the release index has no SHA-256 for " + f->filename +
-                                                        "; a mirror only holds files it can verify");
-            }
-            bool dup = std::any_of(out.begin(), out.end(), [&](const Wanted& w) { return w.file.filename == f->filename; });
-            if (!dup) out.push_back(Wanted{*release, *f, p});
+            ReleaseFile file;
+            auto artifact = artifact_in_index(index, text, p, "", events, &file);
+            if (!artifact) return std::unexpected(artifact.error());
+            auto v = parse_version(artifact->version);
+            auto release = std::find_if(index.index.releases.begin(), index.index.releases.end(),
+                                        [&](const Release& r) { return v && r.version == *v; });
+            bool dup = std::any_of(out.begin(), out.end(), [&](const Wanted& w) { return w.file.filename == file.filename; });
+            if (!dup && release != index.index.releases.end()) out.push_back(Wanted{&*release, file, p});
         }
     }
     return out;
@@ -165,7 +152,7 @@ Result<MirrorSyncOutcome> sync_mirror(Transport& transport, Clock& clock, EventS
 
     auto index = load_index(transport, clock, events, rq.index, cancel);
     if (!index) return std::unexpected(index.error());
-    auto wanted = plan(index->index, rq, events);
+    auto wanted = plan(*index, rq, events);
     if (!wanted) return std::unexpected(wanted.error());
 
     MirrorDir mirror(rq.dir, events, cancel);

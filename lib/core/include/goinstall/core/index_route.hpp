@@ -21,6 +21,13 @@ namespace goinstall {
 Result<Fetched> fetch_from_mirrors(Transport& transport, Clock& clock, EventSink& events, const DownloadTarget& target,
                                    const std::filesystem::path& dir, DownloadOptions options, const CancelToken* cancel);
 
+// The artifact for `spec` on `platform` in a loaded index: resolves the spec (emitting `resolved`),
+// picks the archive (not_found lists the platforms the release has) and its digest
+// (expected_sha256 with `sha256_override`). `file_out`, when given, receives the index entry.
+Result<Artifact> artifact_in_index(const IndexResult& index, const std::string& spec, const Platform& platform,
+                                   const std::string& sha256_override, EventSink& events,
+                                   ReleaseFile* file_out = nullptr);
+
 struct IndexRouteOptions {
     std::string spec;            // "latest", "1.21", "1.21.3", "go1.22rc1"
     Platform platform;
