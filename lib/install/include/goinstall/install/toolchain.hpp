@@ -24,7 +24,7 @@ struct ToolchainCheck {
     // For the whole `go version` child, its exit included.
     std::chrono::milliseconds timeout{std::chrono::seconds(30)};
     const CancelToken* cancel = nullptr;
-    // The environment bin/go's is made from (see run_go_version); null: the process environment.
+    // What bin/go's environment is made from (see run_go_version); null: the process environment.
     const Env* env = nullptr;
 };
 
