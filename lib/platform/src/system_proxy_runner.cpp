@@ -12,7 +12,7 @@ constexpr std::size_t k_max_output = 64 * 1024; // scutil/gsettings print about 
 } // namespace
 
 CommandRunner real_command_runner(const Env& env, std::chrono::milliseconds timeout,
-                                  std::map<std::string, std::string> env_overrides) {
+                                  const std::map<std::string, std::string>& env_overrides) {
 #if defined(_WIN32)
     (void)env;
     (void)timeout;
@@ -36,8 +36,8 @@ CommandRunner real_command_runner(const Env& env, std::chrono::milliseconds time
 #endif
 }
 
-CommandRunner real_command_runner(std::chrono::milliseconds timeout, std::map<std::string, std::string> env_overrides) {
-    return real_command_runner(SystemEnv(), timeout, std::move(env_overrides));
+CommandRunner real_command_runner(std::chrono::milliseconds timeout, const std::map<std::string, std::string>& env_overrides) {
+    return real_command_runner(SystemEnv(), timeout, env_overrides);
 }
 
 } // namespace goinstall

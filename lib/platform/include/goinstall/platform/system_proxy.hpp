@@ -52,10 +52,10 @@ using CommandRunner = std::function<std::optional<std::string>(const std::vector
 // `timeout` after the start, gets its process group SIGKILLed and nullopt returned. On Windows it
 // always returns nullopt (no source there runs a command).
 CommandRunner real_command_runner(const Env& env, std::chrono::milliseconds timeout = std::chrono::seconds(2),
-                                  std::map<std::string, std::string> env_overrides = {});
+                                  const std::map<std::string, std::string>& env_overrides = {});
 // The same with the process environment (SystemEnv).
 CommandRunner real_command_runner(std::chrono::milliseconds timeout = std::chrono::seconds(2),
-                                  std::map<std::string, std::string> env_overrides = {});
+                                  const std::map<std::string, std::string>& env_overrides = {});
 
 // ---- pure parsers: nullopt = this source says nothing (not configured, mode none, disabled, or
 // input that is not the expected format). They never throw on any input.
