@@ -52,17 +52,17 @@ std::string field_str(const Event& e, const char* key) {
 }
 
 // A terminal that can redraw a line: stderr is a tty and TERM is set and not "dumb".
-bool bar_terminal() {
+bool bar_terminal(const Env& env) {
     if (::isatty(STDERR_FILENO) != 1) return false;
-    const char* term = std::getenv("TERM");
-    return term != nullptr && term[0] != '\0' && std::string_view(term) != "dumb";
+    const auto term = env.get("TERM");
+    return term && !term->empty() && *term != "dumb";
 }
 
-int terminal_width() {
+int terminal_width(const Env& env) {
     struct winsize ws {};
     if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20) return ws.ws_col;
-    if (const char* c = std::getenv("COLUMNS")) {
-        if (auto n = parse_u64(c); n && *n >= 20 && *n <= 1000) return static_cast<int>(*n);
+    if (const auto c = env.get("COLUMNS")) {
+        if (auto n = parse_u64(*c); n && *n >= 20 && *n <= 1000) return static_cast<int>(*n);
     }
     return 80;
 }
@@ -71,9 +71,9 @@ std::uint64_t u64(std::int64_t v) { return v > 0 ? static_cast<std::uint64_t>(v)
 
 } // namespace
 
-Reporter::Reporter(OutputMode mode)
-    : m_mode(mode), m_bar(mode == OutputMode::text && bar_terminal()),
-      m_meter(m_bar ? ProgressMeter::Style::bar : ProgressMeter::Style::lines, m_bar ? terminal_width() : 80) {}
+Reporter::Reporter(OutputMode mode, const Env& env)
+    : m_mode(mode), m_bar(mode == OutputMode::text && bar_terminal(env)),
+      m_meter(m_bar ? ProgressMeter::Style::bar : ProgressMeter::Style::lines, m_bar ? terminal_width(env) : 80) {}
 
 void Reporter::clear_progress() {
     if (m_progress_shown) {

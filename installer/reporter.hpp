@@ -18,6 +18,7 @@
 
 #include "goinstall/base/error.hpp"
 #include "goinstall/base/events.hpp"
+#include "goinstall/platform/env.hpp"
 #include "progress.hpp"
 
 namespace goinstall::cli {
@@ -26,7 +27,8 @@ enum class OutputMode { text, quiet, json };
 
 class Reporter : public EventSink {
 public:
-    explicit Reporter(OutputMode mode);
+    // `env` is read here only (TERM, COLUMNS), not kept.
+    Reporter(OutputMode mode, const Env& env);
     void emit(const Event& event) override;
 
     // A result line for the user: stdout in text mode; a {"event":"result",...} object in JSON.

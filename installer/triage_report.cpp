@@ -236,6 +236,7 @@ Result<triage::TriageReport> run_cli_triage(const Settings& s, const TriageSetti
     o.captive_probe_url = ts.captive_probe_url;
     o.captive_explicit = ts.captive_explicit;
     o.config = config_of(s, ts, *ctx.env);
+    o.env = ctx.env;
     if (auto colon = s.proxy.proxy_user.find(':'); colon != std::string::npos) {
         o.secrets.push_back(s.proxy.proxy_user.substr(colon + 1));
     }

@@ -127,7 +127,7 @@ const WpadResult& discover_wpad_once(const Settings& s, const CancelToken* cance
 Result<ProxyResolver> make_proxy_resolver(const Settings& s, const Env& env, const CancelToken* cancel) {
     SystemProxyLookup system;
     if (s.proxy.use_system && !s.proxy.no_proxy) {
-        system = read_system_proxy(env, real_command_runner());
+        system = read_system_proxy(env, real_command_runner(env));
     }
     ProxySettings ps = s.proxy;
     const bool system_auto =

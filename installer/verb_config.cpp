@@ -99,7 +99,7 @@ int verb_config(const std::vector<std::string>& args, Context& ctx) {
     if (!parsed) return code;
     auto& a = *parsed;
     if (a.count("help")) return print_help(opts, k_examples);
-    Reporter reporter(output_mode(a));
+    Reporter reporter(output_mode(a), *ctx.env);
     if (!a.unmatched().empty()) {
         return report_error(reporter, Error(ErrorCode::usage, "goinstall config takes no arguments"));
     }

@@ -63,7 +63,7 @@ int verb_doctor(const std::vector<std::string>& args, Context& ctx) {
     if (!parsed) return code;
     auto& a = *parsed;
     if (a.count("help")) return print_help(opts, k_doctor_examples);
-    Reporter reporter(output_mode(a));
+    Reporter reporter(output_mode(a), *ctx.env);
     auto settings = resolve_settings(a, *ctx.env);
     if (!settings) return report_error(reporter, settings.error());
     auto ts = triage_settings(a, *ctx.env);

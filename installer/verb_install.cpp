@@ -42,7 +42,7 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
     if (!parsed) return code;
     auto& a = *parsed;
     if (a.count("help")) return print_help(opts, k_examples);
-    Reporter reporter(output_mode(a));
+    Reporter reporter(output_mode(a), *ctx.env);
 
     std::vector<std::string> positional;
     if (a.count("version_spec")) positional = a["version_spec"].as<std::vector<std::string>>();

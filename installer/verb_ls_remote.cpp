@@ -24,7 +24,7 @@ int verb_ls_remote(const std::vector<std::string>& args, Context& ctx) {
         return print_help(opts, "  goinstall ls-remote\n  goinstall ls-remote --all --os windows --arch arm64\n"
                                 "  goinstall ls-remote --offline      from the cached index\n");
     }
-    Reporter reporter(output_mode(a));
+    Reporter reporter(output_mode(a), *ctx.env);
     if (!a.unmatched().empty()) {
         return report_error(reporter, Error(ErrorCode::usage, "goinstall ls-remote takes no arguments"));
     }

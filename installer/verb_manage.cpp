@@ -38,7 +38,7 @@ std::optional<Parsed> parse_manage(const char* name, const char* summary, const 
         code = print_help(opts, examples);
         return std::nullopt;
     }
-    Reporter reporter(output_mode(*a));
+    Reporter reporter(output_mode(*a), *ctx.env);
     std::vector<std::string> pos;
     if (a->count("positional")) pos = (*a)["positional"].as<std::vector<std::string>>();
     if (takes_version && pos.size() != 1) {
@@ -73,7 +73,7 @@ int verb_list(const std::vector<std::string>& args, Context& ctx) {
     auto p = parse_manage("list", "List installed toolchains; * marks the current one.", "  goinstall list\n", false,
                           args, ctx, code);
     if (!p) return code;
-    Reporter reporter(p->settings.output);
+    Reporter reporter(p->settings.output, *ctx.env);
     auto items = list_installed(p->settings.layout());
     std::string text;
     for (const auto& t : items) {
@@ -97,7 +97,7 @@ int verb_current(const std::vector<std::string>& args, Context& ctx) {
     auto p = parse_manage("current", "Print the current toolchain version.", "  goinstall current\n", false, args, ctx,
                           code);
     if (!p) return code;
-    Reporter reporter(p->settings.output);
+    Reporter reporter(p->settings.output, *ctx.env);
     auto v = current_version(p->settings.layout());
     if (!v) {
         return report_error(reporter, Error(ErrorCode::not_found, "no current toolchain (install one, or 'goinstall use VERSION')"));
@@ -112,7 +112,7 @@ int verb_use(const std::vector<std::string>& args, Context& ctx) {
     auto p = parse_manage("use", "Make an installed toolchain current.\nUsage: goinstall use VERSION",
                           "  goinstall use 1.21.3\n", true, args, ctx, code);
     if (!p) return code;
-    Reporter reporter(p->settings.output);
+    Reporter reporter(p->settings.output, *ctx.env);
     auto version = exact_version(p->positional[0]);
     if (!version) return report_error(reporter, version.error());
     auto layout = p->settings.layout();
@@ -128,7 +128,7 @@ int verb_uninstall(const std::vector<std::string>& args, Context& ctx) {
     auto p = parse_manage("uninstall", "Remove an installed toolchain.\nUsage: goinstall uninstall VERSION",
                           "  goinstall uninstall 1.21.3\n", true, args, ctx, code);
     if (!p) return code;
-    Reporter reporter(p->settings.output);
+    Reporter reporter(p->settings.output, *ctx.env);
     auto version = exact_version(p->positional[0]);
     if (!version) return report_error(reporter, version.error());
     auto layout = p->settings.layout();
@@ -155,7 +155,7 @@ int verb_env(const std::vector<std::string>& args, Context& ctx) {
                                                      cxxopts::value<std::string>(), "SHELL");
                           });
     if (!p) return code;
-    Reporter reporter(p->settings.output);
+    Reporter reporter(p->settings.output, *ctx.env);
     auto shell = normalize_shell(p->args.count("shell") ? p->args["shell"].as<std::string>() : "", *ctx.env);
     if (!shell) return report_error(reporter, shell.error());
     auto bin = p->settings.layout().current_link() / "bin";
@@ -182,7 +182,7 @@ int verb_init(const std::vector<std::string>& args, Context& ctx) {
                 cxxopts::value<std::string>(), "FILE")("dry-run", "Print what would be added, change nothing");
         });
     if (!p) return code;
-    Reporter reporter(p->settings.output);
+    Reporter reporter(p->settings.output, *ctx.env);
     auto shell = normalize_shell(p->args.count("shell") ? p->args["shell"].as<std::string>() : "", *ctx.env);
     if (!shell) return report_error(reporter, shell.error());
     Result<std::filesystem::path> profile = p->args.count("profile")

@@ -114,7 +114,7 @@ int verb_mirror(const std::vector<std::string>& in_args, Context& ctx) {
     if (!parsed) return code;
     auto& a = *parsed;
     if (a.count("help")) return print_help(opts, k_examples);
-    Reporter reporter(output_mode(a));
+    Reporter reporter(output_mode(a), *ctx.env);
     if (!arch) return report_error(reporter, arch.error());
 
     std::vector<std::string> words;

@@ -93,7 +93,7 @@ int verb_mirrors(const std::vector<std::string>& args, Context& ctx) {
         return print_help(opts, "  goinstall mirrors\n  goinstall mirrors --json\n"
                                 "  goinstall 1.21.3 --mirror aliyun          prefer a catalogue entry\n");
     }
-    Reporter reporter(output_mode(a));
+    Reporter reporter(output_mode(a), *ctx.env);
     auto settings = resolve_settings(a, *ctx.env);
     if (!settings) return report_error(reporter, settings.error());
     std::vector<std::string> pos;

@@ -24,7 +24,7 @@ int verb_proxy(const std::vector<std::string>& args, Context& ctx) {
         return print_help(opts, "  goinstall proxy\n  HTTPS_PROXY=http://proxy.corp:3128 goinstall proxy https://go.dev/\n"
                                 "  goinstall proxy --proxy socks5h://127.0.0.1:1080 --mirror aliyun\n");
     }
-    Reporter reporter(output_mode(a));
+    Reporter reporter(output_mode(a), *ctx.env);
     auto settings = resolve_settings(a, *ctx.env);
     if (!settings) return report_error(reporter, settings.error());
     auto resolver = make_proxy_resolver(*settings, *ctx.env, ctx.cancel);

@@ -187,6 +187,19 @@ class HostileArchives(unittest.TestCase):
             with self.subTest(label):
                 self.attempt(tar_bytes(base_members() + extra), r"(unsafe|not allowed|outside|corrupt|limit|larger)")
 
+    def test_trees_the_toolchain_check_refuses(self):
+        # Safe to extract, but not this host's Go toolchain: the check refuses them, nothing is left.
+        without_version = [m for m in base_members() if m[0] != "go/VERSION"]
+        cases = {
+            "only bin/go.exe": (base_members()[:3] + [("go/bin/go.exe", "file", b"MZ", 0o755)],
+                                r"no go/bin/go \(only go/bin/go\.exe"),
+            "VERSION of one 16 MiB line": (without_version + [("go/VERSION", "file", NEW.encode() + b"x" * (16 << 20), 0o644)],
+                                           r"contains go1\.22\.0x"),
+        }
+        for label, (members, words) in cases.items():
+            with self.subTest(label):
+                self.attempt(tar_bytes(members), words)
+
     def test_bomb_that_really_inflates(self):
         # 1.1 GiB of zeros in ~1.2 MiB: refused on the declared size before a byte is written.
         line = self.attempt(gzip_bomb(1100 << 20), r"(limit|larger)")

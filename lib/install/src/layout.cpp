@@ -1,7 +1,9 @@
 #include "goinstall/install/layout.hpp"
 
 #include <algorithm>
-#include <fstream>
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "goinstall/base/strings.hpp"
@@ -30,12 +32,25 @@ std::optional<Version> dir_version(const std::string& name) {
 bool is_toolchain_dir_name(const std::string& name) { return dir_version(name).has_value(); }
 
 std::optional<std::string> read_version_file(const std::filesystem::path& dir) {
-    std::ifstream in(dir / "VERSION");
-    std::string line;
-    if (!in || !std::getline(in, line)) {
+    // Non-blocking open: a VERSION that is a FIFO (or a symlink to one) must not hang the check.
+    const int fd = ::open((dir / "VERSION").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         return std::nullopt;
     }
-    auto t = std::string(trim(line));
+    struct stat st {};
+    std::string head(k_version_file_read_max, '\0');
+    std::size_t got = 0;
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        while (got < head.size()) {
+            const ssize_t n = ::read(fd, head.data() + got, head.size() - got);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            got += static_cast<std::size_t>(n);
+        }
+    }
+    ::close(fd);
+    head.resize(got);
+    auto t = std::string(trim(std::string_view(head).substr(0, head.find('\n'))));
     if (t.empty()) {
         return std::nullopt;
     }

@@ -9,8 +9,7 @@
 
 namespace goinstall {
 
-Status check_toolchain(const std::filesystem::path& dir, const std::string& version, bool run_go,
-                       std::chrono::milliseconds timeout, const CancelToken* cancel) {
+Status check_toolchain(const std::filesystem::path& dir, const std::string& version, const ToolchainCheck& check) {
     auto found = read_version_file(dir);
     if (!found) {
         return fail(ErrorCode::toolchain_check, "the archive has no go/VERSION file; it is not a Go toolchain");
@@ -19,19 +18,31 @@ Status check_toolchain(const std::filesystem::path& dir, const std::string& vers
         return fail(ErrorCode::toolchain_check, "the archive contains " + sanitize_for_display(*found, 40) +
                                                     ", not " + version);
     }
+    const std::string target_os = check.target_os.empty() && check.run_go ? host_platform().os : check.target_os;
+    auto is_file = [](const std::filesystem::path& p) {
+        struct stat st {};
+        return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    };
     auto go = dir / "bin" / "go";
-    struct stat st {};
-    if (::stat(go.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-        auto exe = dir / "bin" / "go.exe";
-        if (::stat(exe.c_str(), &st) == 0) {
-            return {}; // a windows toolchain: nothing to run here
-        }
+    auto exe = dir / "bin" / "go.exe";
+    if (target_os.empty()) {
+        // Another platform's tree of unknown OS: either binary will do.
+        if (is_file(go) || is_file(exe)) return {};
         return fail(ErrorCode::toolchain_check, "the archive has no go/bin/go");
     }
-    if (!run_go) {
+    const bool windows = target_os == "windows";
+    if (!is_file(windows ? exe : go)) {
+        const bool other = is_file(windows ? go : exe);
+        return fail(ErrorCode::toolchain_check, std::string("the archive has no go/bin/") + (windows ? "go.exe" : "go") +
+                                                    (other ? (windows ? " (only go/bin/go: not a Windows toolchain)"
+                                                                      : " (only go/bin/go.exe: a Windows toolchain, not " +
+                                                                            sanitize_for_display(target_os, 20) + ")")
+                                                           : ""));
+    }
+    if (!check.run_go) {
         return {};
     }
-    auto line = run_go_version(go, timeout, cancel);
+    auto line = run_go_version(windows ? exe : go, check.timeout, check.cancel, check.env);
     if (!line) {
         return std::unexpected(line.error());
     }
@@ -41,6 +52,15 @@ Status check_toolchain(const std::filesystem::path& dir, const std::string& vers
                                                     "', expected go version " + version);
     }
     return {};
+}
+
+Status check_toolchain(const std::filesystem::path& dir, const std::string& version, bool run_go,
+                       std::chrono::milliseconds timeout, const CancelToken* cancel) {
+    ToolchainCheck check;
+    check.run_go = run_go;
+    check.timeout = timeout;
+    check.cancel = cancel;
+    return check_toolchain(dir, version, check);
 }
 
 Status commit_toolchain(const Layout& layout, const std::filesystem::path& staged, const std::string& version) {

@@ -1,11 +1,10 @@
 #include "child_call.hpp"
 
+#include <algorithm>
 #include <cerrno>
-#include <csignal>
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+#include "goinstall/platform/subprocess.hpp"
 
 namespace goinstall {
 
@@ -21,19 +20,13 @@ void write_all(int fd, const char* data, std::size_t size) {
     }
 }
 
-void reap(pid_t pid) {
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-}
-
 } // namespace
 
 Result<ChildResult> call_in_child(const std::function<Result<std::string>()>& fn, std::chrono::milliseconds limit,
                                   std::size_t max_bytes) {
+    const auto started = std::chrono::steady_clock::now();
     int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return std::unexpected(errno_error(errno, "cannot create a pipe", "pipe"));
-    const auto deadline = std::chrono::steady_clock::now() + limit;
+    if (!make_cloexec_pipe(fds)) return std::unexpected(errno_error(errno, "cannot create a pipe", "pipe"));
     const pid_t pid = ::fork();
     if (pid < 0) {
         const int err = errno;
@@ -42,6 +35,8 @@ Result<ChildResult> call_in_child(const std::function<Result<std::string>()>& fn
         return std::unexpected(errno_error(err, "cannot start a process", "fork"));
     }
     if (pid == 0) {
+        // Its own process group, as supervise_child expects (set on both sides: no race).
+        ::setpgid(0, 0);
         ::close(fds[0]);
         std::string out;
         try {
@@ -53,40 +48,23 @@ Result<ChildResult> call_in_child(const std::function<Result<std::string>()>& fn
         write_all(fds[1], out.data(), std::min(out.size(), max_bytes + 1));
         ::_exit(0);
     }
+    ::setpgid(pid, pid);
     ::close(fds[1]);
-    std::string got;
-    bool eof = false;
-    char buf[4096];
-    while (!eof) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) break;
-        pollfd p{fds[0], POLLIN, 0};
-        const int rc = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 100)));
-        if (rc < 0 && errno != EINTR) break;
-        if (rc <= 0) continue;
-        const ssize_t n = ::read(fds[0], buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            eof = true;
-        } else if (got.size() < max_bytes + 1) {
-            got.append(buf, static_cast<std::size_t>(n));
-        }
-    }
-    ::close(fds[0]);
+    SubprocessLimits limits;
+    limits.deadline = limit;
+    limits.max_output = max_bytes + 1; // the status byte and the answer
+    const auto run = supervise_child(ChildProcess{pid, fds[0], -1}, started, limits);
     ChildResult result;
-    if (!eof) {
-        ::kill(pid, SIGKILL);
-        reap(pid);
+    if (run.end == SubprocessResult::End::timed_out) {
         result.outcome = ChildOutcome::timed_out;
         return result;
     }
-    reap(pid);
-    if (got.empty()) {
+    if (run.out.empty() || run.end != SubprocessResult::End::exited || run.exit_code != 0) {
         result.outcome = ChildOutcome::crashed;
         return result;
     }
-    result.outcome = got[0] == '0' ? ChildOutcome::ok : ChildOutcome::failed;
-    result.text = got.substr(1, max_bytes);
+    result.outcome = run.out[0] == '0' ? ChildOutcome::ok : ChildOutcome::failed;
+    result.text = run.out.substr(1, max_bytes);
     return result;
 }
 

@@ -20,9 +20,11 @@ struct ChildResult {
     std::string text; // fn's answer (ok) or its error text (failed)
 };
 
-// Forks; the child runs `fn` and sends back its string (ok) or error text (failed), each cut at
-// max_bytes, then _exits without running destructors or atexit handlers. The parent waits at most
-// `limit` and then SIGKILLs and reaps the child. Only for code that is safe after fork() in a
+// Forks; the child (in its own process group) runs `fn` and sends back its string (ok) or error text
+// (failed), each cut at max_bytes, then _exits without running destructors or atexit handlers. The
+// parent watches it with supervise_child (subprocess.hpp): at most `limit` for the child's answer
+// and its exit, then the group is SIGKILLed; the child is always reaped. A child that dies or exits
+// without a whole answer is `crashed`. Only for code that is safe after fork() in a
 // multi-threaded process: no locks other threads may hold (glibc's malloc is safe), no stdio.
 // Fails (internal) only when fork or pipe fail.
 Result<ChildResult> call_in_child(const std::function<Result<std::string>()>& fn, std::chrono::milliseconds limit,

@@ -141,7 +141,7 @@ std::string detect_container(bool dockerenv, bool containerenv, std::string_view
     return {};
 }
 
-LocalContext read_local_context() {
+LocalContext read_local_context(const Env& env) {
     LocalContext ctx;
     ifaddrs* list = nullptr;
     if (::getifaddrs(&list) == 0) {
@@ -173,9 +173,9 @@ LocalContext read_local_context() {
         ctx.default_routes.push_back(std::move(r));
     }
     ctx.nameservers = nameservers_from_resolv_conf(read_text("/etc/resolv.conf"));
-    const char* k8s = std::getenv("KUBERNETES_SERVICE_HOST");
+    const auto k8s = env.get("KUBERNETES_SERVICE_HOST");
     ctx.container = detect_container(exists("/.dockerenv"), exists("/run/.containerenv"), read_text("/proc/1/cgroup"),
-                                     read_text("/proc/sys/kernel/osrelease"), k8s != nullptr && *k8s != '\0');
+                                     read_text("/proc/sys/kernel/osrelease"), k8s && !k8s->empty());
     return ctx;
 }
 

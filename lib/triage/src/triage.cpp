@@ -227,9 +227,10 @@ Observations observe(const std::vector<Target>& targets, const TriageOptions& op
             --running;
         });
     };
-    spawn([&obs] {
+    spawn([&obs, &options] {
         auto t0 = SteadyClock::now();
-        obs.local = read_local_context();
+        const SystemEnv process_env;
+        obs.local = read_local_context(options.env != nullptr ? *options.env : process_env);
         obs.local_elapsed = std::chrono::duration_cast<Millis>(SteadyClock::now() - t0);
     });
     // Per target: is it on this machine (loopback address, /etc/hosts, a loopback proxy)?

@@ -9,6 +9,8 @@
 #include "install_fixtures.hpp"
 #include "goinstall/install/toolchain.hpp"
 
+#include <sys/stat.h>
+
 using namespace goinstall;
 using namespace goinstall::test;
 using namespace std::chrono_literals;
@@ -99,11 +101,96 @@ TEST_CASE("check_toolchain gives up on a go that hangs", "[install]") {
     CHECK(took < 5s);
 }
 
-TEST_CASE("check_toolchain accepts a windows tree without running it", "[install]") {
+TEST_CASE("check_toolchain requires the target OS's go binary", "[install]") {
     TempDir t;
-    make_toolchain(t / "go", k_version, std::nullopt);
-    write_text(t / "go/bin/go.exe", "MZ");
-    CHECK(check_toolchain(t / "go", k_version, true).has_value());
+    make_toolchain(t / "win/go", k_version, std::nullopt);
+    write_text(t / "win/go/bin/go.exe", "MZ");
+    // On this (non-Windows) host a go.exe-only tree is not a toolchain, run or not.
+    auto st = check_toolchain(t / "win/go", k_version, true);
+    REQUIRE_FALSE(st.has_value());
+    CHECK(st.error().code() == ErrorCode::toolchain_check);
+    CHECK(st.error().message().find("no go/bin/go (only go/bin/go.exe") != std::string::npos);
+    ToolchainCheck linux_tree;
+    linux_tree.target_os = "linux";
+    CHECK_FALSE(check_toolchain(t / "win/go", k_version, linux_tree).has_value());
+    ToolchainCheck windows_tree;
+    windows_tree.target_os = "windows";
+    CHECK(check_toolchain(t / "win/go", k_version, windows_tree).has_value());
+    // Another platform's tree whose OS the caller does not name: either binary will do.
+    CHECK(check_toolchain(t / "win/go", k_version, false).has_value());
+
+    make_toolchain(t / "unix/go", k_version);
+    st = check_toolchain(t / "unix/go", k_version, windows_tree);
+    REQUIRE_FALSE(st.has_value());
+    CHECK(st.error().message().find("no go/bin/go.exe") != std::string::npos);
+    std::filesystem::create_directories(t / "dir/go/bin/go"); // a directory is not a binary
+    write_text(t / "dir/go/VERSION", k_version);
+    CHECK_FALSE(check_toolchain(t / "dir/go", k_version, false).has_value());
+}
+
+TEST_CASE("check_toolchain ends a hostile bin/go at the deadline with toolchain_check", "[install]") {
+    struct Row {
+        const char* what;
+        const char* script;
+        const char* error;
+    };
+    auto row = GENERATE(
+        Row{"hangs", "#!/bin/sh\nexec sleep 30\n", "did not finish within 2 s"},
+        Row{"closes stdout and sleeps", "#!/bin/sh\nexec >&- 2>&-\nsleep 30\n", "did not finish within 2 s"},
+        Row{"writes 64 KiB and sleeps", "#!/bin/sh\nhead -c 65536 /dev/zero\nexec sleep 30\n", "did not finish"},
+        Row{"floods", "#!/bin/sh\nyes go version\n", "printed more than 64 KiB"},
+        Row{"floods and ignores SIGPIPE", "#!/bin/sh\ntrap '' PIPE\nyes go version 2>/dev/null\nsleep 30\n", "did not finish"},
+        Row{"leaves a child holding stdout", "#!/bin/sh\nsleep 30 &\necho 'go version go1.21.3 linux/amd64'\n",
+            "did not finish"});
+    INFO(row.what);
+    TempDir t;
+    make_toolchain(t / "go", k_version, std::string(row.script));
+    const auto started = std::chrono::steady_clock::now();
+    auto st = check_toolchain(t / "go", k_version, true, 2s);
+    const auto took = std::chrono::steady_clock::now() - started;
+    REQUIRE_FALSE(st.has_value());
+    CHECK(st.error().code() == ErrorCode::toolchain_check);
+    INFO(st.error().describe());
+    CHECK(st.error().message().find(row.error) != std::string::npos);
+    CHECK(took < 10s); // the deadline, not the 30 s sleep
+}
+
+TEST_CASE("check_toolchain reads VERSION bounded", "[install]") {
+    TempDir t;
+    make_toolchain(t / "go", k_version);
+    // One 16 MiB line: only its first KiB is read.
+    write_text(t / "go/VERSION", k_version + std::string(16 << 20, 'x'));
+    auto v = read_version_file(t / "go");
+    REQUIRE(v);
+    CHECK(v->size() == k_version_file_read_max);
+    auto st = check_toolchain(t / "go", k_version, true, 2s);
+    REQUIRE_FALSE(st.has_value());
+    CHECK(st.error().code() == ErrorCode::toolchain_check);
+    CHECK(st.error().message().find("contains go1.21.3xxx") != std::string::npos);
+
+    // A FIFO does not block the read.
+    std::filesystem::remove(t / "go/VERSION");
+    REQUIRE(::mkfifo((t / "go/VERSION").c_str(), 0644) == 0);
+    CHECK_FALSE(read_version_file(t / "go"));
+    CHECK(check_toolchain(t / "go", k_version, true, 2s).error().message().find("no go/VERSION") != std::string::npos);
+}
+
+TEST_CASE("check_toolchain gives bin/go an environment made from the Env it is given", "[install]") {
+    TempDir t;
+    make_toolchain(t / "go", k_version, go_printing(k_good_line));
+    MapEnv env({{"GOFLAGS", "-mod=vendor"}, {"GOTOOLCHAIN", "go1.99.0"}, {"GOROOT", "/elsewhere"}});
+    ToolchainCheck check;
+    check.run_go = true;
+    check.timeout = 5s;
+    check.env = &env;
+    auto st = check_toolchain(t / "go", k_version, check);
+    CHECK(st.has_value());
+    if (!st) FAIL_CHECK(st.error().describe());
+    // Variables of the Env other than Go's reach it.
+    make_toolchain(t / "go", k_version, std::string("#!/bin/sh\necho \"go version go1.21.3 $MARK\"\n"));
+    MapEnv marked(std::map<std::string, std::string>{{"MARK", "from-env"}});
+    check.env = &marked;
+    CHECK(check_toolchain(t / "go", k_version, check).has_value());
 }
 
 TEST_CASE("run_go_version returns the first line", "[install]") {

@@ -3,6 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <string>
+
 #include "goinstall/triage/probes.hpp"
 
 using namespace goinstall::triage;
@@ -89,7 +92,7 @@ TEST_CASE("detect_container reads the markers", "[triage][local]") {
 }
 
 TEST_CASE("read_local_context reports this machine's loopback", "[triage][local]") {
-    LocalContext ctx = read_local_context();
+    LocalContext ctx = read_local_context(goinstall::MapEnv({}));
     bool lo = false;
     for (const auto& i : ctx.interfaces) {
         if (!i.loopback) continue;
@@ -106,4 +109,9 @@ TEST_CASE("read_local_context reports this machine's loopback", "[triage][local]
     bool v6_route = std::any_of(ctx.default_routes.begin(), ctx.default_routes.end(), [](const DefaultRoute& r) { return r.ipv6; });
     CHECK(v6_route == ctx.has_ipv6_default_route);
     for (const auto& ns : ctx.nameservers) CHECK(classify_address(ns) != AddressClass::invalid);
+}
+
+TEST_CASE("read_local_context takes KUBERNETES_SERVICE_HOST from the Env it is given", "[triage][local]") {
+    CHECK(read_local_context(goinstall::MapEnv(std::map<std::string, std::string>{{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}})).container == "kubernetes");
+    CHECK(read_local_context(goinstall::MapEnv(std::map<std::string, std::string>{{"KUBERNETES_SERVICE_HOST", ""}})).container != "kubernetes");
 }

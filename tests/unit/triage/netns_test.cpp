@@ -55,7 +55,7 @@ TEST_CASE("triage probes in a namespace without network (child side)", "[.triage
     CHECK(hop.detail.find("s3cr3t-PW") == std::string::npos);
     CHECK(hop.proxy == "http://alice:***@proxy.corp.invalid:3128");
 
-    LocalContext ctx = read_local_context();
+    LocalContext ctx = read_local_context(goinstall::MapEnv({}));
     CHECK(ctx.default_routes.empty());
     CHECK_FALSE(ctx.has_ipv6_default_route);
     CHECK_FALSE(ctx.has_global_ipv6);

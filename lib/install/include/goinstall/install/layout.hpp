@@ -6,6 +6,7 @@
 // <parent>/.goinstall-staging-XXXXXX, where parent is the root (or the prefix), so the commit is a
 // rename on one filesystem. The lock is <root>/.lock (or <prefix>/.goinstall.lock).
 
+#include <cstddef>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -51,7 +52,12 @@ std::vector<InstalledToolchain> list_installed(const Layout& layout);
 // The version `current` points at, if it points at an installed toolchain.
 std::optional<std::string> current_version(const Layout& layout);
 
-// The version recorded in a toolchain tree: the first line of <dir>/VERSION. nullopt if unreadable.
+// How much of a VERSION file is read ("go1.22.5\ntime 2024-...\n" is ~40 bytes).
+inline constexpr std::size_t k_version_file_read_max = 1024;
+
+// The version recorded in a toolchain tree: the first line of <dir>/VERSION, trimmed, from at most
+// its first k_version_file_read_max bytes (a longer first line comes back cut there). nullopt when
+// it is missing, not a regular file, unreadable or blank.
 std::optional<std::string> read_version_file(const std::filesystem::path& dir);
 
 } // namespace goinstall

@@ -9,23 +9,45 @@
 #include "goinstall/base/cancel.hpp"
 #include "goinstall/base/error.hpp"
 #include "goinstall/install/layout.hpp"
+#include "goinstall/platform/env.hpp"
 #include "goinstall/platform/host.hpp"
 
 namespace goinstall {
 
-// Checks an extracted tree: <dir>/VERSION names `version`, <dir>/bin/go exists, and — when
-// `run_go` (the tree is for this host) — `<dir>/bin/go version` prints "go version <version> ..."
-// within `timeout`. Fails with toolchain_check saying what was found instead, or with cancelled
-// (within ~50 ms of `cancel` being set; the child is killed).
+// How check_toolchain checks a tree.
+struct ToolchainCheck {
+    // Run `<dir>/bin/go version` (the tree is for this host).
+    bool run_go = false;
+    // The GOOS the tree is for: "windows" requires bin/go.exe, any other bin/go. "" means the host's
+    // when run_go, and otherwise unknown (either binary is accepted).
+    std::string target_os;
+    // For the whole `go version` child, its exit included.
+    std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+    const CancelToken* cancel = nullptr;
+    // What bin/go's environment is made from (see run_go_version); null: the process environment.
+    const Env* env = nullptr;
+};
+
+// Checks an extracted tree: <dir>/VERSION (its first line, read bounded) names `version`, the target
+// OS's go binary is a regular file in <dir>/bin, and — when check.run_go — `<dir>/bin/go version`
+// prints "go version <version> ..." within check.timeout (run_go_version). Fails with toolchain_check
+// saying what was found instead, or with cancelled (within ~50 ms of check.cancel being set; the
+// child's process group is killed).
+Status check_toolchain(const std::filesystem::path& dir, const std::string& version, const ToolchainCheck& check);
+
+// The same with the target OS the host's when run_go (unknown otherwise) and the process environment.
 Status check_toolchain(const std::filesystem::path& dir, const std::string& version, bool run_go,
                        std::chrono::milliseconds timeout = std::chrono::seconds(30),
                        const CancelToken* cancel = nullptr);
 
-// Runs `<go> version` with a clean Go environment (GOTOOLCHAIN=local, no GOROOT/GOFLAGS) in its own
-// process group and returns its first output line. On timeout or cancellation the group is killed;
-// cancellation (also when the child died of the same signal) is ErrorCode::cancelled.
+// Runs `<go> version` through run_subprocess (subprocess.hpp): `env` (null: the process environment)
+// without GOROOT/GOFLAGS/GOENV/GOTOOLCHAIN plus GOTOOLCHAIN=local and GOENV=off, stderr merged into
+// stdout, one deadline `timeout` for the whole child, output capped at 64 KiB, in its own process
+// group that is killed whole at the deadline or on cancellation. Returns its first output line.
+// Fails with toolchain_check (cannot start, timed out, printed too much, non-zero exit or signal) or
+// cancelled (also when the child died of the signal that cancelled us).
 Result<std::string> run_go_version(const std::filesystem::path& go_binary, std::chrono::milliseconds timeout,
-                                   const CancelToken* cancel = nullptr);
+                                   const CancelToken* cancel = nullptr, const Env* env = nullptr);
 
 // Moves the checked tree `staged` into its place for `version` atomically, replacing an existing
 // tree by exchange; the old tree is removed afterwards. The directory is fsynced.

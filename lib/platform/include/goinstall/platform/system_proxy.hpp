@@ -45,13 +45,17 @@ struct SystemProxy {
 // started, exits non-zero, is killed, or times out. Tests pass fakes.
 using CommandRunner = std::function<std::optional<std::string>(const std::vector<std::string>& argv)>;
 
-// The real runner: posix_spawnp without a shell, stdin and stderr on /dev/null, SIGPIPE reset to
-// default. The child gets this process's environment with `env_overrides` applied on top (so a test
-// can point gsettings at a keyfile without touching the process environment). Output beyond 64 KiB,
-// or a child still running after `timeout`, gets the child SIGKILLed and nullopt returned. On Windows
-// it always returns nullopt (no source there runs a command).
+// The real runner: run_subprocess (subprocess.hpp) with PATH lookup, no shell, stdin and stderr on
+// /dev/null. The child gets `env`'s variables (read when the runner is made) with `env_overrides`
+// applied on top (so a test can point gsettings at a keyfile without touching the process
+// environment). Output beyond 64 KiB, or a child (or a grandchild holding its stdout) still running
+// `timeout` after the start, gets its process group SIGKILLed and nullopt returned. On Windows it
+// always returns nullopt (no source there runs a command).
+CommandRunner real_command_runner(const Env& env, std::chrono::milliseconds timeout = std::chrono::seconds(2),
+                                  const std::map<std::string, std::string>& env_overrides = {});
+// The same with the process environment (SystemEnv).
 CommandRunner real_command_runner(std::chrono::milliseconds timeout = std::chrono::seconds(2),
-                                  std::map<std::string, std::string> env_overrides = {});
+                                  const std::map<std::string, std::string>& env_overrides = {});
 
 // ---- pure parsers: nullopt = this source says nothing (not configured, mode none, disabled, or
 // input that is not the expected format). They never throw on any input.

@@ -16,6 +16,7 @@
 #include "goinstall/base/cancel.hpp"
 #include "goinstall/base/error.hpp"
 #include "goinstall/net/proxy_url.hpp"
+#include "goinstall/platform/env.hpp"
 
 namespace goinstall::triage {
 
@@ -248,8 +249,8 @@ struct LocalContext {
 };
 
 // Reads getifaddrs, /proc/net/route, /proc/net/ipv6_route, /etc/resolv.conf and container markers
-// (KUBERNETES_SERVICE_HOST from the process environment). Unreadable sources leave fields empty.
-LocalContext read_local_context();
+// (KUBERNETES_SERVICE_HOST from `env`). Unreadable sources leave fields empty.
+LocalContext read_local_context(const Env& env);
 
 // Pure parsers behind read_local_context, table-tested on captured text.
 std::vector<DefaultRoute> parse_proc_net_route(std::string_view text);

@@ -46,6 +46,8 @@ struct TriageOptions {
     std::size_t max_addresses_per_family = 2;
     ConfigObservation config;            // settings shown and configuration notes
     std::vector<std::string> secrets;    // scrubbed from every string of the report
+    // The environment the local context reads (KUBERNETES_SERVICE_HOST); null: the process's.
+    const Env* env = nullptr;
 };
 
 // Observes every target (in parallel, within options.budget) and returns the raw observations.
