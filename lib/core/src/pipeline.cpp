@@ -231,7 +231,12 @@ Result<InstallOutcome> Run::commit(const std::filesystem::path& staged_go, const
     const Layout& layout = m_rq.place.layout;
     const std::string& version = m_artifact.version;
     const bool host = m_artifact.platform == host_platform();
-    if (auto st = check_toolchain(staged_go, version, host, m_rq.check_timeout, m_cancel); !st) {
+    ToolchainCheck check;
+    check.run_go = host;
+    check.target_os = m_artifact.platform.os;
+    check.timeout = m_rq.check_timeout;
+    check.cancel = m_cancel;
+    if (auto st = check_toolchain(staged_go, version, check); !st) {
         return std::unexpected(st.error());
     }
     if (m_cancel != nullptr && m_cancel->cancelled()) {
