@@ -167,23 +167,6 @@ bool is_network_failure(const Error& err) {
     }
 }
 
-void AttemptRecorder::emit(const Event& e) {
-    if (e.kind == EventKind::attempt || e.kind == EventKind::download_start) {
-        for (const auto& [k, v] : e.fields) {
-            const auto* s = std::get_if<std::string>(&v);
-            if (s == nullptr) continue;
-            if (k == "mirror" && std::find(m_mirrors.begin(), m_mirrors.end(), *s) == m_mirrors.end()) m_mirrors.push_back(*s);
-            if (k == "url" && !last_segment(*s).empty()) m_filename = last_segment(*s);
-        }
-    }
-    m_next.emit(e);
-}
-
-void AttemptRecorder::add(const std::string& mirror, const std::string& filename) {
-    if (std::find(m_mirrors.begin(), m_mirrors.end(), mirror) == m_mirrors.end()) m_mirrors.push_back(mirror);
-    m_filename = filename;
-}
-
 std::vector<triage::Target> configured_targets(const Settings& s, const std::string& filename) {
     std::vector<triage::Target> out;
     if (!s.index_url.empty()) out.push_back({"index", s.index_url, triage::Role::index, !s.allow_insecure_index});
@@ -194,18 +177,20 @@ std::vector<triage::Target> configured_targets(const Settings& s, const std::str
     return out;
 }
 
-std::vector<triage::Target> failure_targets(const Settings& s, const AttemptRecorder* attempts) {
+std::vector<triage::Target> failure_targets(const Settings& s, const Error& err) {
     std::vector<triage::Target> out;
-    if (attempts != nullptr && !attempts->mirrors().empty()) {
-        for (const auto& name : attempts->mirrors()) {
-            for (const auto& m : s.mirrors) {
-                if (m.name != name) continue;
-                std::string url = attempts->filename().empty() ? m.base_url : join_url(m.base_url, attempts->filename());
-                out.push_back({"mirror " + m.name, url, triage::Role::mirror});
-            }
+    std::vector<std::string> seen;
+    for (const auto& t : err.tried()) {
+        if (t.role != "mirror" || std::find(seen.begin(), seen.end(), t.name) != seen.end()) continue;
+        seen.push_back(t.name);
+        // The attempt log holds redacted URLs; the configured mirror keeps what the transfer used.
+        std::string url = t.url;
+        for (const auto& m : s.mirrors) {
+            if (m.name == t.name && !last_segment(t.url).empty()) url = join_url(m.base_url, last_segment(t.url));
         }
-        if (!out.empty()) return out;
+        out.push_back({"mirror " + t.name, url, triage::Role::mirror});
     }
+    if (!out.empty()) return out;
     if (!s.index_url.empty()) out.push_back({"index", s.index_url, triage::Role::index, !s.allow_insecure_index});
     for (const auto& f : s.index_fallbacks) out.push_back({"index (fallback)", f, triage::Role::index, !s.allow_insecure_index});
     return out;
@@ -284,10 +269,10 @@ void print_report(OutputMode mode, const triage::TriageReport& r, std::FILE* out
 }
 
 int report_failure(Reporter& reporter, const Error& err, const Settings& s, const cxxopts::ParseResult& args,
-                   Context& ctx, const AttemptRecorder* attempts) {
+                   Context& ctx) {
     auto ts = triage_settings(args, *ctx.env);
     bool run = ts && ts->enabled && is_network_failure(err) && !(ctx.cancel && ctx.cancel->cancelled());
-    std::vector<triage::Target> targets = run ? failure_targets(s, attempts) : std::vector<triage::Target>{};
+    std::vector<triage::Target> targets = run ? failure_targets(s, err) : std::vector<triage::Target>{};
     run = run && !targets.empty();
     if (!run || reporter.mode() == OutputMode::json) {
         // JSON: the triage event comes first so that the final result stays the last line.

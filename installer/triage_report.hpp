@@ -32,26 +32,9 @@ Result<TriageSettings> triage_settings(const cxxopts::ParseResult& args, const E
 // does not exist, a checksum mismatch, a full disk... are never blamed on the network.
 bool is_network_failure(const Error& err);
 
-// Forwards every event to the reporter and remembers which mirrors a download attempted, so that
-// triage checks those (and nothing the command itself did not contact).
-class AttemptRecorder final : public EventSink {
-public:
-    explicit AttemptRecorder(EventSink& next) : m_next(next) {}
-    void emit(const Event& event) override;
-    const std::vector<std::string>& mirrors() const { return m_mirrors; }
-    const std::string& filename() const { return m_filename; }
-    // Records a mirror tried for `filename` without an event (mirror probes emit none).
-    void add(const std::string& mirror, const std::string& filename);
-
-private:
-    EventSink& m_next;
-    std::vector<std::string> m_mirrors; // names, in first-attempt order
-    std::string m_filename;             // last path segment of the attempted URLs
-};
-
-// The targets to check after `err`: the mirrors the download attempted (with the file's URL), or,
-// when the failure came before any download, the index sources.
-std::vector<triage::Target> failure_targets(const Settings& s, const AttemptRecorder* attempts);
+// The targets to check after `err`: the mirrors its attempt log names (Error::tried, with the URLs
+// they were asked for), or, when the failure came before any download, the index sources.
+std::vector<triage::Target> failure_targets(const Settings& s, const Error& err);
 
 // The index sources and the mirrors in effect; mirror URLs point at `filename` when given.
 std::vector<triage::Target> configured_targets(const Settings& s, const std::string& filename);
@@ -70,6 +53,6 @@ void print_report(OutputMode mode, const triage::TriageReport& report, std::FILE
 // triage on the failure's targets and prints its report (text: after the error, on stderr; JSON:
 // a "triage" event before the final result). Returns the exit code of `err`.
 int report_failure(Reporter& reporter, const Error& err, const Settings& s, const cxxopts::ParseResult& args,
-                   Context& ctx, const AttemptRecorder* attempts = nullptr);
+                   Context& ctx);
 
 } // namespace goinstall::cli

@@ -78,9 +78,8 @@ int verb_download(const std::vector<std::string>& args, Context& ctx) {
     if (!transport) return report_error(reporter, transport.error());
 
     SystemClock clock;
-    AttemptRecorder attempts(reporter); // triage checks the mirrors the download tried
-    auto out = download_archive(**transport, clock, attempts, rq, ctx.cancel);
-    if (!out) return report_failure(reporter, out.error(), *settings, a, ctx, &attempts);
+    auto out = download_archive(**transport, clock, reporter, rq, ctx.cancel);
+    if (!out) return report_failure(reporter, out.error(), *settings, a, ctx);
     Event result{EventKind::info, ""};
     result.with("version", out->version)
         .with("path", out->archive.string())

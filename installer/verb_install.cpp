@@ -98,10 +98,9 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
     rq.lock_timeout = settings->lock_timeout;
 
     SystemClock clock;
-    AttemptRecorder attempts(reporter); // triage checks the mirrors the download tried
-    Installer installer(**transport, clock, attempts);
+    Installer installer(**transport, clock, reporter);
     auto out = installer.install(rq, ctx.cancel);
-    if (!out) return report_failure(reporter, out.error(), *settings, a, ctx, &attempts);
+    if (!out) return report_failure(reporter, out.error(), *settings, a, ctx);
 
     Event result{EventKind::installed, ""};
     result.with("version", out->version)

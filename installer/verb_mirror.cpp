@@ -153,9 +153,8 @@ int verb_mirror(const std::vector<std::string>& in_args, Context& ctx) {
     if (!transport) return report_error(reporter, transport.error());
 
     SystemClock clock;
-    AttemptRecorder attempts(reporter); // triage checks the mirrors the downloads tried
-    auto out = sync_mirror(**transport, clock, attempts, rq, ctx.cancel);
-    if (!out) return report_failure(reporter, out.error(), *settings, a, ctx, &attempts);
+    auto out = sync_mirror(**transport, clock, reporter, rq, ctx.cancel);
+    if (!out) return report_failure(reporter, out.error(), *settings, a, ctx);
     std::int64_t downloaded = 0;
     std::string text;
     for (const auto& f : out->files) {

@@ -3,6 +3,7 @@
 
 #include "exit_codes.hpp"
 #include "goinstall/base/strings.hpp"
+#include "goinstall/base/url.hpp"
 #include "goinstall/core/index_source.hpp"
 #include "goinstall/download/catalog.hpp"
 #include "goinstall/download/probe.hpp"
@@ -60,10 +61,13 @@ int probe(const Settings& s, const std::string& spec_text, Reporter& reporter, c
         }
     }
     if (!any_ok) {
-        AttemptRecorder tried(reporter); // triage checks every mirror probed
-        for (const auto& r : ranked) tried.add(r.mirror.name, file->filename);
-        return report_failure(reporter, Error(ErrorCode::network, "no mirror answered for " + file->filename), s, args,
-                              ctx, &tried);
+        std::vector<TriedSource> tried; // triage checks every mirror probed
+        for (const auto& r : ranked) {
+            tried.push_back({"mirror", r.mirror.name, redact_url(join_url(r.mirror.base_url, file->filename)), r.error});
+        }
+        return report_failure(reporter,
+                              Error(ErrorCode::network, "no mirror answered for " + file->filename).with_tried(tried), s,
+                              args, ctx);
     }
     text.pop_back();
     reporter.result(text, Event{EventKind::info, ""}.with("best", ranked.front().mirror.name));

@@ -200,7 +200,7 @@ Status check_top_dir(std::string_view top_dir) {
     const bool has_dotdot = std::find(parts.begin(), parts.end(), "..") != parts.end();
     if (has_dotdot || archive_detail::join_components(parts) != top_dir) {
         return fail(ErrorCode::usage, "invalid top directory \"" + sanitize_for_display(top_dir) +
-                                          "\" (want a normalised relative path such as \"go\")");
+                                          R"(" (want a normalised relative path such as "go"))");
     }
     return {};
 }

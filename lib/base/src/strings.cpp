@@ -166,7 +166,7 @@ std::string sanitize_for_display(std::string_view s, std::size_t max_len) {
 
 std::string human_bytes(std::uint64_t n) {
     static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = static_cast<double>(n);
+    auto v = static_cast<double>(n);
     int u = 0;
     while (v >= 1024.0 && u < 4) {
         v /= 1024.0;

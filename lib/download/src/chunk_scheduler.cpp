@@ -80,7 +80,7 @@ std::optional<ChunkScheduler::Assignment> ChunkScheduler::next(std::size_t worke
         if (m_done[i] || m_chunks[i].holders != 1) continue;
         for (const auto& other : m_workers) {
             if (other.chunk != i) continue;
-            const double left = static_cast<double>(m_chunks[i].end - m_chunks[i].filled);
+            const auto left = static_cast<double>(m_chunks[i].end - m_chunks[i].filled);
             const double their = rate(other);
             if (their <= 0) continue; // no bytes yet: only the stall rule above applies
             const double their_eta = left / their;

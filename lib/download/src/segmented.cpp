@@ -182,7 +182,7 @@ std::vector<bool> parse_segments(const std::string& text, std::size_t chunks) {
 
 std::uint64_t segments_prefix(const PartMeta& meta, std::uint64_t total) {
     if (meta.segment_size == 0 || total == 0) return 0;
-    const std::size_t chunks = static_cast<std::size_t>((total + meta.segment_size - 1) / meta.segment_size);
+    const auto chunks = static_cast<std::size_t>((total + meta.segment_size - 1) / meta.segment_size);
     auto done = parse_segments(meta.segments, chunks);
     std::uint64_t n = 0;
     for (std::size_t i = 0; i < chunks && done[i]; ++i) n = std::min(total, (i + 1) * meta.segment_size);
@@ -195,7 +195,7 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
                                 const CancelToken* cancel) {
     SegmentedResult result;
     const std::uint64_t total = target.expected_size;
-    const std::size_t chunks = static_cast<std::size_t>((total + k_segment_size - 1) / k_segment_size);
+    const auto chunks = static_cast<std::size_t>((total + k_segment_size - 1) / k_segment_size);
     std::vector<bool> done(chunks, false);
     if (meta.segment_size == k_segment_size && meta.expected_size == total) {
         done = parse_segments(meta.segments, chunks);

@@ -7,7 +7,7 @@
 #include <ctime>
 #include <fcntl.h>
 #include <random>
-#include <signal.h>
+#include <csignal>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>

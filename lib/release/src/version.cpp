@@ -60,10 +60,10 @@ std::optional<Version> parse_version(std::string_view s) {
 }
 
 std::strong_ordering compare(const Version& a, const Version& b) {
-    if (auto c = a.major <=> b.major; c != 0) return c;
-    if (auto c = a.minor <=> b.minor; c != 0) return c;
-    if (auto c = a.patch <=> b.patch; c != 0) return c;
-    if (auto c = a.pre <=> b.pre; c != 0) return c;
+    if (auto c = a.major <=> b.major; std::is_neq(c)) return c;
+    if (auto c = a.minor <=> b.minor; std::is_neq(c)) return c;
+    if (auto c = a.patch <=> b.patch; std::is_neq(c)) return c;
+    if (auto c = a.pre <=> b.pre; std::is_neq(c)) return c;
     return a.pre_num <=> b.pre_num;
 }
 

@@ -168,7 +168,7 @@ std::string describe_duration(std::int64_t s) {
 }
 
 std::string format_utc(std::int64_t unix_seconds) {
-    std::time_t t = static_cast<std::time_t>(unix_seconds);
+    auto t = static_cast<std::time_t>(unix_seconds);
     std::tm tm{};
     if (::gmtime_r(&t, &tm) == nullptr) return "?";
     char buf[40];
