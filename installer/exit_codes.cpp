@@ -12,6 +12,7 @@ int exit_code_for(ErrorCode code) {
     case ErrorCode::tls: return k_exit_tls;
     case ErrorCode::proxy_auth: return k_exit_proxy_auth;
     case ErrorCode::checksum:
+    case ErrorCode::security:
     case ErrorCode::no_checksum: return k_exit_checksum;
     case ErrorCode::bad_archive:
     case ErrorCode::toolchain_check: return k_exit_bad_archive;

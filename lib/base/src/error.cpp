@@ -26,6 +26,7 @@ const char* to_string(ErrorCode code) {
     case ErrorCode::permission: return "permission";
     case ErrorCode::lock_timeout: return "lock_timeout";
     case ErrorCode::cancelled: return "cancelled";
+    case ErrorCode::security: return "security";
     }
     return "internal";
 }

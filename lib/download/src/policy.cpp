@@ -47,6 +47,7 @@ Decision classify(const Error& error) {
     case ErrorCode::usage:
     case ErrorCode::internal:
     case ErrorCode::lock_timeout:
+    case ErrorCode::security: // a signed fork of the checksum database: never paper over it
         return Decision::stop;
     case ErrorCode::checksum:
     case ErrorCode::tls:

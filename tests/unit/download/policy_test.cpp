@@ -58,6 +58,7 @@ TEST_CASE("classify follows RESEARCH §4", "[download]") {
         Row{"permission", Error(ErrorCode::permission, "EACCES"), Decision::stop},
         Row{"filesystem", Error(ErrorCode::filesystem, "EIO"), Decision::stop},
         Row{"cancelled", Error(ErrorCode::cancelled, "SIGINT"), Decision::stop},
+        Row{"checksum database fork", Error(ErrorCode::security, "SECURITY ERROR"), Decision::stop},
         Row{"proxy authentication", net(NetPhase::proxy, 0, 407, ErrorCode::proxy_auth), Decision::stop},
         Row{"proxy host unresolvable (curl 5)", net(NetPhase::proxy, 5), Decision::stop},
         Row{"internal", Error(ErrorCode::internal, "bug"), Decision::stop});

@@ -28,6 +28,7 @@ enum class ErrorCode {
     permission,      // EACCES / EPERM / EROFS
     lock_timeout,    // another goinstall held the lock for too long
     cancelled,       // SIGINT / SIGTERM
+    security,        // proof of misbehaviour: the checksum database showed two inconsistent signed trees
 };
 
 // Short stable name of a code ("checksum", "network", ...), used in JSON output.
