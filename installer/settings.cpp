@@ -9,6 +9,7 @@
 #include "goinstall/core/installer.hpp"
 #include "goinstall/fs/files.hpp"
 #include "goinstall/platform/paths.hpp"
+#include "goinstall/triage/triage.hpp"
 #include "settings_config.hpp"
 
 namespace goinstall::cli {
@@ -17,17 +18,21 @@ namespace {
 
 bool has(const cxxopts::ParseResult& a, const char* name) { return a.count(name) > 0; }
 
-Result<double> parse_seconds(const std::string& text, const std::string& what) {
+constexpr double k_week_seconds = 86400.0 * 7;
+
+// A number of seconds in (0, max]; a usage error naming `what` otherwise.
+Result<double> parse_seconds(const std::string& text, const std::string& what, double max = k_week_seconds) {
     try {
         std::size_t used = 0;
         double v = std::stod(text, &used);
-        if (used != text.size() || !(v > 0) || v > 86400.0 * 7) {
+        if (used != text.size() || !(v > 0) || v > max) {
             throw std::invalid_argument("range");
         }
         return v;
     } catch (const std::exception&) {
-        return fail(ErrorCode::usage, what + ": '" + sanitize_for_display(text, 40) +
-                                          "' is not a number of seconds (e.g. 10 or 2.5)");
+        std::string range = max < k_week_seconds ? " up to " + std::to_string(static_cast<int>(max)) : "";
+        return fail(ErrorCode::usage, what + ": '" + sanitize_for_display(text, 40) + "' is not a number of seconds" +
+                                          range + " (e.g. 10 or 2.5)");
     }
 }
 
@@ -38,13 +43,15 @@ std::chrono::milliseconds ms(double seconds) {
 // The first of these variables that is set and not empty, with its name.
 std::optional<std::pair<std::string, std::string>> first_env(const Env& env, std::initializer_list<const char*> names) {
     for (const char* n : names) {
+        if (n[0] == '\0') continue;
         if (auto v = env.get(n); v && !v->empty()) return std::pair<std::string, std::string>{n, *v};
     }
     return std::nullopt;
 }
 
 // One setting's value from the first source that has it: flag, GOINSTALL_* variable, config
-// file. Records where it came from in Settings::origins (the default when none has it).
+// file; at each level the setting's name wins over its old name. Records where it came from in
+// Settings::origins (the default when none has it).
 struct Picked {
     std::string text;
     std::string name; // for messages: "--root", "GOINSTALL_ROOT", "<file>: root"
@@ -60,12 +67,12 @@ public:
     std::optional<Picked> pick(const char* key_name, std::string default_hint = "") {
         const ConfigKey& key = *find_config_key(key_name);
         std::optional<Picked> out;
-        if (key.flag[0] != '\0' && has(m_a, key.flag)) {
-            out = Picked{flag_text(key), std::string("--") + key.flag, SettingOrigin::Source::flag};
-        } else if (auto v = key.env[0] != '\0' ? m_env.get(key.env) : std::nullopt; v && !v->empty()) {
-            out = Picked{*v, key.env, SettingOrigin::Source::env};
-        } else if (auto it = m_file.find(key.key); it != m_file.end()) {
-            out = Picked{it->second, m_info.path.string() + ": " + key.key, SettingOrigin::Source::file};
+        if (const char* flag = first_flag({key.flag, key.old_flag})) {
+            out = Picked{flag_text(key, flag), std::string("--") + flag, SettingOrigin::Source::flag};
+        } else if (auto v = first_env(m_env, {key.env, key.old_env})) {
+            out = Picked{v->second, v->first, SettingOrigin::Source::env};
+        } else if (auto it = file_entry(key); it != m_file.end()) {
+            out = Picked{it->second, m_info.path.string() + ": " + it->first, SettingOrigin::Source::file};
         }
         if (out) {
             m_s.origins[key.key] = SettingOrigin{out->source, out->source == SettingOrigin::Source::file
@@ -90,14 +97,28 @@ public:
     }
 
 private:
-    std::string flag_text(const ConfigKey& key) const {
-        if (key.type == ConfigType::boolean) return m_a[key.flag].as<bool>() ? "true" : "false";
+    // The first of these flags that was given ("" entries skipped), or nullptr.
+    const char* first_flag(std::initializer_list<const char*> flags) const {
+        for (const char* f : flags) {
+            if (f[0] != '\0' && has(m_a, f)) return f;
+        }
+        return nullptr;
+    }
+
+    ConfigValues::const_iterator file_entry(const ConfigKey& key) const {
+        auto it = m_file.find(key.key);
+        if (it == m_file.end() && key.old_key[0] != '\0') it = m_file.find(key.old_key);
+        return it;
+    }
+
+    std::string flag_text(const ConfigKey& key, const char* flag) const {
+        if (key.type == ConfigType::boolean) return m_a[flag].as<bool>() ? "true" : "false";
         if (key.type == ConfigType::list) {
             std::string joined;
-            for (const auto& m : m_a[key.flag].as<std::vector<std::string>>()) joined += (joined.empty() ? "" : ",") + m;
+            for (const auto& m : m_a[flag].as<std::vector<std::string>>()) joined += (joined.empty() ? "" : ",") + m;
             return joined;
         }
-        return m_a[key.flag].as<std::string>();
+        return m_a[flag].as<std::string>();
     }
 
     const cxxopts::ParseResult& m_a;
@@ -107,10 +128,11 @@ private:
     Settings& m_s;
 };
 
-Result<std::chrono::milliseconds> seconds_setting(Sources& src, const char* key, std::chrono::milliseconds fallback) {
+Result<std::chrono::milliseconds> seconds_setting(Sources& src, const char* key, std::chrono::milliseconds fallback,
+                                                  double max = k_week_seconds) {
     auto p = src.pick(key);
     if (!p) return fallback;
-    auto secs = parse_seconds(p->text, p->name);
+    auto secs = parse_seconds(p->text, p->name, max);
     if (!secs) return std::unexpected(secs.error());
     return ms(*secs);
 }
@@ -129,52 +151,6 @@ const char* to_string(SettingOrigin::Source source) {
     case SettingOrigin::Source::default_value: break;
     }
     return "default";
-}
-
-void add_common_options(cxxopts::Options& opts) {
-    opts.add_options("Output")
-        ("json", "One JSON object per line on stdout (events and the result; see docs/json.md)")
-        ("q,quiet", "Print only errors")
-        ("h,help", "Show this help");
-    opts.add_options("Paths")
-        ("root", "Toolchain root (env GOINSTALL_ROOT; default $XDG_DATA_HOME/goinstall)", cxxopts::value<std::string>(), "DIR")
-        ("cache-dir", "Cache directory (env GOINSTALL_CACHE_DIR; default $XDG_CACHE_HOME/goinstall)", cxxopts::value<std::string>(), "DIR")
-        ("config", "Config file (env GOINSTALL_CONFIG; default $XDG_CONFIG_HOME/goinstall/config.json; see 'goinstall config')", cxxopts::value<std::string>(), "FILE");
-}
-
-void add_network_options(cxxopts::Options& opts) {
-    opts.add_options("Network")
-        ("index-url", "Release index URL, file:// URL or path (env GOINSTALL_INDEX_URL)", cxxopts::value<std::string>(), "URL")
-        ("mirror", "Mirror name (see 'goinstall mirrors') or base URL to try first; repeatable or comma-separated (env GOINSTALL_MIRROR)", cxxopts::value<std::vector<std::string>>(), "NAME|URL")
-        ("no-fallback", "Use only the mirrors given with --mirror, not the rest of the catalogue (env GOINSTALL_NO_FALLBACK)")
-        ("cacert", "Extra CA certificate(s) to trust, PEM (env GOINSTALL_CACERT)", cxxopts::value<std::string>(), "FILE")
-        ("connect-timeout", "Seconds to wait for a connection (env GOINSTALL_CONNECT_TIMEOUT; default 10)", cxxopts::value<std::string>(), "SECS")
-        ("stall-timeout", "Seconds below 1 KiB/s before a transfer counts as stalled (env GOINSTALL_STALL_TIMEOUT; default 30)", cxxopts::value<std::string>(), "SECS")
-        ("max-retries", "Attempts per mirror (env GOINSTALL_MAX_RETRIES; default 3)", cxxopts::value<std::string>(), "N")
-        ("connections", "Large archives: fetch byte ranges from up to N mirrors at once; 1 = one mirror at a time (env GOINSTALL_CONNECTIONS; default 4)", cxxopts::value<std::string>(), "N")
-        ("deadline", "Seconds the whole download may take across all mirrors (env GOINSTALL_DEADLINE; default 1800)", cxxopts::value<std::string>(), "SECS")
-        ("offline", "Use only the cached release index (env GOINSTALL_OFFLINE)")
-        ("proxy", "Proxy for every request: [http|https|socks4|socks4a|socks5|socks5h]://[user:pass@]host:port", cxxopts::value<std::string>(), "URL")
-        ("no-proxy", "Connect directly, ignoring every proxy setting")
-        ("noproxy-hosts", "Hosts that bypass the proxy (replaces NO_PROXY; see README for the syntax)", cxxopts::value<std::string>(), "LIST")
-        ("proxy-user", "Proxy credentials (overrides those in the proxy URL)", cxxopts::value<std::string>(), "USER:PASS")
-        ("proxy-auth", "Proxy authentication: basic, digest, ntlm, negotiate or any (default any)", cxxopts::value<std::string>(), "METHOD")
-        ("no-system-proxy", "Do not read the desktop's or system's proxy settings")
-        ("pac-url", "Proxy auto-config script to evaluate for each URL (http(s)://, file:// or a path)", cxxopts::value<std::string>(), "URL")
-        ("resolve", "Connect to ADDR (IPv4, or IPv6 in brackets; comma-separated for several) for HOST:PORT instead of asking DNS, for downloads and triage alike (curl's --resolve); repeatable", cxxopts::value<std::string>(), "HOST:PORT:ADDR")
-        ("allow-insecure-index", "Accept a plain-http index URL (checksums are then only as safe as that link)");
-}
-
-void add_platform_options(cxxopts::Options& opts) {
-    opts.add_options("Platform")
-        ("os", "Target OS in Go's names (default: this host)", cxxopts::value<std::string>(), "OS")
-        ("arch", "Target architecture in Go's names (default: this host)", cxxopts::value<std::string>(), "ARCH");
-}
-
-OutputMode output_mode(const cxxopts::ParseResult& a) {
-    if (has(a, "json")) return OutputMode::json;
-    if (has(a, "quiet")) return OutputMode::quiet;
-    return OutputMode::text;
 }
 
 namespace {
@@ -230,12 +206,12 @@ Status resolve_limits(Sources& src, Settings& s) {
     if (!stall) return std::unexpected(stall.error());
     s.limits.stall_time = std::chrono::seconds(std::max<std::int64_t>(
         1, std::chrono::duration_cast<std::chrono::seconds>(*stall).count()));
-    if (auto p = src.pick("max_retries")) {
+    if (auto p = src.pick("attempts_per_mirror")) {
         auto n = parse_u64(p->text);
         if (!n || *n < 1 || *n > 100) {
             return fail(ErrorCode::usage, p->name + ": '" + sanitize_for_display(p->text, 40) + "' is not a number from 1 to 100");
         }
-        s.max_attempts = static_cast<int>(*n);
+        s.attempts_per_mirror = static_cast<int>(*n);
     }
     if (auto p = src.pick("connections")) {
         auto n = parse_u64(p->text);
@@ -253,7 +229,98 @@ Status resolve_limits(Sources& src, Settings& s) {
     return {};
 }
 
+// The user's mirror preferences, checked here so that an error names where they came from
+// (--mirror, GOINSTALL_MIRROR or the file's "mirrors"): each is "auto", an http(s):// or file://
+// URL, or a catalogue name.
+Status check_mirror_preferences(const Catalog& catalog, const std::vector<std::string>& prefs, const std::string& from) {
+    for (const auto& p : prefs) {
+        if (p == "auto") continue;
+        if (p.find("://") != std::string::npos) {
+            auto u = parse_url(p);
+            if (!u || (u->scheme != "http" && u->scheme != "https" && u->scheme != "file")) {
+                return fail(ErrorCode::usage, from + ": '" + redact_url(p) + "' is not an http(s):// or file:// URL");
+            }
+        } else if (catalog.find(p) == nullptr) {
+            std::string known;
+            for (const auto& c : catalog.entries) known += (known.empty() ? "" : ", ") + c.name;
+            return fail(ErrorCode::usage, from + ": unknown mirror '" + sanitize_for_display(p, 40) + "' (known: " +
+                                              known + "; or give a URL, or auto)");
+        }
+    }
+    return {};
+}
+
+// Mirrors: the preferences (mirrors, no_fallback) planned against the catalogue.
+Status resolve_mirrors(Sources& src, Settings& s) {
+    auto mirrors = src.pick("mirrors", "the catalogue's order");
+    if (mirrors) {
+        for (auto& part : split(mirrors->text, ',')) s.mirror_prefs.emplace_back(trim(part));
+        if (auto st = check_mirror_preferences(s.catalog, s.mirror_prefs, mirrors->name); !st) return st;
+    }
+    auto no_fallback = src.flag_value("no_fallback");
+    if (!no_fallback) return std::unexpected(no_fallback.error());
+    s.no_fallback = *no_fallback;
+    auto plan = plan_mirrors(s.catalog, s.mirror_prefs, s.no_fallback);
+    if (!plan && mirrors) return std::unexpected(plan.error());
+    if (!plan) plan = MirrorPlan{}; // no usable catalogue entry: only verbs that download mind (require_mirrors)
+    s.mirrors = std::move(plan->mirrors);
+    s.mirror_notes = std::move(plan->notes);
+    s.rank_mirrors = plan->auto_rank;
+    return {};
+}
+
+// Triage: no_triage, triage_timeout (at most 600 s), captive_probe_url (http(s), or none/off).
+Status resolve_triage(Sources& src, TriageSettings& t) {
+    auto no_triage = src.flag_value("no_triage");
+    if (!no_triage) return std::unexpected(no_triage.error());
+    t.enabled = !*no_triage;
+    constexpr double k_max_triage_seconds = 600;
+    auto budget = seconds_setting(src, "triage_timeout", t.budget, k_max_triage_seconds);
+    if (!budget) return std::unexpected(budget.error());
+    t.budget = *budget;
+    t.captive_probe_url = triage::k_default_captive_probe_url;
+    if (auto p = src.pick("captive_probe_url", "the built-in probe URL")) {
+        t.captive_explicit = true;
+        const auto v = to_lower(trim(p->text));
+        if (v.empty() || v == "none" || v == "off") {
+            t.captive_probe_url.clear();
+        } else if (auto u = parse_url(p->text); !u || (u->scheme != "http" && u->scheme != "https")) {
+            return fail(ErrorCode::usage, p->name + ": '" + redact_url(p->text) + "' is not an http(s) URL or 'none'");
+        } else {
+            t.captive_probe_url = p->text;
+        }
+    }
+    return {};
+}
+
 } // namespace
+
+std::optional<Sha256Hex> Sha256Hex::parse(std::string_view text) {
+    if (!is_hex(text, 64)) return std::nullopt;
+    return Sha256Hex(to_lower(text));
+}
+
+IndexOptions Settings::index_options() const {
+    IndexOptions o;
+    o.url = index_url;
+    o.fallback_urls = index_fallbacks;
+    o.cache_dir = cache_dir;
+    o.offline = offline;
+    o.allow_insecure = allow_insecure_index;
+    o.limits = limits;
+    return o;
+}
+
+DownloadOptions Settings::download_options() const {
+    DownloadOptions o;
+    o.mirrors = mirrors;
+    o.limits = limits;
+    o.max_attempts_per_mirror = attempts_per_mirror;
+    o.deadline = deadline;
+    o.connections = connections;
+    o.rank_mirrors = rank_mirrors;
+    return o;
+}
 
 Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env) {
     Settings s;
@@ -261,7 +328,6 @@ Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env)
     auto config = load_config(a, env);
     if (!config) return std::unexpected(config.error());
     s.config = config->first;
-    if (s.config.loaded) s.config_file = s.config.path;
     Sources src(a, env, s.config, config->second, s);
 
     if (auto root = src.pick("root", "$XDG_DATA_HOME/goinstall")) {
@@ -310,26 +376,7 @@ Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env)
             s.index_fallbacks.assign(sources.begin() + 1, sources.end());
         }
     }
-    auto mirrors = src.pick("mirrors", "the catalogue's order");
-    if (mirrors) {
-        for (auto& part : split(mirrors->text, ',')) s.mirror_prefs.emplace_back(trim(part));
-    }
-    auto no_fallback = src.flag_value("no_fallback");
-    if (!no_fallback) return std::unexpected(no_fallback.error());
-    s.no_fallback = *no_fallback;
-    auto plan = plan_mirrors(s.catalog, s.mirror_prefs, s.no_fallback);
-    if (!plan && mirrors) {
-        // plan_mirrors speaks of --mirror; name the variable or the file when the value came from there.
-        std::string msg = plan.error().message();
-        if (mirrors->source != SettingOrigin::Source::flag && msg.starts_with("--mirror: ")) {
-            msg = mirrors->name + ": " + msg.substr(10);
-        }
-        return fail(plan.error().code(), std::move(msg));
-    }
-    if (!plan) plan = MirrorPlan{}; // no usable catalogue entry: only verbs that download mind (require_mirrors)
-    s.mirrors = std::move(plan->mirrors);
-    s.mirror_notes = std::move(plan->notes);
-    s.rank_mirrors = plan->auto_rank;
+    if (auto st = resolve_mirrors(src, s); !st) return std::unexpected(st.error());
 
     if (auto c = src.pick("cacert")) s.cacert = c->text;
     s.ca_file_override = env.get("SSL_CERT_FILE").value_or("");
@@ -347,6 +394,14 @@ Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env)
     if (!offline) return std::unexpected(offline.error());
     s.offline = *offline;
     s.allow_insecure_index = has(a, "allow-insecure-index");
+    if (auto st = resolve_triage(src, s.triage); !st) return std::unexpected(st.error());
+    if (has(a, "sha256")) {
+        const auto text = a["sha256"].as<std::string>();
+        s.sha256 = Sha256Hex::parse(text);
+        if (!s.sha256) {
+            return fail(ErrorCode::usage, "--sha256: '" + sanitize_for_display(text, 80) + "' is not 64 hex digits");
+        }
+    }
 
     s.platform = host_platform();
     if (has(a, "os")) s.platform.os = normalize_os(a["os"].as<std::string>());

@@ -3,11 +3,13 @@
 // GOINSTALL_* variables, which win over the config file, which wins over defaults. Where each
 // setting came from is recorded for `goinstall config`.
 
+#include <chrono>
 #include <cxxopts.hpp>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "goinstall/base/error.hpp"
@@ -20,6 +22,10 @@
 #include "goinstall/platform/host.hpp"
 #include "reporter.hpp"
 
+namespace goinstall {
+struct IndexOptions; // goinstall/core/index_source.hpp
+}
+
 namespace goinstall::cli {
 
 // Where one setting's value came from.
@@ -29,6 +35,28 @@ struct SettingOrigin {
     std::string from; // "--root", "GOINSTALL_ROOT", the config file's path; for defaults a hint or ""
 };
 const char* to_string(SettingOrigin::Source source); // "default", "flag", "env", "file"
+
+// A SHA-256 digest as 64 lowercase hex digits. Only parse() makes one, so holding one means the
+// text was checked.
+class Sha256Hex {
+public:
+    // nullopt unless `text` is exactly 64 hex digits (either case).
+    static std::optional<Sha256Hex> parse(std::string_view text);
+    const std::string& str() const { return m_hex; }
+
+private:
+    explicit Sha256Hex(std::string hex) : m_hex(std::move(hex)) {}
+    std::string m_hex;
+};
+
+// The network diagnosis after a failure (and `goinstall doctor`): config keys no_triage,
+// triage_timeout, captive_probe_url.
+struct TriageSettings {
+    bool enabled = true;                     // --no-triage / GOINSTALL_NO_TRIAGE / no_triage turn it off
+    std::chrono::milliseconds budget{10000}; // --triage-timeout, at most 600 s
+    std::string captive_probe_url;           // "" = disabled ("none" or "off" given)
+    bool captive_explicit = false;           // given by a flag, variable or the file, not the default
+};
 
 // The config file: which one, and why that one.
 struct ConfigFileInfo {
@@ -52,7 +80,6 @@ struct Settings {
     ProxySettings proxy;
     std::string pac_url;                           // --pac-url
     std::vector<ResolvePin> resolve;               // --resolve, in the order given
-    std::filesystem::path config_file;             // the one read, if any
     ConfigFileInfo config;
     std::map<std::string, SettingOrigin> origins;  // by config-file key ("root", "connect_timeout")
     bool no_fallback = false;
@@ -60,23 +87,36 @@ struct Settings {
     Platform platform;
     TransferLimits limits;
     std::chrono::milliseconds lock_timeout{std::chrono::minutes(10)};
-    int max_attempts = 3;
+    int attempts_per_mirror = 3;                   // --attempts-per-mirror (old name --max-retries)
     int connections = 0;                           // --connections: 0 = one per mirror up to 4, 1 = no segmenting
     std::chrono::milliseconds deadline{std::chrono::minutes(30)};
     bool offline = false;
     bool allow_insecure_index = false;
     OutputMode output = OutputMode::text;
+    std::optional<Sha256Hex> sha256;               // --sha256, for the verbs that take it
+    TriageSettings triage;
 
     Layout layout() const { return Layout(root, prefix); }
+    // The release index source: URL and fallbacks, cache, offline, plain-http permission, limits.
+    IndexOptions index_options() const;
+    // Mirrors in order, limits, attempts per mirror, deadline, connections and --mirror auto
+    // (rank_mirrors), the same for every verb that downloads. No observer.
+    DownloadOptions download_options() const;
+    // The --sha256 text for a request's sha256_override: "" when not given.
+    std::string sha256_text() const { return sha256 ? sha256->str() : std::string(); }
 };
 
-// Adds the options every verb shares (output, paths) or that network verbs share.
+// Adds the options every verb shares (output, paths) or that network verbs share
+// (settings_options.cpp).
 void add_common_options(cxxopts::Options& opts);
 void add_network_options(cxxopts::Options& opts);
 void add_platform_options(cxxopts::Options& opts);
+// --no-triage, --triage-timeout SECS, --captive-probe-url URL|none.
+void add_triage_options(cxxopts::Options& opts);
 
 // Resolves settings from parsed options, the environment and the config file. Errors are usage
-// errors naming the flag, variable or file and key, and the bad value (credentials redacted).
+// errors naming the flag, variable or file and key, and the bad value (credentials redacted);
+// a bad --sha256 is one too, for the verbs that define it.
 Result<Settings> resolve_settings(const cxxopts::ParseResult& args, const Env& env);
 
 // Fails (usage) when there is no release index to fetch: no --index-url and no catalogue source.

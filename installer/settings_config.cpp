@@ -16,8 +16,8 @@ namespace {
 using T = ConfigType;
 
 // The one table of settings that can come from a file. Proxy credentials belong in the proxy URL
-// (redacted everywhere); --prefix, --os/--arch, --json/--quiet and --allow-insecure-index are
-// per-command choices and stay on the command line.
+// (redacted everywhere); --prefix, --os/--arch, --json/--quiet, --sha256 and --allow-insecure-index
+// are per-command choices and stay on the command line.
 constexpr std::array k_keys{
     ConfigKey{"root", "root", "GOINSTALL_ROOT", T::path, false},
     ConfigKey{"cache_dir", "cache-dir", "GOINSTALL_CACHE_DIR", T::path, false},
@@ -32,11 +32,15 @@ constexpr std::array k_keys{
     ConfigKey{"cacert", "cacert", "GOINSTALL_CACERT", T::path, false},
     ConfigKey{"connect_timeout", "connect-timeout", "GOINSTALL_CONNECT_TIMEOUT", T::seconds, false},
     ConfigKey{"stall_timeout", "stall-timeout", "GOINSTALL_STALL_TIMEOUT", T::seconds, false},
-    ConfigKey{"max_retries", "max-retries", "GOINSTALL_MAX_RETRIES", T::count, false},
+    ConfigKey{"attempts_per_mirror", "attempts-per-mirror", "GOINSTALL_ATTEMPTS_PER_MIRROR", T::count, false,
+              "max-retries", "GOINSTALL_MAX_RETRIES", "max_retries"},
     ConfigKey{"connections", "connections", "GOINSTALL_CONNECTIONS", T::count, false},
     ConfigKey{"deadline", "deadline", "GOINSTALL_DEADLINE", T::seconds, false},
     ConfigKey{"lock_timeout", "lock-timeout", "GOINSTALL_LOCK_TIMEOUT", T::seconds, false},
     ConfigKey{"offline", "offline", "GOINSTALL_OFFLINE", T::boolean, false},
+    ConfigKey{"no_triage", "no-triage", "GOINSTALL_NO_TRIAGE", T::boolean, false},
+    ConfigKey{"triage_timeout", "triage-timeout", "GOINSTALL_TRIAGE_TIMEOUT", T::seconds, false},
+    ConfigKey{"captive_probe_url", "captive-probe-url", "GOINSTALL_CAPTIVE_PROBE_URL", T::text, true},
 };
 
 const char* type_words(ConfigType t) {
@@ -94,7 +98,7 @@ std::span<const ConfigKey> config_keys() { return k_keys; }
 
 const ConfigKey* find_config_key(std::string_view key) {
     for (const auto& k : k_keys) {
-        if (key == k.key) return &k;
+        if (key == k.key || (k.old_key[0] != '\0' && key == k.old_key)) return &k;
     }
     return nullptr;
 }
@@ -130,8 +134,7 @@ Result<ConfigValues> parse_config_text(std::string_view text, const std::string&
                                               "' (known: " + known_keys() + ")");
         }
         auto wrong = [&, key = key, got = json_type_name(value)]() {
-            return fail(ErrorCode::usage, source + ": " + key->key + " must be " + type_words(key->type) + ", not " +
-                                              got);
+            return fail(ErrorCode::usage, source + ": " + name + " must be " + type_words(key->type) + ", not " + got);
         };
         std::string v;
         switch (key->type) {
@@ -140,7 +143,7 @@ Result<ConfigValues> parse_config_text(std::string_view text, const std::string&
             if (!value.is_string()) return wrong();
             v = value.get<std::string>();
             if (trim(v).empty()) {
-                return fail(ErrorCode::usage, source + ": " + key->key + " is empty (leave the key out for the default)");
+                return fail(ErrorCode::usage, source + ": " + name + " is empty (leave the key out for the default)");
             }
             if (key->type == T::path) v = anchor_path(v, base_dir, home);
             break;
@@ -148,11 +151,11 @@ Result<ConfigValues> parse_config_text(std::string_view text, const std::string&
             if (!value.is_array()) return wrong();
             for (const auto& item : value) {
                 if (!item.is_string() || trim(item.get<std::string>()).empty()) {
-                    return fail(ErrorCode::usage, source + ": " + key->key + " must be an array of non-empty strings");
+                    return fail(ErrorCode::usage, source + ": " + name + " must be an array of non-empty strings");
                 }
                 auto s = item.get<std::string>();
                 if (s.find(',') != std::string::npos) {
-                    return fail(ErrorCode::usage, source + ": " + key->key + ": '" + shown(*key, s) +
+                    return fail(ErrorCode::usage, source + ": " + name + ": '" + shown(*key, s) +
                                                       "' has a comma; give one mirror per array item");
                 }
                 v += (v.empty() ? "" : ",") + s;
@@ -171,7 +174,7 @@ Result<ConfigValues> parse_config_text(std::string_view text, const std::string&
             v = value.dump();
             break;
         }
-        out[key->key] = std::move(v);
+        out[name] = std::move(v);
     }
     return out;
 }

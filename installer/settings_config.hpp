@@ -30,14 +30,20 @@ struct ConfigKey {
     const char* env;  // "" when there is no GOINSTALL_* variable for it
     ConfigType type;
     bool secret;      // may hold credentials: shown redacted, never quoted in errors
+    // The setting's old names, still accepted below the new ones ("" when it has none).
+    const char* old_flag = "";
+    const char* old_env = "";
+    const char* old_key = "";
 };
 
 // Every key the config file accepts, in display order.
 std::span<const ConfigKey> config_keys();
+// The entry for `key`, by its name or its old name; nullptr when unknown.
 const ConfigKey* find_config_key(std::string_view key);
 
-// The config file's values as text, keyed by config key: strings as they are (paths made
-// absolute), booleans "true"/"false", numbers as written, lists joined with ','.
+// The config file's values as text, keyed by config key as written (an old name stays the old
+// name): strings as they are (paths made absolute), booleans "true"/"false", numbers as written,
+// lists joined with ','.
 using ConfigValues = std::map<std::string, std::string>;
 
 // Parses a config file's text. Fails (usage) naming `source` and the key: not a JSON object

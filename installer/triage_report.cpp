@@ -13,12 +13,6 @@ namespace goinstall::cli {
 
 namespace {
 
-std::optional<std::string> flag_or_env(const cxxopts::ParseResult& a, const char* flag, const Env& env, const char* var) {
-    if (a.count(flag)) return a[flag].as<std::string>();
-    if (auto v = env.get(var); v && !v->empty()) return v;
-    return std::nullopt;
-}
-
 std::string last_segment(const std::string& url) {
     auto q = url.find_first_of("?#");
     std::string path = url.substr(0, q);
@@ -35,7 +29,8 @@ std::string shown_proxy_value(const std::string& name, const std::string& value)
     return p ? p->display() : "(not a valid proxy URL)";
 }
 
-triage::ConfigObservation config_of(const Settings& s, const TriageSettings& ts, const Env& env) {
+triage::ConfigObservation config_of(const Settings& s, const Env& env) {
+    const TriageSettings& ts = s.triage;
     triage::ConfigObservation c;
     std::string proxy;
     if (s.proxy.no_proxy) {
@@ -113,42 +108,6 @@ nlohmann::json to_json(const triage::TriageReport& r) {
 
 } // namespace
 
-void add_triage_options(cxxopts::Options& opts) {
-    opts.add_options("Triage")
-        ("no-triage", "Do not diagnose the network after a network failure (env GOINSTALL_NO_TRIAGE=1)")
-        ("triage-timeout", "Seconds the network diagnosis may take (env GOINSTALL_TRIAGE_TIMEOUT; default 10)", cxxopts::value<std::string>(), "SECS")
-        ("captive-probe-url", "URL that answers 204 when no captive portal intercepts (env GOINSTALL_CAPTIVE_PROBE_URL; 'none' disables)", cxxopts::value<std::string>(), "URL");
-}
-
-Result<TriageSettings> triage_settings(const cxxopts::ParseResult& a, const Env& env) {
-    TriageSettings t;
-    auto no_triage_env = env.get("GOINSTALL_NO_TRIAGE");
-    if (a.count("no-triage") || (no_triage_env && !no_triage_env->empty() && *no_triage_env != "0")) {
-        t.enabled = false;
-    }
-    if (auto v = flag_or_env(a, "triage-timeout", env, "GOINSTALL_TRIAGE_TIMEOUT")) {
-        char* end = nullptr;
-        double secs = std::strtod(v->c_str(), &end);
-        if (v->empty() || end != v->c_str() + v->size() || !(secs > 0) || secs > 600) {
-            return fail(ErrorCode::usage, "--triage-timeout: '" + sanitize_for_display(*v, 40) +
-                                              "' is not a number of seconds between 0 and 600 (e.g. 10 or 2.5)");
-        }
-        t.budget = std::chrono::milliseconds(static_cast<std::int64_t>(secs * 1000));
-    }
-    t.captive_probe_url = triage::k_default_captive_probe_url;
-    if (auto v = flag_or_env(a, "captive-probe-url", env, "GOINSTALL_CAPTIVE_PROBE_URL")) {
-        t.captive_explicit = true;
-        if (v->empty() || *v == "none" || *v == "off") {
-            t.captive_probe_url.clear();
-        } else if (auto u = parse_url(*v); !u || (u->scheme != "http" && u->scheme != "https")) {
-            return fail(ErrorCode::usage, "--captive-probe-url: '" + redact_url(*v) + "' is not an http(s) URL or 'none'");
-        } else {
-            t.captive_probe_url = *v;
-        }
-    }
-    return t;
-}
-
 bool is_network_failure(const Error& err) {
     // A redirect loop or a refused redirect (https → http for the index) is the server's
     // configuration, fully described by the error; there is no network layer to diagnose.
@@ -196,8 +155,9 @@ std::vector<triage::Target> failure_targets(const Settings& s, const Error& err)
     return out;
 }
 
-Result<triage::TriageReport> run_cli_triage(const Settings& s, const TriageSettings& ts,
-                                            const std::vector<triage::Target>& targets, Context& ctx) {
+Result<triage::TriageReport> run_cli_triage(const Settings& s, const std::vector<triage::Target>& targets,
+                                            Context& ctx) {
+    const TriageSettings& ts = s.triage;
     auto resolver = make_proxy_resolver(s, *ctx.env, ctx.cancel);
     if (!resolver) return std::unexpected(resolver.error());
     auto shared = std::make_shared<const ProxyResolver>(std::move(*resolver));
@@ -220,7 +180,7 @@ Result<triage::TriageReport> run_cli_triage(const Settings& s, const TriageSetti
     o.tls.ca_dir_override = s.ca_dir_override;
     o.captive_probe_url = ts.captive_probe_url;
     o.captive_explicit = ts.captive_explicit;
-    o.config = config_of(s, ts, *ctx.env);
+    o.config = config_of(s, *ctx.env);
     o.env = ctx.env;
     if (auto colon = s.proxy.proxy_user.find(':'); colon != std::string::npos) {
         o.secrets.push_back(s.proxy.proxy_user.substr(colon + 1));
@@ -268,23 +228,21 @@ void print_report(OutputMode mode, const triage::TriageReport& r, std::FILE* out
     std::fflush(out);
 }
 
-int report_failure(Reporter& reporter, const Error& err, const Settings& s, const cxxopts::ParseResult& args,
-                   Context& ctx) {
-    auto ts = triage_settings(args, *ctx.env);
-    bool run = ts && ts->enabled && is_network_failure(err) && !(ctx.cancel && ctx.cancel->cancelled());
+int report_failure(Reporter& reporter, const Error& err, const Settings& s, Context& ctx) {
+    bool run = s.triage.enabled && is_network_failure(err) && !(ctx.cancel && ctx.cancel->cancelled());
     std::vector<triage::Target> targets = run ? failure_targets(s, err) : std::vector<triage::Target>{};
     run = run && !targets.empty();
     if (!run || reporter.mode() == OutputMode::json) {
         // JSON: the triage event comes first so that the final result stays the last line.
         if (run) {
-            if (auto rep = run_cli_triage(s, *ts, targets, ctx)) print_report(OutputMode::json, *rep, stdout);
+            if (auto rep = run_cli_triage(s, targets, ctx)) print_report(OutputMode::json, *rep, stdout);
         }
         return report_error(reporter, err);
     }
     int code = report_error(reporter, err);
     std::fprintf(stderr, "goinstall: checking the network (at most %.0f s; --no-triage skips this)...\n",
-                 static_cast<double>(ts->budget.count()) / 1000.0);
-    auto rep = run_cli_triage(s, *ts, targets, ctx);
+                 static_cast<double>(s.triage.budget.count()) / 1000.0);
+    auto rep = run_cli_triage(s, targets, ctx);
     if (!rep) {
         std::fprintf(stderr, "goinstall: network triage could not run: %s\n", rep.error().describe().c_str());
         return code;

@@ -15,19 +15,6 @@
 
 namespace goinstall::cli {
 
-// --no-triage, --triage-timeout SECS, --captive-probe-url URL|none.
-void add_triage_options(cxxopts::Options& opts);
-
-struct TriageSettings {
-    bool enabled = true;                           // --no-triage / GOINSTALL_NO_TRIAGE=1 turn it off
-    std::chrono::milliseconds budget{10000};       // --triage-timeout / GOINSTALL_TRIAGE_TIMEOUT
-    std::string captive_probe_url;                 // "" = disabled
-    bool captive_explicit = false;                 // given by flag or variable
-};
-
-// Flags win over GOINSTALL_NO_TRIAGE, GOINSTALL_TRIAGE_TIMEOUT, GOINSTALL_CAPTIVE_PROBE_URL.
-Result<TriageSettings> triage_settings(const cxxopts::ParseResult& args, const Env& env);
-
 // True for failures the network can explain: ErrorCode network, tls or proxy_auth. A version that
 // does not exist, a checksum mismatch, a full disk... are never blamed on the network.
 bool is_network_failure(const Error& err);
@@ -39,9 +26,10 @@ std::vector<triage::Target> failure_targets(const Settings& s, const Error& err)
 // The index sources and the mirrors in effect; mirror URLs point at `filename` when given.
 std::vector<triage::Target> configured_targets(const Settings& s, const std::string& filename);
 
-// Runs triage on targets with the settings' proxy resolver, CA files and limits.
-Result<triage::TriageReport> run_cli_triage(const Settings& s, const TriageSettings& ts,
-                                            const std::vector<triage::Target>& targets, Context& ctx);
+// Runs triage on targets with the settings' proxy resolver, CA files, limits and s.triage (budget,
+// captive-portal probe).
+Result<triage::TriageReport> run_cli_triage(const Settings& s, const std::vector<triage::Target>& targets,
+                                            Context& ctx);
 
 // The report as text (a table, then the verdict and the next step), for stderr or stdout.
 std::string render_text(const triage::TriageReport& report);
@@ -49,10 +37,9 @@ std::string render_text(const triage::TriageReport& report);
 // Prints the report: text on `out` (text and quiet modes), or one JSON line on stdout.
 void print_report(OutputMode mode, const triage::TriageReport& report, std::FILE* out);
 
-// Reports `err` like report_error; when it is a network failure and triage is enabled, then runs
+// Reports `err` like report_error; when it is a network failure and s.triage is enabled, then runs
 // triage on the failure's targets and prints its report (text: after the error, on stderr; JSON:
 // a "triage" event before the final result). Returns the exit code of `err`.
-int report_failure(Reporter& reporter, const Error& err, const Settings& s, const cxxopts::ParseResult& args,
-                   Context& ctx);
+int report_failure(Reporter& reporter, const Error& err, const Settings& s, Context& ctx);
 
 } // namespace goinstall::cli

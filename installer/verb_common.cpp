@@ -42,6 +42,10 @@ int report_error(Reporter& reporter, const Error& err) {
     return code;
 }
 
+void emit_mirror_notes(Reporter& reporter, const Settings& s) {
+    for (const auto& note : s.mirror_notes) reporter.emit(Event{EventKind::warning, "mirror " + note});
+}
+
 namespace {
 
 // Fetches a PAC script directly (never through a proxy: the script is what says which proxy to use),

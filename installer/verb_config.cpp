@@ -29,6 +29,7 @@ nlohmann::json value_of(const std::string& key, const Settings& s, const Env& en
     if (key == "index_url") return redact_url(s.index_url);
     if (key == "mirrors") {
         auto list = nlohmann::json::array();
+        if (s.rank_mirrors) list.push_back("auto"); // probe them and try the fastest first
         for (const auto& m : s.mirrors) list.push_back(m.name);
         return list;
     }
@@ -49,11 +50,16 @@ nlohmann::json value_of(const std::string& key, const Settings& s, const Env& en
     if (key == "cacert") return s.cacert.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.cacert);
     if (key == "connect_timeout") return secs(s.limits.connect_timeout);
     if (key == "stall_timeout") return static_cast<double>(s.limits.stall_time.count());
-    if (key == "max_retries") return s.max_attempts;
+    if (key == "attempts_per_mirror") return s.attempts_per_mirror;
     if (key == "connections") return s.connections == 0 ? 4 : s.connections;
     if (key == "deadline") return secs(s.deadline);
     if (key == "lock_timeout") return secs(s.lock_timeout);
     if (key == "offline") return s.offline;
+    if (key == "no_triage") return !s.triage.enabled;
+    if (key == "triage_timeout") return secs(s.triage.budget);
+    if (key == "captive_probe_url") {
+        return s.triage.captive_probe_url.empty() ? nlohmann::json("none") : nlohmann::json(redact_url(s.triage.captive_probe_url));
+    }
     return nullptr;
 }
 
@@ -92,6 +98,7 @@ int verb_config(const std::vector<std::string>& args, Context& ctx) {
     add_common_options(opts);
     add_network_options(opts);
     add_platform_options(opts);
+    add_triage_options(opts);
     opts.add_options("Locking")("lock-timeout", "Seconds to wait for another goinstall (env GOINSTALL_LOCK_TIMEOUT; default 600)",
                                 cxxopts::value<std::string>(), "SECS");
     int code = 0;

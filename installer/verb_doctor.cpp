@@ -30,7 +30,7 @@ std::string probe_filename(const Settings& s, Transport& transport, Context& ctx
     if (s.index_url.empty()) return {};
     NullEventSink quiet;
     SystemClock clock;
-    IndexOptions io{s.index_url, s.index_fallbacks, s.cache_dir, s.offline, s.allow_insecure_index, s.limits};
+    IndexOptions io = s.index_options();
     io.limits.total_timeout = std::chrono::seconds(5);
     io.limits.connect_timeout = std::min(io.limits.connect_timeout, std::chrono::milliseconds(3000));
     auto index = load_index(transport, clock, quiet, io, ctx.cancel);
@@ -66,8 +66,6 @@ int verb_doctor(const std::vector<std::string>& args, Context& ctx) {
     Reporter reporter(output_mode(a), *ctx.env);
     auto settings = resolve_settings(a, *ctx.env);
     if (!settings) return report_error(reporter, settings.error());
-    auto ts = triage_settings(a, *ctx.env);
-    if (!ts) return report_error(reporter, ts.error());
 
     std::vector<triage::Target> targets;
     if (a.count("positional")) {
@@ -94,9 +92,9 @@ int verb_doctor(const std::vector<std::string>& args, Context& ctx) {
     }
     if (reporter.mode() == OutputMode::text) {
         std::fprintf(stderr, "goinstall: checking %zu target%s (at most %.0f s)...\n", targets.size(),
-                     targets.size() == 1 ? "" : "s", static_cast<double>(ts->budget.count()) / 1000.0);
+                     targets.size() == 1 ? "" : "s", static_cast<double>(settings->triage.budget.count()) / 1000.0);
     }
-    auto report = run_cli_triage(*settings, *ts, targets, ctx);
+    auto report = run_cli_triage(*settings, targets, ctx);
     if (!report) return report_error(reporter, report.error());
     if (ctx.cancel && ctx.cancel->cancelled()) return report_error(reporter, Error(ErrorCode::cancelled, "cancelled"));
     print_report(reporter.mode(), *report, stdout);

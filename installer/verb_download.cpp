@@ -57,29 +57,17 @@ int verb_download(const std::vector<std::string>& args, Context& ctx) {
     ArchiveDownloadRequest rq;
     rq.spec = positional[0];
     rq.platform = settings->platform;
-    rq.index = IndexOptions{settings->index_url, settings->index_fallbacks, settings->cache_dir,
-                            settings->offline, settings->allow_insecure_index, settings->limits};
-    rq.download.mirrors = settings->mirrors;
-    rq.download.deadline = settings->deadline;
-    rq.download.rank_mirrors = settings->rank_mirrors;
-    rq.download.limits = settings->limits;
-    rq.download.max_attempts_per_mirror = settings->max_attempts;
-    rq.download.connections = settings->connections;
+    rq.index = settings->index_options();
+    rq.download = settings->download_options();
+    rq.sha256_override = settings->sha256_text();
     rq.output_dir = std::filesystem::absolute(a.count("output") ? a["output"].as<std::string>() : std::string("."));
-    if (a.count("sha256")) {
-        rq.sha256_override = a["sha256"].as<std::string>();
-        if (!is_hex(rq.sha256_override, 64)) {
-            return report_error(reporter, Error(ErrorCode::usage, "--sha256: '" + sanitize_for_display(rq.sha256_override, 80) +
-                                                                      "' is not 64 hex digits"));
-        }
-    }
-    for (const auto& note : settings->mirror_notes) reporter.emit(Event{EventKind::warning, "mirror " + note});
+    emit_mirror_notes(reporter, *settings);
     auto transport = make_transport(*settings, *ctx.env, ctx.cancel);
     if (!transport) return report_error(reporter, transport.error());
 
     SystemClock clock;
     auto out = download_archive(**transport, clock, reporter, rq, ctx.cancel);
-    if (!out) return report_failure(reporter, out.error(), *settings, a, ctx);
+    if (!out) return report_failure(reporter, out.error(), *settings, ctx);
     Event result{EventKind::info, ""};
     result.with("version", out->version)
         .with("path", out->archive.string())

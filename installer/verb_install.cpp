@@ -75,24 +75,10 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
     rq.spec = positional[0];
     rq.platform = settings->platform;
     rq.layout = settings->layout();
-    rq.index = IndexOptions{settings->index_url, settings->index_fallbacks, settings->cache_dir,
-                            settings->offline, settings->allow_insecure_index, settings->limits};
-    rq.download.mirrors = settings->mirrors;
-    rq.download.deadline = settings->deadline;
-    rq.download.rank_mirrors = settings->rank_mirrors;
-    for (const auto& note : settings->mirror_notes) {
-        reporter.emit(Event{EventKind::warning, "mirror " + note});
-    }
-    rq.download.limits = settings->limits;
-    rq.download.max_attempts_per_mirror = settings->max_attempts;
-    rq.download.connections = settings->connections;
-    if (a.count("sha256")) {
-        rq.sha256_override = a["sha256"].as<std::string>();
-        if (!is_hex(rq.sha256_override, 64)) {
-            return report_error(reporter, Error(ErrorCode::usage, "--sha256: '" + sanitize_for_display(rq.sha256_override, 80) +
-                                                                      "' is not 64 hex digits"));
-        }
-    }
+    rq.index = settings->index_options();
+    rq.download = settings->download_options();
+    rq.sha256_override = settings->sha256_text();
+    emit_mirror_notes(reporter, *settings);
     rq.reinstall = a.count("reinstall") > 0;
     rq.switch_current = a.count("no-switch") == 0;
     rq.lock_timeout = settings->lock_timeout;
@@ -100,7 +86,7 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
     SystemClock clock;
     Installer installer(**transport, clock, reporter);
     auto out = installer.install(rq, ctx.cancel);
-    if (!out) return report_failure(reporter, out.error(), *settings, a, ctx);
+    if (!out) return report_failure(reporter, out.error(), *settings, ctx);
 
     Event result{EventKind::installed, ""};
     result.with("version", out->version)

@@ -25,13 +25,7 @@ int install_from_archive(const cxxopts::ParseResult& a, const std::vector<std::s
     rq.layout = settings->layout();
     rq.cache_dir = settings->cache_dir;
     rq.index_url = settings->index_url;
-    if (a.count("sha256")) {
-        rq.sha256_override = a["sha256"].as<std::string>();
-        if (!is_hex(rq.sha256_override, 64)) {
-            return report_error(reporter, Error(ErrorCode::usage, "--sha256: '" + sanitize_for_display(rq.sha256_override, 80) +
-                                                                      "' is not 64 hex digits"));
-        }
-    }
+    rq.sha256_override = settings->sha256_text();
     rq.reinstall = a.count("reinstall") > 0;
     rq.switch_current = a.count("no-switch") == 0;
     rq.lock_timeout = settings->lock_timeout;

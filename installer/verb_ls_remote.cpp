@@ -35,10 +35,8 @@ int verb_ls_remote(const std::vector<std::string>& args, Context& ctx) {
     if (!transport) return report_error(reporter, transport.error());
 
     SystemClock clock;
-    IndexOptions io{settings->index_url, settings->index_fallbacks, settings->cache_dir, settings->offline,
-                    settings->allow_insecure_index, settings->limits};
-    auto index = load_index(**transport, clock, reporter, io, ctx.cancel);
-    if (!index) return report_failure(reporter, index.error(), *settings, a, ctx);
+    auto index = load_index(**transport, clock, reporter, settings->index_options(), ctx.cancel);
+    if (!index) return report_failure(reporter, index.error(), *settings, ctx);
     const bool all = a.count("all") > 0;
     auto layout = settings->layout();
     std::string text;

@@ -17,8 +17,7 @@ namespace goinstall::cli {
 
 namespace {
 
-int probe(const Settings& s, const std::string& spec_text, Reporter& reporter, const cxxopts::ParseResult& args,
-          Context& ctx) {
+int probe(const Settings& s, const std::string& spec_text, Reporter& reporter, Context& ctx) {
     if (auto st = require_index(s); !st) return report_error(reporter, st.error());
     if (auto st = require_mirrors(s); !st) return report_error(reporter, st.error());
     auto spec = parse_version_spec(spec_text);
@@ -26,9 +25,8 @@ int probe(const Settings& s, const std::string& spec_text, Reporter& reporter, c
     auto transport = make_transport(s, *ctx.env, ctx.cancel);
     if (!transport) return report_error(reporter, transport.error());
     SystemClock clock;
-    IndexOptions io{s.index_url, s.index_fallbacks, s.cache_dir, s.offline, s.allow_insecure_index, s.limits};
-    auto index = load_index(**transport, clock, reporter, io, ctx.cancel);
-    if (!index) return report_failure(reporter, index.error(), s, args, ctx);
+    auto index = load_index(**transport, clock, reporter, s.index_options(), ctx.cancel);
+    if (!index) return report_failure(reporter, index.error(), s, ctx);
     auto release = resolve(index->index, *spec, false);
     if (!release) return report_error(reporter, release.error());
     const ReleaseFile* file = find_archive(**release, s.platform);
@@ -66,8 +64,7 @@ int probe(const Settings& s, const std::string& spec_text, Reporter& reporter, c
             tried.push_back({"mirror", r.mirror.name, redact_url(join_url(r.mirror.base_url, file->filename)), r.error});
         }
         return report_failure(reporter,
-                              Error(ErrorCode::network, "no mirror answered for " + file->filename).with_tried(tried), s,
-                              args, ctx);
+                              Error(ErrorCode::network, "no mirror answered for " + file->filename).with_tried(tried), s, ctx);
     }
     text.pop_back();
     reporter.result(text, Event{EventKind::info, ""}.with("best", ranked.front().mirror.name));
@@ -104,7 +101,7 @@ int verb_mirrors(const std::vector<std::string>& args, Context& ctx) {
     if (a.count("positional")) pos = a["positional"].as<std::vector<std::string>>();
     if (a.count("probe")) {
         if (pos.size() > 1) return report_error(reporter, Error(ErrorCode::usage, "usage: goinstall mirrors --probe [VERSION]"));
-        return probe(*settings, pos.empty() ? "latest" : pos[0], reporter, a, ctx);
+        return probe(*settings, pos.empty() ? "latest" : pos[0], reporter, ctx);
     }
     if (!pos.empty()) return report_error(reporter, Error(ErrorCode::usage, "goinstall mirrors takes no arguments (did you mean --probe?)"));
     std::string text;

@@ -30,7 +30,7 @@ int verb_mirrors(const std::vector<std::string>& args, Context& ctx);
 int verb_proxy(const std::vector<std::string>& args, Context& ctx);
 int verb_doctor(const std::vector<std::string>& args, Context& ctx); // verb_doctor.cpp
 int verb_download(const std::vector<std::string>& args, Context& ctx);
-int verb_mirror(const std::vector<std::string>& args, Context& ctx);
+int verb_mirror(const std::vector<std::string>& args, Context& ctx); // `mirror sync`: verb_mirror_sync.cpp
 
 // install --archive FILE [VERSION] (verb_install_archive.cpp): a local archive, no network.
 int install_from_archive(const cxxopts::ParseResult& args, const std::vector<std::string>& positional,
@@ -49,6 +49,10 @@ int print_help(cxxopts::Options& opts, const char* examples);
 
 // Reports an error and returns its exit code.
 int report_error(Reporter& reporter, const Error& err);
+
+// Emits one warning event per note on the mirrors in effect (e.g. a preferred mirror that is known
+// not to host Go binaries).
+void emit_mirror_notes(Reporter& reporter, const Settings& s);
 
 // The proxy resolver for these settings: `env` (the CLI's environment) and the system's settings.
 // When the system asks for proxy auto-detection without a PAC URL, WPAD runs (once per process, at

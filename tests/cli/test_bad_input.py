@@ -130,11 +130,41 @@ class BadInput(unittest.TestCase):
                            (USAGE, 4), env={var: f"http://u:{SECRET}@:99999" + ESC})
 
     def test_numbers(self):
-        for flag in ("--connect-timeout", "--stall-timeout", "--deadline", "--lock-timeout", "--max-retries"):
+        for flag in ("--connect-timeout", "--stall-timeout", "--deadline", "--lock-timeout", "--attempts-per-mirror",
+                     "--max-retries", "--triage-timeout"):
             for value in ("-1", "nan", "1e309", "10s", "", ESC):
                 with self.subTest(flag=flag, value=value):
                     self.check(["install", "1.21.0", "--reinstall", "--index-url", self.index, "--mirror", self.mirror,
                                 flag, value], USAGE, flag)
+
+    def test_old_and_new_names_of_attempts_per_mirror(self):
+        # --max-retries is the old name of --attempts-per-mirror: both install; the new one wins.
+        for extra in (["--max-retries", "1"], ["--attempts-per-mirror", "2"], ["--max-retries", "1", "--attempts-per-mirror", "2"]):
+            with self.subTest(extra=extra):
+                r = self.gi(["install", "1.21.0", "--reinstall", "--index-url", self.index, "--mirror", self.mirror,
+                             "--no-fallback", *extra])
+                self.assertEqual(r.returncode, 0, r.output)
+        self.check(["install", "1.21.0", "--reinstall", "--index-url", self.index, "--mirror", self.mirror,
+                    "--no-fallback"], USAGE, "GOINSTALL_ATTEMPTS_PER_MIRROR", env={"GOINSTALL_ATTEMPTS_PER_MIRROR": "many"})
+
+    def test_mirror_auto_is_accepted_by_every_downloading_verb(self):
+        # `auto` is a mirror choice for install, download and mirror sync alike (not an unknown name).
+        out = os.path.join(self.home, "auto-out")
+        src = ["--index-url", self.index, "--mirror", "auto", "--mirror", self.mirror, "--no-fallback"]
+        for args in (["install", "1.21.0", "--reinstall", *src], ["download", "1.21.0", "-o", out, *src],
+                     ["mirror", "sync", out, "--versions", "1.21.0", *src]):
+            with self.subTest(verb=args[0]):
+                r = self.gi(args, root=args[0] == "install")
+                self.assertNotEqual(r.returncode, USAGE, r.output)
+                self.assertNotIn("unknown mirror", r.stderr)
+                self.assertEqual(r.returncode, 0, r.output)
+        # A misspelt choice names where it came from, and says auto is one of the choices.
+        for args, env, who in ((["--mirror", "autp"], None, "--mirror"), ([], {"GOINSTALL_MIRROR": "autp"}, "GOINSTALL_MIRROR")):
+            for verb in (["download", "1.21.0", "-o", out], ["mirror", "sync", out]):
+                with self.subTest(verb=verb[0], source=who):
+                    line = self.check([*verb, "--index-url", self.index, *args], USAGE, "autp", env=env, root=False)
+                    self.assertIn(who + ": unknown mirror 'autp'", line)
+                    self.assertIn("or auto", line)
 
     def test_environment_values(self):
         cases = {"GOINSTALL_CONNECT_TIMEOUT": "abc", "GOINSTALL_STALL_TIMEOUT": "-3", "GOINSTALL_DEADLINE": "1e999",

@@ -41,7 +41,8 @@ class ConfigTest(unittest.TestCase):
         cases = [
             ("root", ["--root", a], ("GOINSTALL_ROOT", b), c, (a, b, c, os.path.join(self.home, ".local/share/goinstall"))),
             ("connect_timeout", ["--connect-timeout", "3"], ("GOINSTALL_CONNECT_TIMEOUT", "4.5"), 6, (3, 4.5, 6, 10)),
-            ("max_retries", ["--max-retries", "7"], ("GOINSTALL_MAX_RETRIES", "8"), 9, (7, 8, 9, 3)),
+            ("attempts_per_mirror", ["--attempts-per-mirror", "7"], ("GOINSTALL_ATTEMPTS_PER_MIRROR", "8"), 9,
+             (7, 8, 9, 3)),
             ("connections", ["--connections", "1"], ("GOINSTALL_CONNECTIONS", "2"), 3, (1, 2, 3, 4)),
             ("lock_timeout", ["--lock-timeout", "1"], ("GOINSTALL_LOCK_TIMEOUT", "2"), 3, (1, 2, 3, 600)),
             ("offline", ["--offline=false"], ("GOINSTALL_OFFLINE", "yes"), False, (False, True, False, False)),
@@ -51,6 +52,12 @@ class ConfigTest(unittest.TestCase):
             ("mirrors", ["--mirror", "http://127.0.0.1:1/f/"], ("GOINSTALL_MIRROR", "http://127.0.0.1:1/e/"),
              ["http://127.0.0.1:1/c/", "http://127.0.0.1:1/d/"],
              ("http://127.0.0.1:1/f/", "http://127.0.0.1:1/e/", "http://127.0.0.1:1/c/", None)),
+            ("no_triage", ["--no-triage"], ("GOINSTALL_NO_TRIAGE", "1"), False, (True, True, False, False)),
+            ("triage_timeout", ["--triage-timeout", "3"], ("GOINSTALL_TRIAGE_TIMEOUT", "4.5"), 6, (3, 4.5, 6, 10)),
+            ("captive_probe_url", ["--captive-probe-url", "none"],
+             ("GOINSTALL_CAPTIVE_PROBE_URL", "http://127.0.0.1:1/generate_204"), "https://127.0.0.1:2/g",
+             ("none", "http://127.0.0.1:1/generate_204", "https://127.0.0.1:2/g",
+              "http://connectivitycheck.gstatic.com/generate_204")),
         ]
         for key, flag, (var, env_value), file_value, (want_flag, want_env, want_file, want_default) in cases:
             with self.subTest(key=key):
@@ -77,17 +84,18 @@ class ConfigTest(unittest.TestCase):
             self.assertEqual(value, want)
 
     def test_config_file_chosen_by_flag_env_or_default(self):
-        other = self.write_config({"max_retries": 5}, os.path.join(self.home, "elsewhere", "ci.json"))
-        self.write_config({"max_retries": 4})
+        other = self.write_config({"attempts_per_mirror": 5}, os.path.join(self.home, "elsewhere", "ci.json"))
+        self.write_config({"attempts_per_mirror": 4})
         out = self.config()
         self.assertEqual(out["config_file"]["chosen_by"], "default")
-        self.assertEqual(out["settings"]["max_retries"]["value"], 4)
+        self.assertEqual(out["settings"]["attempts_per_mirror"]["value"], 4)
         out = self.config(env={"GOINSTALL_CONFIG": other})
         self.assertEqual(out["config_file"], {"path": other, "chosen_by": "GOINSTALL_CONFIG", "loaded": True})
-        self.assertEqual(out["settings"]["max_retries"]["value"], 5)
-        out = self.config(["--config", self.write_config({"max_retries": 6}, os.path.join(self.home, "x.json"))],
+        self.assertEqual(out["settings"]["attempts_per_mirror"]["value"], 5)
+        out = self.config(["--config", self.write_config({"attempts_per_mirror": 6}, os.path.join(self.home, "x.json"))],
                           env={"GOINSTALL_CONFIG": other})
-        self.assertEqual((out["config_file"]["chosen_by"], out["settings"]["max_retries"]["value"]), ("--config", 6))
+        self.assertEqual((out["config_file"]["chosen_by"], out["settings"]["attempts_per_mirror"]["value"]),
+                         ("--config", 6))
         # The default file missing is fine; a named one missing is an error naming it.
         os.remove(os.path.join(self.cfg_dir, "config.json"))
         out = self.config()
@@ -110,6 +118,7 @@ class ConfigTest(unittest.TestCase):
         cases = [
             ({"colour": "blue"}, f"{cfg}: unknown key 'colour' (known: root, cache_dir, index_url, mirrors, "),
             ({"connect_timeout": "10"}, f"{cfg}: connect_timeout must be a number of seconds, not a string"),
+            ({"attempts_per_mirror": 2.5}, f"{cfg}: attempts_per_mirror must be a whole number, not a number"),
             ({"max_retries": 2.5}, f"{cfg}: max_retries must be a whole number, not a number"),
             ({"offline": "yes"}, f"{cfg}: offline must be true or false, not a string"),
             ({"mirrors": "aliyun"}, f"{cfg}: mirrors must be an array of strings, not a string"),
@@ -117,6 +126,9 @@ class ConfigTest(unittest.TestCase):
             ({"root": ""}, f"{cfg}: root is empty"),
             ({"connect_timeout": -1}, f"{cfg}: connect_timeout: '-1' is not a number of seconds"),
             ({"max_retries": 1000}, f"{cfg}: max_retries: '1000' is not a number from 1 to 100"),
+            ({"triage_timeout": 601}, f"{cfg}: triage_timeout: '601' is not a number of seconds up to 600"),
+            ({"no_triage": "yes"}, f"{cfg}: no_triage must be true or false, not a string"),
+            ({"captive_probe_url": "ftp://x/"}, f"{cfg}: captive_probe_url: 'ftp://x/' is not an http(s) URL or 'none'"),
             ({"connections": 0}, f"{cfg}: connections: '0' is not a number from 1 to 16"),
             ({"proxy_auth": "kerberos"}, f"{cfg}: proxy_auth: 'kerberos' is not one of basic"),
             ({"mirrors": ["nosuchmirror"]}, f"{cfg}: mirrors: unknown mirror 'nosuchmirror'"),
@@ -139,6 +151,41 @@ class ConfigTest(unittest.TestCase):
             r = h.run_goinstall(["config"], env_extra={var: value}, home=self.home, timeout=30)
             self.assertEqual(r.returncode, EXIT_USAGE, r.output)
             self.assertTrue(r.stderr.startswith("goinstall: error: " + want), r.stderr)
+
+    def test_old_names_of_attempts_per_mirror(self):
+        # --max-retries, GOINSTALL_MAX_RETRIES and the file key max_retries still work, each below the
+        # new name at its own level, and `goinstall config` says which name was used.
+        cfg = self.write_config({"max_retries": 4})
+        got = self.config()["settings"]["attempts_per_mirror"]
+        self.assertEqual((got["value"], got["source"], got["from"]), (4, "file", cfg))
+        self.write_config({"max_retries": 4, "attempts_per_mirror": 5})
+        self.assertEqual(self.config()["settings"]["attempts_per_mirror"]["value"], 5)
+        got = self.config(env={"GOINSTALL_MAX_RETRIES": "6"})["settings"]["attempts_per_mirror"]
+        self.assertEqual((got["value"], got["source"], got["from"]), (6, "env", "GOINSTALL_MAX_RETRIES"))
+        got = self.config(env={"GOINSTALL_MAX_RETRIES": "6", "GOINSTALL_ATTEMPTS_PER_MIRROR": "7"})["settings"]
+        self.assertEqual(got["attempts_per_mirror"]["value"], 7)
+        got = self.config(["--max-retries", "8"], env={"GOINSTALL_ATTEMPTS_PER_MIRROR": "7"})["settings"]
+        self.assertEqual((got["attempts_per_mirror"]["value"], got["attempts_per_mirror"]["from"]), (8, "--max-retries"))
+        got = self.config(["--max-retries", "8", "--attempts-per-mirror", "9"])["settings"]["attempts_per_mirror"]
+        self.assertEqual((got["value"], got["from"]), (9, "--attempts-per-mirror"))
+        r = self.config(["--max-retries", "0"], ok=False)
+        self.assertEqual(r.returncode, EXIT_USAGE, r.output)
+        self.assertIn("--max-retries: '0' is not a number from 1 to 100", r.stdout)
+
+    def test_triage_settings_from_the_file(self):
+        cfg = self.write_config({"no_triage": True, "triage_timeout": 2.5, "captive_probe_url": "none"})
+        s = self.config()["settings"]
+        for key, value in (("no_triage", True), ("triage_timeout", 2.5), ("captive_probe_url", "none")):
+            self.assertEqual(s[key], {"value": value, "source": "file", "from": cfg}, key)
+        # The file's no_triage is honoured by a failing install: no "checking the network" after the error.
+        r = h.run_goinstall(["1.21.3", "--index-url", "http://127.0.0.1:1/i.json", "--allow-insecure-index",
+                             "--mirror", "http://127.0.0.1:1/m/", "--connect-timeout", "1"], home=self.home, timeout=60)
+        self.assertEqual(r.returncode, 4, r.output)
+        self.assertNotIn("checking the network", r.stderr)
+
+    def test_mirror_auto_is_shown(self):
+        got = self.config(["--mirror", "auto,http://127.0.0.1:1/m/"])["settings"]["mirrors"]
+        self.assertEqual((got["value"][:2], got["source"]), (["auto", "http://127.0.0.1:1/m/"], "flag"))
 
     def test_secrets_are_masked(self):
         proxy = f"http://alice:{PASSWORD}@127.0.0.1:3128"
@@ -177,11 +224,12 @@ class ConfigTest(unittest.TestCase):
         rows = {ln.split()[0]: ln for ln in lines[2:]}
         self.assertEqual(list(rows), ["root", "cache_dir", "index_url", "mirrors", "no_fallback", "proxy",
                                       "no_proxy_hosts", "proxy_auth", "no_system_proxy", "pac_url", "cacert",
-                                      "connect_timeout", "stall_timeout", "max_retries", "connections", "deadline",
-                                      "lock_timeout", "offline"])
+                                      "connect_timeout", "stall_timeout", "attempts_per_mirror", "connections", "deadline",
+                                      "lock_timeout", "offline", "no_triage", "triage_timeout", "captive_probe_url"])
         self.assertRegex(rows["deadline"], r"^deadline\s+120\s+file$")
         self.assertRegex(rows["stall_timeout"], r"^stall_timeout\s+7\s+flag --stall-timeout$")
-        self.assertRegex(rows["max_retries"], r"^max_retries\s+2\s+env GOINSTALL_MAX_RETRIES$")
+        self.assertRegex(rows["attempts_per_mirror"], r"^attempts_per_mirror\s+2\s+env GOINSTALL_MAX_RETRIES$")
+        self.assertRegex(rows["triage_timeout"], r"^triage_timeout\s+10\s+default$")
         self.assertRegex(rows["connect_timeout"], r"^connect_timeout\s+10\s+default$")
         self.assertEqual(r.stderr, "")
 
@@ -190,7 +238,7 @@ class ConfigTest(unittest.TestCase):
         site = Site(self, [arc], tls=True)
         root = os.path.join(self.home, "toolchains")
         self.write_config({"index_url": site.index_url, "mirrors": [site.mirror], "no_fallback": True,
-                           "cacert": site.cert.ca_cert, "root": root, "connect_timeout": 5, "max_retries": 2})
+                           "cacert": site.cert.ca_cert, "root": root, "connect_timeout": 5, "attempts_per_mirror": 2})
         r = h.run_goinstall(["1.21.3"], home=self.home, timeout=60)
         self.assertEqual(r.returncode, 0, r.output)
         self.assertTrue(os.path.isfile(os.path.join(root, "go1.21.3", "bin", "go")))

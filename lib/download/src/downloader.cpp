@@ -38,7 +38,8 @@ Error http_status_error(const Response& r, const std::string& url, std::chrono::
 }
 
 // Picks the error to report when every mirror failed: a checksum or TLS problem says more than a
-// 404, which says more than a connection failure (RESEARCH §4: report the most informative error).
+// 404, which says more than a connection failure (docs/field-notes.md#retry-timeouts-resume: report
+// the most informative error).
 int informativeness(const Error& e) {
     switch (e.code()) {
     case ErrorCode::checksum: return 5;
@@ -189,7 +190,8 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
         Request req{.url = url, .limits = options.limits};
         req.range_start = sink.size();
         // If-Range only with a validator from the same URL; elsewhere the final SHA-256 pins the
-        // content (RESEARCH §4). Strong ETag first, else Last-Modified.
+        // content (docs/field-notes.md#retry-timeouts-resume). Strong ETag first, else
+        // Last-Modified.
         if (req.range_start > 0 && meta.url == redact_url(url)) {
             req.if_range = strong_etag(meta.etag) ? meta.etag : meta.last_modified;
         }
@@ -310,7 +312,8 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
                     (void)sink.restart(); // the server's ranges cannot be trusted: start over
                 }
             } else if (o.response->status == 416) {
-                // Range not satisfiable: we may already hold the whole file (RESEARCH §4).
+                // Range not satisfiable: we may already hold the whole file
+                // (docs/field-notes.md#retry-timeouts-resume).
                 auto cr = parse_content_range(o.response->header("content-range"));
                 if (cr && cr->total && *cr->total == sink.size()) {
                     verify = true;

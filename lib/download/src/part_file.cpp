@@ -127,7 +127,8 @@ Status PartFileSink::on_response(const Response& head) {
     m_head = head;
     m_restarted_on_200 = false;
     if (head.status == 206) {
-        // RESEARCH §4: accept 206 only when Content-Range starts where we asked and the total matches.
+        // docs/field-notes.md#retry-timeouts-resume: accept 206 only when Content-Range starts
+        // where we asked and the total matches.
         auto cr = parse_content_range(head.header("content-range"));
         if (!cr || !cr->first || *cr->first != m_requested_from || m_requested_from != m_size ||
             (m_expected_total != 0 && cr->total && *cr->total != m_expected_total)) {
@@ -143,7 +144,8 @@ Status PartFileSink::on_response(const Response& head) {
         m_head_accepted = true;
         return {};
     }
-    // A full response (200, or a file:// read): start over on this same response (RESEARCH §4).
+    // A full response (200, or a file:// read): start over on this same response
+    // (docs/field-notes.md#retry-timeouts-resume).
     if (m_size > 0) {
         m_restarted_on_200 = true;
         if (auto st = restart(); !st) {

@@ -156,8 +156,9 @@ Error curl_failure(CURL* c, CURLcode rc, const char* errbuf, const Request& requ
         } else if (proxy.proxy->scheme == ProxyScheme::https &&
                    ((rc == CURLE_SSL_CONNECT_ERROR && detail.find("wrong version number") != std::string::npos) ||
                     (rc == CURLE_OPERATION_TIMEDOUT && status == 0 && connect_code == 0))) {
-            // RESEARCH §5: HTTPS_PROXY=https://… pointing at a plain-HTTP proxy. Some proxies answer the
-            // ClientHello with plain text (curl: "wrong version number"), others wait for a request line.
+            // docs/field-notes.md#proxies: HTTPS_PROXY=https://… pointing at a plain-HTTP proxy.
+            // Some proxies answer the ClientHello with plain text (curl: "wrong version number"),
+            // others wait for a request line.
             code = ErrorCode::network;
             d.phase = NetPhase::proxy;
             message = "the proxy " + name + " does not speak TLS (" + detail + "): the setting says https:// but it "

@@ -263,8 +263,9 @@ Result<Response> CurlTransport::fetch_with(const Request& request, BodySink& sin
         curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); // every encoding curl was built with
     }
     // CURLOPT_RANGE rather than RESUME_FROM: curl then hands us a 200 or an odd Content-Range
-    // instead of failing with CURLE_RANGE_ERROR, and the sink applies RESEARCH §4's rules (restart
-    // on the same 200 response; refuse a 206 that starts elsewhere).
+    // instead of failing with CURLE_RANGE_ERROR, and the sink applies the
+    // docs/field-notes.md#retry-timeouts-resume rules (restart on the same 200 response; refuse a
+    // 206 that starts elsewhere).
     std::string range;
     if (request.range_start > 0 || request.range_end > 0) {
         range = std::to_string(request.range_start) + "-" +

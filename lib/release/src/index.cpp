@@ -57,8 +57,9 @@ bool read_string(const json& obj, const char* key, std::string& out, std::string
     return true;
 }
 
-// Callers save downloads under `filename` (RESEARCH §1: use the index's name as given), so it must
-// be one plain path component: no separators, no drive colon, no leading dot, no control bytes.
+// Callers save downloads under `filename` (docs/field-notes.md#release-index: use the index's name
+// as given), so it must be one plain path component: no separators, no drive colon, no leading dot,
+// no control bytes.
 bool is_plain_file_name(std::string_view name) {
     if (name.empty() || name.front() == '.') return false;
     return std::none_of(name.begin(), name.end(), [](char c) {
@@ -81,7 +82,8 @@ std::optional<std::string> read_file(const json& j, ReleaseFile& file) {
                               {"sha256", &file.sha256}, {"kind", &file.kind}}) {
         if (!read_string(j, key, *field, bad)) return bad;
     }
-    // Empty means "unknown" and is kept (307 old files in the full index, RESEARCH §1).
+    // Empty means "unknown" and is kept (307 old files in the full index,
+    // docs/field-notes.md#release-index).
     if (!file.sha256.empty() && !is_hex(file.sha256, 64))
         return "has a malformed \"sha256\" '" + sanitize_for_display(file.sha256, 80) + "'";
     if (auto size = j.find("size"); size != j.end() && !size->is_null()) {
@@ -161,8 +163,9 @@ Result<ReleaseIndex> parse_index(std::string_view text, std::string_view source_
                 ++dropped;
             }
         }
-        // Raw order is not sorted (RESEARCH §1). A stable sort keeps equal versions in raw order,
-        // so erasing adjacent duplicates keeps the first one the index listed.
+        // Raw order is not sorted (docs/field-notes.md#release-index). A stable sort keeps equal
+        // versions in raw order, so erasing adjacent duplicates keeps the first one the index
+        // listed.
         std::stable_sort(index.releases.begin(), index.releases.end(),
                          [](const Release& a, const Release& b) { return a.version > b.version; });
         auto dup = std::unique(index.releases.begin(), index.releases.end(),

@@ -7,12 +7,13 @@
 namespace goinstall {
 namespace {
 
-// Index os values are GOOS names, all of which start with a lowercase letter; the bogus go1
-// release says os "4" (its filename go1.4-bootstrap-… was split at the wrong dot, RESEARCH §1).
+// Index os values are GOOS names, all of which start with a lowercase letter; the bogus go1 release
+// says os "4" (its filename go1.4-bootstrap-… was split at the wrong dot,
+// docs/field-notes.md#release-index).
 bool is_goos_like(std::string_view os) { return !os.empty() && os.front() >= 'a' && os.front() <= 'z'; }
 
-// "10.8" after "-osx" in old darwin names (go1.4.2.darwin-amd64-osx10.8.tar.gz, RESEARCH §1);
-// nullopt when the name has no such suffix.
+// "10.8" after "-osx" in old darwin names (go1.4.2.darwin-amd64-osx10.8.tar.gz,
+// docs/field-notes.md#release-index); nullopt when the name has no such suffix.
 std::optional<std::pair<int, int>> osx_suffix(std::string_view filename) {
     auto at = filename.find("-osx");
     if (at == std::string_view::npos) return std::nullopt;
@@ -48,7 +49,8 @@ bool eligible(const ReleaseFile& f, const Platform& want) {
 } // namespace
 
 std::string goarch_of_index_arch(std::string_view index_arch) {
-    // RESEARCH §1: linux 32-bit ARM is "armv6l"; go1.6beta1 says "arm6"; go1.23+ BSD/windows say "arm".
+    // docs/field-notes.md#release-index: linux 32-bit ARM is "armv6l"; go1.6beta1 says "arm6";
+    // go1.23+ BSD/windows say "arm".
     if (index_arch == "armv6l" || index_arch == "arm6" || index_arch == "arm") return "arm";
     return normalize_arch(std::string(index_arch));
 }

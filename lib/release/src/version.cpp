@@ -70,7 +70,8 @@ std::strong_ordering compare(const Version& a, const Version& b) {
 std::string to_string(const Version& v) {
     if (!v.text.empty()) return v.text;
     std::string out = "go" + std::to_string(v.major);
-    // From 1.21 on the first release of a line is go1.N.0, before it was go1.N (RESEARCH §1).
+    // From 1.21 on the first release of a line is go1.N.0, before it was go1.N
+    // (docs/field-notes.md#release-index).
     const bool new_scheme = v.major > 1 || v.minor >= 21;
     // Appends piecewise: `"." + std::to_string(n)` trips GCC 12's false -Wrestrict at -O2.
     auto append = [&out](const char* sep, int n) {

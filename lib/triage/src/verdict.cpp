@@ -63,8 +63,8 @@ std::optional<Verdict> proxy_verdict(const TargetObservation& t) {
     const std::string src = t.proxy_source.empty() ? "the configuration" : t.proxy_source;
     const std::string dest = t.host + ":" + std::to_string(t.port);
     // An https:// proxy that never completes the TLS handshake is, nearly always, a plain-HTTP proxy
-    // written with the wrong scheme (RESEARCH §5): some answer the ClientHello with an HTTP error
-    // (curl: "wrong version number"), others wait for a request line that never comes.
+    // written with the wrong scheme (docs/field-notes.md#proxies): some answer the ClientHello with
+    // an HTTP error (curl: "wrong version number"), others wait for a request line that never comes.
     const bool https_silent = t.proxy->scheme == ProxyScheme::https &&
                               (hop.status == ProxyHopStatus::timeout || hop.status == ProxyHopStatus::closed ||
                                (hop.status == ProxyHopStatus::error && to_lower(hop.detail).find("tls") != std::string::npos));

@@ -61,7 +61,7 @@ TEST_CASE("the built-in catalogue parses and is well formed", "[download][catalo
     CHECK(c.entries.front().name == "official");
 }
 
-TEST_CASE("built-in entries carry the statuses of RESEARCH §2", "[download][catalog]") {
+TEST_CASE("built-in entries carry the statuses of docs/field-notes.md#mirrors", "[download][catalog]") {
     struct Row {
         const char* name;
         const char* url;

@@ -19,7 +19,7 @@ Error http(long status) { return net(NetPhase::http, 0, status); }
 
 } // namespace
 
-TEST_CASE("classify follows RESEARCH §4", "[download]") {
+TEST_CASE("classify follows docs/field-notes.md#retry-timeouts-resume", "[download]") {
     struct Row {
         const char* what;
         Error error;

@@ -76,7 +76,8 @@ TEST_CASE("parse_index keeps the bogus go1 bootstrap release as data", "[release
 }
 
 TEST_CASE("parse_index sorts the raw order newest first and drops duplicates", "[release][index]") {
-    // Raw go.dev order is not sorted (RESEARCH §1: a 2019 response began go1.13.3, go1.12.12, go1.13.2).
+    // Raw go.dev order is not sorted (docs/field-notes.md#release-index: a 2019 response began
+    // go1.13.3, go1.12.12, go1.13.2).
     const std::string json = R"([
  {"version": "go1.13.3", "stable": true, "files": [{"filename": "a.tar.gz", "sha256": "", "size": 0}]},
  {"version": "go1.12.12", "stable": true, "files": []},

@@ -17,7 +17,8 @@ using goinstall::test::find_release;
 
 namespace {
 
-// Independent of the code under test: the index arch spellings of 32-bit ARM (RESEARCH §1).
+// Independent of the code under test: the index arch spellings of 32-bit ARM
+// (docs/field-notes.md#release-index).
 std::string goarch(const std::string& index_arch) {
     if (index_arch == "armv6l" || index_arch == "arm6") return "arm";
     return index_arch;

@@ -85,8 +85,8 @@ TEST_CASE("probe_tcp over IPv6 loopback", "[triage][tcp]") {
 }
 
 TEST_CASE("probe_tcp: a full accept queue drops the SYN, which is a timeout", "[triage][tcp]") {
-    // RESEARCH §6: a listen(fd, 0) socket that never accepts; once its queue holds a connection,
-    // Linux drops further SYNs, so a connect neither succeeds nor is refused.
+    // docs/field-notes.md#network-triage: a listen(fd, 0) socket that never accepts; once its queue
+    // holds a connection, Linux drops further SYNs, so a connect neither succeeds nor is refused.
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;

@@ -1,7 +1,8 @@
 #pragma once
-// A scripted DNS responder on 127.0.0.1:<ephemeral> for the triage probe tests (RESEARCH §6): a
-// thread answers each datagram with whatever the handler returns (nothing = stay silent). Packets
-// are built by hand here, independently of the code under test (RFC 1035 §4.1).
+// A scripted DNS responder on 127.0.0.1:<ephemeral> for the triage probe tests
+// (docs/field-notes.md#network-triage): a thread answers each datagram with whatever the handler
+// returns (nothing = stay silent). Packets are built by hand here, independently of the code under
+// test (RFC 1035 §4.1).
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,5 +1,5 @@
-// The verdict table: every failure row of RESEARCH §6 → the verdict code, health and the words of
-// the title and the one next action.
+// The verdict table: every failure row of docs/field-notes.md#network-triage → the verdict code,
+// health and the words of the title and the one next action.
 #include <catch2/catch.hpp>
 
 #include <functional>

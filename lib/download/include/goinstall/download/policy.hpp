@@ -1,6 +1,6 @@
 #pragma once
 // Pure retry/failover policy: what to do after a failed attempt, and how long to wait.
-// Table-tested in tests/unit/download (RESEARCH §4).
+// Table-tested in tests/unit/download (docs/field-notes.md#retry-timeouts-resume).
 
 #include <chrono>
 #include <cstdint>

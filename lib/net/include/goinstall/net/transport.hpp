@@ -17,9 +17,11 @@
 namespace goinstall {
 
 struct TransferLimits {
-    // RESEARCH §4/§8: curl's own connect default is 300 s and a dropped SYN costs 134 s.
+    // docs/field-notes.md#retry-timeouts-resume and #measurements: curl's own connect default is
+    // 300 s and a dropped SYN costs 134 s.
     std::chrono::milliseconds connect_timeout{10000};
-    // A transfer slower than stall_bytes_per_second for stall_time fails as stalled (RESEARCH §4).
+    // A transfer slower than stall_bytes_per_second for stall_time fails as stalled
+    // (docs/field-notes.md#retry-timeouts-resume).
     std::chrono::seconds stall_time{30};
     long stall_bytes_per_second = 1024;
     // Whole-request limit; zero means none (archives), set for small metadata requests.
@@ -34,7 +36,8 @@ struct Request {
     std::uint64_t range_start = 0;                           // > 0 → "Range: bytes=N-"
     std::uint64_t range_end = 0;                             // > 0 → "Range: bytes=N-M" (M inclusive)
     std::string if_range;                                    // strong validator, with range_start
-    bool allow_compression = false;                          // never for ranges (RESEARCH §4)
+    // Never on ranges (docs/field-notes.md#retry-timeouts-resume).
+    bool allow_compression = false;
     // For the release index (the root of trust): only https (or file) and no redirect to http.
     bool secure_only = false;
     int max_redirects = 10;

@@ -14,8 +14,8 @@
 namespace goinstall {
 
 // One downloadable file, exactly as the index lists it. Callers download `filename` as given and
-// never rebuild names from (os, arch) (RESEARCH §1). An empty sha256 or a size of 0 means
-// "unknown": such a file cannot be verified by the index alone.
+// never rebuild names from (os, arch) (docs/field-notes.md#release-index). An empty sha256 or a
+// size of 0 means "unknown": such a file cannot be verified by the index alone.
 struct ReleaseFile {
     std::string filename, os, arch, version, sha256, kind; // kind: "archive", "installer", "source"
     std::uint64_t size = 0;
@@ -37,7 +37,7 @@ struct ReleaseIndex {
 // Parses the index JSON. Unknown fields are ignored. Entries whose "version" string does not parse
 // as a Go version, and later duplicates of a version already seen, are dropped; their number is
 // stored in *skipped when given. Releases are sorted newest first (the raw order is not sorted,
-// RESEARCH §1). Never throws.
+// docs/field-notes.md#release-index). Never throws.
 // Fails with ErrorCode::index_invalid, naming the redacted source_url and what was wrong, when the
 // text is not JSON, the top level is not an array, an entry is not an object, "version" is not a
 // string, "files" is not an array, a file is not an object or has no "filename" string, a filename

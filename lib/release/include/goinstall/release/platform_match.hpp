@@ -10,14 +10,15 @@
 
 namespace goinstall {
 
-// The GOARCH an index "arch" field stands for: "armv6l", "arm6" and "arm" → "arm" (RESEARCH §1:
-// linux 32-bit ARM is "armv6l", go1.6beta1 says "arm6"); other names go through normalize_arch.
+// The GOARCH an index "arch" field stands for: "armv6l", "arm6" and "arm" → "arm"
+// (docs/field-notes.md#release-index: linux 32-bit ARM is "armv6l", go1.6beta1 says "arm6"); other
+// names go through normalize_arch.
 std::string goarch_of_index_arch(std::string_view index_arch);
 
 // The installable archive (kind "archive") of `release` for `platform`, or nullptr when none.
 // platform.os/arch are normalised first (normalize_os/normalize_arch), so "x86_64" works too.
 // Files whose os is not a GOOS-like name (starts with a lowercase letter) never match: the bogus
-// go1 release lists os "4", arch "bootstrap" (RESEARCH §1).
+// go1 release lists os "4", arch "bootstrap" (docs/field-notes.md#release-index).
 // Matching uses the index's arch field via goarch_of_index_arch, so BSD/windows go1.21–1.22 files
 // with arch "armv6l" but filename "-arm." match GOARCH "arm". On windows only a .zip qualifies;
 // elsewhere a .tar.gz is preferred. Among several candidates the choice is deterministic: no

@@ -20,8 +20,8 @@ struct Version {
 // Parses "go1.21.3", "1.21.3", "go1", "1.21rc4", "go1.9.2rc2", "1.20.0" (optional "go" prefix, then
 // 1–3 dot-separated decimal numbers without leading zeros, then optionally "beta<N>" or "rc<N>"
 // after the minor or patch number). "1.20.0" == "go1.20": before 1.21 the first release of a line
-// is go1.N, from 1.21 on it is go1.N.0 (RESEARCH §1), so a missing patch means 0.
-// Returns nullopt for anything else: empty, "1.x", "go1.21.3.4", "1.21-rc1", surrounding
+// is go1.N, from 1.21 on it is go1.N.0 (docs/field-notes.md#release-index), so a missing patch
+// means 0. Returns nullopt for anything else: empty, "1.x", "go1.21.3.4", "1.21-rc1", surrounding
 // whitespace, upper case, numbers above 999999.
 std::optional<Version> parse_version(std::string_view s);
 

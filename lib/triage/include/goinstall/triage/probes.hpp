@@ -1,9 +1,9 @@
 #pragma once
-// Network triage probes: each checks one layer (DNS, TCP, TLS, proxy hop, local context) as its
-// own step with its own timing, because curl's timings cannot tell a TCP stall from a TLS stall
-// once a transfer has failed (RESEARCH §6). Probes never print, never throw, are bounded by their
-// timeout and return promptly when the CancelToken fires. The orchestration that runs them and
-// turns results into a verdict lives in triage.hpp.
+// Network triage probes: each checks one layer (DNS, TCP, TLS, proxy hop, local context) as its own
+// step with its own timing, because curl's timings cannot tell a TCP stall from a TLS stall once a
+// transfer has failed (docs/field-notes.md#network-triage). Probes never print, never throw, are
+// bounded by their timeout and return promptly when the CancelToken fires. The orchestration that
+// runs them and turns results into a verdict lives in triage.hpp.
 
 #include <chrono>
 #include <cstdint>

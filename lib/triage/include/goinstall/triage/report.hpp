@@ -1,9 +1,9 @@
 #pragma once
-// The triage report model: what the probes observed per target and layer (Observations), the
-// table rows shown to the user (Finding), and the verdict with one next action (Verdict). The
-// functions here are pure: they turn observations into findings and a verdict, so every failure row
-// of RESEARCH §6 is table-tested without a socket. The orchestration that gathers observations is
-// in triage.hpp.
+// The triage report model: what the probes observed per target and layer (Observations), the table
+// rows shown to the user (Finding), and the verdict with one next action (Verdict). The functions
+// here are pure: they turn observations into findings and a verdict, so every failure row of
+// docs/field-notes.md#network-triage is table-tested without a socket. The orchestration that
+// gathers observations is in triage.hpp.
 
 #include <chrono>
 #include <cstdint>

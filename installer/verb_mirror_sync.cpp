@@ -139,22 +139,16 @@ int verb_mirror(const std::vector<std::string>& in_args, Context& ctx) {
         }
     }
     rq.platforms = std::move(*platforms);
-    rq.index = IndexOptions{settings->index_url, settings->index_fallbacks, settings->cache_dir,
-                            settings->offline, settings->allow_insecure_index, settings->limits};
-    rq.download.mirrors = settings->mirrors;
-    rq.download.deadline = settings->deadline;
-    rq.download.rank_mirrors = settings->rank_mirrors;
-    rq.download.limits = settings->limits;
-    rq.download.max_attempts_per_mirror = settings->max_attempts;
-    rq.download.connections = settings->connections;
+    rq.index = settings->index_options();
+    rq.download = settings->download_options();
     rq.lock_timeout = settings->lock_timeout;
-    for (const auto& note : settings->mirror_notes) reporter.emit(Event{EventKind::warning, "mirror " + note});
+    emit_mirror_notes(reporter, *settings);
     auto transport = make_transport(*settings, *ctx.env, ctx.cancel);
     if (!transport) return report_error(reporter, transport.error());
 
     SystemClock clock;
     auto out = sync_mirror(**transport, clock, reporter, rq, ctx.cancel);
-    if (!out) return report_failure(reporter, out.error(), *settings, a, ctx);
+    if (!out) return report_failure(reporter, out.error(), *settings, ctx);
     std::int64_t downloaded = 0;
     std::string text;
     for (const auto& f : out->files) {
