@@ -645,12 +645,26 @@ class GoproxySite:
 
     def tamper_zip(self, version: str, how: str = "content") -> bytes:
         """Replace the served zip. "content": a valid zip whose bin/go differs (same names: what
-        an attacker who rebuilt the archive serves); "flip": one byte flipped in the middle;
-        "extra": an extra file added. Returns the bytes now served."""
+        an attacker who rebuilt the archive serves); "flip": one byte flipped in the middle of
+        the largest entry's compressed data (a corrupt zip);
+        "extra": an extra file added; "header": bytes changed outside any file content (a local
+        header's mtime; the h1 hash is unchanged). Returns the bytes now served."""
         mod = self.modules[version]
         if how == "flip":
+            # Inside the compressed data of the largest entry: a flip in a local header or the
+            # central directory can leave every file's content, and so the h1 hash, unchanged.
             z = bytearray(mod.zip)
-            z[len(z) // 2] ^= 0xFF
+            zi = max(zipfile.ZipFile(io.BytesIO(mod.zip)).infolist(), key=lambda i: i.compress_size)
+            off = zi.header_offset
+            name_len = int.from_bytes(z[off + 26: off + 28], "little")
+            extra_len = int.from_bytes(z[off + 28: off + 30], "little")
+            z[off + 30 + name_len + extra_len + zi.compress_size // 2] ^= 0xFF
+            data = bytes(z)
+        elif how == "header":
+            # The mtime of the first local file header: no file content changes, so the zip's
+            # h1 hash (over names and contents) does not either; clients must still accept it.
+            z = bytearray(mod.zip)
+            z[10:14] = bytes(b ^ 0x5A for b in z[10:14])
             data = bytes(z)
         elif how in ("content", "extra"):
             src = zipfile.ZipFile(io.BytesIO(mod.zip))
