@@ -21,12 +21,12 @@ except ImportError as e:  # python3-cryptography missing
     gps = None
     _import_error = e
 
-FIXTURES = "/work/shared/fixtures"
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "sumdb")
 V1, V2 = "go1.21.3", "go1.21.4"
 
 
-def _fake_module(dest, go_version):
-    arc = h.fake_toolchain_archive(go_version, dest, arch="amd64", extra_files={
+def _fake_archive(dest, go_version):
+    return h.fake_toolchain_archive(go_version, dest, arch="amd64", extra_files={
         "VERSION": f"{go_version}\ntime 2023-10-09T17:04:35Z\n",
         "src/go.mod": "module std\n\ngo 1.21\n",
         "src/cmd/go.mod": "module cmd\n\ngo 1.21\n",
@@ -35,7 +35,10 @@ def _fake_module(dest, go_version):
         "misc/wasm/go_js_wasm_exec": "#!/bin/sh\nexit 0\n",
         "lib/time/update.bash": "#!/bin/sh\nexit 0\n",
     })
-    return gps.make_toolchain_zip(arc)
+
+
+def _fake_module(dest, go_version):
+    return gps.make_toolchain_zip(_fake_archive(dest, go_version))
 
 
 @unittest.skipUnless(os.access("/usr/lib/go-1.19/bin/go", os.X_OK), "needs golang-1.19-go")
@@ -44,7 +47,8 @@ class GoproxySiteTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = h.tmpfs_dir("goinstall-gps-mods-")
-        cls.m1 = _fake_module(os.path.join(cls.tmp.name, "1"), V1)
+        cls.arc1 = _fake_archive(os.path.join(cls.tmp.name, "1"), V1)
+        cls.m1 = gps.make_toolchain_zip(cls.arc1)
         cls.m2 = _fake_module(os.path.join(cls.tmp.name, "2"), V2)
 
     @classmethod
@@ -121,6 +125,15 @@ class GoproxySiteTest(unittest.TestCase):
         self.assertEqual(body, gps.format_record(int(rid), text + b"\n") + note)
         with self.assertRaises(ValueError):
             gps.verify_note(real_key, note.replace(b"28905453", b"28905454"))
+        for fn in ("sumdb-note-3935567.txt", "sumdb-note-6476701.txt", "sumdb-note-52544510.txt",
+                   "sumdb-latest-28891140.txt", "sumdb-latest-15067302.txt"):
+            with open(os.path.join(FIXTURES, fn), "rb") as f:
+                gps.verify_note(real_key, f.read())
+        # .info as proxy.golang.org serves it (a real body, transcribed in the shared fixtures).
+        info = gps.make_toolchain_zip(self.arc1, go_version="go1.21.0", time="2023-08-04T20:14:06Z").info
+        self.assertEqual(info, b'{"Version":"v0.0.1-go1.21.0.linux-amd64","Time":"2023-08-04T20:14:06Z"}')
+        info = gps.make_toolchain_zip(self.arc1, info_style="distpack").info
+        self.assertEqual(info, b'{"Version":"v0.0.1-go1.21.3.linux-amd64", "Time":"2023-10-09T17:04:35Z"}\n')
         # Tile paths as tlog writes them.
         self.assertEqual(gps.tile_path(0, 1234067, 5), "tile/8/0/x001/x234/067.p/5")
         self.assertEqual(gps.tile_path(1, 441, 15), "tile/8/1/441.p/15")
