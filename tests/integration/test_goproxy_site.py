@@ -331,6 +331,37 @@ class GoproxySiteTest(unittest.TestCase):
                             work=work, mod=self.m1)
 
 
+@unittest.skipUnless(os.environ.get("GOINSTALL_GOPROXY_REAL") == "1",
+                     "opt-in (~60 s): GOINSTALL_GOPROXY_REAL=1 converts the real Go 1.19 toolchain")
+@unittest.skipUnless(os.access("/usr/lib/go-1.19/bin/go", os.X_OK), "needs golang-1.19-go")
+@unittest.skipIf(gps is None, "needs python3-cryptography")
+class RealToolchainModuleTest(unittest.TestCase):
+    def test_real_toolchain_module(self):
+        arc = h.toolchain_archive()
+        mod = gps.make_toolchain_zip(arc, compresslevel=1)
+        self.assertEqual(mod.version, "v0.0.1-go1.19.8.linux-amd64")
+        self.assertIn(mod.prefix + "src/cmd/_go.mod", mod.names)
+        with gps.GoproxySite([mod]) as site:
+            work = h.tmpfs_path(self, "goinstall-gps-real-")
+            r = h.run_isolated([gps.GO119, "mod", "download", "-json", f"{gps.MODULE}@{mod.version}"],
+                               env_extra=site.go_env(work), home=work, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            out = json.loads(r.stdout)
+            self.assertEqual(out["Sum"], mod.h1)
+        # The module cache keeps no Unix modes (x/mod Unzip): whoever runs the toolchain must
+        # restore the execute bits, as cmd/go's toolchain.Exec does.
+        gobin = os.path.join(out["Dir"], "bin", "go")
+        self.assertFalse(os.stat(gobin).st_mode & 0o111)
+        for rel in ("bin/go", "bin/gofmt"):
+            os.chmod(os.path.join(out["Dir"], rel), 0o755)
+        tools = os.path.join(out["Dir"], "pkg", "tool")
+        for dirpath, _dirs, files in os.walk(tools):
+            for f in files:
+                os.chmod(os.path.join(dirpath, f), 0o755)
+        v = h.run_isolated([gobin, "version"], home=work)
+        self.assertEqual(v.stdout.strip(), "go version go1.19.8 linux/amd64", v.stderr)
+
+
 def _mth(hashes):
     """RFC 6962 root over already-hashed leaves (an independent check of Tree.root)."""
     if len(hashes) == 1:
