@@ -439,7 +439,24 @@ class FaultTests(unittest.TestCase):
         srv.set_fault(fs.delay(0.3, times=1))
         t0 = time.monotonic()
         self.assertEqual(hc_get(srv, PATH)[1], DATA)
-        self.assertGreaterEqual(time.monotonic() - t0, 0.3)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.3)  # a lower bound: the wait is the fault
+
+    def test_gate_holds_until_released(self):
+        srv = self.srv
+        g = fs.gate()
+        srv.set_fault(g, path=PATH)
+        box = []
+        t = threading.Thread(target=lambda: box.append(hc_get(srv, PATH, timeout=30)))
+        t.start()
+        self.assertTrue(g.wait_held(1))
+        held = srv.requests()
+        self.assertEqual([(x.path, x.status, x.fault) for x in held], [("/" + PATH, None, "gate")])
+        self.assertEqual(box, [])          # nothing answered while the gate is shut
+        self.assertEqual(hc_get(srv, "other.txt")[1], b"other\n")   # other paths pass
+        g.release()
+        t.join(30)
+        self.assertEqual(box[0][1], DATA)
+        self.assertEqual(hc_get(srv, PATH)[1], DATA)                 # open for good
 
     def test_script_and_per_path(self):
         srv = self.srv
