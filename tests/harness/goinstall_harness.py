@@ -661,6 +661,18 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+def wait_until(pred: Callable[[], object], timeout: float = 20.0, interval: float = 0.02):
+    """Poll `pred()` until it returns something truthy (returned) or `timeout` s pass (returns
+    the last falsy value). For ordering a test on an observable event (a file, a log line, a
+    process state) instead of sleeping; the timeout is a safety net, never the thing tested."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(interval)
+
+
 def wait_for_port(host: str, port: int, timeout: float = 5.0,
                   alive: Optional[Callable[[], bool]] = None) -> bool:
     """Poll until a TCP connect to host:port succeeds (True) or timeout/`alive()` false."""
