@@ -673,6 +673,23 @@ def wait_until(pred: Callable[[], object], timeout: float = 20.0, interval: floa
         time.sleep(interval)
 
 
+def has_open(pid: int, path: str) -> bool:
+    """True if process `pid` has `path` open now (a link in /proc/PID/fd). E.g. a goinstall that
+    has opened ROOT/.lock while another one holds it is waiting for that lock."""
+    want = os.path.realpath(path)
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == want:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def wait_for_port(host: str, port: int, timeout: float = 5.0,
                   alive: Optional[Callable[[], bool]] = None) -> bool:
     """Poll until a TCP connect to host:port succeeds (True) or timeout/`alive()` false."""
