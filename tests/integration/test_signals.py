@@ -144,6 +144,7 @@ class Signals(unittest.TestCase):
         run = self.start()
         ev = run.wait_for(lambda e: e.get("event") == "retry", timeout=20)
         self.assertIsNotNone(ev, run.events)
+        self.assertGreaterEqual(ev.get("delay_ms", 0), 3 * PROMPT * 1000, ev)  # what PROMPT separates
         rc, err, took = self.interrupt(run, signal.SIGINT)
         self.assertEqual(rc, EXIT_CANCELLED, err)
         self.assertLess(took, PROMPT)
