@@ -998,6 +998,30 @@ http {{
                 return lines
             time.sleep(0.02)
 
+    def requests_until_marker(self, since: int = 0, timeout: float = 5.0) -> list:
+        """The entries logged after entry `since`, up to (not including) a marker request this
+        sends now and waits for: "no request was made" without sleeping and hoping. Call it once
+        the client under test has exited (its requests are complete, so logged before the marker)."""
+        import urllib.error
+        import urllib.request
+        marker = f"/goinstall-test-marker-{os.getpid()}-{time.monotonic_ns()}"
+        ctx = self.client_ssl_context() if self.tls else None
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                             urllib.request.HTTPSHandler(context=ctx))
+        try:
+            opener.open(self.url.rstrip("/") + marker, timeout=timeout).read()
+        except urllib.error.HTTPError:
+            pass  # 404: logged all the same
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = self.access_log_lines(since)
+            paths = [e.path for e in lines]
+            if marker in paths:
+                return lines[:paths.index(marker)]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nginx never logged the marker request {marker}")
+            time.sleep(0.02)
+
     def clear_access_log(self) -> None:
         if os.path.exists(self.access_log):
             with open(self.access_log, "r+b") as f:
