@@ -208,6 +208,9 @@ class OutputTest(unittest.TestCase):
             self.assertRegex(f, self.BAR)
             self.assertLess(len(f), 140)
         self.assertEqual(len({len(f) for f in frames}), 1, "the line keeps its length")
+        # A cap on a rate, not a deadline: load stretches `secs` (measured out here, around the
+        # whole run) and so only loosens it; it separates "<= 10 redraws a second" from redrawing
+        # on every chunk (hundreds a second).
         self.assertLessEqual(len(frames), 10 * secs + 2, f"{len(frames)} redraws in {secs:.1f} s")
         percents = {int(re.search(r" (\d+)% ", f).group(1)) for f in frames}
         self.assertGreaterEqual(len(percents), 3, percents)
@@ -230,6 +233,7 @@ class OutputTest(unittest.TestCase):
                               r"\([\d.]+ [KM]?i?B, [^,]+/s, ETA [^)]+\) from http://127\.0\.0\.1:\d+/$", r.stderr, re.M)
         self.assertGreaterEqual(len(quarters), 2, r.stderr)
         self.assertTrue(all(25 <= int(q) < 100 for q in quarters), quarters)
+        # A cap on a rate (load lengthens r.duration, loosening it): no quarter line repeats.
         self.assertLessEqual(len(quarters), 3 + int(r.duration / 5), r.stderr)
 
         _, args = self.drip_site(fs.drip(400_000))
@@ -250,6 +254,7 @@ class OutputTest(unittest.TestCase):
         events = self.json_lines(r)
         progress = [e for e in events if e["event"] == "progress"]
         self.assertGreaterEqual(len(progress), 2)
+        # A cap on a rate (load lengthens `secs`, loosening it): <= 2 a second, not one per chunk.
         self.assertLessEqual(len(progress), 2 * secs + 2, f"{len(progress)} in {secs:.1f} s")
         self.assertEqual(progress[-1]["bytes"], progress[-1]["total"])
         self.assertEqual(progress[-1]["total"], self.big.size)

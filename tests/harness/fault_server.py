@@ -77,8 +77,18 @@ class Fault:
     def remaining(self) -> Optional[int]:
         return None if self.times is None else max(0, self.times - self.used)
 
+    def release(self) -> None:
+        """For a `gate()` fault: let the held requests (and every later one) through."""
+        self.params["open"].set()
+
+    def wait_held(self, count: int = 1, timeout: float = 10.0) -> bool:
+        """For a `gate()` fault: wait (bounded) until `count` requests have reached the gate."""
+        cond = self.params["cond"]
+        with cond:
+            return cond.wait_for(lambda: self.params["held"] >= count, timeout)
+
     def __repr__(self) -> str:
-        p = ", ".join(f"{k}={v!r}" for k, v in self.params.items() if k != "body")
+        p = ", ".join(f"{k}={v!r}" for k, v in self.params.items() if k not in ("body", "open", "cond"))
         return f"Fault({self.kind}{', ' + p if p else ''}, times={self.times}, used={self.used})"
 
 
@@ -181,9 +191,17 @@ def delay(seconds: float, times: Optional[int] = None) -> Fault:
     return Fault("delay", {"seconds": float(seconds)}, _times(times))
 
 
+def gate(max_seconds: float = 120.0, times: Optional[int] = None) -> Fault:
+    """Hold each request (read, nothing answered) until `release()` is called on the returned
+    fault (or stop() / max_seconds), then answer normally: a test decides when a transfer may go on
+    instead of guessing with a slow drip. A held request is in requests() with t_end None."""
+    return Fault("gate", {"open": threading.Event(), "cond": threading.Condition(), "held": 0,
+                          "max_seconds": float(max_seconds)}, _times(times))
+
+
 # Which requests each kind applies to (a fault that does not apply is not consumed).
 def _fault_applies(kind: str, method: str, known: bool, has_range: bool, normal_status: int) -> bool:
-    if kind in ("ok", "status", "redirect", "hang", "empty_reply", "delay"):
+    if kind in ("ok", "status", "redirect", "hang", "empty_reply", "delay", "gate"):
         return True
     if kind == "changing_etag":
         return known
@@ -816,6 +834,16 @@ class FaultServer:
         if kind == "delay":
             if self._stop_event.wait(p["seconds"]):
                 raise _Stopped()
+        if kind == "gate":
+            with p["cond"]:
+                p["held"] += 1
+                p["cond"].notify_all()
+            deadline = time.monotonic() + p["max_seconds"]
+            while not p["open"].wait(0.05):
+                if self._stop_event.is_set():
+                    raise _Stopped()
+                if time.monotonic() > deadline:
+                    break
         if kind == "status":
             body = p["body"]
             ct = "text/html" if body.lstrip()[:1] == b"<" else "text/plain"

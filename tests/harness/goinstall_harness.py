@@ -661,6 +661,35 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+def wait_until(pred: Callable[[], object], timeout: float = 20.0, interval: float = 0.02):
+    """Poll `pred()` until it returns something truthy (returned) or `timeout` s pass (returns
+    the last falsy value). For ordering a test on an observable event (a file, a log line, a
+    process state) instead of sleeping; the timeout is a safety net, never the thing tested."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(interval)
+
+
+def has_open(pid: int, path: str) -> bool:
+    """True if process `pid` has `path` open now (a link in /proc/PID/fd). E.g. a goinstall that
+    has opened ROOT/.lock while another one holds it is waiting for that lock."""
+    want = os.path.realpath(path)
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == want:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def wait_for_port(host: str, port: int, timeout: float = 5.0,
                   alive: Optional[Callable[[], bool]] = None) -> bool:
     """Poll until a TCP connect to host:port succeeds (True) or timeout/`alive()` false."""
@@ -967,6 +996,30 @@ http {{
             lines = self.access_log_lines(since)
             if len(lines) >= count or time.monotonic() > deadline:
                 return lines
+            time.sleep(0.02)
+
+    def requests_until_marker(self, since: int = 0, timeout: float = 5.0) -> list:
+        """The entries logged after entry `since`, up to (not including) a marker request this
+        sends now and waits for: "no request was made" without sleeping and hoping. Call it once
+        the client under test has exited (its requests are complete, so logged before the marker)."""
+        import urllib.error
+        import urllib.request
+        marker = f"/goinstall-test-marker-{os.getpid()}-{time.monotonic_ns()}"
+        ctx = self.client_ssl_context() if self.tls else None
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                             urllib.request.HTTPSHandler(context=ctx))
+        try:
+            opener.open(self.url.rstrip("/") + marker, timeout=timeout).read()
+        except urllib.error.HTTPError:
+            pass  # 404: logged all the same
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = self.access_log_lines(since)
+            paths = [e.path for e in lines]
+            if marker in paths:
+                return lines[:paths.index(marker)]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nginx never logged the marker request {marker}")
             time.sleep(0.02)
 
     def clear_access_log(self) -> None:

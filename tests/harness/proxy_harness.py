@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 import goinstall_harness as h
@@ -100,7 +99,8 @@ class TinyProxy:
         return f"http://{cred}127.0.0.1:{self.port}"
 
     def log_text(self) -> str:
-        time.sleep(0.1)
+        """tinyproxy's log. It writes each line (unbuffered write()) before it acts on the request,
+        so once a client has had its answer (or exited) its lines are there: no wait needed."""
         try:
             with open(self.log, errors="replace") as f:
                 return f.read()
@@ -132,7 +132,8 @@ class ScriptedServer:
         h.wait_for_port("127.0.0.1", self.port, timeout=5.0)
 
     def lines(self) -> list:
-        time.sleep(0.1)
+        """The log so far. The scripts print (flushed) before they answer the request a line is
+        about, so once a client has had its answer (or exited) its lines are there: no wait needed."""
         with open(self.log, errors="replace") as f:
             return f.read().splitlines()
 

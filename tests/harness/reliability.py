@@ -389,6 +389,14 @@ class RawServer:
     def stopped(self) -> bool:
         return self._stop.is_set()
 
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Waits (bounded) until every connection accepted so far has been served and closed,
+        e.g. until a stream notices its client left, so `bytes_sent` is final. True if idle."""
+        deadline = time.monotonic() + timeout
+        for t in list(self._threads):
+            t.join(max(0.0, deadline - time.monotonic()))
+        return not any(t.is_alive() for t in list(self._threads))
+
     def stop(self) -> None:
         self._stop.set()
         try:

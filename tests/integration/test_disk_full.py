@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
@@ -119,7 +118,9 @@ class DiskFull(unittest.TestCase):
         run = rel.JsonRun(["--json", NEW, *self.flags()], self.home, prefix=self.ns.wrap([]))
         self.addCleanup(h.kill_process_group, run.proc, 1)
         self.assertIsNotNone(run.wait_for(lambda e: e.get("event") == "download_start", timeout=20), run.events)
-        time.sleep(0.3)
+        part = os.path.join(self.inside, ".downloads", self.big.filename + ".part")
+        self.assertTrue(h.wait_until(lambda: os.path.exists(part) and os.path.getsize(part) > 0),
+                        "no byte reached the .part")
         # Another program takes all the space that is left.
         filler = os.path.join(self.inside, "filler")
         st = os.statvfs(self.inside)

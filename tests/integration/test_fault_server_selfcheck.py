@@ -206,7 +206,8 @@ class DefaultBehaviourTests(unittest.TestCase):
     def test_wait_for_requests_is_bounded(self):
         t0 = time.monotonic()
         self.assertEqual(self.srv.wait_for_requests(1, timeout=0.3), [])
-        self.assertLess(time.monotonic() - t0, 1.0)
+        # Separates "returned at its 0.3 s timeout" from "waited for a request that never comes".
+        self.assertLess(time.monotonic() - t0, 5.0)
 
 
 class FaultTests(unittest.TestCase):
@@ -378,14 +379,17 @@ class FaultTests(unittest.TestCase):
         rate = len(body) / elapsed
         print(f"\n  drip: {len(body)} B in {elapsed:.2f} s = {rate:.0f} B/s (asked 2000)",
               file=sys.stderr)
-        self.assertGreater(rate, 1200)
-        self.assertLess(rate, 3000)
+        # The order of magnitude only (load makes a 1 s sample uneven): 2000 B/s, not the whole
+        # 100 kB at once (full speed) and not stuck; 3x either way.
+        self.assertGreater(rate, 2000 / 3)
+        self.assertLess(rate, 2000 * 3)
         self.assertEqual(body, DATA[:len(body)])
         (rec,) = srv.wait_for_requests(1, timeout=3)
         self.assertTrue(rec.finished, "drip did not notice the client leaving")
         self.assertFalse(rec.completed)
         self.assertIn("client", rec.error)
-        self.assertLess(rec.t_end - t0, 2.5)
+        # Noticed, not dripped to the end (100 kB at 2000 B/s = 50 s): 15 s bound, 3x under.
+        self.assertLess(rec.t_end - t0, 15)
 
     def test_hang_after_accept(self):
         srv = self.srv
@@ -395,8 +399,7 @@ class FaultTests(unittest.TestCase):
             hc_get(srv, PATH, timeout=1.0)
         waited = time.monotonic() - t0
         print(f"\n  hang_after_accept: client read timeout after {waited:.2f} s", file=sys.stderr)
-        self.assertGreater(waited, 0.9)
-        self.assertLess(waited, 2.0)
+        self.assertGreater(waited, 0.9)  # a lower bound: load only lengthens it
         (rec,) = srv.wait_for_requests(1, timeout=3)   # ends once the client has gone
         self.assertTrue(rec.finished)
         self.assertEqual((rec.fault, rec.status, rec.bytes_sent, rec.completed, rec.path),
@@ -439,7 +442,24 @@ class FaultTests(unittest.TestCase):
         srv.set_fault(fs.delay(0.3, times=1))
         t0 = time.monotonic()
         self.assertEqual(hc_get(srv, PATH)[1], DATA)
-        self.assertGreaterEqual(time.monotonic() - t0, 0.3)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.3)  # a lower bound: the wait is the fault
+
+    def test_gate_holds_until_released(self):
+        srv = self.srv
+        g = fs.gate()
+        srv.set_fault(g, path=PATH)
+        box = []
+        t = threading.Thread(target=lambda: box.append(hc_get(srv, PATH, timeout=30)))
+        t.start()
+        self.assertTrue(g.wait_held(1))
+        held = srv.requests()
+        self.assertEqual([(x.path, x.status, x.fault) for x in held], [("/" + PATH, None, "gate")])
+        self.assertEqual(box, [])          # nothing answered while the gate is shut
+        self.assertEqual(hc_get(srv, "other.txt")[1], b"other\n")   # other paths pass
+        g.release()
+        t.join(30)
+        self.assertEqual(box[0][1], DATA)
+        self.assertEqual(hc_get(srv, PATH)[1], DATA)                 # open for good
 
     def test_script_and_per_path(self):
         srv = self.srv
@@ -474,10 +494,10 @@ class FaultTests(unittest.TestCase):
             socks.append(s)
         recs = srv.wait_for_requests(2, finished=False)
         self.assertEqual(len(recs), 2)
-        time.sleep(0.2)
-        t0 = time.monotonic()
+        self.assertTrue(h.wait_until(lambda: sorted(str(r.fault) for r in srv.requests()) == ["drip", "hang"]))
         srv.stop()
-        self.assertLess(time.monotonic() - t0, 2.0)
+        # What happened: no connection thread outlived stop() (the hang would last 120 s and the
+        # drip 1000 s), and both clients see EOF.
         self.assertFalse([t for t in threading.enumerate() if t.name.startswith(
             f"faultsrv-conn-{srv.port}-") and t.is_alive()])
         for s in socks:                                    # both see EOF (or reset) promptly
@@ -513,11 +533,7 @@ class TlsTests(unittest.TestCase):
         with self.assertRaises(urllib.error.URLError) as cm:
             fetch(srv.url_for(PATH), ctx=ssl.create_default_context())
         self.assertIsInstance(cm.exception.reason, ssl.SSLCertVerificationError)
-        for _ in range(50):
-            if srv.handshake_errors:
-                break
-            time.sleep(0.02)
-        self.assertTrue(srv.handshake_errors)
+        self.assertTrue(h.wait_until(lambda: srv.handshake_errors, timeout=10))
         self.assertEqual(len(srv.requests()), 3)
 
     def test_tls_with_make_cert(self):
@@ -542,10 +558,8 @@ class Ipv6Tests(unittest.TestCase):
 class UnreachableTests(unittest.TestCase):
     def test_closed_port_refuses(self):
         port = fs.closed_port()
-        t0 = time.monotonic()
-        with self.assertRaises(ConnectionRefusedError):
+        with self.assertRaises(ConnectionRefusedError):  # refused, not the 2 s timeout
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
-        self.assertLess(time.monotonic() - t0, 0.5)
         with self.assertRaises(urllib.error.URLError):
             fetch(f"http://127.0.0.1:{port}/x", timeout=2)
 
@@ -560,7 +574,8 @@ class UnreachableTests(unittest.TestCase):
             else:
                 self.assertEqual(outcome, "connected-silent")
             self.assertGreater(secs, 1.4)
-            self.assertLess(secs, 2.5)
+            # The probe's 1.5 s timeout, not the kernel's SYN retries (~2 min): 10 s bound.
+            self.assertLess(secs, 10)
             # several clients at once: all time out (the queue stays full)
             t0 = time.monotonic()
             with self.assertRaises((urllib.error.URLError, socket.timeout, TimeoutError)):
@@ -636,7 +651,8 @@ class CurlTests(unittest.TestCase):
         t0 = time.monotonic()
         rc, code, *_ = self.curl(srv.url_for(PATH), "--max-time", "1")
         self.assertEqual((rc, code), (28, 0))                 # operation timed out
-        self.assertLess(time.monotonic() - t0, 3)
+        # --max-time 1, not the hang's 120 s: 40 s bound, 3x under.
+        self.assertLess(time.monotonic() - t0, 40)
         self.assertEqual(self.curl(f"http://127.0.0.1:{fs.closed_port()}/", "--max-time", "2")[0], 7)
         with fs.Blackhole() as bh:
             t0 = time.monotonic()
@@ -644,7 +660,8 @@ class CurlTests(unittest.TestCase):
             took = time.monotonic() - t0
             print(f"\n  curl to Blackhole ({bh.mode}): exit {rc} after {took:.2f} s", file=sys.stderr)
             self.assertEqual(rc, 28)
-            self.assertLess(took, 3)
+            # --max-time 2, not the kernel's SYN retries (~2 min): 30 s bound, 4x under.
+            self.assertLess(took, 30)
 
 
 if __name__ == "__main__":

@@ -6,13 +6,14 @@ instead of the archive.
 
 Each case: the documented exit code (never 1, never a signal), exactly one "goinstall: error:"
 line, no terminal control bytes in anything printed (text and --json), nothing installed, and
-bounded time and memory (the 1 GB index is cut at the 64 MiB cap; peak RSS stays far below it)."""
+bounded reading and memory (the 1 GB index is cut at the 64 MiB cap: the server's byte count says
+so; peak RSS stays far below it). No case is timed: none of them has a timeout to tell apart, and
+a hang ends in the runner's timeout (TimeoutExpired)."""
 import json
 import os
 import resource
 import subprocess
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
@@ -108,12 +109,9 @@ class HostileServers(unittest.TestCase):
         for chunked in (False, True):
             with self.subTest(chunked=chunked):
                 srv = self.server({INDEX_PATH: rel.stream_body(GB, chunked=chunked)})
-                t0 = time.monotonic()
                 r, rss_kib = self.goinstall([V], srv.url + "dl/?mode=json&include=all", measure=True)
-                took = time.monotonic() - t0
                 self.assert_clean_failure(r, EXIT_NETWORK, r"(larger|too big|exceed|limit|cap)")
-                self.assertLess(took, 20, "the oversized index was not cut quickly")
-                time.sleep(0.2)
+                self.assertTrue(srv.wait_idle(), "the server still streams to a client that has exited")
                 self.assertLess(srv.bytes_sent, 256 << 20, "the client kept reading past the cap")
                 self.assertLess(rss_kib, 256 * 1024, f"peak RSS {rss_kib} KiB")
 
@@ -175,11 +173,9 @@ class HostileServers(unittest.TestCase):
             with self.subTest(name):
                 srv = loop if location is None else self.server(
                     {INDEX_PATH: resp("301 Moved Permanently", b"", [("Location", location)])}, tls=name == "downgrade")
-                t0 = time.monotonic()
                 # Without the network diagnosis that follows a failure: it probes the redirect's
                 # target on purpose, and this case is about what the install itself fetches.
                 r, _ = self.goinstall([V], srv.url + "dl/?mode=json&include=all", env={"GOINSTALL_NO_TRIAGE": "1"})
-                self.assertLess(time.monotonic() - t0, 20)
                 self.assertIn(r.returncode, (EXIT_NETWORK, EXIT_TLS), r.output)
                 self.assert_clean_failure(r, r.returncode, words)
         self.assertEqual(plain.requests, [], "the downgraded URL was fetched")
@@ -220,13 +216,11 @@ class HostileServers(unittest.TestCase):
         ]
         for label, srv, code, words in cases:
             with self.subTest(label):
-                t0 = time.monotonic()
                 r, _ = self.goinstall([V], index_url, mirror=srv.url + "dl/")
-                self.assertLess(time.monotonic() - t0, 30)
                 self.assertIn(r.returncode, (EXIT_NETWORK, EXIT_CHECKSUM) if code is None else (code,), r.output)
                 self.assert_clean_failure(r, r.returncode, words)
                 if label.startswith("a gigabyte"):
-                    time.sleep(0.2)
+                    self.assertTrue(srv.wait_idle(), "the server still streams to a client that has exited")
                     self.assertLess(srv.bytes_sent, 64 << 20, "read far past the index's size for the archive")
 
 

@@ -104,24 +104,42 @@ class Races(unittest.TestCase):
         self.assertEqual([n for n in os.listdir(self.root) if n.startswith(".goinstall-")], [])
         self.assert_watch_clean(w)
 
-    def slow_install(self, v):
-        self.srv.set_fault(fsrv.drip(self.archives[v].size / 1.0), path="dl/" + self.archives[v].filename)
+    def held_install(self, v):
+        """An install of `v` that holds the root's lock until the test calls release() on the
+        returned gate: its archive request is held, unanswered, by the server."""
+        gate = fsrv.gate()
+        self.srv.set_fault(gate, path="dl/" + self.archives[v].filename)
         run = rel.JsonRun(["--json", v] + self.flags(), self.home)
         self.addCleanup(h.kill_process_group, run.proc, 1)
+        self.addCleanup(gate.release)
         self.assertIsNotNone(run.wait_for(lambda e: e.get("event") == "download_start", timeout=20), run.events)
+        self.assertTrue(gate.wait_held(1, timeout=20), run.events)
+        return run, gate
+
+    def start_waiting(self, args):
+        """Starts a lock-taking verb (`use`, `uninstall`) with --json while held_install holds the
+        lock, and returns once it has opened ROOT/.lock and is still running: it is waiting."""
+        run = rel.JsonRun(list(args) + ["--json", "--root", self.root], self.home)
+        self.addCleanup(h.kill_process_group, run.proc, 1)
+        lock = os.path.join(self.root, ".lock")
+        h.wait_until(lambda: h.has_open(run.proc.pid, lock) or run.proc.poll() is not None)
+        self.assertIsNone(run.proc.poll(), f"{args} did not wait for the install's lock")
+        self.assertTrue(h.has_open(run.proc.pid, lock), f"{args} never opened {lock}")
         return run
 
     def test_uninstall_current_while_installing(self):
         old, new = "go1.21.0", "go1.22.0"
         self.assertEqual(self.run_gi([old]).returncode, 0)
         w = self.watch()
-        run = self.slow_install(new)
-        t0 = time.monotonic()
-        r = self.run_gi(["uninstall", old])  # current now; waits for the install's lock
-        self.assertEqual(r.returncode, 0, r.output)
-        self.assertEqual(run.finish(timeout=30)[0], 0)
-        self.assertGreater(time.monotonic() - t0, 0.3, "uninstall did not wait for the install")
-        self.assertNotIn("was current", r.stdout, "the install had switched current before uninstall ran")
+        run, gate = self.held_install(new)
+        un = self.start_waiting(["uninstall", old])  # current now; waits for the install's lock
+        gate.release()
+        self.assertEqual(run.finish(timeout=60)[0], 0)
+        rc, err = un.finish(timeout=60)
+        self.assertEqual(rc, 0, (err, un.events))
+        res = un.events[-1]
+        self.assertEqual((res.get("event"), res.get("ok"), res.get("was_current")), ("result", True, False),
+                         "the install had not switched current before uninstall ran")
         self.assertEqual(rel.tree_state(self.root, self.files_of), new)
         self.assertFalse(os.path.exists(os.path.join(self.root, old)))
         # Uninstalling the current version: allowed, says so, leaves no dangling link.
@@ -135,31 +153,38 @@ class Races(unittest.TestCase):
         a, b = "go1.20.5", "go1.22.0"
         self.assertEqual(self.run_gi([a]).returncode, 0)
         w = self.watch()
-        run = self.slow_install(b)
-        with cf.ThreadPoolExecutor(max_workers=4) as ex:
-            use = ex.submit(self.run_gi, ["use", a])
+        run, gate = self.held_install(b)
+        use = self.start_waiting(["use", a])
+        # Readers take no lock: they answer while the install is held mid-download.
+        with cf.ThreadPoolExecutor(max_workers=3) as ex:
             readers = [ex.submit(self.run_gi, [verb]) for verb in ("list", "current") for _ in range(3)]
             for f in readers:
-                r = f.result(timeout=30)
+                r = f.result(timeout=60)
                 self.assertEqual(r.returncode, 0, r.output)
                 self.assertIn(a, r.stdout)
-            self.assertEqual(run.finish(timeout=30)[0], 0)
-            r = use.result(timeout=30)
-        self.assertEqual(r.returncode, 0, r.output)
+        self.assertIsNone(use.proc.poll(), "`use` must wait for the install")
+        gate.release()
+        self.assertEqual(run.finish(timeout=60)[0], 0)
+        rc, err = use.finish(timeout=60)
+        self.assertEqual(rc, 0, (err, use.events))
         # `use` waited for the install, then applied: the last word is the user's.
         self.assertEqual(rel.tree_state(self.root, self.files_of), a)
         self.assertTrue(os.path.isdir(os.path.join(self.root, b)))
         self.assert_watch_clean(w)
 
     def test_lock_timeout_is_bounded_and_named(self):
-        run = self.slow_install("go1.22.0")
+        run, gate = self.held_install("go1.22.0")
         t0 = time.monotonic()
         r = self.run_gi(["go1.21.0", "--lock-timeout", "0.5"])
         took = time.monotonic() - t0
+        # Exit 11 is what happened: had it waited for the holder it would have installed (exit 0).
         self.assertEqual(r.returncode, EXIT_LOCK_TIMEOUT, r.output)
-        self.assertLess(took, 5)
+        # Separates the 0.5 s --lock-timeout from waiting on the holder (held up to the gate's
+        # 120 s, or the default 600 s lock timeout): 4x under 120 s.
+        self.assertLess(took, 30)
         self.assertIn(os.path.join(self.root, ".lock"), r.stderr)
-        self.assertEqual(run.finish(timeout=30)[0], 0)
+        gate.release()
+        self.assertEqual(run.finish(timeout=60)[0], 0)
 
     def test_many_roots_share_one_cache(self):
         cache = os.path.join(self.home, "shared-cache")

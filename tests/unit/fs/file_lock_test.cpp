@@ -1,8 +1,11 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "../fakes/temp_dir.hpp"
 #include "goinstall/fs/file_lock.hpp"
@@ -34,9 +37,37 @@ TEST_CASE("a held lock makes a second acquire time out", "[fs]") {
     REQUIRE_FALSE(second.has_value());
     CHECK(second.error().code() == ErrorCode::lock_timeout);
     CHECK(second.error().message().find((t / ".lock").string()) != std::string::npos);
+    CHECK(waits == 1);    // it waited (the on_wait event), then gave up
+    CHECK(took >= 60ms);  // a lower bound: load only lengthens it
+    CHECK(took < 10s);    // its 60 ms timeout, not waiting for a holder that never lets go
+}
+
+TEST_CASE("a waiter takes the lock as soon as its holder lets go", "[fs]") {
+    // Ordered by events, not sleeps: the holder releases only once the waiter has said (on_wait)
+    // that it is waiting; the waiter's 60 s timeout is never reached.
+    TempDir t;
+    auto first = FileLock::acquire(t / ".lock", 0ms);
+    REQUIRE(first.has_value());
+    std::optional<FileLock> held(std::move(*first));
+    std::mutex mu;
+    std::condition_variable cv;
+    bool waiting = false;
+    std::thread holder([&] {
+        std::unique_lock lk(mu);
+        cv.wait_for(lk, 60s, [&] { return waiting; });
+        held.reset(); // lets go
+    });
+    int waits = 0;
+    auto second = FileLock::acquire(t / ".lock", 60s, nullptr, [&] {
+        ++waits;
+        std::lock_guard lk(mu);
+        waiting = true;
+        cv.notify_all();
+    });
+    holder.join();
+    REQUIRE(second.has_value());
     CHECK(waits == 1);
-    CHECK(took >= 60ms);
-    CHECK(took < 2s);
+    CHECK_FALSE(FileLock::acquire(t / ".lock", 0ms).has_value()); // and now holds it
 }
 
 TEST_CASE("a zero timeout fails at once when the lock is busy", "[fs]") {

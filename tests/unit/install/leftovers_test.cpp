@@ -80,17 +80,22 @@ TEST_CASE("clean_leftovers clears staging, switch temporaries and dead downloads
 
 TEST_CASE("check_toolchain stops a hanging go at once when cancelled", "[install]") {
     TempDir t;
-    make_toolchain(t / "go", std::string("go1.21.3\n"), std::string("#!/bin/sh\nsleep 30\necho late\n"));
+    // The fake go says it has started (a file), then hangs.
+    const auto started_mark = t / "go-started";
+    make_toolchain(t / "go", std::string("go1.21.3\n"),
+                   "#!/bin/sh\n: > '" + started_mark.string() + "'\nsleep 30\necho late\n");
     CancelToken cancel;
     std::thread canceller([&] {
-        std::this_thread::sleep_for(150ms);
-        cancel.cancel(); // what the SIGINT/SIGTERM handler does
+        // Cancel once `go version` is running (bounded poll), as the SIGINT/SIGTERM handler would.
+        for (int i = 0; i < 2000 && !std::filesystem::exists(started_mark); ++i) std::this_thread::sleep_for(10ms);
+        cancel.cancel();
     });
     const auto started = std::chrono::steady_clock::now();
-    auto st = check_toolchain(t / "go", "go1.21.3", true, 30s, &cancel);
+    auto st = check_toolchain(t / "go", "go1.21.3", true, 60s, &cancel);
     const auto took = std::chrono::steady_clock::now() - started;
     canceller.join();
+    CHECK(std::filesystem::exists(started_mark));
     REQUIRE_FALSE(st.has_value());
     CHECK(st.error().code() == ErrorCode::cancelled);
-    CHECK(took < 2s);
+    CHECK(took < 10s); // ended by the cancel, not the 30 s sleep or the 60 s timeout
 }

@@ -153,7 +153,7 @@ TEST_CASE("PAC: runaway scripts are stopped", "[net][pac]") {
         REQUIRE(pac);
         const auto start = steady_clock::now();
         auto r = pac->find_proxy("https://go.dev/", "go.dev");
-        CHECK(steady_clock::now() - start < seconds(3));
+        CHECK(steady_clock::now() - start < seconds(10)); // stopped at its limit, not running forever
         REQUIRE_FALSE(r);
         CHECK(r.error().code() == ErrorCode::usage);
         CHECK_THAT(r.error().describe(), Catch::Contains("timed out") && Catch::Contains("loop.pac"));
@@ -166,7 +166,7 @@ TEST_CASE("PAC: runaway scripts are stopped", "[net][pac]") {
         const auto start = steady_clock::now();
         auto pac = PacScript::compile("while (true) {}\nfunction FindProxyForURL(u, h) { return 'DIRECT'; }",
                                       "top.pac");
-        CHECK(steady_clock::now() - start < seconds(3));
+        CHECK(steady_clock::now() - start < seconds(10)); // stopped at its limit, not running forever
         REQUIRE_FALSE(pac);
         CHECK_THAT(pac.error().describe(), Catch::Contains("timed out"));
     }
@@ -181,7 +181,7 @@ TEST_CASE("PAC: runaway scripts are stopped", "[net][pac]") {
         REQUIRE(pac);
         const auto start = steady_clock::now();
         auto r = pac->find_proxy("https://slow/", "slow");
-        CHECK(steady_clock::now() - start < seconds(10));
+        CHECK(steady_clock::now() - start < seconds(10)); // stopped at its limit, not running for hours
         REQUIRE_FALSE(r);
         CHECK(r.error().code() == ErrorCode::usage);
         CHECK_THAT(r.error().describe(), Catch::Contains("timed out") && Catch::Contains("native.pac"));
@@ -194,7 +194,7 @@ TEST_CASE("PAC: runaway scripts are stopped", "[net][pac]") {
         const auto start = steady_clock::now();
         auto pac = PacScript::compile("new Array(4e9).join('');\nfunction FindProxyForURL(u, h) { return 'DIRECT'; }",
                                       "top-native.pac", milliseconds(200));
-        CHECK(steady_clock::now() - start < seconds(10));
+        CHECK(steady_clock::now() - start < seconds(10)); // stopped at its limit, not running for hours
         REQUIRE_FALSE(pac);
         CHECK_THAT(pac.error().describe(), Catch::Contains("timed out") && Catch::Contains("top-native.pac"));
     }

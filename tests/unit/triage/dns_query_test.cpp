@@ -31,13 +31,13 @@ UdpResponder::Handler rcode(int code) {
 
 TEST_CASE("query_nameserver: addresses from A and AAAA, IPv4 first", "[triage][dns]") {
     UdpResponder ns(answering({"93.184.216.34"}, {"2606:2800:220:1::1946", "2606:2800:220:1::1947"}));
-    DnsResult r = query_nameserver(ns.address(), "Example.COM", 1000ms, nullptr);
+    DnsResult r = query_nameserver(ns.address(), "Example.COM", 30s, nullptr);
     CHECK(r.status == DnsStatus::ok);
     CHECK(r.resolver == ns.address());
     CHECK(r.addresses == std::vector<std::string>{"93.184.216.34", "2606:2800:220:1::1946", "2606:2800:220:1::1947"});
     CHECK(r.detail.empty());
-    CHECK(r.elapsed < 1000ms);
-    CHECK(ns.received() == 2); // one A, one AAAA, no retry needed
+    CHECK(r.elapsed < 10s);    // answered, not the 30 s timeout (3x margin)
+    CHECK(ns.received() == 2); // one A, one AAAA, no retry needed (it would go out at 15 s)
     CHECK(ns.names() == std::vector<std::string>{"Example.COM", "Example.COM"});
 }
 
@@ -49,7 +49,7 @@ TEST_CASE("query_nameserver maps rcodes to statuses", "[triage][dns]") {
         {4, DnsStatus::error, "NOTIMP 4"},
     }));
     UdpResponder ns(rcode(code));
-    DnsResult r = query_nameserver(ns.address(), "blocked.example", 1000ms, nullptr);
+    DnsResult r = query_nameserver(ns.address(), "blocked.example", 30s, nullptr);
     CHECK(r.status == status);
     CHECK(r.detail == detail);
     CHECK(r.addresses.empty());
@@ -57,13 +57,13 @@ TEST_CASE("query_nameserver maps rcodes to statuses", "[triage][dns]") {
 
 TEST_CASE("query_nameserver: NOERROR without records is no_data", "[triage][dns]") {
     UdpResponder ns(answering({}, {}));
-    DnsResult r = query_nameserver(ns.address(), "empty.example", 1000ms, nullptr);
+    DnsResult r = query_nameserver(ns.address(), "empty.example", 30s, nullptr);
     CHECK(r.status == DnsStatus::no_data);
 }
 
 TEST_CASE("query_nameserver reports a bogon answer as it is, for the verdict to judge", "[triage][dns]") {
     UdpResponder ns(answering({"0.0.0.0"}, {}));
-    DnsResult r = query_nameserver(ns.address(), "go.dev", 1000ms, nullptr);
+    DnsResult r = query_nameserver(ns.address(), "go.dev", 30s, nullptr);
     REQUIRE(r.status == DnsStatus::ok);
     REQUIRE(r.addresses == std::vector<std::string>{"0.0.0.0"});
     CHECK(classify_address(r.addresses[0]) == AddressClass::unspecified);
@@ -76,10 +76,10 @@ TEST_CASE("query_nameserver times out on a silent server after one retry", "[tri
     DnsResult r = query_nameserver(ns.address(), "go.dev", 300ms, nullptr);
     auto took = std::chrono::steady_clock::now() - t0;
     CHECK(r.status == DnsStatus::timeout);
-    CHECK(r.elapsed >= 290ms);
-    CHECK(took < 800ms);
-    // Let the last datagrams land before counting: 2 queries + 2 retries.
-    for (int i = 0; i < 20 && ns.received() < 4; ++i) std::this_thread::sleep_for(10ms);
+    CHECK(r.elapsed >= 290ms); // a lower bound: load only lengthens it
+    CHECK(took < 10s);         // its 300 ms timeout, not waiting for answers that never come
+    // Let the last datagrams land before counting: 2 queries + 2 retries (bounded poll).
+    for (int i = 0; i < 500 && ns.received() < 4; ++i) std::this_thread::sleep_for(10ms);
     CHECK(ns.received() == 4);
 }
 
@@ -102,7 +102,7 @@ TEST_CASE("query_nameserver ignores answers with the wrong id or question", "[tr
             auto forged_id = static_cast<std::uint16_t>(q.id ^ 0x5555);
             return {make_answer(q, 0, {"10.6.6.6"}, forged_id), make_answer(q, 0, {"192.0.2.80"})};
         });
-        DnsResult r = query_nameserver(ns.address(), "go.dev", 1000ms, nullptr);
+        DnsResult r = query_nameserver(ns.address(), "go.dev", 30s, nullptr);
         CHECK(r.status == DnsStatus::ok);
         CHECK(r.addresses == std::vector<std::string>{"192.0.2.80"});
     }
@@ -122,10 +122,10 @@ TEST_CASE("query_nameserver ignores answers with the wrong id or question", "[tr
             b.resize(b.size() - 2); // cut the A record's rdata short
             return {b};
         });
-        DnsResult r = query_nameserver(ns.address(), "go.dev", 1000ms, nullptr);
+        DnsResult r = query_nameserver(ns.address(), "go.dev", 30s, nullptr);
         CHECK(r.status == DnsStatus::error);
         CHECK_THAT(r.detail, Catch::Contains("malformed"));
-        CHECK(r.elapsed < 500ms);
+        CHECK(r.elapsed < 10s); // an error at once, not the 30 s timeout
     }
 }
 
@@ -135,24 +135,26 @@ TEST_CASE("query_nameserver: nothing listening on the port is an error, at once"
         UdpResponder closed([](const Query&, int) { return std::vector<Bytes>{}; });
         address = closed.address();
     } // closed: ICMP port unreachable from now on
-    DnsResult r = query_nameserver(address, "go.dev", 1000ms, nullptr);
+    DnsResult r = query_nameserver(address, "go.dev", 30s, nullptr);
     CHECK(r.status == DnsStatus::error);
     CHECK_THAT(r.detail, Catch::Contains("refused"));
-    CHECK(r.elapsed < 500ms);
+    CHECK(r.elapsed < 10s); // at once, not the 30 s timeout
 }
 
 TEST_CASE("query_nameserver honours cancellation", "[triage][dns]") {
     UdpResponder ns([](const Query&, int) { return std::vector<Bytes>{}; });
     goinstall::CancelToken token;
     std::thread canceller([&] {
-        std::this_thread::sleep_for(50ms);
-        token.cancel(); // flag only, as a signal handler would
+        // Once the queries are out and unanswered (bounded poll), as a signal handler would: flag only.
+        for (int i = 0; i < 1000 && ns.received() < 1; ++i) std::this_thread::sleep_for(10ms);
+        token.cancel();
     });
-    DnsResult r = query_nameserver(ns.address(), "go.dev", 1000ms, &token);
+    DnsResult r = query_nameserver(ns.address(), "go.dev", 30s, &token);
     canceller.join();
+    CHECK(ns.received() >= 1);
     CHECK(r.status == DnsStatus::error);
     CHECK(r.detail == "cancelled");
-    CHECK(r.elapsed < 400ms);
+    CHECK(r.elapsed < 10s); // ended by the cancel, not the 30 s timeout
 }
 
 TEST_CASE("query_nameserver rejects bad nameserver and host text", "[triage][dns]") {
@@ -168,19 +170,19 @@ TEST_CASE("query_nameserver rejects bad nameserver and host text", "[triage][dns
 }
 
 TEST_CASE("resolve_system finds localhost", "[triage][dns]") {
-    DnsResult r = resolve_system("localhost", 1000ms, nullptr);
+    DnsResult r = resolve_system("localhost", 30s, nullptr);
     CHECK(r.resolver == "system");
     REQUIRE(r.status == DnsStatus::ok);
     bool loopback = false;
     for (const auto& a : r.addresses) loopback = loopback || classify_address(a) == AddressClass::loopback;
     CHECK(loopback);
-    CHECK(r.elapsed < 1000ms);
+    CHECK(r.elapsed < 10s); // not the 30 s timeout
 }
 
 TEST_CASE("resolve_system returns at once when already cancelled", "[triage][dns]") {
     goinstall::CancelToken token;
     token.cancel();
-    DnsResult r = resolve_system("localhost", 1000ms, &token);
+    DnsResult r = resolve_system("localhost", 30s, &token);
     CHECK(r.status == DnsStatus::error);
     CHECK(r.detail == "cancelled");
     CHECK(r.addresses.empty());

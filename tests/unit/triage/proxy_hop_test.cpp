@@ -144,7 +144,7 @@ TEST_CASE("probe_proxy: CONNECT answers", "[triage][proxy]") {
     LoopbackServer* self = nullptr;
     LoopbackServer server(connect_answering(self, c.answer));
     self = &server;
-    ProxyHopResult r = probe_proxy(spec(ProxyScheme::http, server, credentials), "go.dev", 443, 1000ms, nullptr);
+    ProxyHopResult r = probe_proxy(spec(ProxyScheme::http, server, credentials), "go.dev", 443, 30s, nullptr);
     INFO(r.detail);
     CHECK(r.status == c.status);
     CHECK(r.http_status == c.http);
@@ -152,7 +152,7 @@ TEST_CASE("probe_proxy: CONNECT answers", "[triage][proxy]") {
     CHECK(r.proxy == (credentials ? "http://alice:***@127.0.0.1:" : "http://127.0.0.1:") + std::to_string(server.port()));
     REQUIRE(r.tcp.has_value());
     CHECK(r.tcp->status == TcpStatus::connected);
-    CHECK(r.elapsed < 1000ms);
+    CHECK(r.elapsed < 10s); // not the 30 s timeout
     if (c.status == ProxyHopStatus::ok) CHECK(r.detail.empty());
     if (c.http == 407) CHECK_THAT(r.detail, Catch::Contains(credentials ? "refused" : "no credentials"));
     check_no_secret(r);
@@ -165,22 +165,22 @@ TEST_CASE("probe_proxy: CONNECT answers", "[triage][proxy]") {
 TEST_CASE("probe_proxy: a proxy that hangs up, or never answers", "[triage][proxy]") {
     LoopbackServer* self = nullptr;
     LoopbackServer closer(connect_answering(self, ""));
-    ProxyHopResult r = probe_proxy(spec(ProxyScheme::http, closer), "go.dev", 443, 1000ms, nullptr);
+    ProxyHopResult r = probe_proxy(spec(ProxyScheme::http, closer), "go.dev", 443, 30s, nullptr);
     CHECK(r.status == ProxyHopStatus::closed);
     CHECK_THAT(r.detail, Catch::Contains("without answering"));
 
     LoopbackServer silent([](int) { return true; });
     ProxyHopResult t = probe_proxy(spec(ProxyScheme::http, silent), "go.dev", 443, 300ms, nullptr);
     CHECK(t.status == ProxyHopStatus::timeout);
-    CHECK(t.elapsed >= 290ms);
-    CHECK(t.elapsed < 800ms);
+    CHECK(t.elapsed >= 290ms); // a lower bound: load only lengthens it
+    CHECK(t.elapsed < 10s);    // its 300 ms timeout, not waiting for a proxy that never answers
 
     LoopbackServer half([](int fd) {
         triage_test::read_head(fd);
         triage_test::write_all(fd, "HTTP/1.1 200 Conn");
         return false;
     });
-    CHECK(probe_proxy(spec(ProxyScheme::http, half), "go.dev", 443, 1000ms, nullptr).status == ProxyHopStatus::closed);
+    CHECK(probe_proxy(spec(ProxyScheme::http, half), "go.dev", 443, 30s, nullptr).status == ProxyHopStatus::closed);
 }
 
 TEST_CASE("probe_proxy: nothing listening is unreachable", "[triage][proxy]") {
@@ -194,7 +194,7 @@ TEST_CASE("probe_proxy: nothing listening is unreachable", "[triage][proxy]") {
     p.port = static_cast<unsigned>(port);
     p.user = "alice";
     p.password = k_password;
-    ProxyHopResult r = probe_proxy(p, "go.dev", 443, 1000ms, nullptr);
+    ProxyHopResult r = probe_proxy(p, "go.dev", 443, 30s, nullptr);
     CHECK(r.status == ProxyHopStatus::unreachable);
     REQUIRE(r.tcp.has_value());
     CHECK(r.tcp->status == TcpStatus::refused);
@@ -212,7 +212,7 @@ TEST_CASE("probe_proxy: an https:// URL for a plain-HTTP proxy is tls_to_plain",
     triage_test::TestPki pki;
     TlsProbeOptions trust;
     trust.extra_ca_file = pki.ca_file(); // the proxy's trust: this file only (skips the system store)
-    ProxyHopResult r = probe_proxy(spec(ProxyScheme::https, plain, true), "go.dev", 443, 1000ms, nullptr, trust);
+    ProxyHopResult r = probe_proxy(spec(ProxyScheme::https, plain, true), "go.dev", 443, 30s, nullptr, trust);
     CHECK(r.status == ProxyHopStatus::tls_to_plain);
     REQUIRE(r.tls.has_value());
     CHECK(r.tls->status == TlsStatus::not_tls);
@@ -246,7 +246,7 @@ TEST_CASE("probe_proxy: CONNECT through a real https:// proxy", "[triage][proxy]
     trust.extra_ca_file = pki.ca_file();
     ProxySpec p = spec(ProxyScheme::https, server);
     p.host = "localhost"; // resolved from /etc/hosts, checked against the certificate
-    ProxyHopResult r = probe_proxy(p, "go.dev", 443, 1000ms, nullptr, trust);
+    ProxyHopResult r = probe_proxy(p, "go.dev", 443, 30s, nullptr, trust);
     INFO(r.detail);
     CHECK(r.status == ProxyHopStatus::ok);
     CHECK(r.http_status == 200);
@@ -257,7 +257,7 @@ TEST_CASE("probe_proxy: CONNECT through a real https:// proxy", "[triage][proxy]
     CHECK(server.notes()[0].rfind("CONNECT go.dev:443 HTTP/1.1\r\n", 0) == 0);
 
     // Without the CA the proxy's certificate is not trusted: the hop fails before CONNECT.
-    ProxyHopResult u = probe_proxy(p, "go.dev", 443, 1000ms, nullptr);
+    ProxyHopResult u = probe_proxy(p, "go.dev", 443, 30s, nullptr);
     CHECK(u.status == ProxyHopStatus::error);
     REQUIRE(u.tls.has_value());
     CHECK(u.tls->status == TlsStatus::untrusted);
@@ -269,7 +269,7 @@ TEST_CASE("probe_proxy: SOCKS5", "[triage][proxy]") {
     SECTION("socks5h sends the name, no authentication") {
         LoopbackServer s(socks5_server(self, {}));
         self = &s;
-        ProxyHopResult r = probe_proxy(spec(ProxyScheme::socks5h, s), "go.dev", 443, 1000ms, nullptr);
+        ProxyHopResult r = probe_proxy(spec(ProxyScheme::socks5h, s), "go.dev", 443, 30s, nullptr);
         CHECK(r.status == ProxyHopStatus::ok);
         CHECK(r.socks_reply == 0);
         CHECK(s.notes() == std::vector<std::string>{"atyp:3 addr:go.dev port:443"});
@@ -277,14 +277,14 @@ TEST_CASE("probe_proxy: SOCKS5", "[triage][proxy]") {
     SECTION("socks5 resolves here and sends the address") {
         LoopbackServer s(socks5_server(self, {}));
         self = &s;
-        ProxyHopResult r = probe_proxy(spec(ProxyScheme::socks5, s), "localhost", 8080, 1000ms, nullptr);
+        ProxyHopResult r = probe_proxy(spec(ProxyScheme::socks5, s), "localhost", 8080, 30s, nullptr);
         CHECK(r.status == ProxyHopStatus::ok);
         CHECK(s.notes() == std::vector<std::string>{"atyp:1 addr:127.0.0.1 port:8080"});
     }
     SECTION("socks5 sends the address --resolve pins for the target, not a DNS answer") {
         LoopbackServer s(socks5_server(self, {}));
         self = &s;
-        ProxyProbeOptions o{1000ms, {}, {}, {"127.0.0.9"}};
+        ProxyProbeOptions o{30s, {}, {}, {"127.0.0.9"}};
         ProxyHopResult r = probe_proxy(spec(ProxyScheme::socks5, s), "mirror.test", 8080, o, nullptr);
         CHECK(r.status == ProxyHopStatus::ok);
         CHECK(s.notes() == std::vector<std::string>{"atyp:1 addr:127.0.0.9 port:8080"});
@@ -292,7 +292,7 @@ TEST_CASE("probe_proxy: SOCKS5", "[triage][proxy]") {
     SECTION("user and password (RFC 1929)") {
         LoopbackServer s(socks5_server(self, {true, 0}));
         self = &s;
-        ProxyHopResult r = probe_proxy(spec(ProxyScheme::socks5h, s, true), "go.dev", 443, 1000ms, nullptr);
+        ProxyHopResult r = probe_proxy(spec(ProxyScheme::socks5h, s, true), "go.dev", 443, 30s, nullptr);
         CHECK(r.status == ProxyHopStatus::ok);
         CHECK(s.notes() == std::vector<std::string>{"user:alice pass-ok:1", "atyp:3 addr:go.dev port:443"});
         check_no_secret(r);
@@ -302,10 +302,10 @@ TEST_CASE("probe_proxy: SOCKS5", "[triage][proxy]") {
         self = &s;
         ProxySpec wrong = spec(ProxyScheme::socks5h, s, true);
         wrong.password = "nope";
-        ProxyHopResult r = probe_proxy(wrong, "go.dev", 443, 1000ms, nullptr);
+        ProxyHopResult r = probe_proxy(wrong, "go.dev", 443, 30s, nullptr);
         CHECK(r.status == ProxyHopStatus::auth_required);
         CHECK_THAT(r.detail, Catch::Contains("refused"));
-        ProxyHopResult n = probe_proxy(spec(ProxyScheme::socks5h, s), "go.dev", 443, 1000ms, nullptr);
+        ProxyHopResult n = probe_proxy(spec(ProxyScheme::socks5h, s), "go.dev", 443, 30s, nullptr);
         CHECK(n.status == ProxyHopStatus::auth_required);
     }
     SECTION("reply codes") {
@@ -314,7 +314,7 @@ TEST_CASE("probe_proxy: SOCKS5", "[triage][proxy]") {
                                                                    {1, ProxyHopStatus::bad_status}}));
         LoopbackServer s(socks5_server(self, {false, rep}));
         self = &s;
-        ProxyHopResult r = probe_proxy(spec(ProxyScheme::socks5h, s), "go.dev", 443, 1000ms, nullptr);
+        ProxyHopResult r = probe_proxy(spec(ProxyScheme::socks5h, s), "go.dev", 443, 30s, nullptr);
         CHECK(r.status == status);
         CHECK(r.socks_reply == rep);
         CHECK_THAT(r.detail, Catch::Contains("SOCKS5 reply " + std::to_string(rep)));
@@ -341,7 +341,7 @@ TEST_CASE("probe_proxy: SOCKS4a", "[triage][proxy]") {
         return false;
     });
     self = &s;
-    ProxyHopResult r = probe_proxy(spec(ProxyScheme::socks4a, s, true), "go.dev", 443, 1000ms, nullptr);
+    ProxyHopResult r = probe_proxy(spec(ProxyScheme::socks4a, s, true), "go.dev", 443, 30s, nullptr);
     CHECK(r.status == (cd == 90 ? ProxyHopStatus::ok : ProxyHopStatus::bad_status));
     CHECK(r.socks_reply == cd);
     CHECK(s.notes() == std::vector<std::string>{"4 alice go.dev"});

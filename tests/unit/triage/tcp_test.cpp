@@ -56,18 +56,19 @@ TEST_CASE("classify_connect_errno", "[triage][tcp]") {
 
 TEST_CASE("probe_tcp: a listening socket connects, a closed port is refused", "[triage][tcp]") {
     LoopbackServer server([](int) { return false; });
-    TcpResult ok = probe_tcp("127.0.0.1", server.port(), 1000ms, nullptr);
+    // 30 s timeouts: the outcome is what is checked; elapsed only has to be far from them.
+    TcpResult ok = probe_tcp("127.0.0.1", server.port(), 30s, nullptr);
     CHECK(ok.status == TcpStatus::connected);
     CHECK(ok.address == "127.0.0.1");
     CHECK(ok.port == server.port());
     CHECK_FALSE(ok.ipv6);
     CHECK(ok.os_errno == 0);
-    CHECK(ok.elapsed < 1000ms);
+    CHECK(ok.elapsed < 10s); // not the 30 s timeout (3x margin)
 
-    TcpResult refused = probe_tcp("127.0.0.1", closed_port(), 1000ms, nullptr);
+    TcpResult refused = probe_tcp("127.0.0.1", closed_port(), 30s, nullptr);
     CHECK(refused.status == TcpStatus::refused);
     CHECK(refused.os_errno == ECONNREFUSED);
-    CHECK(refused.elapsed < 500ms);
+    CHECK(refused.elapsed < 10s); // refused at once, not after the 30 s timeout
 }
 
 TEST_CASE("probe_tcp over IPv6 loopback", "[triage][tcp]") {
@@ -107,8 +108,8 @@ TEST_CASE("probe_tcp: a full accept queue drops the SYN, which is a timeout", "[
     ::close(fd);
     CHECK(r.status == TcpStatus::timeout);
     CHECK(r.os_errno == ETIMEDOUT);
-    CHECK(r.elapsed >= 240ms);
-    CHECK(r.elapsed < 700ms);
+    CHECK(r.elapsed >= 240ms); // a lower bound: load only lengthens it
+    CHECK(r.elapsed < 10s);    // its 250 ms timeout, not the kernel's SYN retries (~2 min)
 }
 
 TEST_CASE("probe_tcp: cancellation and bad input", "[triage][tcp]") {
