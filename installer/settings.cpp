@@ -293,7 +293,81 @@ Status resolve_triage(Sources& src, TriageSettings& t) {
     return {};
 }
 
+// The go command's own settings file, written by `go env -w` (golang/go src/cmd/go/internal/cfg:
+// $GOENV, else os.UserConfigDir()/go/env; GOENV=off means none). Lines are KEY=VALUE.
+std::optional<std::pair<std::string, std::filesystem::path>> go_env_file_value(const Env& env, std::string_view key) {
+    std::filesystem::path file;
+    if (auto g = env.get("GOENV"); g && !g->empty()) {
+        if (*g == "off") return std::nullopt;
+        file = *g;
+    } else if (auto dir = default_config_dir(env)) {
+        file = dir->parent_path() / "go" / "env"; // default_config_dir is <UserConfigDir>/goinstall
+    } else {
+        return std::nullopt;
+    }
+    auto text = read_file(file, 1 << 16);
+    if (!text) return std::nullopt; // missing or unreadable: the go command ignores it too
+    for (auto line : split(*text, '\n')) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        auto eq = line.find('=');
+        if (eq != std::string::npos && line.substr(0, eq) == key) {
+            return std::pair<std::string, std::filesystem::path>{line.substr(eq + 1), file};
+        }
+    }
+    return std::nullopt;
+}
+
+// goproxy, gosumdb (flag, variable, goinstall's config file, then the go command's env file) and via.
+Status resolve_module_route(Sources& src, const Env& env, Settings& s) {
+    ModuleRouteSettings& m = s.modules;
+    auto pick_go = [&](const char* key, const char* var, const char* hint) -> std::optional<Picked> {
+        if (auto p = src.pick(key, hint)) return p;
+        if (auto v = go_env_file_value(env, var)) {
+            s.origins[key] = SettingOrigin{SettingOrigin::Source::file, v->second.string()};
+            return Picked{v->first, v->second.string() + ": " + var, SettingOrigin::Source::file};
+        }
+        return std::nullopt;
+    };
+    auto proxy = pick_go("goproxy", "GOPROXY", "the go command's default");
+    m.goproxy = proxy ? proxy->text : std::string();
+    auto proxies = sumdb::parse_goproxy(m.goproxy);
+    // The parser's messages name the variable; a flag or file that gave the value is named first.
+    auto named = [](const std::optional<Picked>& p, const char* var, const Error& e) {
+        return fail(ErrorCode::usage, (p && p->name != var ? p->name + ": " : std::string()) + e.message());
+    };
+    if (!proxies) return named(proxy, "GOPROXY", proxies.error());
+    m.proxies = std::move(*proxies);
+    auto db = pick_go("gosumdb", "GOSUMDB", "sum.golang.org");
+    m.gosumdb = db ? db->text : std::string();
+    auto parsed = sumdb::parse_gosumdb(m.gosumdb);
+    if (!parsed) return named(db, "GOSUMDB", parsed.error());
+    m.sumdb = std::move(*parsed);
+    if (auto via = src.pick("via", "auto")) {
+        const auto v = to_lower(trim(via->text));
+        if (v == "auto") {
+            m.via = ModuleRouteSettings::Via::automatic;
+        } else if (v == "goproxy") {
+            m.via = ModuleRouteSettings::Via::goproxy;
+        } else if (v == "index") {
+            m.via = ModuleRouteSettings::Via::index;
+        } else {
+            return fail(ErrorCode::usage, via->name + ": '" + sanitize_for_display(via->text, 20) +
+                                              "' is not a route (auto, goproxy or index)");
+        }
+    }
+    return {};
+}
+
 } // namespace
+
+const char* to_string(ModuleRouteSettings::Via via) {
+    switch (via) {
+    case ModuleRouteSettings::Via::goproxy: return "goproxy";
+    case ModuleRouteSettings::Via::index: return "index";
+    case ModuleRouteSettings::Via::automatic: break;
+    }
+    return "auto";
+}
 
 std::optional<Sha256Hex> Sha256Hex::parse(std::string_view text) {
     if (!is_hex(text, 64)) return std::nullopt;
@@ -395,6 +469,7 @@ Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env)
     s.offline = *offline;
     s.allow_insecure_index = has(a, "allow-insecure-index");
     if (auto st = resolve_triage(src, s.triage); !st) return std::unexpected(st.error());
+    if (auto st = resolve_module_route(src, env, s); !st) return std::unexpected(st.error());
     if (has(a, "sha256")) {
         const auto text = a["sha256"].as<std::string>();
         s.sha256 = Sha256Hex::parse(text);

@@ -20,6 +20,7 @@
 #include "goinstall/net/resolve_pin.hpp"
 #include "goinstall/platform/env.hpp"
 #include "goinstall/platform/host.hpp"
+#include "goinstall/sumdb/go_env.hpp"
 #include "reporter.hpp"
 
 namespace goinstall {
@@ -58,6 +59,18 @@ struct TriageSettings {
     bool captive_explicit = false;           // given by a flag, variable or the file, not the default
 };
 
+// The toolchain-module route (README "Without go.dev"): GOPROXY and GOSUMDB as the go command reads
+// them, and when the route is used.
+struct ModuleRouteSettings {
+    enum class Via { automatic, goproxy, index };
+    Via via = Via::automatic;  // automatic: after every index source failed; goproxy: first; index: never
+    std::string goproxy;       // GOPROXY syntax as given ("" = the go command's default)
+    std::string gosumdb;       // GOSUMDB syntax as given ("" = sum.golang.org)
+    std::vector<sumdb::ProxyEntry> proxies; // goproxy parsed
+    sumdb::SumdbSetting sumdb;              // gosumdb parsed
+};
+const char* to_string(ModuleRouteSettings::Via via); // "auto", "goproxy", "index"
+
 // The config file: which one, and why that one.
 struct ConfigFileInfo {
     std::filesystem::path path;  // empty when there is no default config dir
@@ -95,6 +108,7 @@ struct Settings {
     OutputMode output = OutputMode::text;
     std::optional<Sha256Hex> sha256;               // --sha256, for the verbs that take it
     TriageSettings triage;
+    ModuleRouteSettings modules;
 
     Layout layout() const { return Layout(root, prefix); }
     // The release index source: URL and fallbacks, cache, offline, plain-http permission, limits.

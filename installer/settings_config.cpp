@@ -41,6 +41,9 @@ constexpr std::array k_keys{
     ConfigKey{"no_triage", "no-triage", "GOINSTALL_NO_TRIAGE", T::boolean, false},
     ConfigKey{"triage_timeout", "triage-timeout", "GOINSTALL_TRIAGE_TIMEOUT", T::seconds, false},
     ConfigKey{"captive_probe_url", "captive-probe-url", "GOINSTALL_CAPTIVE_PROBE_URL", T::text, true},
+    ConfigKey{"goproxy", "goproxy", "GOPROXY", T::text, true},
+    ConfigKey{"gosumdb", "gosumdb", "GOSUMDB", T::text, false},
+    ConfigKey{"via", "via", "GOINSTALL_VIA", T::text, false},
 };
 
 const char* type_words(ConfigType t) {

@@ -37,6 +37,10 @@ void add_network_options(cxxopts::Options& opts) {
         ("pac-url", "Proxy auto-config script to evaluate for each URL (http(s)://, file:// or a path)", cxxopts::value<std::string>(), "URL")
         ("resolve", "Connect to ADDR (IPv4, or IPv6 in brackets; comma-separated for several) for HOST:PORT instead of asking DNS, for downloads and triage alike (curl's --resolve); repeatable", cxxopts::value<std::string>(), "HOST:PORT:ADDR")
         ("allow-insecure-index", "Accept a plain-http index URL (checksums are then only as safe as that link)");
+    opts.add_options("Module proxy route")
+        ("goproxy", "Go module proxies for toolchain modules, in GOPROXY syntax (env GOPROXY, then 'go env -w'; default https://proxy.golang.org,direct)", cxxopts::value<std::string>(), "LIST")
+        ("gosumdb", "Checksum database that vouches for toolchain modules, in GOSUMDB syntax (env GOSUMDB; default sum.golang.org)", cxxopts::value<std::string>(), "DB")
+        ("via", "Route to install by: auto (release index, then the module proxy when every index source fails), goproxy (module proxy first), index (never the module proxy) (env GOINSTALL_VIA)", cxxopts::value<std::string>(), "ROUTE");
 }
 
 void add_platform_options(cxxopts::Options& opts) {

@@ -57,6 +57,9 @@ nlohmann::json value_of(const std::string& key, const Settings& s, const Env& en
     if (key == "offline") return s.offline;
     if (key == "no_triage") return !s.triage.enabled;
     if (key == "triage_timeout") return secs(s.triage.budget);
+    if (key == "goproxy") return redact_url_list(s.modules.goproxy.empty() ? std::string(sumdb::k_default_goproxy) : s.modules.goproxy);
+    if (key == "gosumdb") return s.modules.gosumdb.empty() ? std::string("sum.golang.org") : s.modules.gosumdb;
+    if (key == "via") return to_string(s.modules.via);
     if (key == "captive_probe_url") {
         return s.triage.captive_probe_url.empty() ? nlohmann::json("none") : nlohmann::json(redact_url(s.triage.captive_probe_url));
     }

@@ -183,6 +183,50 @@ class ConfigTest(unittest.TestCase):
         self.assertEqual(r.returncode, 4, r.output)
         self.assertNotIn("checking the network", r.stderr)
 
+    def test_module_route_settings_come_from_flags_env_files_and_go_env(self):
+        # The harness sets GOPROXY=off; without it, the go command's default is shown.
+        s = self.config(env={"GOPROXY": None})["settings"]
+        self.assertEqual(s["goproxy"], {"value": "https://proxy.golang.org,direct", "source": "default",
+                                        "from": "the go command's default"})
+        self.assertEqual(s["gosumdb"]["value"], "sum.golang.org")
+        self.assertEqual(s["via"]["value"], "auto")
+        # `go env -w` writes $XDG_CONFIG_HOME/go/env: goinstall reads it below its own settings, with
+        # the proxy's password masked.
+        go_env = os.path.join(self.home, ".config", "go", "env")
+        os.makedirs(os.path.dirname(go_env))
+        with open(go_env, "w") as f:
+            f.write("GOPROXY=https://u:hunter2@goproxy.corp.example/api,https://goproxy.cn|direct\n"
+                    "GOSUMDB=sum.golang.google.cn\n")
+        s = self.config(env={"GOPROXY": None})["settings"]
+        self.assertEqual(s["goproxy"], {"value": "https://u:***@goproxy.corp.example/api,https://goproxy.cn|direct",
+                                        "source": "file", "from": go_env})
+        self.assertEqual(s["gosumdb"], {"value": "sum.golang.google.cn", "source": "file", "from": go_env})
+        # GOENV=off turns that file off, as for the go command; the environment beats it.
+        s = self.config(env={"GOPROXY": None, "GOENV": "off"})["settings"]
+        self.assertEqual(s["goproxy"]["source"], "default")
+        s = self.config(env={"GOPROXY": "https://goproxy.io"})["settings"]
+        self.assertEqual(s["goproxy"], {"value": "https://goproxy.io", "source": "env", "from": "GOPROXY"})
+        # goinstall's config file beats the go command's file; the flag beats everything.
+        cfg = self.write_config({"goproxy": "file:///srv/goproxy", "via": "goproxy"})
+        s = self.config(env={"GOPROXY": None})["settings"]
+        self.assertEqual(s["goproxy"], {"value": "file:///srv/goproxy", "source": "file", "from": cfg})
+        self.assertEqual(s["via"], {"value": "goproxy", "source": "file", "from": cfg})
+        s = self.config(["--goproxy", "https://a.example|https://b.example", "--via", "index",
+                         "--gosumdb", "sum.golang.org https://sum.golang.google.cn"])["settings"]
+        self.assertEqual(s["goproxy"]["value"], "https://a.example|https://b.example")
+        self.assertEqual(s["gosumdb"]["value"], "sum.golang.org https://sum.golang.google.cn")
+        self.assertEqual(s["via"]["source"], "flag")
+        # Bad values: one line naming where the value came from, exit 2, secrets masked.
+        for args, env, words in ((["--goproxy", "ftp://x"], {}, "--goproxy: GOPROXY: 'ftp://x': unsupported scheme"),
+                                 ([], {"GOPROXY": "bogus"}, "GOPROXY: 'bogus' is not a URL"),
+                                 ([], {"GOSUMDB": "on"}, "GOSUMDB:"),
+                                 (["--via", "nope"], {}, "--via: 'nope' is not a route"),
+                                 (["--goproxy", "gopher://u:hunter2@h"], {}, "--goproxy: GOPROXY:")):
+            r = self.config(args, env=env, ok=False)
+            self.assertEqual(r.returncode, 2, r.output)
+            self.assertIn(words, json.loads(r.stdout)["error"]["message"])
+            self.assertNotIn("hunter2", r.output)
+
     def test_mirror_auto_is_shown(self):
         got = self.config(["--mirror", "auto,http://127.0.0.1:1/m/"])["settings"]["mirrors"]
         self.assertEqual((got["value"][:2], got["source"]), (["auto", "http://127.0.0.1:1/m/"], "flag"))
@@ -225,7 +269,8 @@ class ConfigTest(unittest.TestCase):
         self.assertEqual(list(rows), ["root", "cache_dir", "index_url", "mirrors", "no_fallback", "proxy",
                                       "no_proxy_hosts", "proxy_auth", "no_system_proxy", "pac_url", "cacert",
                                       "connect_timeout", "stall_timeout", "attempts_per_mirror", "connections", "deadline",
-                                      "lock_timeout", "offline", "no_triage", "triage_timeout", "captive_probe_url"])
+                                      "lock_timeout", "offline", "no_triage", "triage_timeout", "captive_probe_url",
+                                      "goproxy", "gosumdb", "via"])
         self.assertRegex(rows["deadline"], r"^deadline\s+120\s+file$")
         self.assertRegex(rows["stall_timeout"], r"^stall_timeout\s+7\s+flag --stall-timeout$")
         self.assertRegex(rows["attempts_per_mirror"], r"^attempts_per_mirror\s+2\s+env GOINSTALL_MAX_RETRIES$")

@@ -1072,7 +1072,7 @@ def isolated_env(home: Union[str, os.PathLike],
                  builtin_mirrors: bool = False) -> dict:
     """The environment run_goinstall uses: PATH from ours, HOME=home, XDG_{DATA,CACHE,CONFIG}_HOME
     = home/.local/share, home/.cache, home/.config (not created), TMPDIR=home/tmp (created),
-    LANG=C.UTF-8; nothing else is inherited (so no *_proxy, GO*, SSL_CERT_* ...).
+    LANG=C.UTF-8, GOPROXY=off; nothing else is inherited (so no *_proxy, GO*, SSL_CERT_* ...).
     env_extra is applied last; a value of None removes the variable."""
     home = os.fspath(home)
     tmp = os.path.join(home, "tmp")
@@ -1094,6 +1094,9 @@ def isolated_env(home: Union[str, os.PathLike],
         "XDG_CONFIG_HOME": os.path.join(home, ".config"),
         "TMPDIR": tmp,
         "LANG": "C.UTF-8",
+        # The same safety net for the toolchain-module route: its default proxy is a real internet
+        # host, tried when every index source fails. A test that wants the route names its proxy.
+        "GOPROXY": "off",
     }
     for k, v in (env_extra or {}).items():
         if v is None:

@@ -128,6 +128,20 @@ Result<Url> parse_url(std::string_view text) {
     return url;
 }
 
+std::string redact_url_list(std::string_view text) {
+    std::string out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        auto end = text.find_first_of(",|", start);
+        auto item = text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+        out += redact_url(item);
+        if (end == std::string_view::npos) break;
+        out += text[end];
+        start = end + 1;
+    }
+    return out;
+}
+
 std::string redact_url(std::string_view text) {
     auto sep = text.find("://");
     if (sep == std::string_view::npos) {

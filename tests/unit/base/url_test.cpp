@@ -61,3 +61,11 @@ TEST_CASE("join_url and percent_decode", "[base]") {
     CHECK_FALSE(percent_decode("bad%2"));
     CHECK_FALSE(percent_decode("bad%zz"));
 }
+
+TEST_CASE("redact_url_list redacts each entry of a GOPROXY-style list and keeps the separators", "[base][secrets]") {
+    CHECK(redact_url_list("https://u:secret@corp.example/goproxy,https://goproxy.cn|direct") ==
+          "https://u:***@corp.example/goproxy,https://goproxy.cn|direct");
+    CHECK(redact_url_list("off") == "off");
+    CHECK(redact_url_list("") == "");
+    CHECK(redact_url_list("a,,b") == "a,,b");
+}

@@ -25,6 +25,8 @@ Result<Url> parse_url(std::string_view text);
 // parameters that look like secrets (token, key, sig, signature, password, auth...) replaced too.
 // Never fails: text that does not parse is returned with everything between "://" and "@" masked.
 std::string redact_url(std::string_view text);
+// redact_url on each entry of a list such as GOPROXY's, separators (',' and '|') kept in place.
+std::string redact_url_list(std::string_view text);
 
 // Joins a base URL and a file name, adding a '/' between them when the base lacks one.
 std::string join_url(std::string_view base, std::string_view name);
