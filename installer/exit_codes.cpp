@@ -12,8 +12,8 @@ int exit_code_for(ErrorCode code) {
     case ErrorCode::tls: return k_exit_tls;
     case ErrorCode::proxy_auth: return k_exit_proxy_auth;
     case ErrorCode::checksum:
-    case ErrorCode::security:
     case ErrorCode::no_checksum: return k_exit_checksum;
+    case ErrorCode::security: return k_exit_security;
     case ErrorCode::bad_archive:
     case ErrorCode::toolchain_check: return k_exit_bad_archive;
     case ErrorCode::disk_full: return k_exit_disk_full;
@@ -39,6 +39,7 @@ const char* exit_code_help() {
            "    9  disk full\n"
            "   10  filesystem error or permission denied\n"
            "   11  timed out waiting for another goinstall (--lock-timeout)\n"
+           "   12  SECURITY ERROR: the checksum database contradicted itself (two inconsistent signed trees)\n"
            "   20  doctor: degraded (works, but something is wrong or slow)\n"
            "   21  doctor: failed (the index or every mirror cannot be reached)\n"
            "  130  cancelled (SIGINT/SIGTERM)\n";

@@ -19,6 +19,7 @@ enum ExitCode : int {
     k_exit_disk_full = 9,
     k_exit_filesystem = 10,
     k_exit_lock_timeout = 11,
+    k_exit_security = 12, // the checksum database showed two inconsistent trees (proof printed)
     // goinstall doctor only (a report, not an error): works but degraded / does not work.
     k_exit_doctor_degraded = 20,
     k_exit_doctor_failed = 21,
