@@ -1,0 +1,193 @@
+"""goinstall's toolchain-module route end to end, against the goproxy_site harness (nginx serving a
+Go module proxy and a checksum database of our own, the same site Debian's go command accepts in
+test_goproxy_site.py): install through the proxy alone, fall back to it when every index source
+fails, reach the database through the proxy, and refuse a tampered zip, a lying lookup, a forked
+tree (SECURITY ERROR, exit 12) and GOSUMDB=off without a digest — never touching a working
+toolchain. Loopback only: the index and mirrors point at closed ports on 127.0.0.1."""
+import json
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
+import goinstall_harness as h  # noqa: E402
+
+try:
+    import goproxy_site as gps  # noqa: E402
+except ImportError:  # python3-cryptography missing (scripts/deps.sh --test installs it)
+    gps = None
+
+V1, V2, V3 = "go1.21.3", "go1.21.4", "go1.22rc1"
+DEAD_INDEX = "http://127.0.0.1:1/dl/?mode=json"   # a closed port: the index route fails at once
+
+
+@unittest.skipIf(gps is None, "needs python3-cryptography")
+class GoproxyRouteTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = h.tmpfs_dir("goinstall-goproxy-route-")
+        cls.mods = {}
+        for v in (V1, V2, V3):
+            arc = h.fake_toolchain_archive(v, os.path.join(cls.tmp.name, v))
+            cls.mods[v] = gps.make_toolchain_zip(arc)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def setUp(self):
+        self.home = h.tmpfs_path(self, "goinstall-goproxy-home-")
+        self.root = os.path.join(self.home, "root")
+
+    def site(self, versions=(V1, V2, V3), **kw):
+        s = gps.GoproxySite([self.mods[v] for v in versions], **kw)
+        s.start()
+        self.addCleanup(s.close)
+        return s
+
+    def run_gi(self, site, *args, via="goproxy", gosumdb=None, env=None, timeout=120):
+        cmd = ["--json", "--root", self.root, "--cacert", site.ca_cert, "--index-url", DEAD_INDEX,
+               "--allow-insecure-index", "--mirror", "http://127.0.0.1:1/m/", "--no-fallback",
+               "--connect-timeout", "5", "--no-triage"]
+        if via:
+            cmd += ["--via", via]
+        extra = {"GOPROXY": site.proxy_url, "GOSUMDB": gosumdb if gosumdb is not None else site.gosumdb}
+        extra.update(env or {})
+        r = h.run_goinstall([*args, *cmd], env_extra=extra, home=self.home, timeout=timeout)
+        events = [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
+        return r, events
+
+    def installed(self, version):
+        return os.path.isfile(os.path.join(self.root, version, "VERSION"))
+
+    def current(self):
+        link = os.path.join(self.root, "current")
+        return os.path.basename(os.readlink(link)) if os.path.islink(link) else None
+
+    def test_installs_from_the_proxy_verified_by_the_database(self):
+        site = self.site()
+        r, events = self.run_gi(site, "install", "1.21.3")
+        self.assertEqual(r.returncode, 0, r.output)
+        result = events[-1]
+        self.assertEqual((result["event"], result["ok"], result["version"]), ("result", True, V1), result)
+        inst = [e for e in events if e["event"] == "installed"][-1]
+        self.assertEqual(inst["route"], "goproxy", inst)
+        self.assertIn("sum.goinstall.test", inst["authority"])
+        self.assertTrue(inst["server"].startswith(site.proxy_url), inst)
+        # A tree that works: VERSION, an executable go that answers, modes from the module's rules.
+        go = os.path.join(self.root, V1, "bin", "go")
+        self.assertTrue(os.access(go, os.X_OK))
+        self.assertEqual(self.current(), V1)
+        # The database was asked (lookup, tiles) and the zip fetched once; the verified head is kept.
+        self.assertTrue(site.requests("/lookup/golang.org/toolchain@" + self.mods[V1].version))
+        self.assertTrue(site.requests("/tile/8/"))
+        self.assertEqual(len(site.requests(self.mods[V1].version + ".zip")), 1)
+        # Run again: already installed, nothing fetched.
+        site.clear_access_log()
+        r, events = self.run_gi(site, "install", "1.21.3")
+        self.assertEqual(r.returncode, 0, r.output)
+        self.assertTrue(events[-1].get("already_installed"), events[-1])
+        self.assertEqual(site.access_log(), [])
+
+    def test_latest_and_a_line_resolve_from_the_proxy_list_in_go_version_order(self):
+        site = self.site()
+        r, events = self.run_gi(site, "install", "latest")
+        self.assertEqual(r.returncode, 0, r.output)
+        self.assertEqual(events[-1]["version"], V2)    # go1.22rc1 is a pre-release: not "latest"
+        self.assertTrue(site.requests("/@v/list"))
+        r, events = self.run_gi(site, "install", "1.22rc1")
+        self.assertEqual(r.returncode, 0, r.output)
+        self.assertEqual(events[-1]["version"], V3)
+        # ls-remote with no index reachable lists the proxy's versions.
+        r, events = self.run_gi(site, "ls-remote", "--all", via=None)
+        self.assertEqual(r.returncode, 0, r.output)
+        self.assertIn(V1, r.stdout)
+        self.assertIn(V3, r.stdout)
+
+    def test_falls_back_to_the_proxy_when_every_index_source_fails(self):
+        site = self.site()
+        r, events = self.run_gi(site, "install", "1.21.4", via=None)   # default: auto
+        self.assertEqual(r.returncode, 0, r.output)
+        self.assertEqual(events[-1]["version"], V2)
+        inst = [e for e in events if e["event"] == "installed"][-1]
+        self.assertEqual(inst["route"], "goproxy")
+        # It said why it switched routes.
+        self.assertTrue(any(e["event"] == "route" and "module proxy" in e.get("message", "") for e in events),
+                        [e for e in events if e["event"] != "progress"])
+        # --via index never asks the proxy.
+        site.clear_access_log()
+        r, _ = self.run_gi(site, "install", "1.21.3", via="index")
+        self.assertEqual(r.returncode, 4, r.output)
+        self.assertEqual(site.access_log(), [])
+
+    def test_database_through_the_proxy(self):
+        site = self.site()
+        site.check_supported()
+        r, _ = self.run_gi(site, "install", "1.21.3", gosumdb=site.vkey)   # key only: ask the proxy
+        self.assertEqual(r.returncode, 0, r.output)
+        self.assertTrue(site.requests("/proxy/sumdb/sum.goinstall.test/supported"))
+        self.assertTrue(site.requests("/proxy/sumdb/sum.goinstall.test/lookup/"))
+        self.assertFalse([e for e in site.access_log() if e.path.startswith("/sumdb/")])
+
+    def test_tampered_zip_and_lying_lookup_are_refused_and_the_working_toolchain_stays(self):
+        site = self.site()
+        r, _ = self.run_gi(site, "install", "1.21.3")
+        self.assertEqual(r.returncode, 0, r.output)
+        site.tamper_zip(self.mods[V2].version, "content")
+        r, events = self.run_gi(site, "install", "1.21.4")
+        self.assertEqual(r.returncode, 7, r.output)
+        self.assertIn("h1:", events[-1]["error"]["message"])
+        self.assertFalse(self.installed(V2))
+        self.assertEqual(self.current(), V1)
+        site.restore()
+        site.lie_lookup(self.mods[V2].version)
+        site.clear_access_log()
+        r, events = self.run_gi(site, "install", "1.21.4")
+        self.assertEqual(r.returncode, 7, r.output)
+        self.assertFalse(self.installed(V2))
+        self.assertEqual(self.current(), V1)
+        # The lookup failed to authenticate before any zip byte was asked for.
+        self.assertEqual(site.requests(self.mods[V2].version + ".zip"), [])
+
+    def test_forked_tree_is_a_security_error(self):
+        site = self.site()
+        r, _ = self.run_gi(site, "install", "1.21.3")    # the cache now holds the honest head
+        self.assertEqual(r.returncode, 0, r.output)
+        site.fork()
+        r, events = self.run_gi(site, "install", "1.21.4")
+        self.assertEqual(r.returncode, 12, r.output)
+        err = events[-1]["error"]
+        self.assertEqual(err["code"], "security")
+        self.assertIn("SECURITY ERROR", err["message"])
+        self.assertFalse(self.installed(V2))
+        self.assertEqual(self.current(), V1)
+        # Text mode says it loudly too, on one error line, with the proof.
+        r2 = h.run_goinstall(["install", "1.21.4", "--root", self.root, "--cacert", site.ca_cert, "--via", "goproxy",
+                              "--no-triage"], env_extra={"GOPROXY": site.proxy_url, "GOSUMDB": site.gosumdb},
+                             home=self.home, timeout=120)
+        self.assertEqual(r2.returncode, 12, r2.output)
+        self.assertIn("SECURITY ERROR", r2.stderr)
+
+    def test_gosumdb_off_needs_a_digest(self):
+        site = self.site()
+        r, events = self.run_gi(site, "install", "1.21.3", gosumdb="off")
+        self.assertEqual(r.returncode, 7, r.output)
+        self.assertEqual(events[-1]["error"]["code"], "no_checksum")
+        self.assertIn("GOSUMDB=off", events[-1]["error"]["message"])
+        self.assertFalse(self.installed(V1))
+        self.assertFalse(site.requests(".zip"))      # refused before any byte was fetched
+        r, events = self.run_gi(site, "install", "1.21.3", "--sha256", self.mods[V1].h1, gosumdb="off")
+        self.assertEqual(r.returncode, 0, r.output)
+        self.assertTrue(self.installed(V1))
+        self.assertFalse(site.requests("/lookup/"))
+
+    def test_proxy_credentials_never_shown(self):
+        site = self.site()
+        url = site.proxy_url.replace("https://", "https://user:hunter2@")
+        r, _ = self.run_gi(site, "install", "1.21.3", env={"GOPROXY": url})
+        self.assertEqual(r.returncode, 0, r.output)
+        self.assertNotIn("hunter2", r.output)
+
+
+if __name__ == "__main__":
+    unittest.main()
