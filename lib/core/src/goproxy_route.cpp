@@ -113,6 +113,9 @@ Result<Artifact> GoproxyRoute::resolve(const CancelToken* cancel) {
     m_tried.clear();
     m_lookup.reset();
     m_sumdb_url.clear();
+    if (m_options.goproxy.empty() || m_options.goproxy.front().kind == sumdb::ProxyEntry::Kind::off) {
+        return fail(ErrorCode::usage, "module lookup disabled by GOPROXY=off: no proxy to fetch " + k_module + " from");
+    }
     auto go_name = resolve_version(cancel);
     if (!go_name) return std::unexpected(go_name.error());
     auto go = parse_version(*go_name);
@@ -173,8 +176,9 @@ Result<Fetched> GoproxyRoute::fetch_from(const sumdb::ProxyEntry& proxy, const s
         return out;
     }
     DownloadOptions options = m_options.download;
-    const std::string filename = m_module_version + ".zip";
-    options.mirrors = {Mirror{shown, url->substr(0, url->size() - filename.size())}};
+    const auto slash = url->rfind('/');
+    const std::string filename = url->substr(slash + 1); // the escaped "<version>.zip"
+    options.mirrors = {Mirror{shown, url->substr(0, slash + 1)}};
     options.observer = nullptr;
     options.rank_mirrors = false;
     options.connections = 1;
@@ -187,7 +191,6 @@ Result<Fetched> GoproxyRoute::fetch_from(const sumdb::ProxyEntry& proxy, const s
     DownloadTarget target{filename, "", 0};
     target.compute_only = true;
     auto got = downloader.download(target, dir, options, cancel, &attempts);
-    for (auto& a : attempts) a.mirror = shown;
     if (!got) return std::unexpected(got.error());
     out.path = got->path;
     out.sha256 = got->sha256;

@@ -4,6 +4,8 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
+
 #include "goinstall/archive/zip_entries.hpp"
 #include "goinstall/base/strings.hpp"
 #include "goinstall/sumdb/base64.hpp"
