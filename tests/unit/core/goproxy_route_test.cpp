@@ -276,7 +276,7 @@ TEST_CASE("goproxy route: Go's arch names in module versions (linux-arm, not arm
     CHECK_THAT(missing.error().message(), Catch::Contains("windows/arm64"));
 }
 
-TEST_CASE("goproxy route: a zip whose h1: differs is refused; the previous toolchain stays", "[core][goproxy]") {
+TEST_CASE("goproxy route: a zip whose h1: differs is refused, and the previous toolchain stays", "[core][goproxy]") {
     Rig rig;
     goinstall::test::make_toolchain(rig.place.layout.root() / "go1.20.1", "go1.20.1");
     REQUIRE(use_version(rig.place.layout, "go1.20.1"));

@@ -93,7 +93,7 @@ TEST_CASE("GOPROXY ',': the next proxy only after 404 or 410", "[sumdb][goproxy]
     }
 }
 
-TEST_CASE("GOPROXY '|': the next proxy after any error; the most helpful error is kept", "[sumdb][goproxy]") {
+TEST_CASE("GOPROXY '|': the next proxy after any error, and the most helpful error is kept", "[sumdb][goproxy]") {
     ServingTransport net;
     SECTION("500 falls through") {
         net.serve(k_list_a, "", 500);
@@ -138,7 +138,7 @@ TEST_CASE("GOPROXY off and direct", "[sumdb][goproxy]") {
     }
 }
 
-TEST_CASE("GOPROXY file:// trees are read from disk; a missing file falls through", "[sumdb][goproxy]") {
+TEST_CASE("GOPROXY file:// trees are read from disk, and a missing file falls through", "[sumdb][goproxy]") {
     TempDir dir;
     goinstall::test::write_text(dir / "two/golang.org/toolchain/@v/list", "v0.0.1-go1.21.3.linux-amd64\n");
     ServingTransport net;
