@@ -223,7 +223,8 @@ Result<Fetched> GoproxyRoute::fetch(const Artifact& artifact, const std::filesys
     }
     // A file this route downloaded and will not hand over is removed (a resumed .part is already gone).
     auto drop = [&](const Fetched& f) {
-        if (f.owned && !f.path.empty()) (void)std::filesystem::remove(f.path);
+        std::error_code ec;
+        if (f.owned && !f.path.empty()) std::filesystem::remove(f.path, ec);
     };
     auto hash = [&](Fetched& f) -> Status {
         auto h1 = module_zip_h1(f.path, mod->first, mod->second, cancel);
@@ -234,21 +235,23 @@ Result<Fetched> GoproxyRoute::fetch(const Artifact& artifact, const std::filesys
         f.h1 = *h1;
         return {};
     };
-    if (auto st = hash(fetched); !st) return std::unexpected(std::move(st.error()).with_tried(tried.tried));
+    auto hashed = hash(fetched);
     bool resumed = false;
     for (const auto& a : fetched.attempts) resumed = resumed || a.resumed_from > 0;
-    if (resumed && !artifact.h1.empty() && fetched.h1 != artifact.h1) {
+    if (resumed && (!hashed || (!artifact.h1.empty() && fetched.h1 != artifact.h1))) {
         // The kept bytes of an earlier run may be the bad ones: once more from zero, same proxy.
-        m_events.emit(Event{EventKind::retry, "checksum mismatch after resuming " + artifact.filename +
-                                                  "; downloading it again from the start"}
+        m_events.emit(Event{EventKind::retry, "the resumed " + artifact.filename + " does not verify (" +
+                                                  (hashed ? "checksum mismatch" : hashed.error().message()) +
+                                                  "); downloading it again from the start"}
                           .with("mirror", fetched.server));
         drop(fetched);
         auto again = fetch_from(*served, dir, cancel);
         if (!again) return std::unexpected(std::move(again.error()).with_tried(tried.tried));
         again->attempts.insert(again->attempts.begin(), fetched.attempts.begin(), fetched.attempts.end());
         fetched = std::move(*again);
-        if (auto st = hash(fetched); !st) return std::unexpected(std::move(st.error()).with_tried(tried.tried));
+        hashed = hash(fetched);
     }
+    if (!hashed) return std::unexpected(std::move(hashed.error()).with_tried(tried.tried));
     return fetched;
 }
 

@@ -292,6 +292,22 @@ TEST_CASE("goproxy route: a zip whose h1: differs is refused, and the previous t
     CHECK_FALSE(std::filesystem::exists(rig.place.layout.downloads_dir() / (rig.zip.version + ".zip")));
 }
 
+TEST_CASE("goproxy route: a .part resumed into a wrong h1: is fetched again from zero once", "[core][goproxy]") {
+    Rig rig;
+    // An earlier run left half a file, but not of this zip's bytes.
+    const auto part = rig.place.layout.downloads_dir() / (rig.zip.version + ".zip.part");
+    goinstall::test::write_text(part, std::string(rig.zip.bytes.size() / 2, 'x'));
+    auto out = rig.install();
+    REQUIRE(out);
+    CHECK(out->h1 == rig.zip.h1);
+    const auto url = Rig::zip_url(k_proxy, rig.zip.version);
+    CHECK(rig.net.count(url) == 2);
+    CHECK(rig.events.count(EventKind::retry) >= 1);
+    REQUIRE(out->attempts.size() >= 2);
+    CHECK(out->attempts.front().resumed_from == rig.zip.bytes.size() / 2);
+    CHECK(out->attempts.back().resumed_from == 0);
+}
+
 TEST_CASE("goproxy route: HTML instead of a zip is a bad archive, nothing installed", "[core][goproxy]") {
     Rig rig;
     rig.net.serve(Rig::zip_url(k_proxy, rig.zip.version), "<html><body>Please log in</body></html>");
