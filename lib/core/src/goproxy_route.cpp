@@ -87,7 +87,9 @@ Result<sumdb::SumdbLookup> GoproxyRoute::look_up(const CancelToken* cancel) {
                           .with("proxy", base->via));
     }
     if (auto st = ensure_dir(m_options.sumdb_cache_dir); !st) return std::unexpected(st.error());
-    auto lock = FileLock::acquire(m_options.sumdb_cache_dir / (sanitize_for_display(name) + ".lock"),
+    std::string lock_name = name; // "host/path" names: one flat lock file beside the cache
+    for (char& c : lock_name) c = c == '/' ? '_' : c;
+    auto lock = FileLock::acquire(m_options.sumdb_cache_dir / (lock_name + ".lock"),
                                   m_options.sumdb_lock_timeout, cancel, [&] {
                                       m_events.emit(Event{EventKind::info, "waiting for another goinstall using the "
                                                                            "checksum database cache"});
