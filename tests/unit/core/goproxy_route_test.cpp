@@ -434,3 +434,26 @@ TEST_CASE("module_zip_h1 agrees with dirhash over the same files", "[core][gopro
     REQUIRE_FALSE(wrong_prefix);
     CHECK(wrong_prefix.error().code() == ErrorCode::bad_archive);
 }
+
+TEST_CASE("goproxy route: GOPROXY=off refuses at once, direct reads the module's own proxy", "[core][goproxy]") {
+    Rig rig;
+    rig.options.goproxy = Rig::proxies("off");
+    auto off = rig.install();
+    REQUIRE_FALSE(off);
+    CHECK(off.error().code() == ErrorCode::usage);
+    CHECK_THAT(off.error().message(), Catch::Contains("GOPROXY=off"));
+    CHECK(rig.net.urls().empty());
+
+    // direct: golang.org/toolchain's go-import tag names https://go.dev/dl/mod (a stand-in here).
+    const std::string direct = "https://direct.example/dl/mod";
+    rig.options.proxy.direct_url = direct;
+    rig.options.goproxy = Rig::proxies("https://empty.example,direct");
+    rig.net.serve("https://empty.example/sumdb/" + k_db + "/supported", "", 404);
+    rig.net.serve(Rig::zip_url("https://empty.example", rig.zip.version), "", 404);
+    rig.net.serve(Rig::zip_url(direct, rig.zip.version), rig.zip.bytes);
+    auto out = rig.install();
+    REQUIRE(out);
+    CHECK(out->provenance.server == "direct (" + direct + ")");
+    CHECK(rig.net.count_prefix(direct + "/sumdb/") == 0); // direct means the database itself
+    CHECK(rig.net.count_prefix("https://" + k_db + "/lookup/") == 1);
+}
