@@ -8,6 +8,7 @@
 
 #include "goinstall/archive/extract.hpp"
 #include "goinstall/base/strings.hpp"
+#include "goinstall/core/module_zip.hpp"
 #include "goinstall/fs/file_lock.hpp"
 #include "goinstall/install/toolchain.hpp"
 #include "goinstall/verify/sha256.hpp"
@@ -77,7 +78,8 @@ private:
     Result<std::optional<InstallOutcome>> fast_path(const std::string& version, const Platform& platform);
     Status lock();
     Result<ExtractStats> acquire_and_extract(const std::filesystem::path& staging, Fetched& fetched);
-    Status verify(const Fetched& fetched);
+    Status verify(Fetched& fetched);
+    Status verify_h1(Fetched& fetched);
     Error explain_disk_full(Error e, const Fetched* fetched) const;
     Result<InstallOutcome> commit(const std::filesystem::path& staged_go, const Fetched& fetched);
 
@@ -167,16 +169,43 @@ Error Run::explain_disk_full(Error e, const Fetched* fetched) const {
                                            human_bytes(unpacked) + ")");
 }
 
-Status Run::verify(const Fetched& fetched) {
-    if (auto st = check_sha256(m_artifact.filename, m_artifact.sha256, fetched.sha256); !st) {
-        return std::unexpected(std::move(st.error()).with_context("verifying " + fetched.path.string() + " against " +
-                                                                  m_artifact.provenance.authority));
+// A module zip's h1: against the artifact's (the route's computation, else the pipeline's own).
+Status Run::verify_h1(Fetched& fetched) {
+    if (m_artifact.module_prefix.empty()) {
+        return fail(ErrorCode::internal, m_artifact.filename + " has an h1: hash but no module prefix");
+    }
+    if (fetched.h1.empty()) {
+        auto mod = split_module_prefix(m_artifact.module_prefix);
+        if (!mod) return std::unexpected(mod.error());
+        auto h1 = module_zip_h1(fetched.path, mod->first, mod->second, m_cancel);
+        if (!h1) return std::unexpected(h1.error());
+        fetched.h1 = *h1;
+    }
+    if (fetched.h1 != m_artifact.h1) {
+        return fail(ErrorCode::checksum, "checksum mismatch for " + m_artifact.filename + " from " + fetched.server +
+                                             ": expected " + m_artifact.h1 + ", got " + fetched.h1);
+    }
+    return {};
+}
+
+Status Run::verify(Fetched& fetched) {
+    if (m_artifact.sha256.empty() && m_artifact.h1.empty()) {
+        return fail(ErrorCode::no_checksum, "nothing vouches for " + m_artifact.filename + "; refusing unverified bytes");
+    }
+    const std::string context = "verifying " + fetched.path.string() + " against " + m_artifact.provenance.authority;
+    if (!m_artifact.sha256.empty()) {
+        if (auto st = check_sha256(m_artifact.filename, m_artifact.sha256, fetched.sha256); !st) {
+            return std::unexpected(std::move(st.error()).with_context(context));
+        }
+    }
+    if (!m_artifact.h1.empty()) {
+        if (auto st = verify_h1(fetched); !st) return std::unexpected(std::move(st.error()).with_context(context));
     }
     if (!fetched.verification_announced) {
-        m_events.emit(Event{EventKind::verified, "verified " + m_artifact.filename + " against " +
-                                                     m_artifact.provenance.authority}
-                          .with("sha256", fetched.sha256)
-                          .with("source", m_artifact.provenance.authority));
+        Event e{EventKind::verified, "verified " + m_artifact.filename + " against " + m_artifact.provenance.authority};
+        e.with("sha256", fetched.sha256).with("source", m_artifact.provenance.authority);
+        if (!fetched.h1.empty()) e.with("h1", fetched.h1);
+        m_events.emit(std::move(e));
     }
     return {};
 }
@@ -188,8 +217,12 @@ Status Run::verify(const Fetched& fetched) {
 Result<ExtractStats> Run::acquire_and_extract(const std::filesystem::path& staging, Fetched& fetched) {
     ExtractOptions xo;
     xo.cancel = m_cancel;
+    if (!m_artifact.module_prefix.empty()) {
+        xo.module_zip = true;
+        xo.top_dir = m_artifact.module_prefix;
+    }
     std::optional<StreamingExtract> streaming; // stopped before the caller removes staging
-    if (m_route.streams() && m_artifact.filename.ends_with(".tar.gz")) streaming.emplace(staging, xo);
+    if (m_route.streams() && m_artifact.module_prefix.empty() && m_artifact.filename.ends_with(".tar.gz")) streaming.emplace(staging, xo);
     auto got = m_route.fetch(m_artifact, m_rq.place.layout.downloads_dir(), streaming ? &*streaming : nullptr, m_cancel);
     if (!got) {
         return std::unexpected(
@@ -256,6 +289,7 @@ Result<InstallOutcome> Run::commit(const std::filesystem::path& staged_go, const
     out.path = layout.toolchain_dir(name);
     out.mirror = fetched.server;
     out.sha256 = fetched.sha256;
+    out.h1 = fetched.h1;
     out.bytes_downloaded = fetched.bytes_transferred;
     out.provenance = m_artifact.provenance;
     out.provenance.server = fetched.server;

@@ -1,7 +1,8 @@
 #pragma once
 // The one install pipeline, the same for every route and verb:
 //   lock → tidy leftovers → fetch (extracting into staging while bytes arrive, when the route
-//   streams) → verify the digest → extract → check the tree (VERSION, bounded `bin/go version`)
+//   streams) → verify the digest (SHA-256, and a module zip's h1: when the artifact has one)
+//   → extract (a module zip as a go/ tree) → check the tree (VERSION, bounded `bin/go version`)
 //   → syncfs → commit (atomic exchange) → switch `current`.
 // A route (route.hpp) says what to install and delivers the bytes; nothing here knows where they
 // came from. Receives everything it touches; prints nothing.
@@ -45,6 +46,7 @@ struct InstallOutcome {
     bool switched = false;
     std::string mirror;              // who served the bytes
     std::string sha256;
+    std::string h1;                  // a module zip's verified h1: (module routes only)
     std::uint64_t bytes_downloaded = 0;
     Provenance provenance;           // route, authority, server
     std::vector<Attempt> attempts;

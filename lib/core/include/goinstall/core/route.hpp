@@ -27,7 +27,12 @@ struct Artifact {
     Platform platform;       // what the toolchain is built for
     std::string filename;    // "go1.21.3.linux-amd64.tar.gz"
     std::uint64_t size = 0;  // 0: unknown
-    std::string sha256;      // lowercase hex the bytes must hash to (always set: nothing unproven is installed)
+    std::string sha256;      // lowercase hex the bytes must hash to (may be empty only when h1 is set:
+                             // nothing unproven is installed)
+    std::string h1;          // a module zip's go.sum hash ("h1:...", dirhash over its entries) the bytes
+                             // must match; empty for archives
+    std::string module_prefix; // non-empty: the file is a module zip ("golang.org/toolchain@v0.0.1-go1.21.3.linux-amd64")
+                               // whose entries all start with this + '/'; the pipeline extracts it as one
     Provenance provenance;
 };
 
@@ -35,6 +40,8 @@ struct Artifact {
 struct Fetched {
     std::filesystem::path path;         // a complete file
     std::string sha256;                 // computed over the bytes as they were read or written
+    std::string h1;                     // a module zip's h1: as the route computed it (empty: the pipeline
+                                        // computes it when the artifact has an h1)
     std::string server;                 // who served them
     std::uint64_t bytes_transferred = 0;
     bool owned = true;                  // the pipeline's to delete after use (false: the user's own file)
@@ -57,7 +64,8 @@ public:
     // Whether resolve() works without the network (then the pipeline resolves before its
     // no-network fast path, which can then use the artifact's version).
     virtual bool resolves_offline() const { return false; }
-    // Whether fetch() feeds an observer while the bytes arrive.
+    // Whether fetch() feeds an observer while the bytes arrive (never for a module zip: its central
+    // directory is at the end).
     virtual bool streams() const { return false; }
 };
 

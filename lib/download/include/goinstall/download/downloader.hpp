@@ -27,6 +27,9 @@ struct DownloadTarget {
     std::string filename;        // as the index names it
     std::string expected_sha256; // lowercase hex, always required
     std::uint64_t expected_size = 0; // 0 = unknown
+    // Compute the SHA-256 but accept any: the caller verifies the file afterwards by other means
+    // (a module zip's h1: hash). expected_sha256 may then be empty; no `verified` event is emitted.
+    bool compute_only = false;
 };
 
 // Watches the ".part" file while it is written, for a consumer that reads it as it grows (streaming
