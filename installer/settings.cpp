@@ -7,6 +7,7 @@
 #include "goinstall/base/url.hpp"
 #include "goinstall/core/index_source.hpp"
 #include "goinstall/core/installer.hpp"
+#include "goinstall/core/module_zip.hpp"
 #include "goinstall/fs/files.hpp"
 #include "goinstall/platform/paths.hpp"
 #include "goinstall/triage/triage.hpp"
@@ -385,6 +386,23 @@ IndexOptions Settings::index_options() const {
     return o;
 }
 
+std::optional<GoproxyRouteOptions> Settings::module_route_options() const {
+    using Via = ModuleRouteSettings::Via;
+    const bool off = !modules.proxies.empty() && modules.proxies.front().kind == sumdb::ProxyEntry::Kind::off;
+    if (modules.via == Via::index || (off && modules.via != Via::goproxy)) return std::nullopt;
+    GoproxyRouteOptions o;
+    o.goproxy = modules.proxies;
+    o.gosumdb = modules.sumdb;
+    // The newest verified tree head must outlive one run (it is what a fork is detected against).
+    o.sumdb_cache_dir = cache_dir.empty() ? root / ".sumdb" : cache_dir / "sumdb";
+    o.sumdb_lock_timeout = lock_timeout;
+    o.proxy.limits.connect_timeout = limits.connect_timeout;
+    o.download = download_options();
+    o.download.mirrors.clear(); // the proxies are the mirrors
+    o.download.rank_mirrors = false;
+    return o;
+}
+
 DownloadOptions Settings::download_options() const {
     DownloadOptions o;
     o.mirrors = mirrors;
@@ -473,8 +491,11 @@ Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env)
     if (has(a, "sha256")) {
         const auto text = a["sha256"].as<std::string>();
         s.sha256 = Sha256Hex::parse(text);
-        if (!s.sha256) {
-            return fail(ErrorCode::usage, "--sha256: '" + sanitize_for_display(text, 80) + "' is not 64 hex digits");
+        if (!s.sha256 && is_h1_hash(text)) {
+            s.sha256_h1 = text;
+        } else if (!s.sha256) {
+            return fail(ErrorCode::usage, "--sha256: '" + sanitize_for_display(text, 80) +
+                                              "' is not 64 hex digits (or a module zip's h1:BASE64 hash)");
         }
     }
 

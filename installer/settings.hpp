@@ -14,6 +14,7 @@
 
 #include "goinstall/base/error.hpp"
 #include "goinstall/download/catalog.hpp"
+#include "goinstall/core/goproxy_route.hpp"
 #include "goinstall/download/downloader.hpp"
 #include "goinstall/install/layout.hpp"
 #include "goinstall/net/proxy_resolver.hpp"
@@ -106,7 +107,8 @@ struct Settings {
     bool offline = false;
     bool allow_insecure_index = false;
     OutputMode output = OutputMode::text;
-    std::optional<Sha256Hex> sha256;               // --sha256, for the verbs that take it
+    std::optional<Sha256Hex> sha256;               // --sha256 HEX, for the verbs that take it
+    std::string sha256_h1;                         // --sha256 h1:BASE64 (a module zip's hash)
     TriageSettings triage;
     ModuleRouteSettings modules;
 
@@ -116,8 +118,12 @@ struct Settings {
     // Mirrors in order, limits, attempts per mirror, deadline, connections and --mirror auto
     // (rank_mirrors), the same for every verb that downloads. No observer.
     DownloadOptions download_options() const;
-    // The --sha256 text for a request's sha256_override: "" when not given.
-    std::string sha256_text() const { return sha256 ? sha256->str() : std::string(); }
+    // The module proxy route's options (spec, platform and digest are the request's), or nullopt
+    // when the route is not to be used: --via index, or GOPROXY=off without --via goproxy.
+    std::optional<GoproxyRouteOptions> module_route_options() const;
+    // The --sha256 text for a request's sha256_override: "" when not given; lowercase hex, or "h1:..."
+    // (which only the module proxy route accepts).
+    std::string sha256_text() const { return sha256 ? sha256->str() : sha256_h1; }
 };
 
 // Adds the options every verb shares (output, paths) or that network verbs share

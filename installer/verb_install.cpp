@@ -66,8 +66,13 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
     }
     auto settings = resolve_settings(a, *ctx.env);
     if (!settings) return report_error(reporter, settings.error());
-    if (auto st = require_index(*settings); !st) return report_error(reporter, st.error());
-    if (auto st = require_mirrors(*settings); !st) return report_error(reporter, st.error());
+    auto modules = settings->module_route_options();
+    bool use_index = true;
+    for (auto st : {require_index(*settings), require_mirrors(*settings)}) {
+        if (st) continue;
+        if (!modules) return report_error(reporter, st.error());
+        use_index = false; // the module proxy route alone
+    }
     auto transport = make_transport(*settings, *ctx.env, ctx.cancel);
     if (!transport) return report_error(reporter, transport.error());
 
@@ -78,6 +83,9 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
     rq.index = settings->index_options();
     rq.download = settings->download_options();
     rq.sha256_override = settings->sha256_text();
+    rq.modules = std::move(modules);
+    rq.use_index = use_index;
+    rq.modules_first = settings->modules.via == ModuleRouteSettings::Via::goproxy;
     emit_mirror_notes(reporter, *settings);
     rq.reinstall = a.count("reinstall") > 0;
     rq.switch_current = a.count("no-switch") == 0;
@@ -96,11 +104,19 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
     if (!out->already_installed) {
         result.with("mirror", out->mirror)
             .with("sha256", out->sha256)
-            .with("bytes_downloaded", static_cast<std::int64_t>(out->bytes_downloaded));
+            .with("bytes_downloaded", static_cast<std::int64_t>(out->bytes_downloaded))
+            .with("route", out->provenance.route)
+            .with("authority", out->provenance.authority)
+            .with("server", out->provenance.server);
+        if (!out->h1.empty()) result.with("h1", out->h1);
     }
     std::string text;
     if (!out->already_installed) {
         text = out->version + " installed in " + out->path.string();
+        if (out->provenance.route == "goproxy") {
+            text += " (toolchain module from " + out->provenance.server + ", vouched for by " +
+                    out->provenance.authority + ")";
+        }
     } else if (out->switched) {
         text = out->version + " is now current";
     }

@@ -2,12 +2,40 @@
 
 #include "exit_codes.hpp"
 #include "goinstall/core/index_source.hpp"
+#include "goinstall/core/installer.hpp"
 #include "goinstall/install/layout.hpp"
 #include "goinstall/release/platform_match.hpp"
+#include "goinstall/sumdb/goproxy.hpp"
+#include "goinstall/sumdb/toolchain_version.hpp"
 #include "triage_report.hpp"
 #include "verbs.hpp"
 
 namespace goinstall::cli {
+
+namespace {
+
+struct Listed {
+    std::vector<std::pair<Version, bool>> versions; // newest first; bool = stable
+    std::string source;
+    bool from_cache = false;
+};
+
+// The toolchain module's version list from the module proxies (GOPROXY), for this platform.
+Result<Listed> list_from_proxies(Transport& transport, const Settings& s, const CancelToken* cancel) {
+    sumdb::GoproxyOptions po;
+    po.limits.connect_timeout = s.limits.connect_timeout;
+    po.cancel = cancel;
+    sumdb::GoproxyClient client(transport, s.modules.proxies, po);
+    auto doc = client.list(sumdb::k_toolchain_module);
+    if (!doc) return std::unexpected(doc.error());
+    Listed out;
+    out.source = doc->proxy;
+    auto versions = sumdb::toolchain_versions_from_list(doc->body, s.platform.os, s.platform.arch);
+    for (auto it = versions.rbegin(); it != versions.rend(); ++it) out.versions.emplace_back(*it, it->is_stable());
+    return out;
+}
+
+} // namespace
 
 int verb_ls_remote(const std::vector<std::string>& args, Context& ctx) {
     cxxopts::Options opts("goinstall ls-remote", "List versions available for this OS/arch (newest first).");
@@ -30,35 +58,57 @@ int verb_ls_remote(const std::vector<std::string>& args, Context& ctx) {
     }
     auto settings = resolve_settings(a, *ctx.env);
     if (!settings) return report_error(reporter, settings.error());
-    if (auto st = require_index(*settings); !st) return report_error(reporter, st.error());
+    auto modules = settings->module_route_options();
+    const bool index_usable = static_cast<bool>(require_index(*settings));
+    if (!index_usable && !modules) return report_error(reporter, require_index(*settings).error());
     auto transport = make_transport(*settings, *ctx.env, ctx.cancel);
     if (!transport) return report_error(reporter, transport.error());
 
+    // The release index first (unless --via goproxy); the module proxies' list when it cannot be
+    // reached, as for install.
     SystemClock clock;
-    auto index = load_index(**transport, clock, reporter, settings->index_options(), ctx.cancel);
-    if (!index) return report_failure(reporter, index.error(), *settings, ctx);
+    auto from_index = [&]() -> Result<Listed> {
+        auto index = load_index(**transport, clock, reporter, settings->index_options(), ctx.cancel);
+        if (!index) return std::unexpected(index.error());
+        Listed out{{}, index->source, index->from_cache};
+        for (const auto& r : index->index.releases) {
+            if (find_archive(r, settings->platform) != nullptr) out.versions.emplace_back(r.version, r.stable);
+        }
+        return out;
+    };
+    const bool proxies_first = !index_usable || settings->modules.via == ModuleRouteSettings::Via::goproxy;
+    auto listed = proxies_first ? list_from_proxies(**transport, *settings, ctx.cancel) : from_index();
+    if (!listed && modules && index_usable && route_unreachable(listed.error()) && !(ctx.cancel && ctx.cancel->cancelled())) {
+        reporter.emit(Event{EventKind::route, proxies_first ? "the module proxy could not be reached; listing from the release index"
+                                                            : "no release index source could be reached; listing the "
+                                                              "toolchain module's versions from the module proxy (GOPROXY)"}
+                          .with("route", proxies_first ? "index" : "goproxy"));
+        auto second = proxies_first ? from_index() : list_from_proxies(**transport, *settings, ctx.cancel);
+        if (second) listed = std::move(second);
+    }
+    if (!listed) return report_failure(reporter, listed.error(), *settings, ctx);
     const bool all = a.count("all") > 0;
     auto layout = settings->layout();
     std::string text;
     std::int64_t count = 0;
-    for (const auto& r : index->index.releases) {
-        if ((!all && !r.stable) || find_archive(r, settings->platform) == nullptr) continue;
+    for (const auto& [version, stable] : listed->versions) {
+        if (!all && !stable) continue;
         std::error_code ec;
-        bool installed = std::filesystem::is_directory(layout.root() / r.version.text, ec);
+        bool installed = std::filesystem::is_directory(layout.root() / version.text, ec);
         ++count;
-        text += r.version.text + (r.stable ? "" : "\t(unstable)") + (installed ? "\t(installed)" : "") + "\n";
+        text += version.text + (stable ? "" : "\t(unstable)") + (installed ? "\t(installed)" : "") + "\n";
         if (reporter.mode() == OutputMode::json) {
             reporter.emit(Event{EventKind::info, ""}
-                              .with("version", r.version.text)
-                              .with("stable", r.stable)
+                              .with("version", version.text)
+                              .with("stable", stable)
                               .with("installed", installed));
         }
     }
     if (!text.empty()) text.pop_back();
     reporter.result(text, Event{EventKind::info, ""}
                               .with("count", count)
-                              .with("source", index->source)
-                              .with("from_cache", index->from_cache));
+                              .with("source", listed->source)
+                              .with("from_cache", listed->from_cache));
     return k_exit_ok;
 }
 

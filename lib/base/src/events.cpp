@@ -18,6 +18,7 @@ const char* to_string(EventKind kind) {
     case EventKind::installed: return "installed";
     case EventKind::already_installed: return "already_installed";
     case EventKind::switched: return "switched";
+    case EventKind::route: return "route";
     }
     return "info";
 }

@@ -300,7 +300,8 @@ Result<InstallOutcome> Run::commit(const std::filesystem::path& staged_go, const
                       .with("mirror", out.mirror)
                       .with("sha256", out.sha256)
                       .with("route", out.provenance.route)
-                      .with("authority", out.provenance.authority));
+                      .with("authority", out.provenance.authority)
+                      .with("server", out.provenance.server));
     if (may_switch(m_artifact.platform)) {
         if (auto st = use_version(layout, version); !st) return std::unexpected(st.error());
         out.switched = true;
@@ -366,6 +367,10 @@ std::string toolchain_name(const std::string& version, const Platform& platform)
 
 Result<std::string> expected_sha256(const std::string& authority_sha, const std::string& authority,
                                     const std::string& given, const std::string& filename) {
+    if (given.starts_with("h1:")) {
+        return fail(ErrorCode::usage, "--sha256 " + given.substr(0, 16) + "...: an h1: hash names a Go module zip; " +
+                                          filename + " is checked by its SHA-256 (64 hex digits)");
+    }
     const std::string have = to_lower(authority_sha);
     const std::string want = to_lower(given);
     if (is_hex(have, 64)) {

@@ -25,6 +25,7 @@ enum class EventKind {
     installed,         // toolchain committed
     already_installed, // nothing to do
     switched,          // `current` now points at a version
+    route,             // an install turns to another route (e.g. the module proxy after the index failed)
 };
 
 const char* to_string(EventKind kind);

@@ -1,5 +1,6 @@
 #pragma once
-// `goinstall install VERSION`: the index + mirror route through the install pipeline.
+// `goinstall install VERSION`: the index + mirror route and the module proxy route through the
+// install pipeline, one after the other when the first cannot reach its sources.
 // Receives everything it touches; prints nothing.
 
 #include <chrono>
@@ -10,6 +11,7 @@
 #include "goinstall/base/error.hpp"
 #include "goinstall/base/events.hpp"
 #include "goinstall/core/index_source.hpp"
+#include "goinstall/core/goproxy_route.hpp"
 #include "goinstall/core/pipeline.hpp"
 #include "goinstall/download/downloader.hpp"
 #include "goinstall/fs/file_system.hpp"
@@ -25,7 +27,18 @@ struct InstallRequest : InstallPlace {
     IndexOptions index;
     DownloadOptions download;    // mirrors, limits, attempts, ranking (--mirror auto)
     std::string sha256_override; // --sha256: required when the index has none, must agree otherwise
+                                 // ("h1:..." names a module zip: then only the module proxy route)
+    // The toolchain-module route (its spec, platform and sha256_override are taken from above);
+    // nullopt: not used.
+    std::optional<GoproxyRouteOptions> modules;
+    bool modules_first = false;  // --via goproxy: the module proxy before the index
+    bool use_index = true;       // false: the module proxy route alone (no index source or mirror configured)
 };
+
+// Whether a route's failure lets the install go on with the next route: it could not reach its
+// sources (network, TLS, proxy authentication, an unusable index). Never after bytes failed to
+// verify, a security error, a missing version, a local failure or a cancel.
+bool route_unreachable(const Error& error);
 
 class Installer {
 public:
