@@ -149,9 +149,30 @@ std::vector<triage::Target> failure_targets(const Settings& s, const Error& err)
         }
         out.push_back({"mirror " + t.name, url, triage::Role::mirror});
     }
-    if (!out.empty()) return out;
-    if (!s.index_url.empty()) out.push_back({"index", s.index_url, triage::Role::index, !s.allow_insecure_index});
-    for (const auto& f : s.index_fallbacks) out.push_back({"index (fallback)", f, triage::Role::index, !s.allow_insecure_index});
+    // The module proxy route's sources: each proxy and checksum database it tried. The log holds
+    // redacted URLs; the configured entry whose redacted form starts it gives the URL to check.
+    std::vector<triage::Target> modules;
+    for (const auto& t : err.tried()) {
+        if (t.role != "proxy" && t.role != "sumdb") continue;
+        std::string url;
+        for (const auto& p : s.modules.proxies) {
+            if (p.kind == sumdb::ProxyEntry::Kind::url && !p.url.starts_with("file:") &&
+                t.url.starts_with(redact_url(p.url))) {
+                url = p.url + t.url.substr(redact_url(p.url).size());
+            }
+        }
+        if (url.empty() && t.role == "sumdb" && t.url == redact_url(t.url)) url = t.url;
+        if (url.empty()) continue;
+        const std::string label = (t.role == "proxy" ? "module proxy " : "checksum database ") + redact_url(url);
+        if (std::none_of(modules.begin(), modules.end(), [&](const auto& m) { return m.label == label; })) {
+            modules.push_back({label, url, triage::Role::url});
+        }
+    }
+    if (out.empty()) {
+        if (!s.index_url.empty()) out.push_back({"index", s.index_url, triage::Role::index, !s.allow_insecure_index});
+        for (const auto& f : s.index_fallbacks) out.push_back({"index (fallback)", f, triage::Role::index, !s.allow_insecure_index});
+    }
+    out.insert(out.end(), modules.begin(), modules.end());
     return out;
 }
 
