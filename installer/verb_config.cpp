@@ -58,7 +58,13 @@ nlohmann::json value_of(const std::string& key, const Settings& s, const Env& en
     if (key == "no_triage") return !s.triage.enabled;
     if (key == "triage_timeout") return secs(s.triage.budget);
     if (key == "goproxy") return redact_url_list(s.modules.goproxy.empty() ? std::string(sumdb::k_default_goproxy) : s.modules.goproxy);
-    if (key == "gosumdb") return s.modules.gosumdb.empty() ? std::string("sum.golang.org") : s.modules.gosumdb;
+    if (key == "gosumdb") {
+        if (s.modules.gosumdb.empty()) return std::string("sum.golang.org");
+        // "<name or key> [url]": the URL may carry credentials.
+        auto space = s.modules.gosumdb.find_first_of(" \t");
+        if (space == std::string::npos) return s.modules.gosumdb;
+        return s.modules.gosumdb.substr(0, space + 1) + redact_url(trim(s.modules.gosumdb.substr(space + 1)));
+    }
     if (key == "via") return to_string(s.modules.via);
     if (key == "captive_probe_url") {
         return s.triage.captive_probe_url.empty() ? nlohmann::json("none") : nlohmann::json(redact_url(s.triage.captive_probe_url));

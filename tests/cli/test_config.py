@@ -216,6 +216,9 @@ class ConfigTest(unittest.TestCase):
         self.assertEqual(s["goproxy"]["value"], "https://a.example|https://b.example")
         self.assertEqual(s["gosumdb"]["value"], "sum.golang.org https://sum.golang.google.cn")
         self.assertEqual(s["via"]["source"], "flag")
+        # A private database's URL may carry credentials: masked.
+        s = self.config(["--gosumdb", "sum.golang.org https://u:hunter2@sumdb.corp.example"])["settings"]
+        self.assertEqual(s["gosumdb"]["value"], "sum.golang.org https://u:***@sumdb.corp.example")
         # Bad values: one line naming where the value came from, exit 2, secrets masked.
         for args, env, words in ((["--goproxy", "ftp://x"], {}, "--goproxy: GOPROXY: 'ftp://x': unsupported scheme"),
                                  ([], {"GOPROXY": "bogus"}, "GOPROXY: 'bogus' is not a URL"),

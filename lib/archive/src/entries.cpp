@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <unistd.h>
+
 #include <archive_entry.h>
 
 #include "goinstall/base/strings.hpp"
@@ -45,8 +47,11 @@ public:
 
 private:
     Status regular_file(struct archive_entry* e, const std::string& rel, std::string_view shown);
-    Status regular_file(struct archive_entry* e, const std::string& rel, std::string_view shown, unsigned mode);
-    Status module_entry(struct archive_entry* e, const std::string& rel, std::string_view shown);
+    // `visitor` (module zips) sees the data as it is written; *written_out gets the byte count. A
+    // module zip entry with more bytes than it declares fails at once (no inflating past it).
+    Status regular_file(struct archive_entry* e, const std::string& rel, std::string_view shown, unsigned mode,
+                        ZipEntryVisitor* visitor = nullptr, std::uint64_t* written_out = nullptr);
+    Status module_entry(struct archive_entry* e, const char* raw, const std::string& rel, std::string_view shown);
     Status symlink(struct archive_entry* e, const std::string& rel, std::string_view shown);
     Status hardlink(const char* raw_target, const std::string& rel, std::string_view shown);
     bool is_zip() const {
@@ -74,7 +79,7 @@ Status Extraction::entry(struct archive_entry* e) {
         return std::unexpected(rel.error());
     }
     if (m_options.module_zip) {
-        return module_entry(e, *rel, shown);
+        return module_entry(e, raw, *rel, shown);
     }
     if (const char* link = entry_name(archive_entry_hardlink(e), archive_entry_hardlink_utf8(e)); link != nullptr) {
         return hardlink(link, *rel, shown);
@@ -92,7 +97,7 @@ Status Extraction::entry(struct archive_entry* e) {
 }
 
 // A module zip entry: a regular file below top_dir, written below "go/" with distpack's mode.
-Status Extraction::module_entry(struct archive_entry* e, const std::string& rel, std::string_view shown) {
+Status Extraction::module_entry(struct archive_entry* e, const char* raw, const std::string& rel, std::string_view shown) {
     if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) != nullptr) {
         return bad_entry(shown, "a toolchain module holds regular files only");
     }
@@ -101,14 +106,25 @@ Status Extraction::module_entry(struct archive_entry* e, const std::string& rel,
     if (in_module.empty()) return bad_entry(shown, "not a file inside the module");
     std::string out = "go/" + std::string(in_module);
     if (out.ends_with("/_go.mod")) out.replace(out.size() - 7, 7, "go.mod");
-    return regular_file(e, out, shown, module_mode(in_module));
+    ZipEntryVisitor* visitor = m_options.module_visitor;
+    if (visitor != nullptr) {
+        ZipEntryHead head;
+        head.name = raw;
+        head.size = archive_entry_size_is_set(e) ? static_cast<std::uint64_t>(std::max<la_int64_t>(0, archive_entry_size(e))) : 0;
+        head.is_regular = true;
+        if (auto st = visitor->begin_entry(head); !st) return st;
+    }
+    std::uint64_t written = 0;
+    if (auto st = regular_file(e, out, shown, module_mode(in_module), visitor, &written); !st) return st;
+    return visitor != nullptr ? visitor->end_entry(written) : Status{};
 }
 
 Status Extraction::regular_file(struct archive_entry* e, const std::string& rel, std::string_view shown) {
     return regular_file(e, rel, shown, archive_entry_perm(e));
 }
 
-Status Extraction::regular_file(struct archive_entry* e, const std::string& rel, std::string_view shown, unsigned mode) {
+Status Extraction::regular_file(struct archive_entry* e, const std::string& rel, std::string_view shown, unsigned mode,
+                                ZipEntryVisitor* visitor, std::uint64_t* written_out) {
     const ExtractLimits& limits = m_options.limits;
     if (archive_entry_sparse_count(e) > 0) {
         return bad_entry(shown, "sparse files are not supported");
@@ -158,10 +174,18 @@ Status Extraction::regular_file(struct archive_entry* e, const std::string& rel,
         if (auto st = over_limits(written); !st) {
             return st;
         }
-        if (auto st = file->write({static_cast<const unsigned char*>(block), size}); !st) {
+        if (m_options.module_zip && written > declared) {
+            return bad_entry(shown, "holds more data than its declared size of " + std::to_string(declared) + " bytes");
+        }
+        const std::span<const unsigned char> data{static_cast<const unsigned char*>(block), size};
+        if (visitor != nullptr) {
+            if (auto st = visitor->entry_data(data); !st) return st;
+        }
+        if (auto st = file->write(data); !st) {
             return st;
         }
     }
+    if (written_out != nullptr) *written_out = written;
     if (auto st = file->finish(); !st) {
         return st;
     }
@@ -194,6 +218,14 @@ Status Extraction::hardlink(const char* raw_target, const std::string& rel, std:
 
 } // namespace
 
+
+Status check_zip_start(int fd, const std::string& shown) {
+    unsigned char magic[4] = {0, 0, 0, 0};
+    if (::pread(fd, magic, sizeof magic, 0) != 4 || magic[0] != 'P' || magic[1] != 'K' || magic[2] != 3 || magic[3] != 4) {
+        return fail(ErrorCode::bad_archive, shown + " is not a module zip: it does not start with a zip entry header");
+    }
+    return {};
+}
 
 Status check_top_dir(std::string_view top_dir) {
     const auto parts = archive_detail::path_components(top_dir);

@@ -18,6 +18,10 @@ Result<ExtractStats> extract_entries(struct archive* a, DiskWriter& writer, cons
                                      std::string_view what);
 // libarchive's last error message, sanitised for display.
 std::string libarchive_message(struct archive* a);
+// bad_archive unless the file at `fd` starts with a zip local file header ("PK\3\4"): a module zip
+// with anything before its first entry (a tar, a gzip stream) reads differently by its start and
+// by its central directory.
+Status check_zip_start(int fd, const std::string& shown);
 // usage error unless top_dir is a normalised relative path.
 Status check_top_dir(std::string_view top_dir);
 

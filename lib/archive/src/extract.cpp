@@ -33,6 +33,24 @@ std::unexpected<Error> corrupt(struct archive* a) {
     return fail(ErrorCode::bad_archive, "archive is corrupt or truncated: " + archive_detail::libarchive_message(a));
 }
 
+// A module zip: the zip reader alone, from the central directory (as read_zip_entries hashes it).
+Result<ExtractStats> extract_module_zip(const UniqueFd& fd, const std::filesystem::path& archive,
+                                        const std::filesystem::path& dest_dir, const ExtractOptions& options) {
+    if (auto st = archive_detail::check_zip_start(fd.get(), archive.filename().string()); !st) {
+        return std::unexpected(st.error());
+    }
+    auto writer = DiskWriter::open(dest_dir);
+    if (!writer) return std::unexpected(writer.error());
+    ReadArchive reader(archive_read_new());
+    if (!reader) return fail(ErrorCode::internal, "archive_read_new failed");
+    struct archive* a = reader.get();
+    if (archive_read_support_format_zip_seekable(a) != ARCHIVE_OK) {
+        return fail(ErrorCode::internal, "libarchive setup failed: " + archive_detail::libarchive_message(a));
+    }
+    if (archive_read_open_fd(a, fd.get(), k_read_block) != ARCHIVE_OK) return corrupt(a);
+    return archive_detail::extract_entries(a, *writer, options, archive.string());
+}
+
 } // namespace
 
 Result<ExtractStats> extract_archive(const std::filesystem::path& archive, const std::filesystem::path& dest_dir,
@@ -44,6 +62,7 @@ Result<ExtractStats> extract_archive(const std::filesystem::path& archive, const
     if (!fd.valid()) {
         return std::unexpected(errno_error(errno, "opening", archive.string()));
     }
+    if (options.module_zip) return extract_module_zip(fd, archive, dest_dir, options);
     // A gzip stream (every .tar.gz) goes through the two-thread decoder; zip and plain tar through
     // libarchive alone.
     unsigned char magic[2] = {0, 0};

@@ -8,6 +8,7 @@
 #include <archive_entry.h>
 
 #include "entries.hpp"
+#include "goinstall/base/strings.hpp"
 #include "unique_fd.hpp"
 
 namespace goinstall {
@@ -30,10 +31,11 @@ std::unexpected<Error> corrupt(struct archive* a) {
 Status read_zip_entries(const std::filesystem::path& path, ZipEntryVisitor& visitor, const CancelToken* cancel) {
     archive_detail::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) return std::unexpected(errno_error(errno, "opening", path.string()));
+    if (auto st = archive_detail::check_zip_start(fd.get(), path.filename().string()); !st) return st;
     ReadArchive reader(archive_read_new());
     if (!reader) return fail(ErrorCode::internal, "archive_read_new failed");
     struct archive* a = reader.get();
-    if (archive_read_support_format_zip(a) != ARCHIVE_OK) {
+    if (archive_read_support_format_zip_seekable(a) != ARCHIVE_OK) {
         return fail(ErrorCode::internal, "libarchive setup failed: " + archive_detail::libarchive_message(a));
     }
     if (archive_read_open_fd(a, fd.get(), k_read_block) != ARCHIVE_OK) {
@@ -64,11 +66,16 @@ Status read_zip_entries(const std::filesystem::path& path, ZipEntryVisitor& visi
         while (true) {
             const int d = archive_read_data_block(a, &block, &len, &offset);
             if (d == ARCHIVE_EOF) break;
-            if (d != ARCHIVE_OK && d != ARCHIVE_WARN) return corrupt(a);
+            if (d != ARCHIVE_OK) return corrupt(a); // a CRC mismatch is only ARCHIVE_WARN: corrupt, as extraction says
             if (static_cast<std::uint64_t>(offset) != bytes) {
                 return fail(ErrorCode::bad_archive, "sparse data in zip entry \"" + head.name + "\"");
             }
             bytes += len;
+            if (bytes > head.size) { // never inflate past the declared size (a zip bomb's cost)
+                return fail(ErrorCode::bad_archive, "zip entry \"" + sanitize_for_display(head.name) +
+                                                        "\" holds more data than its declared size of " +
+                                                        std::to_string(head.size) + " bytes");
+            }
             if (auto st = visitor.entry_data({static_cast<const unsigned char*>(block), len}); !st) return st;
             if (cancel != nullptr && cancel->cancelled()) {
                 return fail(ErrorCode::cancelled, "reading the zip was cancelled");

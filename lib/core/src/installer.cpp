@@ -54,9 +54,12 @@ Result<InstallOutcome> Installer::install(const InstallRequest& rq, const Cancel
         return pipeline.run(route, rq, rq.spec, rq.platform, cancel);
     };
     if (h1_given || !rq.use_index) return via_modules(); // nothing else can check an h1: hash
+    // A hex --sha256 pins the first route's file (the archive, or with --via goproxy the zip): the
+    // other route's file cannot match it, so there is no falling back.
+    const bool pinned = !rq.sha256_override.empty();
     if (rq.modules_first) {
         auto out = via_modules();
-        if (out || !route_unreachable(out.error()) || (cancel && cancel->cancelled())) return out;
+        if (out || pinned || !route_unreachable(out.error()) || (cancel && cancel->cancelled())) return out;
         m_events.emit(Event{EventKind::route, "the module proxy could not be reached (" + out.error().message() +
                                                   "); trying the release index"}
                           .with("route", "index"));
@@ -65,7 +68,7 @@ Result<InstallOutcome> Installer::install(const InstallRequest& rq, const Cancel
         return std::unexpected(both_failed(out.error(), second.error(), "the release index"));
     }
     auto out = via_index();
-    if (out || !route_unreachable(out.error()) || (cancel && cancel->cancelled())) return out;
+    if (out || pinned || !route_unreachable(out.error()) || (cancel && cancel->cancelled())) return out;
     m_events.emit(Event{EventKind::route, "no release index source or mirror could be reached; trying the module "
                                           "proxy (GOPROXY) and the checksum database (GOSUMDB)"}
                       .with("route", "goproxy"));

@@ -14,38 +14,24 @@
 
 namespace goinstall {
 
-namespace {
+Status ModuleZipHasher::begin_entry(const ZipEntryHead& head) {
+    m_name = head.name;
+    m_hash.reset();
+    return m_checker.check_entry(sumdb::ZipEntryInfo{head.name, 0, head.size});
+}
 
-class HashingVisitor final : public ZipEntryVisitor {
-public:
-    HashingVisitor(std::string_view module_path, std::string_view version) : m_checker(module_path, version) {}
+Status ModuleZipHasher::entry_data(std::span<const unsigned char> data) {
+    m_hash.update(data);
+    return {};
+}
 
-    Status begin_entry(const ZipEntryHead& head) override {
-        m_name = head.name;
-        m_hash.reset();
-        return m_checker.check_entry(sumdb::ZipEntryInfo{head.name, 0, head.size});
-    }
-    Status entry_data(std::span<const unsigned char> data) override {
-        m_hash.update(data);
-        return {};
-    }
-    Status end_entry(std::uint64_t bytes) override { return m_checker.add_file(m_name, m_hash.hex_digest(), bytes); }
-
-    sumdb::ModuleZipChecker& checker() { return m_checker; }
-
-private:
-    sumdb::ModuleZipChecker m_checker;
-    Sha256 m_hash;
-    std::string m_name;
-};
-
-} // namespace
+Status ModuleZipHasher::end_entry(std::uint64_t bytes) { return m_checker.add_file(m_name, m_hash.hex_digest(), bytes); }
 
 Result<std::string> module_zip_h1(const std::filesystem::path& path, std::string_view module_path,
                                   std::string_view version, const CancelToken* cancel) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return std::unexpected(errno_error(errno, "cannot read", path.string()));
-    HashingVisitor visitor(module_path, version);
+    ModuleZipHasher visitor(module_path, version);
     if (auto ok = visitor.checker().check_zip_size(static_cast<std::uint64_t>(st.st_size)); !ok) {
         return std::unexpected(ok.error());
     }
@@ -54,7 +40,7 @@ Result<std::string> module_zip_h1(const std::filesystem::path& path, std::string
                                    .with_context("checking the module zip " + std::string(module_path) + "@" +
                                                  std::string(version)));
     }
-    return visitor.checker().hash1();
+    return visitor.h1();
 }
 
 Result<std::pair<std::string, std::string>> split_module_prefix(std::string_view prefix) {

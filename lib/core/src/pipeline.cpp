@@ -217,9 +217,14 @@ Status Run::verify(Fetched& fetched) {
 Result<ExtractStats> Run::acquire_and_extract(const std::filesystem::path& staging, Fetched& fetched) {
     ExtractOptions xo;
     xo.cancel = m_cancel;
+    std::optional<ModuleZipHasher> extracted_h1; // what extraction wrote, hashed again
     if (!m_artifact.module_prefix.empty()) {
         xo.module_zip = true;
         xo.top_dir = m_artifact.module_prefix;
+        auto mod = split_module_prefix(m_artifact.module_prefix);
+        if (!mod) return std::unexpected(mod.error());
+        extracted_h1.emplace(mod->first, mod->second);
+        xo.module_visitor = &*extracted_h1;
     }
     std::optional<StreamingExtract> streaming; // stopped before the caller removes staging
     if (m_route.streams() && m_artifact.module_prefix.empty() && m_artifact.filename.ends_with(".tar.gz")) streaming.emplace(staging, xo);
@@ -252,6 +257,16 @@ Result<ExtractStats> Run::acquire_and_extract(const std::filesystem::path& stagi
                 std::move(extracted.error()).with_context("extracting " + fetched.path.string()), &fetched));
         }
         stats = *extracted;
+    }
+    if (extracted_h1 && !m_artifact.h1.empty()) {
+        // The verified h1: was computed by another read of the file; the entries written to
+        // staging must hash to it too (a file that reads differently twice, or changed since).
+        auto h1 = extracted_h1->h1();
+        if (!h1) return std::unexpected(std::move(h1.error()).with_context("extracting " + m_artifact.filename));
+        if (*h1 != m_artifact.h1) {
+            return fail(ErrorCode::checksum, "the files extracted from " + m_artifact.filename + " hash to " + *h1 +
+                                                 ", not to the verified " + m_artifact.h1 + "; nothing installed");
+        }
     }
     m_events.emit(Event{EventKind::extracted, "extracted " + std::to_string(stats->files) + " files (" +
                                                   human_bytes(stats->bytes) + ")"}

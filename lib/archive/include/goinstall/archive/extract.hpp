@@ -6,6 +6,7 @@
 #include <string>
 
 #include "goinstall/archive/entry_path.hpp"
+#include "goinstall/archive/zip_entries.hpp"
 #include "goinstall/base/cancel.hpp"
 #include "goinstall/base/error.hpp"
 
@@ -25,7 +26,13 @@ struct ExtractOptions {
     // written under "go/" instead of top_dir; regular files only (links are bad_archive); modes by
     // distpack's rule (module_mode) whatever the zip says; "_go.mod" is written as "go.mod" (Go
     // renames nested go.mod files so that a module zip may carry them: x/mod zip.CheckZip).
+    // A module zip is read only as a zip (offset 0 must hold a local file header; no gzip or tar
+    // sniffing), from its central directory, as read_zip_entries reads it; an entry holding more
+    // bytes than it declares is bad_archive at once.
     bool module_zip = false;
+    // module_zip only: sees every entry's stored name and the bytes written for it, so that the
+    // caller can hash exactly what was extracted (the h1: check before commit).
+    ZipEntryVisitor* module_visitor = nullptr;
     ExtractLimits limits;
     const CancelToken* cancel = nullptr;
 };

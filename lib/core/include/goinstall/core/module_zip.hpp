@@ -7,10 +7,33 @@
 #include <string>
 #include <string_view>
 
+#include "goinstall/archive/zip_entries.hpp"
 #include "goinstall/base/cancel.hpp"
 #include "goinstall/base/error.hpp"
+#include "goinstall/sumdb/module_zip.hpp"
+#include "goinstall/verify/sha256.hpp"
 
 namespace goinstall {
+
+// A zip entry visitor that applies ModuleZipChecker's rules to each entry and computes the zip's
+// h1: over exactly the entries and bytes it is shown. module_zip_h1 uses it on a file; the pipeline
+// passes one to extraction (ExtractOptions::module_visitor), so that what was written to staging is
+// hashed again and compared before the commit.
+class ModuleZipHasher final : public ZipEntryVisitor {
+public:
+    ModuleZipHasher(std::string_view module_path, std::string_view version) : m_checker(module_path, version) {}
+    Status begin_entry(const ZipEntryHead& head) override;
+    Status entry_data(std::span<const unsigned char> data) override;
+    Status end_entry(std::uint64_t bytes) override;
+    sumdb::ModuleZipChecker& checker() { return m_checker; }
+    // The h1: of every entry seen (after the checker's whole-zip checks).
+    Result<std::string> h1() { return m_checker.hash1(); }
+
+private:
+    sumdb::ModuleZipChecker m_checker;
+    Sha256 m_hash;
+    std::string m_name;
+};
 
 // "h1:..." of the module zip at `path` for module_path@version (x/mod dirhash.HashZip), after
 // ModuleZipChecker's checks on every entry (prefix, clean and unique names, nested go.mod, 500 MiB
