@@ -3,7 +3,9 @@
 #include <chrono>
 #include <filesystem>
 #include <optional>
+#include <vector>
 
+#include "../fakes/fake_clock.hpp"
 #include "../fakes/temp_dir.hpp"
 #include "goinstall/fs/file_lock.hpp"
 
@@ -28,15 +30,30 @@ TEST_CASE("a held lock makes a second acquire time out", "[fs]") {
     auto first = FileLock::acquire(t / ".lock", 100ms);
     REQUIRE(first.has_value());
     int waits = 0;
-    const auto started = std::chrono::steady_clock::now();
-    auto second = FileLock::acquire(t / ".lock", 60ms, nullptr, [&] { ++waits; });
-    const auto took = std::chrono::steady_clock::now() - started;
+    FakeClock clock; // the timeout and the polling back-off run on fake time: nothing sleeps
+    auto second = FileLock::acquire(t / ".lock", 60ms, nullptr, [&] { ++waits; }, &clock);
     REQUIRE_FALSE(second.has_value());
     CHECK(second.error().code() == ErrorCode::lock_timeout);
     CHECK(second.error().message().find((t / ".lock").string()) != std::string::npos);
     CHECK(waits == 1);
-    CHECK(took >= 60ms);
-    CHECK(took < 2s);
+    // Polls back off 10, 20, 40 ms; the check after the third pause finds the 60 ms gone.
+    CHECK(clock.sleeps() == std::vector<std::chrono::milliseconds>{10ms, 20ms, 40ms});
+}
+
+TEST_CASE("the lock's polling pauses are capped and end with the timeout", "[fs]") {
+    TempDir t;
+    auto first = FileLock::acquire(t / ".lock", 100ms);
+    REQUIRE(first.has_value());
+    FakeClock clock;
+    auto second = FileLock::acquire(t / ".lock", 1s, nullptr, {}, &clock);
+    REQUIRE_FALSE(second.has_value());
+    CHECK(second.error().code() == ErrorCode::lock_timeout);
+    auto sleeps = clock.sleeps();
+    REQUIRE(sleeps.size() == 9); // 10 20 40 80 160, then 200 ×4: 1110 ms ≥ 1 s
+    CHECK(sleeps[4] == 160ms);
+    CHECK(sleeps[5] == 200ms);
+    CHECK(sleeps.back() == 200ms);
+    CHECK(clock.total_slept() == 1110ms);
 }
 
 TEST_CASE("a zero timeout fails at once when the lock is busy", "[fs]") {
