@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "goinstall/base/clock.hpp"
@@ -48,6 +49,10 @@ public:
             m_waits.push_back(d);
         }
         advance(d);
+        // Let the threads the caller waits for run: a real wait would release the lock.
+        lock.unlock();
+        std::this_thread::yield();
+        lock.lock();
     }
 
     void advance(std::chrono::milliseconds d) {
