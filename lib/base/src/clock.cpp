@@ -4,7 +4,15 @@
 
 namespace goinstall {
 
-std::chrono::steady_clock::time_point SystemClock::now() const { return std::chrono::steady_clock::now(); }
+void Clock::wait_until(std::condition_variable& cv, std::unique_lock<std::mutex>& lock, TimePoint until) {
+    if (until == TimePoint::max()) {
+        cv.wait(lock);
+    } else {
+        cv.wait_until(lock, until);
+    }
+}
+
+Clock::TimePoint SystemClock::now() const { return std::chrono::steady_clock::now(); }
 
 std::chrono::system_clock::time_point SystemClock::wall_now() const { return std::chrono::system_clock::now(); }
 

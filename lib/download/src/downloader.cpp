@@ -1,7 +1,6 @@
 #include "goinstall/download/downloader.hpp"
 
 #include <atomic>
-
 #include <random>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +8,7 @@
 #include "goinstall/base/strings.hpp"
 #include "goinstall/base/url.hpp"
 #include "goinstall/fs/files.hpp"
+#include "failover.hpp"
 #include "part_file.hpp"
 #include "race.hpp"
 #include "segmented.hpp"
@@ -38,8 +38,7 @@ Error http_status_error(const Response& r, const std::string& url, std::chrono::
 }
 
 // Picks the error to report when every mirror failed: a checksum or TLS problem says more than a
-// 404, which says more than a connection failure (docs/field-notes.md#retry-timeouts-resume: report
-// the most informative error).
+// 404, which says more than a connection failure (RESEARCH §4: report the most informative error).
 int informativeness(const Error& e) {
     switch (e.code()) {
     case ErrorCode::checksum: return 5;
@@ -65,6 +64,321 @@ std::string failover_reason(const Error& e, const std::string& filename) {
     }
     return "failed: " + e.message();
 }
+
+} // namespace
+
+namespace {
+
+// One download's sequential phase: the driver of the failover state machine (failover.hpp). Each
+// round asks the first idle mirror (and, past the head start, the next one too), turns every
+// outcome into a MirrorEvent and carries out the action the transition names.
+class FailoverRun {
+public:
+    struct Setup {
+        Transport& transport;
+        Clock& clock;
+        EventSink& events;
+        const JitterFn& jitter;
+        const DownloadTarget& target;
+        const DownloadOptions& options;
+        const CancelToken* cancel;
+        std::filesystem::path part_path, meta_path, final_path;
+    };
+
+    FailoverRun(Setup setup, PartFileSink& sink, PartMeta& meta, DownloadResult& result, AttemptLog& log)
+        : m(std::move(setup)), m_sink(sink), m_meta(meta), m_result(result), m_log(log),
+          m_board(m.options.mirrors.size(), m.options.max_attempts_per_mirror),
+          m_deadline(m.clock.now() + m.options.deadline) {}
+
+    Result<DownloadResult> run() {
+        while (true) {
+            if (cancelled()) return cancelled_error();
+            auto primary = m_board.idle_from(0);
+            if (!primary || m.clock.now() >= m_deadline) break;
+            auto secondary = m.options.head_start.count() > 0 ? m_board.idle_from(*primary + 1) : std::nullopt;
+            const std::uint64_t offset = m_sink.size();
+            auto outcomes = transfer(*primary, secondary, offset);
+
+            // Judge each outcome; the winner's last.
+            std::stable_sort(outcomes.begin(), outcomes.end(),
+                             [](const auto& a, const auto& b) { return !a.won && b.won; });
+            for (auto& o : outcomes) {
+                if (auto done = judge(o, offset)) return std::move(*done);
+            }
+            if (auto i = m_board.backing_off()) back_off(*i);
+        }
+        Error e = m_best_error ? *m_best_error
+                               : Error(ErrorCode::network, "download of " + m.target.filename + " timed out");
+        if (m.options.mirrors.size() > 1) {
+            e.with_context("every mirror failed for " + m.target.filename);
+        }
+        return std::unexpected(std::move(e));
+    }
+
+private:
+    const Mirror& mirror(std::size_t i) const { return m.options.mirrors[i]; }
+    std::string url(std::size_t i) const { return join_url(mirror(i).base_url, m.target.filename); }
+    bool cancelled() const { return m.cancel != nullptr && m.cancel->cancelled(); }
+    Result<DownloadResult> cancelled_error() const {
+        return fail(ErrorCode::cancelled, "cancelled while downloading " + m.target.filename);
+    }
+
+    RaceEntrant make_request(std::size_t i) const {
+        Request req{.url = url(i), .limits = m.options.limits};
+        req.range_start = m_sink.size();
+        // If-Range only with a validator from the same URL; elsewhere the final SHA-256 pins the
+        // content (RESEARCH §4). Strong ETag first, else Last-Modified.
+        if (req.range_start > 0 && m_meta.url == redact_url(req.url)) {
+            req.if_range = strong_etag(m_meta.etag) ? m_meta.etag : m_meta.last_modified;
+        }
+        return RaceEntrant{i, req};
+    }
+
+    // Runs the primary (and, if it is slow to answer, the secondary) unless the file is complete,
+    // and feeds the state machine the events of the race.
+    std::vector<RaceOutcome> transfer(std::size_t primary, std::optional<std::size_t> secondary,
+                                      std::uint64_t offset) {
+        (void)m_board.apply(primary, MirrorEvent::start);
+        std::vector<RaceOutcome> outcomes;
+        if (m.target.expected_size != 0 && offset == m.target.expected_size) {
+            outcomes.push_back(RaceOutcome{.mirror = primary, .response = Response{.status = 200}, .won = true});
+        } else {
+            outcomes = race(primary, secondary, offset);
+        }
+        if (outcomes.size() > 1) {
+            (void)m_board.apply(primary, MirrorEvent::rival_joined);
+            (void)m_board.apply(outcomes[1].mirror, MirrorEvent::join_race);
+        }
+        for (const auto& o : outcomes) {
+            if (o.won) (void)m_board.apply(o.mirror, MirrorEvent::answered);
+        }
+        return outcomes;
+    }
+
+    std::vector<RaceOutcome> race(std::size_t primary, std::optional<std::size_t> secondary, std::uint64_t offset) {
+        const auto& target = m.target;
+        auto first = make_request(primary);
+        std::optional<RaceEntrant> second;
+        if (secondary) second = make_request(*secondary);
+        m_sink.expect_from(offset, target.expected_size);
+        m.events.emit(Event{EventKind::download_start,
+                            (offset > 0 ? "resuming " : "downloading ") + target.filename + " from " +
+                                mirror(primary).name + (offset > 0 ? " at " + human_bytes(offset) : "")}
+                          .with("mirror", mirror(primary).name)
+                          .with("url", redact_url(first.request.url))
+                          .with("offset", static_cast<std::int64_t>(offset))
+                          .with("size", static_cast<std::int64_t>(target.expected_size)));
+        std::atomic<std::uint64_t> reported{0};
+        std::atomic<std::size_t> reporting_mirror{primary};
+        auto progress = [&](std::size_t i, std::uint64_t got, std::uint64_t) {
+            reported = offset + got;
+            reporting_mirror = i;
+            m.events.emit(Event{EventKind::progress, ""}
+                              .with("bytes", static_cast<std::int64_t>(offset + got))
+                              .with("total", static_cast<std::int64_t>(target.expected_size))
+                              .with("mirror", mirror(i).name));
+        };
+        auto outcomes =
+            race_fetch(m.transport, m.clock, m_sink, first, second, m.options.head_start, m.cancel, progress);
+        m_result.bytes_transferred += m_sink.received();
+        // curl's progress callback is periodic, so its last call may predate the last bytes:
+        // a transfer that completed the file always ends with a 100 % progress event.
+        if (target.expected_size != 0 && offset + m_sink.received() == target.expected_size &&
+            reported.load() != target.expected_size) {
+            m.events.emit(Event{EventKind::progress, ""}
+                              .with("bytes", static_cast<std::int64_t>(target.expected_size))
+                              .with("total", static_cast<std::int64_t>(target.expected_size))
+                              .with("mirror", mirror(reporting_mirror.load()).name));
+        }
+        // Record the validators of the bytes now in the .part as soon as a response was
+        // accepted, even when its body then broke off: that is when a resume needs them.
+        if (m_sink.head_accepted()) {
+            const auto& won = outcomes[outcomes[0].won ? 0 : outcomes.size() - 1];
+            // Redacted: the .meta stays on disk and must not hold the URL's credentials.
+            m_meta = PartMeta{.url = redact_url(url(won.mirror)),
+                              .etag = m_sink.head().header("etag"),
+                              .last_modified = m_sink.head().header("last-modified"),
+                              .expected_size = target.expected_size};
+            (void)save_part_meta(m.meta_path, m_meta);
+        }
+        return outcomes;
+    }
+
+    // Turns one outcome into an event, logs the attempt and carries out the action. Returns the
+    // download's result when the action ends it.
+    std::optional<Result<DownloadResult>> judge(const RaceOutcome& o, std::uint64_t offset) {
+        const std::size_t i = o.mirror;
+        const auto& target = m.target;
+        Attempt attempt{.mirror = mirror(i).name,
+                        .url = redact_url(url(i)),
+                        .resumed_from = offset,
+                        .bytes = o.won ? m_sink.received() : 0,
+                        .elapsed = o.elapsed};
+        if (o.lost) {
+            attempt.lost_race = true;
+            attempt.error = "another mirror answered first";
+            attempt.decision = m_board.apply(i, MirrorEvent::lost_race).decision;
+            m_log.record(attempt);
+            return std::nullopt;
+        }
+        std::optional<Error> err;
+        bool verify = false;
+        if (!o.response) {
+            err = o.response.error();
+            if (err->code() == ErrorCode::cancelled && cancelled()) {
+                attempt.decision = m_board.apply(i, MirrorEvent::fatal, true).decision;
+                m_log.record(attempt);
+                return cancelled_error();
+            }
+            if (m_sink.range_rejected()) {
+                (void)m_sink.restart(); // the server's ranges cannot be trusted: start over
+            }
+        } else if (o.response->status == 416) {
+            // Range not satisfiable: we may already hold the whole file (RESEARCH §4).
+            auto cr = parse_content_range(o.response->header("content-range"));
+            if (cr && cr->total && *cr->total == m_sink.size()) {
+                verify = true;
+            } else {
+                (void)m_sink.restart();
+                err = http_status_error(*o.response, attempt.url, m.clock.wall_now());
+            }
+        } else if (!o.response->ok()) {
+            err = http_status_error(*o.response, attempt.url, m.clock.wall_now());
+        } else if (target.expected_size != 0 && m_sink.size() < target.expected_size) {
+            err = Error(ErrorCode::network, "download from " + attempt.url + " ended early: got " +
+                                                std::to_string(m_sink.size()) + " of " +
+                                                std::to_string(target.expected_size) + " bytes")
+                      .with_net(NetDetail{.phase = NetPhase::body, .url = attempt.url});
+        } else {
+            verify = true;
+        }
+        if (verify) {
+            auto digest = m_sink.hex_digest();
+            if (target.compute_only || to_lower(digest) == to_lower(target.expected_sha256)) {
+                attempt.decision = m_board.apply(i, MirrorEvent::verified, true).decision;
+                m_log.record(attempt);
+                return succeed(i, digest);
+            }
+            // Bytes that hash wrong are useless: drop them.
+            const std::uint64_t got_size = m_sink.size();
+            const bool was_resumed = offset > 0 && !m_sink.restarted_on_200();
+            (void)m_sink.restart();
+            ::unlink(m.meta_path.c_str());
+            m_meta = PartMeta{};
+            if (was_resumed && !m_restarted_after_mismatch) {
+                // The kept bytes may be the bad ones: restart once from zero (not counted).
+                m_restarted_after_mismatch = true;
+                attempt.error = "checksum mismatch after resuming; restarting from zero";
+                attempt.decision = m_board.apply(i, MirrorEvent::mismatch_restart).decision;
+                m_log.record(attempt);
+                m.events.emit(Event{EventKind::retry, "checksum mismatch after resuming " + target.filename +
+                                                          "; downloading it again from the start"}
+                                  .with("mirror", mirror(i).name));
+                return std::nullopt;
+            }
+            err = Error(ErrorCode::checksum,
+                        "checksum mismatch for " + target.filename + " from " + mirror(i).name + ": expected " +
+                            target.expected_sha256 + ", got " + digest +
+                            (target.expected_size != 0 && got_size != target.expected_size
+                                 ? " (" + std::to_string(got_size) + " bytes; the index lists " +
+                                       std::to_string(target.expected_size) + ")"
+                                 : std::string()));
+        }
+        attempt.error = err->describe();
+        if (err->net()) {
+            attempt.http_status = err->net()->http_status;
+            attempt.curl_code = err->net()->curl_code;
+        }
+        const auto step = m_board.apply(i, event_for(classify(*err)), true);
+        attempt.decision = step.decision;
+        m_log.record(attempt);
+        if (!m_best_error || informativeness(*err) >= informativeness(*m_best_error)) {
+            m_best_error = *err;
+        }
+        switch (step.action) {
+        case FailoverAction::abort: return std::unexpected(*err);
+        case FailoverAction::retire: retire(i, *err); break;
+        case FailoverAction::back_off: m_backoff_error = *err; break;
+        default: break;
+        }
+        return std::nullopt;
+    }
+
+    static MirrorEvent event_for(Decision d) {
+        switch (d) {
+        case Decision::retry_same: return MirrorEvent::transient;
+        case Decision::next_mirror: return MirrorEvent::unfit;
+        case Decision::stop: break;
+        }
+        return MirrorEvent::fatal;
+    }
+
+    // Transient failure on the mirror in use: back off on the clock, unless that would overrun the
+    // deadline.
+    void back_off(std::size_t i) {
+        const Error why = m_backoff_error.value_or(Error(ErrorCode::network, "transient failure"));
+        auto retry_after = why.net() ? why.net()->retry_after_seconds : std::nullopt;
+        auto delay = backoff_delay(m_board.tries(i), m.jitter(), retry_after);
+        if (m.clock.now() + delay >= m_deadline) {
+            (void)m_board.apply(i, MirrorEvent::backoff_refused);
+            retire(i, why);
+            return;
+        }
+        m.events.emit(Event{EventKind::retry, why.describe() + "; retrying " + mirror(i).name + " in " +
+                                                  std::to_string(delay.count() / 1000) + "." +
+                                                  std::to_string(delay.count() % 1000 / 100) + " s"}
+                          .with("mirror", mirror(i).name)
+                          .with("attempt", static_cast<std::int64_t>(m_board.tries(i) + 1))
+                          .with("delay_ms", static_cast<std::int64_t>(delay.count())));
+        // Sleep in slices so that Ctrl-C is not kept waiting for a long Retry-After.
+        const auto until = m.clock.now() + delay;
+        while (m.clock.now() < until) {
+            if (cancelled()) break;
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - m.clock.now());
+            m.clock.sleep_for(std::min(left, std::chrono::milliseconds(200)));
+        }
+        (void)m_board.apply(i, MirrorEvent::backoff_done);
+    }
+
+    // The mirror is dead: say why, and which one is next.
+    void retire(std::size_t i, const Error& why) {
+        auto next = m_board.live_from(0);
+        m.events.emit(Event{EventKind::failover, mirror(i).name + " " + failover_reason(why, m.target.filename) +
+                                                     (next ? "; trying " + mirror(*next).name : std::string())}
+                          .with("from", mirror(i).name)
+                          .with("to", next ? mirror(*next).name : std::string())
+                          .with("reason", why.message()));
+    }
+
+    Result<DownloadResult> succeed(std::size_t i, const std::string& digest) {
+        if (auto st = m_sink.sync(); !st) return std::unexpected(st.error());
+        if (::rename(m.part_path.c_str(), m.final_path.c_str()) != 0) {
+            return std::unexpected(errno_error(errno, "cannot rename", m.part_path.string()));
+        }
+        ::unlink(m.meta_path.c_str());
+        m_result.path = m.final_path;
+        m_result.sha256 = digest;
+        m_result.mirror = mirror(i).name;
+        m_result.attempts = m_log.list();
+        if (!m.target.compute_only) {
+            m.events.emit(Event{EventKind::verified, "verified SHA-256 " + digest + " (" + mirror(i).name + ")"}
+                              .with("sha256", digest)
+                              .with("mirror", mirror(i).name));
+        }
+        return m_result;
+    }
+
+    Setup m;
+    PartFileSink& m_sink;
+    PartMeta& m_meta;
+    DownloadResult& m_result;
+    AttemptLog& m_log;
+    MirrorBoard m_board;
+    const Clock::TimePoint m_deadline;
+    std::optional<Error> m_best_error;
+    std::optional<Error> m_backoff_error;
+    bool m_restarted_after_mismatch = false;
+};
 
 } // namespace
 
@@ -116,7 +430,7 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
 
     DownloadResult result;
     std::vector<Attempt> local_log;
-    std::vector<Attempt>& attempt_log = attempts_out != nullptr ? *attempts_out : local_log;
+    AttemptLog log(attempts_out != nullptr ? *attempts_out : local_log, m_events);
     // Large file, several mirrors: fetch ranges from all of them at once first (segmented.hpp);
     // the loop below then verifies the file, or resumes what that phase could not fetch.
     const bool segmented = options.connections != 1 && mirrors.size() >= 2 && target.expected_size != 0 &&
@@ -125,19 +439,7 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
         auto seg = segmented_fetch(m_transport, m_clock, m_events, target, part_path, meta_path, meta, existing,
                                    options, cancel);
         result.bytes_transferred += seg.bytes_transferred;
-        for (auto& a : seg.attempts) {
-            attempt_log.push_back(a);
-            m_events.emit(Event{EventKind::attempt, ""}
-                              .with("mirror", a.mirror)
-                              .with("url", a.url)
-                              .with("bytes", static_cast<std::int64_t>(a.bytes))
-                              .with("http_status", static_cast<std::int64_t>(a.http_status))
-                              .with("curl_code", static_cast<std::int64_t>(a.curl_code))
-                              .with("error", a.error)
-                              .with("decision", std::string(a.error.empty() ? "done" : to_string(a.decision)))
-                              .with("segmented", true)
-                              .with("elapsed_ms", static_cast<std::int64_t>(a.elapsed.count())));
-        }
+        for (auto& a : seg.attempts) log.record(a, /*segmented=*/true);
         if (cancel != nullptr && cancel->cancelled()) { // the sidecar keeps every finished chunk
             return fail(ErrorCode::cancelled, "cancelled while downloading " + target.filename);
         }
@@ -153,271 +455,18 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
     }
     PartFileSink& sink = *sink_or;
     sink.set_observer(options.observer);
-    // Every attempt is kept and reported as it ends (it feeds --json, the final error and triage).
-    struct Log {
-        std::vector<Attempt>& list;
-        EventSink& events;
-        void push_back(const Attempt& a) {
-            list.push_back(a);
-            events.emit(Event{EventKind::attempt, ""}
-                            .with("mirror", a.mirror)
-                            .with("url", a.url)
-                            .with("resumed_from", static_cast<std::int64_t>(a.resumed_from))
-                            .with("bytes", static_cast<std::int64_t>(a.bytes))
-                            .with("http_status", static_cast<std::int64_t>(a.http_status))
-                            .with("curl_code", static_cast<std::int64_t>(a.curl_code))
-                            .with("error", a.error)
-                            .with("decision", std::string(a.error.empty() ? "done" : to_string(a.decision)))
-                            .with("lost_race", a.lost_race)
-                            .with("elapsed_ms", static_cast<std::int64_t>(a.elapsed.count())));
-        }
-    } log{attempt_log, m_events};
-    std::optional<Error> best_error;
-    bool restarted_after_mismatch = false;
-    const auto deadline = m_clock.now() + options.deadline;
-    const std::size_t n = mirrors.size();
-    std::vector<int> tries(n, 0);
-    std::vector<bool> dead(n, false); // failed for good, or out of attempts: skipped for the rest of the run
-
-    auto live_from = [&](std::size_t from) -> std::optional<std::size_t> {
-        for (std::size_t i = from; i < n; ++i) {
-            if (!dead[i] && tries[i] < options.max_attempts_per_mirror) return i;
-        }
-        return std::nullopt;
-    };
-    auto make_request = [&](std::size_t i) {
-        const std::string url = join_url(mirrors[i].base_url, target.filename);
-        Request req{.url = url, .limits = options.limits};
-        req.range_start = sink.size();
-        // If-Range only with a validator from the same URL; elsewhere the final SHA-256 pins the
-        // content (docs/field-notes.md#retry-timeouts-resume). Strong ETag first, else
-        // Last-Modified.
-        if (req.range_start > 0 && meta.url == redact_url(url)) {
-            req.if_range = strong_etag(meta.etag) ? meta.etag : meta.last_modified;
-        }
-        return RaceEntrant{i, req};
-    };
-    auto retire = [&](std::size_t i, const Error& why) {
-        dead[i] = true;
-        auto next = live_from(0);
-        m_events.emit(Event{EventKind::failover, mirrors[i].name + " " + failover_reason(why, target.filename) +
-                                                     (next ? "; trying " + mirrors[*next].name : std::string())}
-                          .with("from", mirrors[i].name)
-                          .with("to", next ? mirrors[*next].name : std::string())
-                          .with("reason", why.message()));
-    };
-    auto succeed = [&](std::size_t i, const std::string& digest) -> Result<DownloadResult> {
-        if (auto st = sink.sync(); !st) return std::unexpected(st.error());
-        if (::rename(part_path.c_str(), final_path.c_str()) != 0) {
-            return std::unexpected(errno_error(errno, "cannot rename", part_path.string()));
-        }
-        ::unlink(meta_path.c_str());
-        result.path = final_path;
-        result.sha256 = digest;
-        result.mirror = mirrors[i].name;
-        result.attempts = attempt_log;
-        if (!target.compute_only) {
-            m_events.emit(Event{EventKind::verified, "verified SHA-256 " + digest + " (" + mirrors[i].name + ")"}
-                              .with("sha256", digest)
-                              .with("mirror", mirrors[i].name));
-        }
-        return result;
-    };
-
-    while (true) {
-        if (cancel != nullptr && cancel->cancelled()) {
-            return fail(ErrorCode::cancelled, "cancelled while downloading " + target.filename);
-        }
-        auto primary = live_from(0);
-        if (!primary || m_clock.now() >= deadline) break;
-        auto secondary = options.head_start.count() > 0 ? live_from(*primary + 1) : std::nullopt;
-
-        // Run the primary (and, if it is slow to answer, the secondary) unless the file is complete.
-        const std::uint64_t offset = sink.size();
-        std::vector<RaceOutcome> outcomes;
-        if (target.expected_size != 0 && offset == target.expected_size) {
-            outcomes.push_back(RaceOutcome{.mirror = *primary, .response = Response{.status = 200}, .won = true});
-        } else {
-            auto first = make_request(*primary);
-            std::optional<RaceEntrant> second;
-            if (secondary) second = make_request(*secondary);
-            sink.expect_from(offset, target.expected_size);
-            m_events.emit(Event{EventKind::download_start,
-                                (offset > 0 ? "resuming " : "downloading ") + target.filename + " from " +
-                                    mirrors[*primary].name + (offset > 0 ? " at " + human_bytes(offset) : "")}
-                              .with("mirror", mirrors[*primary].name)
-                              .with("url", redact_url(first.request.url))
-                              .with("offset", static_cast<std::int64_t>(offset))
-                              .with("size", static_cast<std::int64_t>(target.expected_size)));
-            std::atomic<std::uint64_t> reported{0};
-            std::atomic<std::size_t> reporting_mirror{*primary};
-            auto progress = [&](std::size_t i, std::uint64_t got, std::uint64_t) {
-                reported = offset + got;
-                reporting_mirror = i;
-                m_events.emit(Event{EventKind::progress, ""}
-                                  .with("bytes", static_cast<std::int64_t>(offset + got))
-                                  .with("total", static_cast<std::int64_t>(target.expected_size))
-                                  .with("mirror", mirrors[i].name));
-            };
-            outcomes = race_fetch(m_transport, sink, first, second, options.head_start, cancel, progress);
-            result.bytes_transferred += sink.received();
-            // curl's progress callback is periodic, so its last call may predate the last bytes:
-            // a transfer that completed the file always ends with a 100 % progress event.
-            if (target.expected_size != 0 && offset + sink.received() == target.expected_size &&
-                reported.load() != target.expected_size) {
-                m_events.emit(Event{EventKind::progress, ""}
-                                  .with("bytes", static_cast<std::int64_t>(target.expected_size))
-                                  .with("total", static_cast<std::int64_t>(target.expected_size))
-                                  .with("mirror", mirrors[reporting_mirror.load()].name));
-            }
-            // Record the validators of the bytes now in the .part as soon as a response was
-            // accepted, even when its body then broke off: that is when a resume needs them.
-            if (sink.head_accepted()) {
-                const auto& won = outcomes[outcomes[0].won ? 0 : outcomes.size() - 1];
-                // Redacted: the .meta stays on disk and must not hold the URL's credentials.
-                meta = PartMeta{.url = redact_url(join_url(mirrors[won.mirror].base_url, target.filename)),
-                                .etag = sink.head().header("etag"),
-                                .last_modified = sink.head().header("last-modified"),
-                                .expected_size = target.expected_size};
-                (void)save_part_meta(meta_path, meta);
-            }
-        }
-
-        // Judge each outcome; the winner's last.
-        std::stable_sort(outcomes.begin(), outcomes.end(), [](const auto& a, const auto& b) { return !a.won && b.won; });
-        std::optional<std::size_t> retry_mirror;
-        std::optional<Error> retry_error;
-        for (auto& o : outcomes) {
-            const std::size_t i = o.mirror;
-            Attempt attempt{.mirror = mirrors[i].name,
-                            .url = redact_url(join_url(mirrors[i].base_url, target.filename)),
-                            .resumed_from = offset,
-                            .bytes = o.won ? sink.received() : 0,
-                            .elapsed = o.elapsed};
-            if (o.lost) {
-                attempt.lost_race = true;
-                attempt.error = "another mirror answered first";
-                attempt.decision = Decision::next_mirror;
-                log.push_back(attempt);
-                continue;
-            }
-            ++tries[i];
-            std::optional<Error> err;
-            bool verify = false;
-            if (!o.response) {
-                err = o.response.error();
-                if (err->code() == ErrorCode::cancelled && cancel != nullptr && cancel->cancelled()) {
-                    log.push_back(attempt);
-                    return fail(ErrorCode::cancelled, "cancelled while downloading " + target.filename);
-                }
-                if (sink.range_rejected()) {
-                    (void)sink.restart(); // the server's ranges cannot be trusted: start over
-                }
-            } else if (o.response->status == 416) {
-                // Range not satisfiable: we may already hold the whole file
-                // (docs/field-notes.md#retry-timeouts-resume).
-                auto cr = parse_content_range(o.response->header("content-range"));
-                if (cr && cr->total && *cr->total == sink.size()) {
-                    verify = true;
-                } else {
-                    (void)sink.restart();
-                    err = http_status_error(*o.response, attempt.url, m_clock.wall_now());
-                }
-            } else if (!o.response->ok()) {
-                err = http_status_error(*o.response, attempt.url, m_clock.wall_now());
-            } else if (target.expected_size != 0 && sink.size() < target.expected_size) {
-                err = Error(ErrorCode::network, "download from " + attempt.url + " ended early: got " +
-                                                    std::to_string(sink.size()) + " of " +
-                                                    std::to_string(target.expected_size) + " bytes")
-                          .with_net(NetDetail{.phase = NetPhase::body, .url = attempt.url});
-            } else {
-                verify = true;
-            }
-            if (verify) {
-                auto digest = sink.hex_digest();
-                if (target.compute_only || to_lower(digest) == to_lower(target.expected_sha256)) {
-                    attempt.decision = Decision::stop;
-                    log.push_back(attempt);
-                    return succeed(i, digest);
-                }
-                // Bytes that hash wrong are useless: drop them.
-                const std::uint64_t got_size = sink.size();
-                bool was_resumed = offset > 0 && !sink.restarted_on_200();
-                (void)sink.restart();
-                ::unlink(meta_path.c_str());
-                meta = PartMeta{};
-                if (was_resumed && !restarted_after_mismatch) {
-                    // The kept bytes may be the bad ones: restart once from zero, same mirror.
-                    restarted_after_mismatch = true;
-                    --tries[i];
-                    attempt.error = "checksum mismatch after resuming; restarting from zero";
-                    attempt.decision = Decision::retry_same;
-                    log.push_back(attempt);
-                    m_events.emit(Event{EventKind::retry, "checksum mismatch after resuming " + target.filename +
-                                                              "; downloading it again from the start"}
-                                      .with("mirror", mirrors[i].name));
-                    continue;
-                }
-                err = Error(ErrorCode::checksum,
-                            "checksum mismatch for " + target.filename + " from " + mirrors[i].name + ": expected " +
-                                target.expected_sha256 + ", got " + digest +
-                                (target.expected_size != 0 && got_size != target.expected_size
-                                     ? " (" + std::to_string(got_size) + " bytes; the index lists " +
-                                           std::to_string(target.expected_size) + ")"
-                                     : std::string()));
-            }
-            attempt.error = err->describe();
-            if (err->net()) {
-                attempt.http_status = err->net()->http_status;
-                attempt.curl_code = err->net()->curl_code;
-            }
-            attempt.decision = classify(*err);
-            if (attempt.decision == Decision::retry_same && tries[i] >= options.max_attempts_per_mirror) {
-                attempt.decision = Decision::next_mirror; // out of attempts here: the action taken
-            }
-            log.push_back(attempt);
-            if (!best_error || informativeness(*err) >= informativeness(*best_error)) {
-                best_error = *err;
-            }
-            if (attempt.decision == Decision::stop) {
-                return std::unexpected(*err);
-            }
-            if (attempt.decision == Decision::next_mirror || tries[i] >= options.max_attempts_per_mirror) {
-                retire(i, *err);
-            } else if (o.won || outcomes.size() == 1) {
-                retry_mirror = i;
-                retry_error = *err;
-            }
-        }
-        if (!retry_mirror || dead[*retry_mirror]) {
-            continue;
-        }
-        // Transient failure on the mirror in use: back off, unless that would overrun the deadline.
-        auto retry_after = retry_error->net() ? retry_error->net()->retry_after_seconds : std::nullopt;
-        auto delay = backoff_delay(tries[*retry_mirror], m_jitter(), retry_after);
-        if (m_clock.now() + delay >= deadline) {
-            retire(*retry_mirror, *retry_error);
-            continue;
-        }
-        m_events.emit(Event{EventKind::retry, retry_error->describe() + "; retrying " + mirrors[*retry_mirror].name +
-                                                  " in " + std::to_string(delay.count() / 1000) + "." +
-                                                  std::to_string(delay.count() % 1000 / 100) + " s"}
-                          .with("mirror", mirrors[*retry_mirror].name)
-                          .with("attempt", static_cast<std::int64_t>(tries[*retry_mirror] + 1))
-                          .with("delay_ms", static_cast<std::int64_t>(delay.count())));
-        // Sleep in slices so that Ctrl-C is not kept waiting for a long Retry-After.
-        auto until = m_clock.now() + delay;
-        while (m_clock.now() < until) {
-            if (cancel != nullptr && cancel->cancelled()) break;
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - m_clock.now());
-            m_clock.sleep_for(std::min(left, std::chrono::milliseconds(200)));
-        }
-    }
-    Error e = best_error ? *best_error : Error(ErrorCode::network, "download of " + target.filename + " timed out");
-    if (n > 1) {
-        e.with_context("every mirror failed for " + target.filename);
-    }
-    return std::unexpected(std::move(e));
+    FailoverRun run({.transport = m_transport,
+                     .clock = m_clock,
+                     .events = m_events,
+                     .jitter = m_jitter,
+                     .target = target,
+                     .options = options,
+                     .cancel = cancel,
+                     .part_path = part_path,
+                     .meta_path = meta_path,
+                     .final_path = final_path},
+                    sink, meta, result, log);
+    return run.run();
 }
 
 } // namespace goinstall

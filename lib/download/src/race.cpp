@@ -51,7 +51,7 @@ struct Runner {
 
 } // namespace
 
-std::vector<RaceOutcome> race_fetch(Transport& transport, BodySink& sink, const RaceEntrant& primary,
+std::vector<RaceOutcome> race_fetch(Transport& transport, Clock& clock, BodySink& sink, const RaceEntrant& primary,
                                     const std::optional<RaceEntrant>& secondary, std::chrono::milliseconds head_start,
                                     const CancelToken* parent,
                                     const std::function<void(std::size_t, std::uint64_t, std::uint64_t)>& progress) {
@@ -63,7 +63,7 @@ std::vector<RaceOutcome> race_fetch(Transport& transport, BodySink& sink, const 
         Runner& r = runners[id];
         r.outcome.mirror = e.mirror;
         r.thread = std::thread([&, id, request = e.request] {
-            auto t0 = std::chrono::steady_clock::now();
+            const auto t0 = clock.now();
             ProgressFn pf = [&, id](std::uint64_t got, std::uint64_t total) {
                 bool mine;
                 {
@@ -76,23 +76,31 @@ std::vector<RaceOutcome> race_fetch(Transport& transport, BodySink& sink, const 
             std::lock_guard lock(arbiter.mu);
             runners[id].outcome.response = std::move(resp);
             runners[id].outcome.elapsed =
-                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+                std::chrono::duration_cast<std::chrono::milliseconds>(clock.now() - t0);
             arbiter.done[id] = true;
             arbiter.cv.notify_all();
         });
     };
 
-    // Waits until `pred` holds, propagating the parent's cancellation to both runners.
-    auto wait_until = [&](std::unique_lock<std::mutex>& lock, auto pred, std::optional<std::chrono::steady_clock::time_point> until) {
+    // Waits until `pred` holds or the clock reads `until`, propagating the parent's cancellation to
+    // both runners (once: a loser's token is already cancelled, so that cannot be the test).
+    // Returns pred().
+    bool propagated = false;
+    auto wait_until = [&](std::unique_lock<std::mutex>& lock, auto pred, std::optional<Clock::TimePoint> until) {
         while (!pred()) {
-            if (parent != nullptr && parent->cancelled() && !runners[0].cancel.cancelled()) {
+            if (parent != nullptr && parent->cancelled() && !propagated) {
+                propagated = true;
+                lock.unlock();
                 runners[0].cancel.cancel_and_notify();
                 runners[1].cancel.cancel_and_notify();
+                lock.lock();
+                continue;
             }
-            auto step = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
-            if (until && *until < step) step = *until;
-            arbiter.cv.wait_until(lock, step);
-            if (until && std::chrono::steady_clock::now() >= *until) return pred();
+            const auto now = clock.now();
+            if (until && now >= *until) return false;
+            auto step = until.value_or(Clock::TimePoint::max());
+            if (parent != nullptr) step = std::min(step, now + std::chrono::milliseconds(50));
+            clock.wait_until(arbiter.cv, lock, step);
         }
         return true;
     };
@@ -101,7 +109,7 @@ std::vector<RaceOutcome> race_fetch(Transport& transport, BodySink& sink, const 
     bool second_started = false;
     {
         std::unique_lock lock(arbiter.mu);
-        auto head_deadline = std::chrono::steady_clock::now() + head_start;
+        const auto head_deadline = clock.now() + head_start;
         bool settled = wait_until(lock, [&] { return arbiter.winner != k_no_winner || arbiter.done[0]; },
                                   secondary ? std::optional(head_deadline) : std::nullopt);
         if (!settled && secondary) {

@@ -1,7 +1,8 @@
 #pragma once
 // Happy-eyeballs for mirrors: start the primary; if it has not produced response headers within the
 // head start, start the secondary too; the first 2xx response head wins the shared part file and
-// the other transfer is cancelled.
+// the other transfer is cancelled. The head start and every wait run on the injected Clock, so a
+// fake clock makes the race deterministic.
 
 #include <chrono>
 #include <cstddef>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "goinstall/base/cancel.hpp"
+#include "goinstall/base/clock.hpp"
 #include "goinstall/net/transport.hpp"
 
 namespace goinstall {
@@ -24,13 +26,14 @@ struct RaceOutcome {
     Result<Response> response = Response{};
     bool won = false;  // its 2xx head claimed the sink
     bool lost = false; // cancelled because the other one won
-    std::chrono::milliseconds elapsed{0};
+    std::chrono::milliseconds elapsed{0}; // on the clock, from its start to its end
 };
 
 // Runs the race. `sink` receives only the winner's body. `progress(mirror, bytes, total)` is called
 // for the winner only. Returns one outcome per entrant started (primary first). Thread-safe use of
-// `transport` is required (CurlTransport is: one easy handle per fetch).
-std::vector<RaceOutcome> race_fetch(Transport& transport, BodySink& sink, const RaceEntrant& primary,
+// `transport` is required (CurlTransport is: one easy handle per fetch). While `parent` is given it
+// is polled every 50 ms of `clock` time (a signal handler can only set its flag).
+std::vector<RaceOutcome> race_fetch(Transport& transport, Clock& clock, BodySink& sink, const RaceEntrant& primary,
                                     const std::optional<RaceEntrant>& secondary, std::chrono::milliseconds head_start,
                                     const CancelToken* parent,
                                     const std::function<void(std::size_t, std::uint64_t, std::uint64_t)>& progress);

@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/file.h>
-#include <thread>
 #include <unistd.h>
 
 namespace goinstall {
@@ -28,13 +27,15 @@ FileLock::~FileLock() {
 }
 
 Result<FileLock> FileLock::acquire(const std::filesystem::path& path, std::chrono::milliseconds timeout,
-                                   const CancelToken* cancel, const std::function<void()>& on_wait) {
+                                   const CancelToken* cancel, const std::function<void()>& on_wait, Clock* clock) {
+    SystemClock system_clock;
+    Clock& time = clock != nullptr ? *clock : system_clock;
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         return std::unexpected(errno_error(errno, "cannot open lock file", path.string()));
     }
     FileLock lock(fd);
-    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto deadline = time.now() + timeout;
     bool waited = false;
     // Poll rather than block so that the timeout and cancellation are honoured.
     auto delay = std::chrono::milliseconds(10);
@@ -54,12 +55,12 @@ Result<FileLock> FileLock::acquire(const std::filesystem::path& path, std::chron
         if (cancel != nullptr && cancel->cancelled()) {
             return fail(ErrorCode::cancelled, "cancelled while waiting for the lock " + path.string());
         }
-        if (std::chrono::steady_clock::now() >= deadline) {
+        if (time.now() >= deadline) {
             return fail(ErrorCode::lock_timeout,
                         "another goinstall process holds " + path.string() + " (waited " +
                             std::to_string(timeout.count() / 1000) + " s; raise --lock-timeout)");
         }
-        std::this_thread::sleep_for(delay);
+        time.sleep_for(delay);
         delay = std::min(delay * 2, std::chrono::milliseconds(200));
     }
 }

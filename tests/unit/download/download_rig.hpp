@@ -51,7 +51,7 @@ struct Rig {
 
     Rig() {
         options.mirrors = {{"first", "https://one.example/dl/"}, {"second", "https://two.example/golang"}};
-        // No racing: the head start runs on real time, and these tests are about one transfer at a time.
+        // No racing: these tests are about one transfer at a time (race_test.cpp races on the fake clock).
         options.head_start = std::chrono::milliseconds(0);
     }
 

@@ -5,6 +5,7 @@
 // (the downloader races mirrors); the accessors are for after the fetches.
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -40,6 +41,9 @@ struct Scripted {
     std::optional<std::uint64_t> fail_after;
     std::optional<Error> error;
     std::size_t chunk = 1000;
+    // Never answer: block until the request's cancel token is cancelled (notified), then fail with
+    // `cancelled` — a blackholed host, for the race tests.
+    bool hang = false;
 
     static Scripted ok(std::string body, std::map<std::string, std::string> headers = {}) {
         Scripted s;
@@ -52,6 +56,11 @@ struct Scripted {
         s.status = status;
         s.headers = std::move(headers);
         s.body = std::move(body);
+        return s;
+    }
+    static Scripted hang_until_cancelled() {
+        Scripted s;
+        s.hang = true;
         return s;
     }
     static Scripted failure(Error e) {
@@ -93,6 +102,13 @@ public:
             hook(request, index);
         }
         if (cancel != nullptr && cancel->cancelled()) {
+            std::lock_guard lock(m_mu);
+            // A hang cancelled before it began is still used up (the race may cancel its loser
+            // before the loser's thread gets here).
+            if (auto& queue = m_script[request.url]; !queue.empty() && queue.front().hang) {
+                queue.pop_front();
+                ++m_hangs_cancelled;
+            }
             return std::unexpected(Error(ErrorCode::cancelled, "cancelled while fetching " + request.url));
         }
         std::optional<Scripted> next;
@@ -110,6 +126,9 @@ public:
             return std::unexpected(net_error(NetPhase::connect, 7, request.url));
         }
         Scripted s = std::move(*next);
+        if (s.hang) {
+            return hang(request, cancel);
+        }
         if (s.error && !s.fail_after) {
             return std::unexpected(*s.error);
         }
@@ -175,6 +194,8 @@ public:
     }
     // Body bytes handed to sinks over all requests.
     std::uint64_t bytes_served() const { return m_bytes_served; }
+    // Hanging requests that ended because they were cancelled (or were cancelled before they began).
+    int hangs_cancelled() const { return m_hangs_cancelled; }
     // Requests that found nothing scripted (answered with a connect failure).
     int unscripted() const { return m_unscripted; }
     std::size_t pending(const std::string& url) const {
@@ -188,6 +209,26 @@ public:
     }
 
 private:
+    Result<Response> hang(const Request& request, const CancelToken* cancel) {
+        if (cancel == nullptr) {
+            return std::unexpected(Error(ErrorCode::internal, "a hanging fake request needs a cancel token"));
+        }
+        std::mutex mu;
+        std::condition_variable cv;
+        const int id = cancel->subscribe([&] {
+            std::lock_guard lock(mu);
+            cv.notify_all();
+        });
+        {
+            std::unique_lock lock(mu);
+            cv.wait(lock, [&] { return cancel->cancelled(); });
+        }
+        cancel->unsubscribe(id);
+        std::lock_guard lock(m_mu);
+        ++m_hangs_cancelled;
+        return std::unexpected(Error(ErrorCode::cancelled, "cancelled while fetching " + request.url));
+    }
+
     static bool validator_matches(const Request& request, const Response& r) {
         return request.if_range.empty() || request.if_range == r.header("etag") ||
                request.if_range == r.header("last-modified");
@@ -198,6 +239,7 @@ private:
     std::vector<Request> m_requests;
     std::uint64_t m_bytes_served = 0;
     int m_unscripted = 0;
+    int m_hangs_cancelled = 0;
     std::function<void(const Request&, std::size_t)> m_on_fetch;
 };
 

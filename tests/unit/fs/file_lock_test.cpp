@@ -1,12 +1,11 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
-#include <mutex>
 #include <optional>
-#include <thread>
+#include <vector>
 
+#include "../fakes/fake_clock.hpp"
 #include "../fakes/temp_dir.hpp"
 #include "goinstall/fs/file_lock.hpp"
 
@@ -31,43 +30,30 @@ TEST_CASE("a held lock makes a second acquire time out", "[fs]") {
     auto first = FileLock::acquire(t / ".lock", 100ms);
     REQUIRE(first.has_value());
     int waits = 0;
-    const auto started = std::chrono::steady_clock::now();
-    auto second = FileLock::acquire(t / ".lock", 60ms, nullptr, [&] { ++waits; });
-    const auto took = std::chrono::steady_clock::now() - started;
+    FakeClock clock; // the timeout and the polling back-off run on fake time: nothing sleeps
+    auto second = FileLock::acquire(t / ".lock", 60ms, nullptr, [&] { ++waits; }, &clock);
     REQUIRE_FALSE(second.has_value());
     CHECK(second.error().code() == ErrorCode::lock_timeout);
     CHECK(second.error().message().find((t / ".lock").string()) != std::string::npos);
-    CHECK(waits == 1);    // it waited (the on_wait event), then gave up
-    CHECK(took >= 60ms);  // a lower bound: load only lengthens it
-    CHECK(took < 10s);    // its 60 ms timeout, not waiting for a holder that never lets go
+    CHECK(waits == 1);
+    // Polls back off 10, 20, 40 ms; the check after the third pause finds the 60 ms gone.
+    CHECK(clock.sleeps() == std::vector<std::chrono::milliseconds>{10ms, 20ms, 40ms});
 }
 
-TEST_CASE("a waiter takes the lock as soon as its holder lets go", "[fs]") {
-    // Ordered by events, not sleeps: the holder releases only once the waiter has said (on_wait)
-    // that it is waiting; the waiter's 60 s timeout is never reached.
+TEST_CASE("the lock's polling pauses are capped and end with the timeout", "[fs]") {
     TempDir t;
-    auto first = FileLock::acquire(t / ".lock", 0ms);
+    auto first = FileLock::acquire(t / ".lock", 100ms);
     REQUIRE(first.has_value());
-    std::optional<FileLock> held(std::move(*first));
-    std::mutex mu;
-    std::condition_variable cv;
-    bool waiting = false;
-    std::thread holder([&] {
-        std::unique_lock lk(mu);
-        cv.wait_for(lk, 60s, [&] { return waiting; });
-        held.reset(); // lets go
-    });
-    int waits = 0;
-    auto second = FileLock::acquire(t / ".lock", 60s, nullptr, [&] {
-        ++waits;
-        std::lock_guard lk(mu);
-        waiting = true;
-        cv.notify_all();
-    });
-    holder.join();
-    REQUIRE(second.has_value());
-    CHECK(waits == 1);
-    CHECK_FALSE(FileLock::acquire(t / ".lock", 0ms).has_value()); // and now holds it
+    FakeClock clock;
+    auto second = FileLock::acquire(t / ".lock", 1s, nullptr, {}, &clock);
+    REQUIRE_FALSE(second.has_value());
+    CHECK(second.error().code() == ErrorCode::lock_timeout);
+    auto sleeps = clock.sleeps();
+    REQUIRE(sleeps.size() == 9); // 10 20 40 80 160, then 200 ×4: 1110 ms ≥ 1 s
+    CHECK(sleeps[4] == 160ms);
+    CHECK(sleeps[5] == 200ms);
+    CHECK(sleeps.back() == 200ms);
+    CHECK(clock.total_slept() == 1110ms);
 }
 
 TEST_CASE("a zero timeout fails at once when the lock is busy", "[fs]") {

@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "goinstall/base/cancel.hpp"
+#include "goinstall/base/clock.hpp"
 #include "goinstall/base/error.hpp"
 
 namespace goinstall {
@@ -21,10 +22,11 @@ public:
 
     // Creates `path` if needed (its directory must exist) and takes the lock, polling until `timeout`
     // has passed. `on_wait` is called once if the lock is busy at first. Fails with lock_timeout,
-    // cancelled, or a filesystem error naming the path.
+    // cancelled, or a filesystem error naming the path. The timeout and the pauses between polls run
+    // on `clock` (null: the system clock).
     static Result<FileLock> acquire(const std::filesystem::path& path, std::chrono::milliseconds timeout,
                                     const CancelToken* cancel = nullptr,
-                                    const std::function<void()>& on_wait = {});
+                                    const std::function<void()>& on_wait = {}, Clock* clock = nullptr);
 
 private:
     explicit FileLock(int fd) : m_fd(fd) {}
