@@ -12,6 +12,9 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
 import goinstall_harness as h  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
+from test_output import schema_problem  # noqa: E402  (docs/json-schema.json, as test_output checks it)
+
 try:
     import goproxy_site as gps  # noqa: E402
 except ImportError:  # python3-cryptography missing (scripts/deps.sh --test installs it)
@@ -55,6 +58,8 @@ class GoproxyRouteTest(unittest.TestCase):
         extra.update(env or {})
         r = h.run_goinstall([*args, *cmd], env_extra=extra, home=self.home, timeout=timeout)
         events = [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
+        for e in events:
+            self.assertIsNone(schema_problem(e), e)
         return r, events
 
     def installed(self, version):
