@@ -41,16 +41,16 @@ class MirrorModulesTest(unittest.TestCase):
     def home(self):
         return h.tmpfs_path(self, "goinstall-modmirror-home-")
 
-    def sync(self, home):
+    def sync(self, home, json_out=True):
         r = h.run_goinstall(["mirror", "sync", self.dir, "--versions", "1.21.3,1.22.1", "--platform", f"linux/{ARCH}",
-                             "--modules", "--json", "--index-url", self.release.index_url, "--allow-insecure-index",
+                             "--modules", *(["--json"] if json_out else []), "--index-url", self.release.index_url, "--allow-insecure-index",
                              "--mirror", self.release.mirror, "--no-fallback", "--cacert", self.gps.ca_cert,
                              "--no-triage", "--connect-timeout", "5"],
                             env_extra={"GOPROXY": self.gps.proxy_url, "GOSUMDB": self.gps.gosumdb},
                             home=home, timeout=120)
         self.assertEqual(r.returncode, 0, r.output)
         self.last_stdout = r.stdout
-        return json_result(r.stdout)
+        return json_result(r.stdout) if json_out else r.stdout
 
     def vdir(self, *parts):
         return os.path.join(self.dir, "golang.org", "toolchain", "@v", *parts)
@@ -100,6 +100,11 @@ class MirrorModulesTest(unittest.TestCase):
         # The warm state file means no zip was hashed again either.
         self.assertNotIn("verifying v0.0.1", self.last_stdout)
         self.assertEqual(len(self.release.archive_requests()), archives)
+        # The text report names each module and the database.
+        out = self.sync(home, json_out=False)
+        for m in self.mods.values():
+            self.assertIn(f"{gps.MODULE}@{m.version}\talready there", out)
+        self.assertIn(f"2 versions listed; checksum database {self.gps.name}", out)
         # A zip changed behind the mirror's back is checked, found wrong and fetched again.
         m = self.mods[V2]
         size = os.path.getsize(self.vdir(m.version + ".zip"))
