@@ -154,6 +154,10 @@ int verb_mirror(const std::vector<std::string>& in_args, Context& ctx) {
             return report_error(reporter, Error(ErrorCode::usage, "--modules needs a module proxy to read from "
                                                                   "(GOPROXY=off or --via index given)"));
         }
+        if (rq.modules->gosumdb.off) { // refused before any archive is synced
+            return report_error(reporter, Error(ErrorCode::usage, "--modules needs the checksum database (GOSUMDB=off): "
+                                                                  "a module mirror serves only zips it vouches for"));
+        }
     }
     emit_mirror_notes(reporter, *settings);
     auto transport = make_transport(*settings, *ctx.env, ctx.cancel);

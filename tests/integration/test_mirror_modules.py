@@ -116,6 +116,19 @@ class MirrorModulesTest(unittest.TestCase):
         self.assertIn("verifying " + m.version, self.last_stdout)
         self.assertEqual(len(self.gps.requests(m.version + ".zip")), 1)
 
+    def test_refuses_without_a_proxy_or_a_database_before_syncing_anything(self):
+        for env, needle in (({"GOPROXY": "off", "GOSUMDB": self.gps.gosumdb}, "GOPROXY=off"),
+                            ({"GOPROXY": self.gps.proxy_url, "GOSUMDB": "off"}, "GOSUMDB=off")):
+            r = h.run_goinstall(["mirror", "sync", self.dir, "--versions", "1.21.3", "--platform", f"linux/{ARCH}",
+                                 "--modules", "--index-url", self.release.index_url, "--allow-insecure-index",
+                                 "--mirror", self.release.mirror, "--no-fallback", "--no-triage"],
+                                env_extra=env, home=self.home(), timeout=60)
+            self.assertEqual(r.returncode, 2, r.output)
+            self.assertIn(needle, r.stderr)
+            self.assertFalse(os.path.exists(self.dir))
+        self.assertEqual(self.release.archive_requests(), [])
+        self.assertEqual(self.gps.access_log(), [])
+
     def install_args(self, root, goproxy, cacert=None):
         args = ["install", "1.22.1", "--json", "--root", root, "--via", "goproxy", "--goproxy", goproxy,
                 "--index-url", "http://127.0.0.1:1/dl/?mode=json", "--allow-insecure-index",
