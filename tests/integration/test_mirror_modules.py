@@ -41,12 +41,12 @@ class MirrorModulesTest(unittest.TestCase):
     def home(self):
         return h.tmpfs_path(self, "goinstall-modmirror-home-")
 
-    def sync(self, home, json_out=True):
-        r = h.run_goinstall(["mirror", "sync", self.dir, "--versions", "1.21.3,1.22.1", "--platform", f"linux/{ARCH}",
+    def sync(self, home, json_out=True, dir=None, env=None):
+        r = h.run_goinstall(["mirror", "sync", dir or self.dir, "--versions", "1.21.3,1.22.1", "--platform", f"linux/{ARCH}",
                              "--modules", *(["--json"] if json_out else []), "--index-url", self.release.index_url, "--allow-insecure-index",
                              "--mirror", self.release.mirror, "--no-fallback", "--cacert", self.gps.ca_cert,
                              "--no-triage", "--connect-timeout", "5"],
-                            env_extra={"GOPROXY": self.gps.proxy_url, "GOSUMDB": self.gps.gosumdb},
+                            env_extra=env or {"GOPROXY": self.gps.proxy_url, "GOSUMDB": self.gps.gosumdb},
                             home=home, timeout=120)
         self.assertEqual(r.returncode, 0, r.output)
         self.last_stdout = r.stdout
@@ -153,6 +153,16 @@ class MirrorModulesTest(unittest.TestCase):
                             env_extra={"GOPROXY": None, "GOSUMDB": self.gps.vkey}, home=self.home(), timeout=120)
         self.assert_installed(r, root, "file://")
         self.assertIn("through file://", r.stdout)   # "checksum database <name> through <proxy>"
+        self.assertEqual(self.gps.access_log(), [])
+        # A mirror of the mirror (GOPROXY=file://DIR, the database through it): copies, checked again.
+        dir2 = os.path.join(os.path.dirname(self.dir), "mirror2")
+        res = self.sync(self.home(), dir=dir2, env={"GOPROXY": "file://" + self.dir, "GOSUMDB": self.gps.vkey})
+        self.assertEqual((res["modules_downloaded"], res["modules_listed"]), (2, 2), res)
+        for m in self.mods.values():
+            with open(os.path.join(dir2, "golang.org", "toolchain", "@v", m.version + ".zip"), "rb") as f:
+                self.assertEqual(f.read(), m.zip)
+            self.assertTrue(os.path.isfile(os.path.join(dir2, "sumdb", self.gps.name, "lookup", "golang.org",
+                                                        f"toolchain@{m.version}")))
         self.assertEqual(self.gps.access_log(), [])
         # Served by a plain nginx, the upstream site stopped: self-contained.
         self.gps.stop()

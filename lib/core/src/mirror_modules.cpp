@@ -158,14 +158,24 @@ Result<std::uint64_t> fetch_zip(GoproxyRoute& route, const Artifact& artifact, M
                                          "database records " + artifact.h1);
     }
     if (auto st = ensure_dir(tree.vdir()); !st) return std::unexpected(st.error());
-    if (got->owned) {
-        if (std::rename(got->path.c_str(), tree.zip(v).c_str()) != 0) {
-            const int err = errno;
-            drop();
-            return std::unexpected(errno_error(err, "renaming to", tree.zip(v).string()));
+    fs::path ready = got->path;
+    if (!got->owned) {
+        // A file:// proxy's own zip: copied, and the copy checked (the original may change meanwhile).
+        ready = staging / (v + ".zip");
+        if (auto st = copy_atomic(got->path, ready); !st) return std::unexpected(st.error());
+        auto h1 = module_zip_h1(ready, k_module, v, cancel);
+        if (!h1 || *h1 != artifact.h1) {
+            std::error_code ec;
+            fs::remove(ready, ec);
+            if (!h1) return std::unexpected(h1.error());
+            return fail(ErrorCode::checksum, got->server + "'s " + v + ".zip changed while it was copied");
         }
-    } else if (auto st = copy_atomic(got->path, tree.zip(v)); !st) {
-        return std::unexpected(st.error());
+    }
+    if (std::rename(ready.c_str(), tree.zip(v).c_str()) != 0) {
+        const int err = errno;
+        std::error_code ec;
+        fs::remove(ready, ec);
+        return std::unexpected(errno_error(err, "renaming to", tree.zip(v).string()));
     }
     return got->bytes_transferred;
 }
