@@ -18,7 +18,9 @@ const char* k_examples =
     "  goinstall mirror sync DIR --versions 1.22.5 --os linux --arch amd64 --os darwin --arch arm64\n"
     "  # then, on the machines (file:// or the directory served over HTTP(S)):\n"
     "  goinstall 1.22.5 --index-url file:///srv/go-mirror/index.json --mirror file:///srv/go-mirror/ --no-fallback\n"
-    "  goinstall 1.22.5 --index-url https://go-mirror.corp/index.json --mirror https://go-mirror.corp/ --no-fallback\n";
+    "  goinstall 1.22.5 --index-url https://go-mirror.corp/index.json --mirror https://go-mirror.corp/ --no-fallback\n"
+    "  goinstall mirror sync /srv/go-mirror --versions 1.22.5 --modules   # also a GOPROXY for the toolchain modules\n"
+    "  GOPROXY=https://go-mirror.corp/ goinstall 1.22.5 --via goproxy      # or the go command, GOTOOLCHAIN=go1.22.5\n";
 
 // --os/--arch are repeatable here (pairs), unlike the other verbs; they are taken out before the
 // shared option parser sees them. Returns a usage error for a flag without a value.
@@ -103,6 +105,9 @@ int verb_mirror(const std::vector<std::string>& in_args, Context& ctx) {
         ("os", "Target OS; repeatable, paired with --arch in order", cxxopts::value<std::string>(), "OS")
         ("arch", "Target architecture; repeatable, paired with --os in order", cxxopts::value<std::string>(), "ARCH")
         ("lock-timeout", "Seconds to wait for another sync of DIR (default 600)", cxxopts::value<std::string>(), "SECS")
+        ("modules", "Also make DIR a Go module proxy for the toolchain modules (golang.org/toolchain, from GOPROXY, "
+                    "checked by GOSUMDB) with the checksum database under DIR/sumdb/, for goinstall --via goproxy "
+                    "and the go command (GOPROXY=file://DIR or https://host/)")
         ("words", "", cxxopts::value<std::vector<std::string>>());
     opts.parse_positional({"words"});
     opts.positional_help("sync DIR");
@@ -142,6 +147,18 @@ int verb_mirror(const std::vector<std::string>& in_args, Context& ctx) {
     rq.index = settings->index_options();
     rq.download = settings->download_options();
     rq.lock_timeout = settings->lock_timeout;
+    if (a.count("modules")) {
+        rq.modules = settings->module_route_options();
+        if (!rq.modules || rq.modules->goproxy.empty() ||
+            rq.modules->goproxy.front().kind == sumdb::ProxyEntry::Kind::off) {
+            return report_error(reporter, Error(ErrorCode::usage, "--modules needs a module proxy to read from "
+                                                                  "(GOPROXY=off or --via index given)"));
+        }
+        if (rq.modules->gosumdb.off) { // refused before any archive is synced
+            return report_error(reporter, Error(ErrorCode::usage, "--modules needs the checksum database (GOSUMDB=off): "
+                                                                  "a module mirror serves only zips it vouches for"));
+        }
+    }
     emit_mirror_notes(reporter, *settings);
     auto transport = make_transport(*settings, *ctx.env, ctx.cancel);
     if (!transport) return report_error(reporter, transport.error());
@@ -165,7 +182,31 @@ int verb_mirror(const std::vector<std::string>& in_args, Context& ctx) {
         }
     }
     text += out->index_path.string() + "\t" + std::to_string(out->index_files) + " files listed";
-    reporter.result(text, Event{EventKind::info, ""}
+    std::int64_t modules_downloaded = 0;
+    if (out->modules) {
+        for (const auto& m : out->modules->modules) {
+            modules_downloaded += m.downloaded ? 1 : 0;
+            text += "\ngolang.org/toolchain@" + m.module_version + (m.downloaded ? "\tdownloaded" : "\talready there");
+            if (reporter.mode() == OutputMode::json) {
+                reporter.emit(Event{EventKind::info, ""}
+                                  .with("module", "golang.org/toolchain@" + m.module_version)
+                                  .with("h1", m.h1)
+                                  .with("downloaded", m.downloaded));
+            }
+        }
+        text += "\n" + (rq.dir / "golang.org/toolchain/@v/list").string() + "\t" + std::to_string(out->modules->listed) +
+                " versions listed; checksum database " + out->modules->sumdb_name + " under " +
+                (rq.dir / "sumdb").string();
+    }
+    Event result{EventKind::info, ""};
+    if (out->modules) {
+        result.with("modules", static_cast<std::int64_t>(out->modules->modules.size()))
+            .with("modules_downloaded", modules_downloaded)
+            .with("modules_listed", static_cast<std::int64_t>(out->modules->listed))
+            .with("sumdb", out->modules->sumdb_name)
+            .with("sumdb_files", static_cast<std::int64_t>(out->modules->sumdb_files));
+    }
+    reporter.result(text, std::move(result)
                               .with("dir", rq.dir.string())
                               .with("index", out->index_path.string())
                               .with("files", static_cast<std::int64_t>(out->files.size()))

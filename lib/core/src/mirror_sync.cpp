@@ -190,6 +190,13 @@ Result<MirrorSyncOutcome> sync_mirror(Transport& transport, Clock& clock, EventS
     events.emit(Event{EventKind::info, "wrote " + out.index_path.string() + " (" + std::to_string(merged->releases.size()) +
                                            " releases, " + std::to_string(out.index_files) + " files)"}
                     .with("index", out.index_path.string()));
+    if (rq.modules) {
+        std::vector<ModuleMirrorItem> items;
+        for (const auto& w : *wanted) items.push_back(ModuleMirrorItem{w.release->version.text, w.platform});
+        auto mods = sync_module_mirror(transport, clock, events, rq.dir, items, *rq.modules, cancel);
+        if (!mods) return std::unexpected(mods.error());
+        out.modules = std::move(*mods);
+    }
     return out;
 }
 

@@ -11,13 +11,23 @@
 //                                  not hash hundreds of MB again (a file whose size or mtime
 //                                  changed is hashed again)
 //   DIR/.goinstall-mirror.lock     serialises syncs of one directory
+// With --modules (mirror_modules.hpp) DIR is also a Go module proxy for the toolchain modules:
+//   DIR/golang.org/toolchain/@v/<v>.zip|.mod|.info   v = v0.0.1-<go>.<os>-<arch>, zip h1-checked
+//                                  against the checksum database
+//   DIR/golang.org/toolchain/@v/list                 every version present
+//   DIR/sumdb/<name>/supported|latest|lookup/...|tile/8/...   the database through the proxy:
+//                                  the verified lookups and tiles of goinstall's sumdb cache
+//   DIR/.goinstall-module-state    h1, size and mtime of each zip (no hashing again)
+//   DIR/.goinstall-modules-tmp/    zips being downloaded (resumable)
 // Use it with --index-url file://DIR/index.json --mirror file://DIR/, or serve DIR over HTTP(S)
-// and use --index-url https://host/index.json --mirror https://host/.
+// and use --index-url https://host/index.json --mirror https://host/; as GOPROXY=file://DIR or
+// https://host/ for goinstall --via goproxy and the go command (GOSUMDB=<name or key> only).
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +37,7 @@
 #include "goinstall/base/error.hpp"
 #include "goinstall/base/events.hpp"
 #include "goinstall/core/index_source.hpp"
+#include "goinstall/core/mirror_modules.hpp"
 #include "goinstall/download/downloader.hpp"
 #include "goinstall/net/transport.hpp"
 #include "goinstall/platform/host.hpp"
@@ -58,6 +69,7 @@ struct MirrorSyncRequest {
     IndexOptions index;               // the upstream index: the only source of checksums
     DownloadOptions download;
     std::chrono::milliseconds lock_timeout{std::chrono::minutes(10)};
+    std::optional<GoproxyRouteOptions> modules; // --modules: also the toolchain modules (spec/platform per file)
 };
 
 struct SyncedFile {
@@ -72,6 +84,7 @@ struct MirrorSyncOutcome {
     std::uint64_t bytes_downloaded = 0;
     std::filesystem::path index_path;
     std::size_t index_files = 0;  // files listed in DIR/index.json (earlier syncs' included)
+    std::optional<ModuleSyncOutcome> modules; // with request.modules
 };
 
 // Resolves every spec for every platform against the upstream index (all must resolve to an archive
@@ -79,7 +92,8 @@ struct MirrorSyncOutcome {
 // missing into DIR with the failover Downloader (resuming .part files), verifies each file, and
 // rewrites DIR/index.json atomically: the releases of this sync merged with those of earlier syncs
 // whose files are still present and verified. The state file is saved after each file, so an
-// interrupted sync keeps what it finished.
+// interrupted sync keeps what it finished. With request.modules, then sync_module_mirror for each
+// synced version and platform.
 Result<MirrorSyncOutcome> sync_mirror(Transport& transport, Clock& clock, EventSink& events,
                                       const MirrorSyncRequest& request, const CancelToken* cancel);
 
