@@ -66,6 +66,12 @@ Result<std::string> GoproxyRoute::resolve_version(const CancelToken* cancel) {
     }
     auto release = goinstall::resolve(index, *spec, false);
     if (!release) return std::unexpected(std::move(release.error()).with_context("resolving " + spec->text + " from " + where));
+    // The checksum database proves a version's bytes, not that it is the newest: a proxy could
+    // leave newer versions out of its list (security review). Say where the choice came from.
+    m_events.emit(Event{EventKind::info, spec->text + " resolved to " + toolchain_go_name((*release)->version) + " from " +
+                                             where + " (a list the checksum database does not vouch for; give an exact "
+                                                     "version to pin it)"}
+                      .with("proxy", listed->proxy));
     return toolchain_go_name((*release)->version);
 }
 
