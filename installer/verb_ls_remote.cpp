@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <ranges>
 
 #include "exit_codes.hpp"
 #include "goinstall/core/index_source.hpp"
@@ -31,7 +32,7 @@ Result<Listed> list_from_proxies(Transport& transport, const Settings& s, const 
     Listed out;
     out.source = doc->proxy;
     auto versions = sumdb::toolchain_versions_from_list(doc->body, s.platform.os, s.platform.arch);
-    for (auto it = versions.rbegin(); it != versions.rend(); ++it) out.versions.emplace_back(*it, it->is_stable());
+    for (const auto& v : std::ranges::reverse_view(versions)) out.versions.emplace_back(v, v.is_stable());
     return out;
 }
 

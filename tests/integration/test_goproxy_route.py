@@ -6,6 +6,7 @@ tree (SECURITY ERROR, exit 12) and GOSUMDB=off without a digest — never touchi
 toolchain. Loopback only: the index and mirrors point at closed ports on 127.0.0.1."""
 import json
 import os
+import subprocess
 import sys
 import unittest
 
@@ -189,6 +190,34 @@ class GoproxyRouteTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.output)
         self.assertTrue(self.installed(V1))
         self.assertFalse(site.requests("/lookup/"))
+
+    def test_real_toolchain_from_its_module_zip_builds_a_program(self):
+        # Debian's Go 1.19 in distpack's module layout (no api/doc/misc/test, _go.mod, no modes in
+        # the zip): the installed tree must get its modes back, report its version and build.
+        archive = h.toolchain_archive()
+        mod = gps.make_toolchain_zip(archive, dest_dir=self.home, compresslevel=1)
+        site = gps.GoproxySite([mod])
+        site.start()
+        self.addCleanup(site.close)
+        r, events = self.run_gi(site, "install", archive.version.removeprefix("go"), timeout=300)
+        self.assertEqual(r.returncode, 0, r.output)
+        goroot = os.path.join(self.root, archive.version)
+        for tool in ("bin/go", "bin/gofmt", "pkg/tool/linux_" + h.goarch() + "/compile"):
+            self.assertTrue(os.access(os.path.join(goroot, tool), os.X_OK), tool)
+        src = os.path.join(self.home, "hello")
+        os.makedirs(src)
+        with open(os.path.join(src, "go.mod"), "w") as f:
+            f.write("module hello\n\ngo 1.19\n")
+        with open(os.path.join(src, "main.go"), "w") as f:
+            f.write('package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hello via the module proxy") }\n')
+        env = {"PATH": os.path.join(self.root, "current", "bin") + ":/usr/bin:/bin", "HOME": self.home,
+               "GOCACHE": os.path.join(self.home, "gocache"), "GOPATH": os.path.join(self.home, "gopath"),
+               "GOFLAGS": "-mod=mod", "GOPROXY": "off", "CGO_ENABLED": "0", "GOTOOLCHAIN": "local"}
+        b = subprocess.run(["go", "build", "-o", "hello", "."], cwd=src, env=env, capture_output=True,
+                           text=True, timeout=240)
+        self.assertEqual(b.returncode, 0, b.stderr)
+        run = subprocess.run([os.path.join(src, "hello")], capture_output=True, text=True, timeout=30)
+        self.assertEqual(run.stdout.strip(), "hello via the module proxy")
 
     def test_proxy_credentials_never_shown(self):
         site = self.site()

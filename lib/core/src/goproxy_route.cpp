@@ -2,6 +2,8 @@
 
 #include "goinstall/core/goproxy_route.hpp"
 
+#include <ranges>
+
 #include <system_error>
 
 #include "goinstall/base/strings.hpp"
@@ -61,9 +63,7 @@ Result<std::string> GoproxyRoute::resolve_version(const CancelToken* cancel) {
     const std::string where = "the " + k_module + " versions " + listed->proxy + " lists for " + platform_text(p);
     if (versions.empty()) return fail(ErrorCode::not_found, "no toolchain for " + platform_text(p) + " in " + where);
     ReleaseIndex index;
-    for (auto it = versions.rbegin(); it != versions.rend(); ++it) {
-        index.releases.push_back(Release{*it, it->is_stable(), {}});
-    }
+    for (const auto& v : std::ranges::reverse_view(versions)) index.releases.push_back(Release{v, v.is_stable(), {}});
     auto release = goinstall::resolve(index, *spec, false);
     if (!release) return std::unexpected(std::move(release.error()).with_context("resolving " + spec->text + " from " + where));
     // The checksum database proves a version's bytes, not that it is the newest: a proxy could

@@ -294,7 +294,7 @@ Result<ModuleSyncOutcome> sync_module_mirror(Transport& transport, Clock& clock,
             if (auto doc = client.info(k_module, v); doc) {
                 if (auto t = info_time(doc->body)) time = *t;
             }
-            if (auto st = write_if_changed(info, "{\"Version\":\"" + v + "\",\"Time\":\"" + time + "\"}"); !st) {
+            if (auto st = write_if_changed(info, R"({"Version":")" + v + R"(","Time":")" + time + R"("})"); !st) {
                 return std::unexpected(st.error());
             }
         }

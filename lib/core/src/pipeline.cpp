@@ -205,7 +205,7 @@ Status Run::verify(Fetched& fetched) {
         Event e{EventKind::verified, "verified " + m_artifact.filename + " against " + m_artifact.provenance.authority};
         e.with("sha256", fetched.sha256).with("source", m_artifact.provenance.authority);
         if (!fetched.h1.empty()) e.with("h1", fetched.h1);
-        m_events.emit(std::move(e));
+        m_events.emit(e);
     }
     return {};
 }
