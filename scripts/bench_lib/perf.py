@@ -4,10 +4,13 @@ RSS; small-command latency. Every goinstall run goes through the harness like th
 scenarios.py (isolated environment, loopback mirrors only, fresh HOME and --root on /dev/shm)."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import subprocess
 import time
+import zipfile
 from typing import List
 
 import goinstall_harness as h  # noqa: E402
@@ -40,8 +43,77 @@ def _loopback(url: str) -> str:
     return url
 
 
+# Bumped when the cached module zip's layout or metadata changes (goproxy_site.py's own source is
+# part of the fingerprint too, so a change to make_toolchain_zip rebuilds it).
+_MODULE_CACHE_FORMAT = 1
+
+
+def toolchain_module(archive, log=lambda msg: None):
+    """The golang.org/toolchain module form (goproxy_site.make_toolchain_zip, distpack's layout
+    and compression) of the real toolchain `archive`: built once (~60 s) next to the archive in the
+    harness's test cache (/dev/shm/goinstall-test-cache or $GOINSTALL_BUILD_DIR/test-cache), keyed
+    by the archive's SHA-256 and goproxy_site.py's source, under the same kind of flock."""
+    import goproxy_site as gps  # noqa: E402 (tests/harness; needs python3-cryptography)
+
+    cache = os.path.dirname(os.path.abspath(archive.path))
+    with open(gps.__file__, "rb") as f:
+        fingerprint = (f"{_MODULE_CACHE_FORMAT}:{archive.sha256}:"
+                       f"{hashlib.sha256(f.read()).hexdigest()}")
+    base = os.path.join(cache, archive.filename + ".module")
+    zpath, mpath = base + ".zip", base + ".json"
+
+    def load():
+        try:
+            with open(mpath, encoding="utf-8") as f:
+                meta = json.load(f)
+            st = os.stat(zpath)
+            if (meta.get("fingerprint") != fingerprint or meta.get("size") != st.st_size
+                    or meta.get("mtime_ns") != st.st_mtime_ns):
+                return None
+            with open(zpath, "rb") as f:
+                data = f.read()
+            with zipfile.ZipFile(zpath) as zf:
+                names = zf.namelist()
+        except (OSError, ValueError, zipfile.BadZipFile):
+            return None
+        return gps.ToolchainModule(
+            go_version=meta["go_version"], goos=meta["goos"], goarch=meta["goarch"],
+            version=meta["version"], zip=data, mod=meta["mod"].encode(), info=meta["info"].encode(),
+            h1=meta["h1"], gomod_h1=meta["gomod_h1"], time=meta["time"], names=names)
+
+    with h._FileLock(os.path.join(cache, ".toolchain-module.lock")):
+        mod = load()
+        if mod is not None:
+            return mod
+        log("building the toolchain's module zip (once; then cached next to the archive)...")
+        t = time.monotonic()
+        mod = gps.make_toolchain_zip(archive)
+        tmp = f"{zpath}.tmp.{os.getpid()}"
+        try:
+            with open(tmp, "wb") as f:
+                f.write(mod.zip)
+            os.replace(tmp, zpath)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        st = os.stat(zpath)
+        meta = {"fingerprint": fingerprint, "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+                "go_version": mod.go_version, "goos": mod.goos, "goarch": mod.goarch,
+                "version": mod.version, "mod": mod.mod.decode(), "info": mod.info.decode(),
+                "h1": mod.h1, "gomod_h1": mod.gomod_h1, "time": mod.time,
+                "build_seconds": round(time.monotonic() - t, 1)}
+        tmp = f"{mpath}.tmp.{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(meta, f, indent=1)
+        os.replace(tmp, mpath)
+        log(f"built {zpath} ({st.st_size / 1e6:.1f} MB, {len(mod.names)} entries) in "
+            f"{meta['build_seconds']:.1f} s")
+        return mod
+
+
 class Perf:
-    """Rows 1–3 and 5 of issue 7. `bench` is the scenarios.Bench (nginx, archive, reps, log)."""
+    """Rows 1–3 and 5 of issue 7, row 6 of issue 13 (the toolchain-module route). `bench` is the scenarios.Bench (nginx, archive, reps, log)."""
 
     def __init__(self, bench):
         self.b = bench
@@ -156,6 +228,73 @@ class Perf:
         three.details.append(f"{size_mib / _med(multis):.1f} MiB/s achieved; mirrors that served "
                              f"bytes per run: {sorted(set(used))}")
 
+    def goproxy_install(self, site, mod, downloads: List[float]) -> float:
+        """One `goinstall install <version> --via goproxy` into a fresh HOME (so a fresh cache and
+        download dir) and a fresh --root, GOPROXY/GOSUMDB naming the loopback site."""
+        for url in (site.proxy_url, site.sumdb_url):
+            if not url.startswith("https://127.0.0.1:"):
+                raise BenchError(f"refusing a non-loopback URL {url}")
+        with Workdir() as wd:
+            # The index and mirror are this bench's nginx (never used by --via goproxy; named so
+            # that nothing could leave loopback), as in tests/integration/test_goproxy_route.py.
+            r = h.run_goinstall(["install", self.a.version, "--via", "goproxy", "--root", wd.root,
+                                 "--cacert", site.ca_cert, "--json", "--index-url", self.b.index_url,
+                                 "--allow-insecure-index", "--mirror", self.b.nginx.url,
+                                 "--no-fallback", "--no-triage"],
+                                env_extra={"GOPROXY": site.proxy_url, "GOSUMDB": site.gosumdb},
+                                home=wd.home, timeout=RUN_TIMEOUT)
+            ev = _events(r.stdout)
+            res = ev[-1] if ev else {}
+            routes = {e.get("route") for e in ev if e.get("event") == "installed"}
+            if (r.returncode != 0 or res.get("event") != "result" or not res.get("ok")
+                    or routes != {"goproxy"}
+                    or not os.access(os.path.join(wd.root, self.a.version, "bin", "go"), os.X_OK)):
+                raise BenchError(f"--via goproxy install of {self.a.version} ({mod.version}) failed: "
+                                 f"exit {r.returncode}, routes {sorted(map(str, routes))}\n"
+                                 f"{r.stdout[-1500:]}\n{r.stderr[-1500:]}")
+            downloads.append(sum(e.get("elapsed_ms", 0) for e in ev
+                                 if e.get("event") == "attempt") / 1000.0)
+            return r.duration
+
+    def row6(self, mod_route: Metric, tar_route: Metric, ratio: Metric) -> None:
+        import goproxy_site as gps  # noqa: E402
+
+        mod = toolchain_module(self.a, self.b.log)
+        downloads: List[float] = []
+        with gps.GoproxySite([mod]) as site:
+            r = self.alternate({
+                "mod": lambda: self.goproxy_install(site, mod, downloads),
+                "tar": lambda: self.goinstall([self.b.nginx.url], self.b.nginx.url),
+            }, self.b.reps)
+            zip_size = os.path.getsize(site.served_zip_path(mod.version))
+        mod_route.values, tar_route.values = r["mod"], r["tar"]
+        ratio.values = [m / t for m, t in zip(r["mod"], r["tar"])]
+        mod_route.details.append(
+            f"{gps.MODULE}@{mod.version}: {zip_size / 1e6:.1f} MB zip (Deflate level 9, "
+            f"{len(mod.names)} entries; api/ doc/ misc/ test/ dropped as distpack drops them), built "
+            f"once from {self.a.filename} and cached; served by nginx over HTTPS (test CA, "
+            f"--cacert) with the checksum database (own Ed25519 key, GOSUMDB) on the same server; "
+            f"fresh HOME (cache) and --root each run; runs alternate with the tarball route's")
+        mod_route.details.append(
+            f"of which the zip's download (the `attempt` event's elapsed_ms): median "
+            f"{_med(downloads):.2f} s; the rest is the h1: pass over the whole zip, extraction "
+            f"and the `go version` check, none of which can start before that download ends")
+        tar_route.details.append("the P1 install (plain HTTP, --mirror, index), measured again in "
+                                 "the same rounds as the module route so drift hits both alike")
+        ratio.details.append("each module-route run divided by the tarball-route run of the same "
+                             "round; no goal: the module route is for where only a GOPROXY is "
+                             "reachable, and its cost is structural (below), not a regression")
+        mod_route.bound = ("Three passes one after the other: the download (SHA-256 on the fly); "
+                           "reading the zip's central directory (at its end) and inflating every "
+                           "entry for the h1: hash the database vouches for; then inflating it again "
+                           "into staging (hashed once more before the commit), then `bin/go version`.")
+        tar_route.bound = ("Download, gzip inflate and tar extraction overlapped (as P1), then the "
+                           "`bin/go version` check.")
+        ratio.bound = ("The module route cannot start extracting before the last byte (the zip is "
+                       "indexed by its trailing central directory, and nothing may be written "
+                       "before the h1: over the whole zip matches), so it pays download + a hash "
+                       "pass + extraction where the tarball route pays roughly the slowest of them.")
+
     def peak_rss_mib(self, version: str) -> float:
         # GNU time's %M: wait4's ru_maxrss of a child forked from this (large) Python process would
         # count the pages it shared before exec, so the child is forked from `time` instead.
@@ -197,7 +336,7 @@ class Perf:
 
 
 def add_rows(bench, metrics: List[Metric]) -> None:
-    """Measures rows 1–3 and 5 and appends their metrics (bench.real must be set)."""
+    """Measures rows 1–3, 5 and 6 and appends their metrics (bench.real must be set)."""
     p = Perf(bench)
     p.facts["backend"] = bench.facts.get("inflate_backend", "?")
     log, reps = bench.log, bench.reps
@@ -238,3 +377,7 @@ def add_rows(bench, metrics: List[Metric]) -> None:
              Metric("p5_rss_small", "P5 peak RSS of a tiny-archive install (same binary)", "MiB"),
              Metric("p5_version", "P5 `goinstall --version`", "s"),
              Metric("p5_ls", "P5 `ls-remote --offline` (cached index)", "s")], p.row5)
+    log(f"P6. module route (--via goproxy, zip + checksum database) vs tarball route ({reps} rounds)")
+    measure([Metric("p6_mod", "P6 module route: `install --via goproxy` (zip, sumdb-verified)", "s"),
+             Metric("p6_tar", "P6 tarball route: goinstall install (as P1, same rounds)", "s"),
+             Metric("p6_ratio", "P6 module route / tarball route", "x")], p.row6)
