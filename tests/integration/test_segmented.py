@@ -66,7 +66,11 @@ class Segmented(unittest.TestCase):
         self.assertEqual(len(seg), 3)
         sent = sum(q.body_bytes_sent for q in a.requests() + b.requests()) + \
             sum(e.bytes for e in nginx)
-        self.assertLess(sent, len(self.data) * 1.25)   # a little duplication at the end at most
+        # Ranges, not whole copies: a chunk has at most two holders at once (the endgame duplicate
+        # or a stall hand-over, chunk_scheduler.hpp), so no byte is sent more than twice. How much
+        # the endgame duplicates depends on how the three servers' timing compares (under load,
+        # 1.33x was seen), so only that invariant is asserted, not a tighter share.
+        self.assertLessEqual(sent, 2 * len(self.data))
 
     def test_stalling_mirror_chunk_is_reassigned(self):
         slow = fs.start_fault_server(self, {self.arc.filename: self.data})
