@@ -580,7 +580,8 @@ class UnreachableTests(unittest.TestCase):
             t0 = time.monotonic()
             with self.assertRaises((urllib.error.URLError, socket.timeout, TimeoutError)):
                 fetch(bh.url_for("x"), timeout=1.0)
-            self.assertLess(time.monotonic() - t0, 2.0)
+            # Their own 1 s timeout ended them, not the kernel's SYN retries (~2 min): 10 s bound.
+            self.assertLess(time.monotonic() - t0, 10)
         with fs.Blackhole(https=True) as bh:
             self.assertEqual(bh.url, f"https://localhost:{bh.port}/")
 

@@ -16,11 +16,11 @@ std::string libarchive_message(struct archive* a) {
     return sanitize_for_display(msg != nullptr ? msg : "unknown error");
 }
 
-namespace {
-
 std::unexpected<Error> corrupt(struct archive* a) {
     return fail(ErrorCode::bad_archive, "archive is corrupt or truncated: " + libarchive_message(a));
 }
+
+namespace {
 
 std::unexpected<Error> bad_entry(std::string_view shown, std::string_view why) {
     return fail(ErrorCode::bad_archive, "unsafe entry \"" + std::string(shown) + "\" in archive: " + std::string(why));
@@ -219,12 +219,22 @@ Status Extraction::hardlink(const char* raw_target, const std::string& rel, std:
 } // namespace
 
 
-Status check_zip_start(int fd, const std::string& shown) {
+Result<ReadArchive> open_module_zip(int fd, const std::string& shown) {
     unsigned char magic[4] = {0, 0, 0, 0};
     if (::pread(fd, magic, sizeof magic, 0) != 4 || magic[0] != 'P' || magic[1] != 'K' || magic[2] != 3 || magic[3] != 4) {
         return fail(ErrorCode::bad_archive, shown + " is not a module zip: it does not start with a zip entry header");
     }
-    return {};
+    ReadArchive reader(archive_read_new());
+    if (!reader) return fail(ErrorCode::internal, "archive_read_new failed");
+    struct archive* a = reader.get();
+    if (archive_read_support_format_zip_seekable(a) != ARCHIVE_OK) {
+        return fail(ErrorCode::internal, "libarchive setup failed: " + libarchive_message(a));
+    }
+    constexpr std::size_t k_read_block = 1U << 20;
+    if (archive_read_open_fd(a, fd, k_read_block) != ARCHIVE_OK) {
+        return fail(ErrorCode::bad_archive, shown + " is not a readable zip file: " + libarchive_message(a));
+    }
+    return reader;
 }
 
 Status check_top_dir(std::string_view top_dir) {

@@ -2,6 +2,7 @@
 // The entry loop shared by file and stream extraction: every check of extract.hpp is made here and
 // in DiskWriter, whatever feeds libarchive.
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -18,10 +19,19 @@ Result<ExtractStats> extract_entries(struct archive* a, DiskWriter& writer, cons
                                      std::string_view what);
 // libarchive's last error message, sanitised for display.
 std::string libarchive_message(struct archive* a);
-// bad_archive unless the file at `fd` starts with a zip local file header ("PK\3\4"): a module zip
-// with anything before its first entry (a tar, a gzip stream) reads differently by its start and
-// by its central directory.
-Status check_zip_start(int fd, const std::string& shown);
+// bad_archive "archive is corrupt or truncated: <libarchive's message>".
+std::unexpected<Error> corrupt(struct archive* a);
+struct ReadArchiveDeleter {
+    void operator()(struct archive* a) const { archive_read_free(a); }
+};
+using ReadArchive = std::unique_ptr<struct archive, ReadArchiveDeleter>;
+
+// The one way a module zip is read, for its h1: (read_zip_entries) and for extraction alike: the
+// file must start with a zip local file header ("PK\3\4": anything before the first entry, a tar
+// or a gzip stream, reads differently by its start and by its central directory), and only
+// libarchive's seekable zip reader (the central directory) is enabled. bad_archive otherwise,
+// naming `shown`.
+Result<ReadArchive> open_module_zip(int fd, const std::string& shown);
 // usage error unless top_dir is a normalised relative path.
 Status check_top_dir(std::string_view top_dir);
 

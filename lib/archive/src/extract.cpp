@@ -24,30 +24,18 @@ namespace {
 // gzip decoding of a ~65 MB archive, small enough to poll cancellation often.
 constexpr std::size_t k_read_block = 1U << 20;
 
-struct ReadArchiveDeleter {
-    void operator()(struct archive* a) const { archive_read_free(a); }
-};
-using ReadArchive = std::unique_ptr<struct archive, ReadArchiveDeleter>;
+using archive_detail::ReadArchive;
 
-std::unexpected<Error> corrupt(struct archive* a) {
-    return fail(ErrorCode::bad_archive, "archive is corrupt or truncated: " + archive_detail::libarchive_message(a));
-}
+using archive_detail::corrupt;
 
 // A module zip: the zip reader alone, from the central directory (as read_zip_entries hashes it).
 Result<ExtractStats> extract_module_zip(const UniqueFd& fd, const std::filesystem::path& archive,
                                         const std::filesystem::path& dest_dir, const ExtractOptions& options) {
-    if (auto st = archive_detail::check_zip_start(fd.get(), archive.filename().string()); !st) {
-        return std::unexpected(st.error());
-    }
+    auto reader = archive_detail::open_module_zip(fd.get(), archive.filename().string());
+    if (!reader) return std::unexpected(reader.error());
     auto writer = DiskWriter::open(dest_dir);
     if (!writer) return std::unexpected(writer.error());
-    ReadArchive reader(archive_read_new());
-    if (!reader) return fail(ErrorCode::internal, "archive_read_new failed");
-    struct archive* a = reader.get();
-    if (archive_read_support_format_zip_seekable(a) != ARCHIVE_OK) {
-        return fail(ErrorCode::internal, "libarchive setup failed: " + archive_detail::libarchive_message(a));
-    }
-    if (archive_read_open_fd(a, fd.get(), k_read_block) != ARCHIVE_OK) return corrupt(a);
+    struct archive* a = reader->get();
     return archive_detail::extract_entries(a, *writer, options, archive.string());
 }
 

@@ -13,35 +13,14 @@
 
 namespace goinstall {
 
-namespace {
-
-constexpr std::size_t k_read_block = 1U << 20;
-
-struct ReadArchiveDeleter {
-    void operator()(struct archive* a) const { archive_read_free(a); }
-};
-using ReadArchive = std::unique_ptr<struct archive, ReadArchiveDeleter>;
-
-std::unexpected<Error> corrupt(struct archive* a) {
-    return fail(ErrorCode::bad_archive, "archive is corrupt or truncated: " + archive_detail::libarchive_message(a));
-}
-
-} // namespace
+using archive_detail::corrupt;
 
 Status read_zip_entries(const std::filesystem::path& path, ZipEntryVisitor& visitor, const CancelToken* cancel) {
     archive_detail::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) return std::unexpected(errno_error(errno, "opening", path.string()));
-    if (auto st = archive_detail::check_zip_start(fd.get(), path.filename().string()); !st) return st;
-    ReadArchive reader(archive_read_new());
-    if (!reader) return fail(ErrorCode::internal, "archive_read_new failed");
-    struct archive* a = reader.get();
-    if (archive_read_support_format_zip_seekable(a) != ARCHIVE_OK) {
-        return fail(ErrorCode::internal, "libarchive setup failed: " + archive_detail::libarchive_message(a));
-    }
-    if (archive_read_open_fd(a, fd.get(), k_read_block) != ARCHIVE_OK) {
-        return fail(ErrorCode::bad_archive, path.filename().string() + " is not a readable zip file: " +
-                                                archive_detail::libarchive_message(a));
-    }
+    auto reader = archive_detail::open_module_zip(fd.get(), path.filename().string());
+    if (!reader) return std::unexpected(reader.error());
+    struct archive* a = reader->get();
     std::uint64_t entries = 0;
     while (true) {
         if (cancel != nullptr && cancel->cancelled()) return fail(ErrorCode::cancelled, "reading the zip was cancelled");
