@@ -7,6 +7,7 @@
 #include "goinstall/base/strings.hpp"
 #include "goinstall/base/url.hpp"
 #include "goinstall/net/curl_transport.hpp"
+#include "goinstall/sumdb/goproxy.hpp"
 #include "goinstall/triage/triage.hpp"
 
 namespace goinstall::cli {
@@ -133,6 +134,39 @@ std::vector<triage::Target> configured_targets(const Settings& s, const std::str
     for (const auto& m : s.mirrors) {
         out.push_back({"mirror " + m.name, filename.empty() ? m.base_url : join_url(m.base_url, filename), triage::Role::mirror});
     }
+    auto modules = module_route_targets(s);
+    out.insert(out.end(), modules.begin(), modules.end());
+    return out;
+}
+
+std::vector<triage::Target> module_route_targets(const Settings& s) {
+    std::vector<triage::Target> out;
+    if (s.modules.via == ModuleRouteSettings::Via::index || s.offline) return out;
+    const auto& db = s.modules.sumdb;
+    std::vector<std::string> proxies;
+    bool direct = false;
+    for (const auto& p : s.modules.proxies) {
+        if (p.kind == sumdb::ProxyEntry::Kind::url && !p.url.starts_with("file:")) proxies.push_back(p.url);
+        direct = direct || p.kind == sumdb::ProxyEntry::Kind::direct;
+    }
+    // "direct" reads the toolchain modules from go.dev/dl/mod, as cmd/go does: checked only when it
+    // is the sole source (behind a proxy it is go.dev again, which the index check covers).
+    if (proxies.empty() && direct) proxies.emplace_back(sumdb::k_toolchain_direct_url);
+    for (const auto& p : proxies) {
+        out.push_back({"module proxy " + redact_url(p), join_url(p, "golang.org/toolchain/@v/list"), triage::Role::goproxy});
+    }
+    if (proxies.empty() || db.off) return out;
+    if (!db.url.empty()) {
+        out.push_back({"checksum database " + redact_url(db.url), join_url(db.url, "latest"), triage::Role::sumdb});
+        return out;
+    }
+    // As cmd/go: the database through the first proxy that supports it, else directly.
+    for (const auto& p : s.modules.proxies) {
+        if (p.kind != sumdb::ProxyEntry::Kind::url || p.url.starts_with("file:")) continue;
+        out.push_back({"checksum database " + db.key.name + " via " + redact_url(p.url),
+                       join_url(p.url, "sumdb/" + db.key.name + "/supported"), triage::Role::sumdb});
+    }
+    out.push_back({"checksum database " + db.key.name, "https://" + db.key.name + "/latest", triage::Role::sumdb});
     return out;
 }
 
@@ -165,7 +199,7 @@ std::vector<triage::Target> failure_targets(const Settings& s, const Error& err)
         if (url.empty()) continue;
         const std::string label = (t.role == "proxy" ? "module proxy " : "checksum database ") + redact_url(url);
         if (std::none_of(modules.begin(), modules.end(), [&](const auto& m) { return m.label == label; })) {
-            modules.push_back({label, url, triage::Role::url});
+            modules.push_back({label, url, t.role == "proxy" ? triage::Role::goproxy : triage::Role::sumdb});
         }
     }
     if (out.empty()) {

@@ -25,6 +25,10 @@ std::vector<triage::Target> failure_targets(const Settings& s, const Error& err)
 
 // The index sources and the mirrors in effect; mirror URLs point at `filename` when given.
 std::vector<triage::Target> configured_targets(const Settings& s, const std::string& filename);
+// The toolchain-module route's sources (none with --via index or --offline): each module proxy's
+// golang.org/toolchain/@v/list ("direct" = go.dev/dl/mod), and the checksum database — its URL when
+// GOSUMDB names one, else through each proxy (sumdb/<name>/supported) and directly (/latest).
+std::vector<triage::Target> module_route_targets(const Settings& s);
 
 // Runs triage on targets with the settings' proxy resolver, CA files, limits and s.triage (budget,
 // captive-portal probe).

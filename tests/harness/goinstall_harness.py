@@ -1072,7 +1072,7 @@ def isolated_env(home: Union[str, os.PathLike],
                  builtin_mirrors: bool = False) -> dict:
     """The environment run_goinstall uses: PATH from ours, HOME=home, XDG_{DATA,CACHE,CONFIG}_HOME
     = home/.local/share, home/.cache, home/.config (not created), TMPDIR=home/tmp (created),
-    LANG=C.UTF-8, GOPROXY=off; nothing else is inherited (so no *_proxy, GO*, SSL_CERT_* ...).
+    LANG=C.UTF-8, GOPROXY=off, GOINSTALL_CAPTIVE_PROBE_URL=none; nothing else is inherited (so no *_proxy, GO*, SSL_CERT_* ...).
     env_extra is applied last; a value of None removes the variable."""
     home = os.fspath(home)
     tmp = os.path.join(home, "tmp")
@@ -1097,6 +1097,9 @@ def isolated_env(home: Union[str, os.PathLike],
         # The same safety net for the toolchain-module route: its default proxy is a real internet
         # host, tried when every index source fails. A test that wants the route names its proxy.
         "GOPROXY": "off",
+        # And for triage: its captive-portal probe asks a real internet host (through the system's
+        # nameserver). A test that wants the probe names a loopback URL.
+        "GOINSTALL_CAPTIVE_PROBE_URL": "none",
     }
     for k, v in (env_extra or {}).items():
         if v is None:

@@ -126,6 +126,33 @@ class GoproxyRouteTest(unittest.TestCase):
         self.assertEqual(r.returncode, 4, r.output)
         self.assertEqual(site.access_log(), [])
 
+    def test_doctor_names_the_route_that_works_when_the_index_is_blocked(self):
+        site = self.site()
+        site.check_supported()
+        r = h.run_goinstall(["doctor", "--json", "--cacert", site.ca_cert, "--index-url", DEAD_INDEX,
+                             "--allow-insecure-index", "--mirror", "http://127.0.0.1:1/m/", "--no-fallback",
+                             "--connect-timeout", "5", "--triage-timeout", "20"],
+                            env_extra={"GOPROXY": site.proxy_url, "GOSUMDB": site.vkey}, home=self.home, timeout=120)
+        # Degraded, not failed: the index is down, but installs work through the module proxy.
+        self.assertEqual(r.returncode, 20, r.output)
+        events = [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
+        report = [e for e in events if "verdict" in e and isinstance(e["verdict"], dict)]
+        self.assertTrue(report, r.output)
+        verdict = report[-1]["verdict"]
+        self.assertEqual(report[-1]["health"], "degraded", verdict)
+        self.assertIn("Installs work through the module proxy: GOPROXY " + site.proxy_url, verdict["title"])
+        self.assertIn("checked by the checksum database " + site.proxy_url, verdict["title"])
+        # It asked the proxy for the toolchain list and for the database it serves.
+        self.assertTrue(site.requests("/proxy/golang.org/toolchain/@v/list"))
+        self.assertTrue(site.requests("/proxy/sumdb/sum.goinstall.test/supported"))
+        # --via index: the module route is not checked, and the index alone decides: failed.
+        site.clear_access_log()
+        r = h.run_goinstall(["doctor", "--json", "--index-url", DEAD_INDEX, "--allow-insecure-index",
+                             "--mirror", "http://127.0.0.1:1/m/", "--no-fallback", "--via", "index"],
+                            env_extra={"GOPROXY": site.proxy_url, "GOSUMDB": site.vkey}, home=self.home, timeout=120)
+        self.assertEqual(r.returncode, 21, r.output)
+        self.assertEqual(site.access_log(), [])
+
     def test_database_through_the_proxy(self):
         site = self.site()
         site.check_supported()

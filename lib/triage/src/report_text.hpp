@@ -23,7 +23,17 @@ std::string ipv6_failure(const TargetObservation& t);
 // redact_url(), for showing a target's URL.
 std::string redact_url_short(const std::string& url);
 // True when targets of this role exist and none works.
-bool role_dead(const Observations& obs, Role role);
+bool role_dead(const Observations& obs, Role role);   // has targets of the role, none working
+bool has_role(const Observations& obs, Role role);
+// The toolchain-module route works: a module proxy answers and no checksum database checked is
+// dead (one of each suffices: the database directly or through a proxy).
+bool module_route_works(const Observations& obs);
+// False for a failing way to a checksum database when another way to it works (cmd/go uses the
+// database through a proxy that supports it, else directly: either suffices).
+bool failure_matters(const Observations& obs, const TargetObservation& t);
+// Adds to a verdict about a dead index route that the module route works, naming its proxy and
+// database (route_note.cpp); other verdicts are returned as they are.
+Verdict note_working_route(const Observations& obs, Verdict verdict);
 // "refused", "timed out after 1500 ms", "connected in 3 ms", ...
 std::string describe_tcp(const TcpResult& r);
 // "NXDOMAIN", "SERVFAIL", "timeout", ...

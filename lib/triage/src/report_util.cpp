@@ -50,6 +50,8 @@ const char* to_string(Role role) {
     case Role::index: return "index";
     case Role::mirror: return "mirror";
     case Role::url: return "url";
+    case Role::goproxy: return "goproxy";
+    case Role::sumdb: return "sumdb";
     }
     return "url";
 }
@@ -63,6 +65,8 @@ std::string url_source(const Target& t) {
     switch (t.role) {
     case Role::index: return "--index-url";
     case Role::mirror: return "--mirror";
+    case Role::goproxy: return "--goproxy";
+    case Role::sumdb: return "--gosumdb";
     case Role::url: break;
     }
     return "the URL";
@@ -114,6 +118,18 @@ bool target_ok(const TargetObservation& t) {
     return t.http.attempted && !t.http.transport_failed && t.http.status >= 200 && t.http.status < 300;
 }
 
+bool has_role(const Observations& obs, Role role) {
+    return std::any_of(obs.targets.begin(), obs.targets.end(), [&](const TargetObservation& t) { return t.target.role == role; });
+}
+
+bool failure_matters(const Observations& obs, const TargetObservation& t) {
+    return t.target.role != Role::sumdb || role_dead(obs, Role::sumdb);
+}
+
+bool module_route_works(const Observations& obs) {
+    return has_role(obs, Role::goproxy) && !role_dead(obs, Role::goproxy) && !role_dead(obs, Role::sumdb);
+}
+
 bool role_dead(const Observations& obs, Role role) {
     bool any = false;
     for (const auto& t : obs.targets) {
@@ -138,11 +154,18 @@ std::optional<std::int64_t> clock_skew(const Observations& obs) {
 
 Health overall_health(const Observations& obs) {
     if (obs.captive.portal) return Health::failed;
-    for (Role r : {Role::index, Role::mirror, Role::url}) {
-        if (role_dead(obs, r)) return Health::failed;
+    if (role_dead(obs, Role::url)) return Health::failed;
+    // Either route is enough to install: the index with its mirrors, or the module proxy with a
+    // checksum database. A route that was not checked (no target of its roles) does not count.
+    const bool index_route_dead = role_dead(obs, Role::index) || role_dead(obs, Role::mirror);
+    const bool module_route_checked = std::any_of(obs.targets.begin(), obs.targets.end(),
+                                                  [](const TargetObservation& t) { return t.target.role == Role::goproxy; });
+    if (index_route_dead && !module_route_works(obs)) return Health::failed;
+    if (module_route_checked && !module_route_works(obs) && !has_role(obs, Role::index) && !has_role(obs, Role::mirror)) {
+        return Health::failed;
     }
     bool degraded = std::any_of(obs.targets.begin(), obs.targets.end(),
-                                [](const TargetObservation& t) { return !target_ok(t); });
+                                [&](const TargetObservation& t) { return !target_ok(t) && failure_matters(obs, t); });
     for (const auto& t : obs.targets) {
         bool v4 = false, v6_failed = false, v6_ok = false;
         for (const auto& r : t.tcp) {

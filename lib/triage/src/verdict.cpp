@@ -446,7 +446,7 @@ Verdict decide_verdict(const Observations& obs) {
     const Health health = overall_health(obs);
     auto with_health = [&](Verdict x) {
         x.health = health;
-        return x;
+        return note_working_route(obs, std::move(x));
     };
     if (obs.captive.portal) {
         std::string where = obs.captive.final_url.empty() ? obs.captive.url : obs.captive.final_url;
@@ -467,7 +467,7 @@ Verdict decide_verdict(const Observations& obs) {
     std::vector<const TargetObservation*> order;
     for (int pass = 0; pass < 2; ++pass) {
         for (const auto& t : obs.targets) {
-            if (role_dead(obs, t.target.role) == (pass == 0)) order.push_back(&t);
+            if (failure_matters(obs, t) && role_dead(obs, t.target.role) == (pass == 0)) order.push_back(&t);
         }
     }
     for (const auto* t : order) {

@@ -48,7 +48,9 @@ struct Verdict {
     std::string action; // the one next step: an exact flag, variable or command
 };
 
-enum class Role { index, mirror, url };
+// index and mirror make the release-index route, goproxy and sumdb the toolchain-module route (a
+// module proxy's @v/list, a checksum database's /latest or its proxy's sumdb/<name>/supported).
+enum class Role { index, mirror, url, goproxy, sumdb };
 const char* to_string(Role role);
 
 struct Target {
