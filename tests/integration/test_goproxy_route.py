@@ -6,6 +6,7 @@ tree (SECURITY ERROR, exit 12) and GOSUMDB=off without a digest — never touchi
 toolchain. Loopback only: the index and mirrors point at closed ports on 127.0.0.1."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import unittest
@@ -152,6 +153,71 @@ class GoproxyRouteTest(unittest.TestCase):
                             env_extra={"GOPROXY": site.proxy_url, "GOSUMDB": site.vkey}, home=self.home, timeout=120)
         self.assertEqual(r.returncode, 21, r.output)
         self.assertEqual(site.access_log(), [])
+
+    def test_proxy_list_semantics_and_broken_answers(self):
+        """GOPROXY's separators against a real server's answers (nginx): ',' goes on after a 404
+        only, '|' after any error; an empty 200 and an HTML page instead of a zip are refused with
+        a clear message (Go's CVE class: an empty success answer accepted) and nothing installed."""
+        site = self.site()
+        bad = h.Nginx(locations=[
+            "location /e404/ { return 404; }",
+            "location /e500/ { return 500; }",
+            'location /empty/ { return 200 ""; }',
+            'location /html/ { default_type text/html; return 200 "<html><body>Sign in to continue</body></html>"; }',
+        ])
+        bad.start()
+        self.addCleanup(bad.stop)
+        zip_path = "/" + self.mods[V1].version + ".zip"
+
+        def install(goproxy):
+            site.clear_access_log()
+            r, events = self.run_gi(site, "install", "1.21.3", env={"GOPROXY": goproxy})
+            return r, events, site.requests(zip_path)
+
+        r, _, zips = install(f"{bad.url}e404,{site.proxy_url}")
+        self.assertEqual(r.returncode, 0, r.output)
+        self.assertTrue(zips)
+        shutil.rmtree(self.root)
+        r, events, zips = install(f"{bad.url}e500,{site.proxy_url}")   # ',' stops at a 500
+        self.assertNotEqual(r.returncode, 0, r.output)
+        self.assertEqual(zips, [])
+        self.assertIn("500", events[-1]["error"]["message"])
+        r, _, zips = install(f"{bad.url}e500|{site.proxy_url}")        # '|' goes on
+        self.assertEqual(r.returncode, 0, r.output)
+        self.assertTrue(zips)
+        shutil.rmtree(self.root)
+        for kind in ("empty", "html"):
+            with self.subTest(kind=kind):
+                r, events, zips = install(f"{bad.url}{kind}")
+                self.assertNotEqual(r.returncode, 0, r.output)
+                self.assertFalse(self.installed(V1))
+                msg = events[-1]["error"]["message"]
+                self.assertEqual(len(msg.splitlines()), 1, msg)
+                self.assertIn({"empty": "it is empty", "html": "HTML"}[kind], msg)
+                # Even after '|': cmd/go checks the zip after the proxy list served it
+                # (cmd/go/internal/modfetch/fetch.go, downloadZip: TryProxies around repo.Zip only),
+                # so a proxy serving garbage is an error, not a reason to ask the next one.
+                r, _, zips = install(f"{bad.url}{kind}|{site.proxy_url}")
+                self.assertEqual(r.returncode, 8, r.output)
+                self.assertEqual(zips, [])
+                self.assertFalse(self.installed(V1))
+
+    def test_missing_tile_is_refused(self):
+        site = self.site()
+        tiles = os.path.join(site.docroot, "sumdb", site.name, "tile")
+        removed = []
+        for d, _, names in os.walk(tiles):
+            for n in names:
+                if "/data" not in d:      # the hash tiles: the inclusion proof needs them
+                    os.unlink(os.path.join(d, n))
+                    removed.append(n)
+        self.assertTrue(removed)
+        r, events = self.run_gi(site, "install", "1.21.3")
+        self.assertNotEqual(r.returncode, 0, r.output)
+        self.assertEqual(events[-1]["error"]["code"], "checksum", events[-1])
+        self.assertIn("does not serve tile/", events[-1]["error"]["message"])
+        self.assertFalse(self.installed(V1))
+        self.assertEqual(site.requests(self.mods[V1].version + ".zip"), [])
 
     def test_database_through_the_proxy(self):
         site = self.site()

@@ -220,9 +220,17 @@ Status Extraction::hardlink(const char* raw_target, const std::string& rel, std:
 
 
 Result<ReadArchive> open_module_zip(int fd, const std::string& shown) {
-    unsigned char magic[4] = {0, 0, 0, 0};
-    if (::pread(fd, magic, sizeof magic, 0) != 4 || magic[0] != 'P' || magic[1] != 'K' || magic[2] != 3 || magic[3] != 4) {
-        return fail(ErrorCode::bad_archive, shown + " is not a module zip: it does not start with a zip entry header");
+    char head[64] = {};
+    const ssize_t got = ::pread(fd, head, sizeof head, 0);
+    if (got < 4 || std::string_view(head, 4) != std::string_view("PK\3\4", 4)) {
+        // Say what came instead when it is recognisable: proxies answer 200 with an empty body or
+        // with an error or login page.
+        std::string_view text(head, got > 0 ? static_cast<std::size_t>(got) : 0);
+        const auto first = text.find_first_not_of(" \t\r\n");
+        const char* what = got <= 0                                        ? ": it is empty"
+                           : first != std::string_view::npos && text[first] == '<' ? ": it is an HTML or XML page (an error or login page?)"
+                                                                           : ": it does not start with a zip entry header";
+        return fail(ErrorCode::bad_archive, shown + " is not a module zip" + what);
     }
     ReadArchive reader(archive_read_new());
     if (!reader) return fail(ErrorCode::internal, "archive_read_new failed");

@@ -47,6 +47,15 @@ Result<std::string> CacheTiles::read_tile(const Tile& tile) {
             return std::move(*whole);
         }
     }
+    if (is_not_there(data.error())) {
+        // The lookup named a record the database cannot prove: a tile it must serve is missing.
+        // Not "no such module" (the lookup answered): the record stays unproven, so refused.
+        Error e(ErrorCode::checksum, "the checksum database does not serve " + tile_path(tile) + " (HTTP " +
+                                         std::to_string(data.error().net()->http_status) +
+                                         "): the record cannot be proven to be in its log");
+        e.with_net(*data.error().net());
+        return std::unexpected(std::move(e));
+    }
     return std::unexpected(std::move(data.error()).with_context("fetching " + tile_path(tile)));
 }
 

@@ -203,12 +203,14 @@ TEST_CASE("lookup failures are classified", "[sumdb][client]") {
         REQUIRE(r.error().net());
         CHECK(r.error().net()->http_status == 404);
     }
-    SECTION("a tile the server lacks: the fetch error") {
+    SECTION("a tile the server lacks: the record is unproven (checksum), not 'no such module'") {
         f.db.not_found.insert("tile/8/0/002");
         auto r = f.client().lookup_toolchain(k_v1);
         REQUIRE_FALSE(r);
-        CHECK(r.error().code() == ErrorCode::network);
-        CHECK_THAT(r.error().describe(), Catch::Contains("fetching tile/8/0/002"));
+        CHECK(r.error().code() == ErrorCode::checksum);
+        CHECK_THAT(r.error().describe(), Catch::Contains("does not serve tile/8/0/002 (HTTP 404)"));
+        REQUIRE(r.error().net());
+        CHECK(r.error().net()->http_status == 404);
     }
     SECTION("names that cannot be paths: usage, nothing fetched") {
         auto version = GENERATE("", "V0.0.1-go1.21.3.linux-amd64", "../latest", "v1/x", "v1 x", "v1\n");
