@@ -219,6 +219,16 @@ class GoproxyRouteTest(unittest.TestCase):
         self.assertFalse(self.installed(V1))
         self.assertEqual(site.requests(self.mods[V1].version + ".zip"), [])
 
+    def test_database_signed_by_another_key_is_refused(self):
+        site = self.site()
+        other = gps.NoteKey(site.name)   # the same name, another key: what an impostor has
+        r, events = self.run_gi(site, "install", "1.21.3", gosumdb=f"{other.vkey} {site.sumdb_url}")
+        self.assertNotEqual(r.returncode, 0, r.output)
+        self.assertIn(events[-1]["error"]["code"], ("checksum", "security"), events[-1])
+        self.assertIn("sign", events[-1]["error"]["message"])
+        self.assertFalse(self.installed(V1))
+        self.assertEqual(site.requests(self.mods[V1].version + ".zip"), [])
+
     def test_database_through_the_proxy(self):
         site = self.site()
         site.check_supported()
