@@ -110,8 +110,10 @@ HttpObservation check_http(Transport& transport, const HttpCheck& check, const C
         o.sample_complete = r.has_value();
         double secs = static_cast<double>(o.sample_time.count()) / 1000.0;
         o.bytes_per_second = secs > 0.001 ? static_cast<double>(o.sample_bytes) / secs : 0;
-        if (o.sample_complete && o.bytes_per_second == 0 && o.sample_bytes > 0) {
-            o.bytes_per_second = static_cast<double>(o.sample_bytes) * 1000.0; // under a millisecond
+        // A sample that took under a millisecond (loopback), whether the body ended or the sample
+        // was cut at its size (a server answering more than asked), is fast, not "0 B/s".
+        if ((o.sample_complete || sink.stopped()) && o.bytes_per_second == 0 && o.sample_bytes > 0) {
+            o.bytes_per_second = static_cast<double>(o.sample_bytes) * 1000.0;
         }
         if (r || sink.stopped()) return o;
         // The body failed after the head: a mid-transfer failure of its own.

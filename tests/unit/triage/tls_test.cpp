@@ -80,10 +80,10 @@ TEST_CASE("probe_tls: --cacert is trusted on top of the system store", "[triage]
     LoopbackServer server(triage_test::tls_handler(pki.issue("good", {})));
     TlsProbeOptions o;
     o.extra_ca_file = pki.ca_file();
-    o.timeout = 1000ms;
+    o.timeout = 10000ms; // a bound against hanging only: loading the system store is slow under load
     CHECK(probe(server, "localhost", o).status == TlsStatus::ok);
     TlsProbeOptions system_only;
-    system_only.timeout = 1000ms;
+    system_only.timeout = 10000ms;
     TlsResult r = probe(server, "localhost", system_only);
     CHECK(r.status == TlsStatus::untrusted);
     CHECK(r.verify_code == 20); // unable to get local issuer certificate
@@ -143,7 +143,7 @@ TEST_CASE("probe_tls: a CA not in the trust store is untrusted", "[triage][tls]"
     TestPki other("another CA"); // trusting another CA only
     TlsProbeOptions o;
     o.ca_file_override = other.ca_file();
-    o.timeout = 1000ms;
+    o.timeout = 10000ms; // against hanging only
     TlsResult r = probe(server, "localhost", o);
     CHECK(r.status == TlsStatus::untrusted);
     CHECK(r.verify_code == 20); // unable to get local issuer certificate
@@ -210,7 +210,10 @@ TEST_CASE("probe_tls: TCP failure and cancellation", "[triage][tls]") {
     TlsResult c = probe_tls(silent.ip(), silent.port(), "localhost", o, &token);
     canceller.join();
     CHECK(silent.accepted() >= 1);
-    CHECK(c.status == TlsStatus::handshake_failed);
-    CHECK(c.detail == "cancelled");
+    // The server's accept() can come before the probe has seen its connect() complete, so the
+    // cancel may land in either step; either way the probe says it was cancelled.
+    INFO(c.detail);
+    CHECK(((c.status == TlsStatus::handshake_failed && c.detail == "cancelled") ||
+           (c.status == TlsStatus::connect_failed && c.detail.find("cancel") != std::string::npos)));
     CHECK(c.elapsed < 10s); // ended by the cancel, not the 30 s timeout
 }
