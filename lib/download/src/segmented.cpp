@@ -307,9 +307,11 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
                 }
             }
             if (sh.running == 0 && (threads.size() == workers || stopping)) break;
-            auto until = clock.now() + std::chrono::milliseconds(100);
-            if (threads.size() < workers && options.head_start.count() > 0) until = std::min(until, last_start + options.head_start);
-            clock.wait_until(sh.changed, lock, until);
+            if (threads.size() < workers && options.head_start.count() > 0 && !stopping) {
+                clock.wait_until(sh.changed, lock, last_start + options.head_start); // the head start, on the clock
+            } else {
+                sh.changed.wait_for(lock, std::chrono::milliseconds(100));
+            }
             if (cancel != nullptr && cancel->cancelled()) {
                 for (auto* t : sh.transfer) {
                     if (t != nullptr) t->cancel_and_notify();
