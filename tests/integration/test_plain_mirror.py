@@ -113,19 +113,26 @@ class PlainMirror(unittest.TestCase):
         self.assertEqual(len(mirror.requests(self.arc.filename)), 1, mirror.requests())
 
     def test_range_answered_with_more_than_asked_keeps_the_mirror(self):
-        # Item 12: nginx leads; the plain mirror joins with ranges it answers with the rest of the file.
-        # It stays in segmented mode: its part is used, and no attempt is dropped for its Content-Range.
+        # Item 12: a slow lead (a fault server sending 2 MB/s) streams from the start, so the plain
+        # mirror surely joins, with bounded ranges it answers with the rest of the file. It stays in
+        # segmented mode: its part is used, and no attempt is dropped for its Content-Range.
         more = self.mirrors["more"]
-        r, events = self.install([self.site.mirror, more.url])
+        with open(self.arc.path, "rb") as f:
+            lead = fs.start_fault_server(self, {self.arc.filename: f.read()})
+        lead.set_fault(fs.drip(bytes_per_second=2_000_000, max_seconds=60))
+        r, events = self.install([lead.url, more.url])
         self.assert_ok(r, events)
         reqs = more.requests(self.arc.filename)
-        self.assertTrue(reqs and all(q["status"] == 206 for q in reqs), reqs)
-        self.assertTrue(all(q["range"] and q["range"].startswith("bytes=") for q in reqs), reqs)
+        self.assertTrue(reqs, reqs)
+        for q in reqs:
+            self.assertEqual(q["status"], 206, q)
+            self.assertRegex(q["range"], r"^bytes=\d+-\d+$")   # bounded: it joined a running stream
+            self.assertRegex(q["content_range"], r"^bytes \d+-%d/%d$" % (self.arc.size - 1, self.arc.size))
         seg = [a for a in self.attempts(events) if a.get("segmented") and a["mirror"] == more.url]
-        self.assertTrue(seg, events)
-        for a in seg:
-            self.assertNotIn("answered a range request", a["error"], a)
-            self.assertGreater(a["bytes"], 0, a)
+        self.assertEqual(len(seg), 1, events)
+        self.assertNotIn("answered a range request", seg[0]["error"], seg[0])
+        self.assertGreater(seg[0]["bytes"], 0, seg[0])
+        self.assertIsNone(lead.requests()[0].range, lead.requests())  # the lead: the whole file asked
 
     def test_probe_more_than_asked_mirror_reports_a_rate(self):
         # Item 13: `mirrors --probe` against a healthy mirror that answers a range with more than
