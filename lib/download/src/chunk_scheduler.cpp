@@ -36,6 +36,8 @@ ChunkScheduler::Assignment ChunkScheduler::assign(std::size_t worker, std::size_
     w.written = 0;
     w.last_progress = now;
     w.assigned_at = now;
+    w.answered = false;
+    w.open = false;
     ++c.holders;
     return Assignment{chunk, c.filled, c.end, c.holders > 1};
 }
@@ -65,8 +67,11 @@ std::optional<ChunkScheduler::Assignment> ChunkScheduler::next(std::size_t worke
     if (me.stalled_once && others_active) {
         return std::nullopt;
     }
-    // 2. The lowest pending chunk.
-    for (std::size_t i = 0; i < m_chunks.size(); ++i) {
+    // 2. The lowest pending chunk; the highest while another worker streams from below.
+    const bool streaming = std::any_of(m_workers.begin(), m_workers.end(),
+                                       [&](const Worker& w) { return &w != &me && w.open && w.chunk; });
+    for (std::size_t k = 0; k < m_chunks.size(); ++k) {
+        const std::size_t i = streaming ? m_chunks.size() - 1 - k : k;
         if (!m_done[i] && m_chunks[i].holders == 0) {
             return assign(worker, i, now);
         }
@@ -98,6 +103,67 @@ std::optional<ChunkScheduler::Assignment> ChunkScheduler::next(std::size_t worke
     return std::nullopt;
 }
 
+bool ChunkScheduler::answered_holder(std::size_t chunk) const {
+    return std::any_of(m_workers.begin(), m_workers.end(),
+                       [&](const Worker& w) { return w.chunk == chunk && w.answered; });
+}
+
+bool ChunkScheduler::any_answered() const {
+    return std::any_of(m_workers.begin(), m_workers.end(), [](const Worker& w) { return w.ever_answered; });
+}
+
+bool ChunkScheduler::open_request(std::size_t worker) const {
+    for (std::size_t k = 0; k < m_workers.size(); ++k) {
+        if (k != worker && m_workers[k].ever_answered && !m_workers[k].retired) return false;
+    }
+    return true;
+}
+
+std::optional<ChunkScheduler::Assignment> ChunkScheduler::race(std::size_t worker, TimePoint now) {
+    if (m_workers[worker].retired || any_answered()) return std::nullopt;
+    if (m_workers[worker].chunk) clear(worker, now);
+    for (std::size_t i = 0; i < m_chunks.size(); ++i) {
+        if (!m_done[i] && m_chunks[i].holders > 0 && !answered_holder(i)) {
+            return assign(worker, i, now);
+        }
+    }
+    return std::nullopt;
+}
+
+std::vector<std::size_t> ChunkScheduler::answered(std::size_t worker, bool open) {
+    std::vector<std::size_t> lost;
+    Worker& me = m_workers[worker];
+    if (!me.chunk) return lost;
+    me.answered = true;
+    me.ever_answered = true;
+    me.open = open;
+    for (std::size_t k = 0; k < m_workers.size(); ++k) {
+        Worker& w = m_workers[k];
+        if (k != worker && w.chunk == me.chunk && !w.answered && !w.ever_answered) {
+            clear(k, w.last_progress);
+            w.retired = true;
+            lost.push_back(k);
+        }
+    }
+    return lost;
+}
+
+std::optional<ChunkScheduler::Assignment> ChunkScheduler::extend(std::size_t worker, std::size_t chunk, TimePoint now) {
+    Worker& w = m_workers[worker];
+    const bool open = w.open;
+    if (w.chunk) clear(worker, now);
+    w.open = false;
+    if (!open || w.retired || chunk >= m_chunks.size() || m_done[chunk] || answered_holder(chunk)) {
+        return std::nullopt;
+    }
+    auto a = assign(worker, chunk, now);
+    w.start = m_chunks[chunk].begin; // the stream writes the chunk from its beginning
+    w.answered = true;
+    w.open = true;
+    a.begin = m_chunks[chunk].begin;
+    return a;
+}
+
 void ChunkScheduler::progress(std::size_t worker, std::uint64_t bytes, TimePoint now) {
     Worker& w = m_workers[worker];
     if (!w.chunk || bytes == 0) return;
@@ -115,6 +181,7 @@ void ChunkScheduler::clear(std::size_t worker, TimePoint now) {
     w.busy += now - w.assigned_at;
     --m_chunks[*w.chunk].holders;
     w.chunk.reset();
+    w.answered = false;
 }
 
 std::vector<std::size_t> ChunkScheduler::complete(std::size_t worker) {

@@ -25,12 +25,31 @@ public:
         bool duplicate = false;  // another worker also has this chunk
     };
 
+    // Mirrors that have not answered yet (issue 14): the first request races for the lowest chunk
+    // (open-ended: it may stream on); a worker started while nobody has answered joins that race
+    // (`race`); the first to answer keeps the chunk and the others lose (`answered`). Once a mirror
+    // has answered, other workers join with bounded ranges, from the top while a stream runs from
+    // below, so the stream is not cut short; their chunks stay free to the stream until they answer.
+
     // `done[i]`: chunk i is already in the file (a resumed download). Workers are 0..workers-1.
     ChunkScheduler(std::uint64_t total, std::uint64_t chunk_size, std::size_t workers, std::vector<bool> done = {},
                    std::chrono::milliseconds stall_after = std::chrono::milliseconds(1500));
 
     // Next range for an idle `worker`, or nullopt when there is nothing useful for it to do.
     std::optional<Assignment> next(std::size_t worker, TimePoint now);
+    // For a worker that has not answered yet while nobody has: the lowest chunk held only by
+    // workers that have not answered either (a duplicate), or nullopt.
+    std::optional<Assignment> race(std::size_t worker, TimePoint now);
+    // The response head for `worker`'s request arrived and was accepted; `open`: it runs past the
+    // assignment (may `extend`). Returns the workers that were racing for the same chunk and never
+    // answered: they lost (assignments cleared, retired); their transfers should be cancelled.
+    std::vector<std::size_t> answered(std::size_t worker, bool open);
+    // After `complete`, a streaming worker continues into `chunk` (the next one) when it is not done
+    // and no holder of it has answered. Its assignment then starts at the chunk's beginning.
+    std::optional<Assignment> extend(std::size_t worker, std::size_t chunk, TimePoint now);
+    // Whether a new request of `worker` should be open-ended: no other live worker has answered.
+    bool open_request(std::size_t worker) const;
+    bool any_answered() const;
     // `worker` wrote `bytes` more, contiguously from its assignment's begin.
     void progress(std::size_t worker, std::uint64_t bytes, TimePoint now);
     // `worker` wrote its whole range: the chunk is done. Returns the other workers that were on the
@@ -66,9 +85,13 @@ private:
         std::chrono::nanoseconds busy{0};
         bool retired = false;
         bool stalled_once = false;
+        bool answered = false;      // its current request's head arrived
+        bool ever_answered = false; // some request of it got an answer
+        bool open = false;          // its current response runs past the assignment
     };
     double rate(const Worker& w) const; // bytes per second, 0 if unknown
     Assignment assign(std::size_t worker, std::size_t chunk, TimePoint now);
+    bool answered_holder(std::size_t chunk) const;
     void clear(std::size_t worker, TimePoint now);
 
     std::uint64_t m_total;

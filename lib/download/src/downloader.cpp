@@ -83,6 +83,7 @@ public:
         const DownloadOptions& options;
         const CancelToken* cancel;
         std::filesystem::path part_path, meta_path, final_path;
+        std::optional<std::size_t> served_by; // the segmented phase's main mirror, credited for a complete .part
     };
 
     FailoverRun(Setup setup, PartFileSink& sink, PartMeta& meta, DownloadResult& result, AttemptLog& log)
@@ -95,6 +96,10 @@ public:
             if (cancelled()) return cancelled_error();
             auto primary = m_board.idle_from(0);
             if (!primary || m.clock.now() >= m_deadline) break;
+            if (m.served_by && m_sink.size() == m.target.expected_size &&
+                m_board.state(*m.served_by) == MirrorState::idle) {
+                primary = m.served_by; // the file is here: verify it under the mirror that sent it
+            }
             auto secondary = m.options.head_start.count() > 0 ? m_board.idle_from(*primary + 1) : std::nullopt;
             const std::uint64_t offset = m_sink.size();
             auto outcomes = transfer(*primary, secondary, offset);
@@ -429,6 +434,7 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
     }
 
     DownloadResult result;
+    std::optional<std::size_t> served_by;
     std::vector<Attempt> local_log;
     AttemptLog log(attempts_out != nullptr ? *attempts_out : local_log, m_events);
     // Large file, several mirrors: fetch ranges from all of them at once first (segmented.hpp);
@@ -444,6 +450,7 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
             return fail(ErrorCode::cancelled, "cancelled while downloading " + target.filename);
         }
         existing = seg.contiguous;
+        served_by = seg.served_by;
         if (existing < target.expected_size) { // from here on a plain prefix (what follows it is dropped)
             meta = PartMeta{.expected_size = target.expected_size};
             (void)save_part_meta(meta_path, meta);
@@ -464,7 +471,8 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
                      .cancel = cancel,
                      .part_path = part_path,
                      .meta_path = meta_path,
-                     .final_path = final_path},
+                     .final_path = final_path,
+                     .served_by = served_by},
                     sink, meta, result, log);
     return run.run();
 }

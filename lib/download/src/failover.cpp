@@ -134,11 +134,8 @@ void AttemptLog::record(const Attempt& a, bool segmented) {
         .with("curl_code", static_cast<std::int64_t>(a.curl_code))
         .with("error", a.error)
         .with("decision", std::string(a.error.empty() ? "done" : to_string(a.decision)));
-    if (segmented) {
-        e.with("segmented", true);
-    } else {
-        e.with("lost_race", a.lost_race);
-    }
+    if (segmented) e.with("segmented", true);
+    e.with("lost_race", a.lost_race);
     e.with("elapsed_ms", static_cast<std::int64_t>(a.elapsed.count()));
     m_events.emit(e);
 }

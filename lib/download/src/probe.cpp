@@ -53,8 +53,10 @@ std::vector<ProbeResult> probe_mirrors(Transport& transport, const std::vector<M
             r.bytes = sink.m_bytes;
             if (sink.m_head != std::chrono::steady_clock::time_point{}) {
                 r.head_time = std::chrono::duration_cast<std::chrono::milliseconds>(sink.m_head - start);
+                // A sample that arrived within the clock's resolution (a loopback mirror) is fast,
+                // not 0 B/s: count it as taking 1 us.
                 auto secs = std::chrono::duration<double>(sink.m_last - sink.m_first).count();
-                r.bytes_per_second = secs > 0 ? static_cast<double>(r.bytes) / secs : 0.0;
+                r.bytes_per_second = r.bytes > 0 ? static_cast<double>(r.bytes) / std::max(secs, 1e-6) : 0.0;
             }
             bool sampled = !resp && resp.error().message() == "sample complete";
             if (resp) {

@@ -26,57 +26,103 @@ struct Shared {
     std::condition_variable changed;
     ChunkScheduler sched;
     std::vector<CancelToken*> transfer; // per worker, the running transfer's token (or null)
+    std::vector<bool> lost;             // per worker: another mirror answered first (a lost race)
     int running = 0;
     Clock& clock;
+
+    void cancel(const std::vector<std::size_t>& workers) {
+        for (std::size_t k : workers) {
+            if (transfer[k] != nullptr) transfer[k]->cancel_and_notify();
+        }
+    }
 };
 
-// Writes one range's body at its offsets; accepts only the exact 206 asked for.
+// Writes one response's body at its offsets. Accepts a 206 for the range asked that may run past
+// its end (a server that ignores the range end), or a 200 when the range starts at 0; a response
+// that runs on continues into the next chunks while they are free (a stream), and is stopped at
+// the first chunk it may not write.
 class SegmentSink final : public BodySink {
 public:
-    SegmentSink(int fd, Shared& shared, std::size_t worker, std::uint64_t begin, std::uint64_t end, std::uint64_t total)
-        : m_fd(fd), m_shared(shared), m_worker(worker), m_pos(begin), m_begin(begin), m_end(end), m_total(total) {}
+    SegmentSink(int fd, Shared& shared, std::size_t worker, const ChunkScheduler::Assignment& a, std::uint64_t total)
+        : m_fd(fd), m_shared(shared), m_worker(worker), m_chunk(a.chunk), m_pos(a.begin), m_begin(a.begin),
+          m_end(a.end), m_total(total) {}
 
     Status on_response(const Response& head) override {
         auto cr = parse_content_range(head.header("content-range"));
-        if (head.status != 206 || !cr || !cr->first || *cr->first != m_begin || !cr->last || *cr->last + 1 != m_end ||
-            !cr->total || *cr->total != m_total) {
+        const auto length = parse_u64(head.header("content-length"));
+        const bool range_ok = head.status == 206 && cr && cr->first && *cr->first == m_begin && cr->last &&
+                              *cr->last + 1 >= m_end && *cr->last < m_total && cr->total && *cr->total == m_total;
+        const bool whole_ok = head.status == 200 && m_begin == 0 && (!length || *length == m_total);
+        if (!range_ok && !whole_ok) {
             m_mismatch = true;
             const std::string got = head.status == 206 ? "Content-Range '" + sanitize_for_display(head.header("content-range"), 80) + "'"
                                                        : "HTTP " + std::to_string(head.status);
             return fail(ErrorCode::network, "answered a range request for bytes " + std::to_string(m_begin) + "-" +
                                                 std::to_string(m_end - 1) + "/" + std::to_string(m_total) + " with " + got);
         }
-        return {};
-    }
-    Status on_data(std::span<const unsigned char> data) override {
-        if (data.size() > m_end - m_pos) {
-            return fail(ErrorCode::network, "sent more than the range asked for");
+        m_resp_end = range_ok ? *cr->last + 1 : m_total;
+        std::lock_guard lock(m_shared.mu);
+        if (m_shared.sched.idle(m_worker)) {
+            return fail(ErrorCode::cancelled, "another mirror answered first");
         }
-        std::size_t done = 0;
-        while (done < data.size()) {
-            auto n = ::pwrite(m_fd, data.data() + done, data.size() - done, static_cast<off_t>(m_pos + done));
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) return std::unexpected(errno_error(errno, "cannot write", "the download's part file"));
-            done += static_cast<std::size_t>(n);
-        }
-        m_pos += data.size();
-        {
-            std::lock_guard lock(m_shared.mu);
-            m_shared.sched.progress(m_worker, data.size(), m_shared.clock.now());
-        }
+        auto lost = m_shared.sched.answered(m_worker, m_resp_end > m_end);
+        for (std::size_t k : lost) m_shared.lost[k] = true;
+        m_shared.cancel(lost);
         m_shared.changed.notify_all();
         return {};
     }
+    Status on_data(std::span<const unsigned char> data) override {
+        while (!data.empty()) {
+            if (m_stopped) {
+                return fail(ErrorCode::cancelled, "range complete"); // the rest is someone else's
+            }
+            const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(data.size(), m_end - m_pos));
+            std::size_t done = 0;
+            while (done < n) {
+                auto w = ::pwrite(m_fd, data.data() + done, n - done, static_cast<off_t>(m_pos + done));
+                if (w < 0 && errno == EINTR) continue;
+                if (w < 0) return std::unexpected(errno_error(errno, "cannot write", "the download's part file"));
+                done += static_cast<std::size_t>(w);
+            }
+            m_pos += n;
+            m_written += n;
+            data = data.subspan(n);
+            {
+                std::lock_guard lock(m_shared.mu);
+                m_shared.sched.progress(m_worker, n, m_shared.clock.now());
+                if (m_pos == m_end) next_chunk();
+            }
+            m_shared.changed.notify_all();
+        }
+        return {};
+    }
     bool mismatch() const { return m_mismatch; }
-    bool complete() const { return m_pos == m_end; }
-    std::uint64_t written() const { return m_pos - m_begin; }
+    std::uint64_t written() const { return m_written; }
 
 private:
+    // The assignment is written (under the lock): complete it, then stream on or stop.
+    void next_chunk() {
+        m_shared.cancel(m_shared.sched.complete(m_worker));
+        std::optional<ChunkScheduler::Assignment> a;
+        if (m_pos < m_resp_end) a = m_shared.sched.extend(m_worker, m_chunk + 1, m_shared.clock.now());
+        if (!a) {
+            m_stopped = true;
+            return;
+        }
+        m_chunk = a->chunk;
+        m_begin = a->begin;
+        m_end = std::min(a->end, m_resp_end);
+    }
+
     int m_fd;
     Shared& m_shared;
     std::size_t m_worker;
+    std::size_t m_chunk;
     std::uint64_t m_pos, m_begin, m_end, m_total;
+    std::uint64_t m_resp_end = 0;
+    std::uint64_t m_written = 0;
     bool m_mismatch = false;
+    bool m_stopped = false;
 };
 
 struct WorkerLog {
@@ -94,11 +140,15 @@ void run_worker(Transport& transport, Shared& sh, std::size_t w, const Mirror& m
     for (;;) {
         CancelToken token;
         std::optional<ChunkScheduler::Assignment> a;
+        bool open = false;
         {
             std::unique_lock lock(sh.mu);
-            a = sh.sched.next(w, sh.clock.now());
+            if (sh.lost[w]) break;
+            a = sh.sched.race(w, sh.clock.now()); // nobody has answered yet: race for the same chunk
+            if (!a) a = sh.sched.next(w, sh.clock.now());
             if (a) {
                 sh.transfer[w] = &token;
+                open = sh.sched.open_request(w);
             } else if (!sh.sched.all_done() && !sh.sched.retired(w)) {
                 // Others still hold chunks: wait, then see whether one stalled or lags.
                 sh.changed.wait_for(lock, std::chrono::milliseconds(200));
@@ -108,29 +158,24 @@ void run_worker(Transport& transport, Shared& sh, std::size_t w, const Mirror& m
         if (!a) break;
         Request req{.url = url, .limits = options.limits};
         req.range_start = a->begin;
-        req.range_end = a->end - 1;
-        SegmentSink sink(fd, sh, w, a->begin, a->end, target.expected_size);
+        // Open-ended while no other mirror has answered: one request may then carry the whole file.
+        req.range_end = open ? 0 : a->end - 1;
+        SegmentSink sink(fd, sh, w, *a, target.expected_size);
         auto r = transport.fetch(req, sink, &token);
         log.bytes += sink.written();
         bool retire = false;
         {
             std::lock_guard lock(sh.mu);
             sh.transfer[w] = nullptr;
+            if (sh.lost[w]) break;
             if (sh.sched.idle(w)) {
-                continue; // another worker finished this chunk and cancelled us
-            }
-            if (r && r->ok() && sink.complete()) {
-                for (std::size_t other : sh.sched.complete(w)) {
-                    if (sh.transfer[other] != nullptr) sh.transfer[other]->cancel_and_notify();
-                }
-                failures = 0;
-                sh.changed.notify_all();
-                continue;
+                if (sink.written() > 0) failures = 0;
+                continue; // its chunks are complete, or another worker finished them and cancelled us
             }
             std::string why = !r ? r.error().describe()
                                  : (!r->ok() ? "HTTP " + std::to_string(r->status) : "the range ended early");
-            // A mirror that does not serve exact ranges of the same file, or fails for good, or
-            // keeps failing, is out of this phase.
+            // A mirror that does not serve ranges of the same file, or fails for good, or keeps
+            // failing, is out of this phase.
             Decision d = !r ? classify(r.error()) : (r->ok() ? Decision::retry_same : Decision::next_mirror);
             retire = sink.mismatch() || d != Decision::retry_same || ++failures >= k_tries_per_mirror ||
                      token.cancelled();
@@ -142,8 +187,16 @@ void run_worker(Transport& transport, Shared& sh, std::size_t w, const Mirror& m
         }
         if (retire) break;
     }
-    log.attempt.bytes = log.bytes;
     log.attempt.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(sh.clock.now() - t0);
+    {
+        std::lock_guard lock(sh.mu);
+        if (sh.lost[w]) {
+            log.attempt.lost_race = true;
+            log.attempt.error = "another mirror answered first";
+            log.attempt.curl_code = 0;
+        }
+    }
+    log.attempt.bytes = log.bytes;
     if (log.attempt.error.empty() || log.bytes > 0) {
         log.attempt.decision = Decision::stop;
     } else {
@@ -210,7 +263,7 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
     const std::size_t max_conn = options.connections > 0 ? static_cast<std::size_t>(options.connections) : 4;
     const std::size_t workers = std::min(options.mirrors.size(), max_conn);
     Shared sh{.sched = ChunkScheduler(total, k_segment_size, workers, done), .transfer = std::vector<CancelToken*>(workers),
-              .clock = clock};
+              .lost = std::vector<bool>(workers), .clock = clock};
     if (options.observer != nullptr) {
         options.observer->on_open(fd);
     }
@@ -221,29 +274,44 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
     };
     std::vector<WorkerLog> logs(workers);
     std::vector<std::thread> threads;
-    sh.running = static_cast<int>(workers);
-    events.emit(Event{EventKind::download_start, "downloading " + target.filename + " from " + std::to_string(workers) +
+    events.emit(Event{EventKind::download_start, "downloading " + target.filename + " from up to " + std::to_string(workers) +
                                                      " mirrors at once (" + human_bytes(k_segment_size) + " ranges)"}
                     .with("mirror", options.mirrors[0].name)
                     .with("offset", static_cast<std::int64_t>(sh.sched.contiguous()))
                     .with("size", static_cast<std::int64_t>(total))
                     .with("connections", static_cast<std::int64_t>(workers)));
-    for (std::size_t w = 0; w < workers; ++w) {
-        threads.emplace_back([&, w] {
-            run_worker(transport, sh, w, options.mirrors[w], target, options, fd, logs[w]);
-            std::lock_guard lock(sh.mu);
-            --sh.running;
-            sh.changed.notify_all();
-        });
-    }
-    // Coordinate: publish the contiguous prefix, save the sidecar about once a second, cancel.
+    // Coordinate: start mirrors as the race allows (the next one after the head start while none
+    // has answered, all the others once one has), publish the contiguous prefix, save the sidecar
+    // about once a second, cancel.
     auto last_save = clock.now();
+    auto last_start = clock.now();
     std::uint64_t last_prefix = 0;
     std::vector<bool> last_done;
     {
         std::unique_lock lock(sh.mu);
-        while (sh.running > 0) {
-            sh.changed.wait_for(lock, std::chrono::milliseconds(100));
+        while (true) {
+            const bool stopping = sh.sched.all_done() || (cancel != nullptr && cancel->cancelled());
+            if (threads.size() < workers && !stopping) {
+                const bool head_start_over = options.head_start.count() > 0 && clock.now() >= last_start + options.head_start;
+                if (threads.empty() || sh.sched.any_answered() || head_start_over || sh.running == 0) {
+                    const std::size_t w = threads.size();
+                    ++sh.running;
+                    last_start = clock.now();
+                    threads.emplace_back([&, w] {
+                        run_worker(transport, sh, w, options.mirrors[w], target, options, fd, logs[w]);
+                        std::lock_guard worker_lock(sh.mu);
+                        --sh.running;
+                        sh.changed.notify_all();
+                    });
+                    continue;
+                }
+            }
+            if (sh.running == 0 && (threads.size() == workers || stopping)) break;
+            if (threads.size() < workers && options.head_start.count() > 0 && !stopping) {
+                clock.wait_until(sh.changed, lock, last_start + options.head_start); // the head start, on the clock
+            } else {
+                sh.changed.wait_for(lock, std::chrono::milliseconds(100));
+            }
             if (cancel != nullptr && cancel->cancelled()) {
                 for (auto* t : sh.transfer) {
                     if (t != nullptr) t->cancel_and_notify();
@@ -271,9 +339,14 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
     result.contiguous = sh.sched.contiguous();
     if (options.observer != nullptr) options.observer->on_contiguous(result.contiguous);
     ::close(fd);
-    for (auto& l : logs) {
-        result.bytes_transferred += l.bytes;
-        result.attempts.push_back(l.attempt);
+    std::uint64_t most = 0;
+    for (std::size_t w = 0; w < threads.size(); ++w) { // mirrors never started made no attempt
+        result.bytes_transferred += logs[w].bytes;
+        result.attempts.push_back(logs[w].attempt);
+        if (logs[w].bytes > most) {
+            most = logs[w].bytes;
+            result.served_by = w;
+        }
     }
     return result;
 }

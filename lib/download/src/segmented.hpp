@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,8 @@ namespace goinstall {
 struct SegmentedResult {
     std::uint64_t contiguous = 0;       // [0, contiguous) of the .part is written
     std::uint64_t bytes_transferred = 0;
-    std::vector<Attempt> attempts;      // one per mirror used
+    std::vector<Attempt> attempts;      // one per mirror asked
+    std::optional<std::size_t> served_by; // index of the mirror that sent the most bytes
 };
 
 // Chunk size of segmented downloads: 4 MiB (aria2's default piece size is 1 MiB; larger chunks cost
@@ -30,9 +32,13 @@ inline constexpr std::uint64_t k_segment_size = 4ULL << 20;
 
 // Fetches `target` (expected_size must be known) from options.mirrors in parallel into
 // `part_path`, starting from what `meta` (the sidecar) and `existing` (a sequential .part's size)
-// say is there. Records completed chunks in the sidecar as it goes. A mirror that answers a range
-// with anything but the exact 206 (a 200, another Content-Range, another total size) is dropped
-// from this phase. Never fails: whatever is missing is left to the sequential loop.
+// say is there. Records completed chunks in the sidecar as it goes. Mirrors are raced as in the
+// sequential loop: the first is asked for the rest of the file (open-ended), the next one only
+// after options.head_start without an answer; once one has answered, the others join with bounded
+// ranges. A 206 that runs past the range asked is used (the stream continues while the chunks after
+// it are free); a mirror that answers a range with a 200 (past offset 0), another start or another
+// total size is dropped from this phase. Never fails: whatever is missing is left to the
+// sequential loop.
 SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& events, const DownloadTarget& target,
                                 const std::filesystem::path& part_path, const std::filesystem::path& meta_path,
                                 const PartMeta& meta, std::uint64_t existing, const DownloadOptions& options,

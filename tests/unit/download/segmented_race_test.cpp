@@ -1,0 +1,162 @@
+// Segmented downloads race mirrors the way single-stream mode does (issue 14, items 10-12): the
+// scheduler's decisions (race, lost racers, streaming on, joiners from the top) as pure logic, and
+// the Downloader against a scripted transport on the fake clock. A "hanging" request stands for a
+// blackholed mirror; FakeTransport answers a range with the rest of the file (more than asked),
+// as a server that ignores the range end does.
+#include <catch2/catch.hpp>
+
+#include "chunk_scheduler.hpp"
+#include "download_rig.hpp"
+
+using namespace goinstall;
+using namespace goinstall::test;
+using namespace std::chrono_literals;
+
+namespace {
+using TP = ChunkScheduler::TimePoint;
+TP at(int ms) { return TP{} + std::chrono::milliseconds(ms); }
+
+// A Rig whose file is big enough for three 4 MiB chunks, with segmentation on for it.
+struct SegRig : Rig {
+    static constexpr std::uint64_t k_big = (9ULL << 20) + 123;
+    SegRig() {
+        body = pseudo_random(k_big);
+        target = DownloadTarget{"go1.21.3.linux-amd64.tar.gz", sha256_hex(body), k_big};
+        options.segmented_min_size = 0;
+        options.head_start = 400ms;
+    }
+    Result<DownloadResult> go() { return downloader.download(target, dir(), options, nullptr, &attempts); }
+    void check_file(const Result<DownloadResult>& r) const {
+        REQUIRE(r);
+        CHECK(r->sha256 == target.expected_sha256);
+        CHECK(read_text(final_path()) == body);
+    }
+    std::vector<const Attempt*> errors() const {
+        std::vector<const Attempt*> out;
+        for (const auto& a : attempts) {
+            if (!a.error.empty()) out.push_back(&a);
+        }
+        return out;
+    }
+};
+} // namespace
+
+TEST_CASE("ChunkScheduler race: a second worker duplicates the unanswered chunk; the first answer wins",
+          "[download][segmented]") {
+    ChunkScheduler s(12, 4, 3);
+    CHECK_FALSE(s.race(0, at(0))); // nothing held yet
+    auto a = s.next(0, at(0));
+    REQUIRE(a);
+    CHECK(s.open_request(0)); // nobody has answered: ask for the rest of the file
+    auto b = s.race(1, at(400));
+    REQUIRE(b);
+    CHECK(b->chunk == a->chunk);
+    CHECK(b->duplicate);
+    CHECK(s.answered(1, true) == std::vector<std::size_t>{0}); // worker 0 lost the race
+    CHECK(s.retired(0));
+    CHECK(s.idle(0));
+    CHECK(s.any_answered());
+    CHECK_FALSE(s.race(2, at(500))); // someone answered: no more racing
+    // A joiner takes the top chunk while worker 1 streams from below, with a bounded range.
+    auto c = s.next(2, at(500));
+    REQUIRE(c);
+    CHECK(c->chunk == 2);
+    CHECK_FALSE(s.open_request(2));
+}
+
+TEST_CASE("ChunkScheduler extend: a stream runs on through free and unanswered chunks, not answered ones",
+          "[download][segmented]") {
+    ChunkScheduler s(16, 4, 2);
+    auto a = s.next(0, at(0));
+    REQUIRE(a);
+    CHECK(s.answered(0, true).empty());
+    auto top = s.next(1, at(1)); // a joiner that has not answered yet
+    REQUIRE(top);
+    CHECK(top->chunk == 3);
+    s.progress(0, 4, at(2));
+    CHECK(s.complete(0).empty());
+    auto e1 = s.extend(0, 1, at(2));
+    REQUIRE(e1);
+    CHECK(e1->begin == 4);
+    s.progress(0, 4, at(3));
+    s.complete(0);
+    auto e2 = s.extend(0, 2, at(3));
+    REQUIRE(e2);
+    s.progress(0, 4, at(4));
+    s.complete(0);
+    auto e3 = s.extend(0, 3, at(4)); // held by the joiner, which never answered: the stream takes it
+    REQUIRE(e3);
+    CHECK(e3->duplicate);
+    s.progress(0, 4, at(5));
+    CHECK(s.complete(0) == std::vector<std::size_t>{1}); // the joiner's transfer is cancelled
+    CHECK(s.all_done());
+
+    ChunkScheduler t(16, 4, 2);
+    REQUIRE(t.next(0, at(0)));
+    t.answered(0, true);
+    REQUIRE(t.next(1, at(1)));
+    t.answered(1, false); // the joiner answered: its chunk is its own
+    t.progress(0, 4, at(2));
+    t.complete(0);
+    REQUIRE(t.extend(0, 1, at(2)));
+    t.progress(0, 4, at(3));
+    t.complete(0);
+    REQUIRE(t.extend(0, 2, at(3)));
+    t.progress(0, 4, at(4));
+    t.complete(0);
+    CHECK_FALSE(t.extend(0, 3, at(4))); // stop: the rest is the joiner's
+    CHECK(t.idle(0));
+}
+
+TEST_CASE("segmented: a dead preferred mirror costs the head start and loses the race", "[download][segmented]") {
+    SegRig rig;
+    rig.net.script(rig.url(0), Scripted::hang_until_cancelled());
+    rig.net.script(rig.url(1), Scripted::ok(rig.body).ranged());
+
+    auto r = rig.go();
+    rig.check_file(r);
+    CHECK(r->mirror == "second");
+    CHECK(rig.net.hangs_cancelled() == 1);
+    // One request to the mirror that answered, for the whole file: no range asked and abandoned.
+    auto reqs = rig.net.requests_to(rig.url(1));
+    REQUIRE(reqs.size() == 1);
+    CHECK(reqs[0].range_start == 0);
+    CHECK(reqs[0].range_end == 0);
+    REQUIRE(rig.attempts.size() >= 1);
+    CHECK(rig.attempts[0].mirror == "first");
+    CHECK(rig.attempts[0].lost_race);
+    CHECK(rig.attempts[0].error == "another mirror answered first");
+    CHECK(rig.attempts[0].elapsed < 1000ms); // on the fake clock: the head start, not a timeout
+}
+
+TEST_CASE("segmented: mirrors that never answer take no part; the one that does serves one request",
+          "[download][segmented]") {
+    SegRig rig;
+    rig.options.mirrors.push_back({"third", "https://three.example/"});
+    rig.net.script(rig.url(0), Scripted::ok(rig.body).ranged());
+    // second and third are unscripted: they fail like refused connections.
+
+    auto r = rig.go();
+    rig.check_file(r);
+    CHECK(r->mirror == "first");
+    auto reqs = rig.net.requests_to(rig.url(0));
+    REQUIRE(reqs.size() == 1);
+    CHECK(reqs[0].range_start == 0);
+    CHECK(reqs[0].range_end == 0);
+}
+
+TEST_CASE("segmented: a range answered with more than asked is used, and the mirror stays", "[download][segmented]") {
+    SegRig rig;
+    rig.clock.set_mode(FakeClock::Mode::hold); // the first answers at once: the second joins
+    // The first mirror streams; the second joins with a bounded range that it answers with the
+    // rest of the file (FakeTransport ignores the range end).
+    rig.net.script(rig.url(0), Scripted::ok(rig.body).ranged());
+    for (int i = 0; i < 3; ++i) rig.net.script(rig.url(1), Scripted::ok(rig.body).ranged());
+    rig.net.script(rig.url(0), Scripted::ok(rig.body).ranged());
+
+    auto r = rig.go();
+    rig.check_file(r);
+    for (const auto* a : rig.errors()) {
+        CHECK(a->error.find("answered a range request") == std::string::npos);
+    }
+}
