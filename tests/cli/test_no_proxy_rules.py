@@ -1,7 +1,8 @@
 """NO_PROXY as the binary applies it (`goinstall proxy`, which touches no network): a host:port entry
 matches a URL that leaves the port out (issue #14 item 6), an IPv6 zone is dropped for CIDR entries
 and never makes a name match (item 7), Unicode and punycode names are one name (item 8), and the
-"does not list localhost" note is not shown when an entry covers loopback (item 9). The table of
+"does not list localhost" note is not shown when an entry covers loopback (item 9); a PAC file sees
+an https URL as its origin only and may call console.log (items 18c, 18d). The table of
 the whole dialect is in tests/unit/net/no_proxy_test.cpp and docs/no_proxy.md."""
 import json
 import os
@@ -49,6 +50,30 @@ class NoProxyRulesTest(unittest.TestCase):
                                 env_extra={"HTTPS_PROXY": PROXY, "NO_PROXY": no_proxy}, timeout=30)
             self.assertEqual(r.returncode, 0, r.output)
             self.assertEqual("NO_PROXY does not list localhost" in r.stdout, noted, (no_proxy, r.stdout))
+
+    def pac_choice(self, script, url):
+        home = h.tmpfs_path(self, "goinstall-pac-")
+        pac = os.path.join(home, "proxy.pac")
+        with open(pac, "w") as f:
+            f.write(script)
+        r = h.run_goinstall(["proxy", "--no-system-proxy", "--pac-url", "file://" + pac, url], home=home, timeout=30)
+        self.assertEqual(r.returncode, 0, r.output)
+        return r
+
+    def test_pac_sees_the_origin_of_an_https_url(self):
+        # The script builds its proxy's name from the URL it is given; before the fix it got the
+        # password, path and query, and the password came out in the proxy name.
+        r = self.pac_choice('function FindProxyForURL(url, host) {'
+                            ' return "PROXY " + url.replace(/[^a-z0-9.]/g, "x") + ".test:3128"; }',
+                            "https://alice:s3cret@go.dev:8443/dl/go.tgz?token=abc#frag")
+        self.assertIn("proxy http://httpsxxxgo.devx8443x.test:3128", r.stdout)
+        self.assertNotIn("s3cret", r.output)
+
+    def test_pac_console_log(self):
+        r = self.pac_choice('function FindProxyForURL(url, host) { console.log(url);'
+                            ' return "PROXY proxy.example.com:3128"; }', "https://go.dev/dl/")
+        self.assertIn("proxy http://proxy.example.com:3128", r.stdout)
+        self.assertNotIn("ReferenceError", r.output)
 
 
 if __name__ == "__main__":
