@@ -9,6 +9,7 @@
 #   LibArchive::LibArchive        lib/archive    tar/zip reading
 #   goinstall_gzip                lib/archive    ISA-L igzip, else zlib (isal.cmake)
 #   goinstall_duktape             lib/net        PAC scripts; only when GOINSTALL_HAVE_DUKTAPE (duktape.cmake)
+#   PkgConfig::LIBIDN2            lib/net        IDNA host names for NO_PROXY (src/idna.cpp)
 #   cxxopts::cxxopts              installer      command-line parsing
 # Catch2 (tests only) is found by tests/CMakeLists.txt.
 
@@ -18,7 +19,9 @@ find_package(nlohmann_json 3.10 REQUIRED)
 find_package(LibArchive REQUIRED)
 find_package(cxxopts REQUIRED)
 find_package(Threads REQUIRED)
-find_package(PkgConfig QUIET)
+find_package(PkgConfig REQUIRED)
+# libidn2 (libidn2-dev) has no CMake package file; pkg-config gives the imported target.
+pkg_check_modules(LIBIDN2 REQUIRED IMPORTED_TARGET libidn2)
 
 include(${CMAKE_CURRENT_LIST_DIR}/isal.cmake)
 include(${CMAKE_CURRENT_LIST_DIR}/duktape.cmake)

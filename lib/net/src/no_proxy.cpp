@@ -1,6 +1,7 @@
 #include "goinstall/net/no_proxy.hpp"
 
 #include "goinstall/base/strings.hpp"
+#include "idna.hpp"
 
 #include <arpa/inet.h>
 
@@ -26,7 +27,8 @@ struct IpAddr {
     std::array<unsigned char, 16> bytes{};
 };
 
-// The host of a request, classified once: an IP literal or a lowercase name without trailing dot.
+// The host of a request, classified once: an IP literal (an IPv6 zone dropped), or a lowercase
+// ASCII (IDNA) name without trailing dot, or neither (name empty: matches only `*`).
 struct HostView {
     IpAddr ip;
     std::string name;
@@ -184,23 +186,36 @@ std::optional<NoProxyEntry> parse_entry(std::string_view token) {
     } else if (host.starts_with('.')) {
         host.remove_prefix(1);
     }
-    if (!valid_domain(host)) {
+    auto ascii = net_detail::idna_to_ascii(host); // "示例.com" is "xn--fsq092h.com"
+    if (!ascii || !valid_domain(*ascii)) {
         return std::nullopt;
     }
     e.kind = NoProxyKind::domain;
-    e.value = std::string(host);
+    e.value = std::move(*ascii);
     return e;
 }
 
 HostView classify_host(std::string_view host) {
     HostView h;
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-        h.ip = parse_ip(host.substr(1, host.size() - 2));
-        if (h.ip.family != Family::v6) {
-            h.ip = {};
-            h.name = to_lower(host); // brackets never match a domain entry
+    const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+    if (bracketed) {
+        host = host.substr(1, host.size() - 2);
+    }
+    // An IPv6 zone ("fe80::1%25eth0" as a URL spells it, or "fe80::1%eth0") names an interface, not
+    // an address: it is dropped for address and CIDR matching, as Go's netip does. A '%' never makes
+    // a name: before Go's fix for CVE-2025-22870, "[::1%25.example.com]" matched NO_PROXY
+    // "example.com". A '%' after anything but an IPv6 address leaves a host that matches only `*`.
+    if (auto pct = host.find('%'); pct != std::string_view::npos) {
+        if (auto ip = parse_ip(host.substr(0, pct)); ip.family == Family::v6) {
+            h.ip = ip;
         }
         return h;
+    }
+    if (bracketed) {
+        if (auto ip = parse_ip(host); ip.family == Family::v6) {
+            h.ip = ip;
+        }
+        return h; // brackets around anything else match nothing but `*`
     }
     // A trailing dot is ignored on IPv4 literals too ("127.0.0.1." is loopback, "10.1.2.3." matches
     // 10.0.0.0/8), as it is on names and on entries. Found by tests/fuzz/no_proxy.cpp.
@@ -210,7 +225,7 @@ HostView classify_host(std::string_view host) {
         h.ip = parse_ip(bare);
     }
     if (h.ip.family == Family::none) {
-        h.name = to_lower(bare);
+        h.name = net_detail::idna_to_ascii(bare).value_or(""); // "www.示例.com" is "www.xn--fsq092h.com"
     }
     return h;
 }
@@ -280,6 +295,14 @@ bool is_loopback_host(std::string_view host) {
         break;
     }
     return h.name == "localhost" || h.name.ends_with(".localhost");
+}
+
+bool covers_loopback(const NoProxyList& list) {
+    const HostView hosts[] = {classify_host("localhost"), classify_host("127.0.0.1"), classify_host("::1")};
+    return std::any_of(list.entries.begin(), list.entries.end(), [&](const NoProxyEntry& e) {
+        return std::any_of(std::begin(hosts), std::end(hosts),
+                           [&](const HostView& h) { return entry_matches(e, h, e.port); });
+    });
 }
 
 std::optional<std::string> bypass_reason(const NoProxyList& list, std::string_view host,

@@ -7,6 +7,12 @@ namespace goinstall::pac_detail {
 inline constexpr const char* k_pac_utils_js = R"PACJS(
 function alert(msg) {}
 
+// Real PAC files log with console.log (browsers provide it); here every method does nothing.
+var console = {
+    log: function () {}, info: function () {}, warn: function () {}, error: function () {},
+    debug: function () {}
+};
+
 function isPlainHostName(host) {
     host = String(host);
     return host.indexOf('.') < 0 && host.indexOf(':') < 0;

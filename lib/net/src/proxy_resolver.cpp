@@ -26,6 +26,15 @@ void apply_proxy_user(ProxySpec& spec, const std::string& user_password) {
     spec.password = colon == std::string::npos ? "" : user_password.substr(colon + 1);
 }
 
+// The port a request really goes to, which NO_PROXY `host:port` entries compare with (as Go's
+// httpproxy does): the URL's, else the scheme's (RFC 9110 §4.2.1, §4.2.2).
+std::optional<unsigned> effective_port(const Url& u) {
+    if (u.port) return u.port;
+    if (u.scheme == "https") return 443;
+    if (u.scheme == "http") return 80;
+    return std::nullopt;
+}
+
 std::string join(const std::vector<std::string>& parts, const char* sep) {
     std::string out;
     for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
@@ -141,12 +150,7 @@ Result<ProxyResolver> ProxyResolver::create(const ProxySettings& settings, const
         r.m_tier_empty.push_back(empty_reason);
     }
     if (no_proxy_env && !bypass.entries.empty()) {
-        bool mentions_loopback = false;
-        for (const auto& e : split(no_proxy_env->second, ',')) {
-            auto t = to_lower(trim(e));
-            if (t == "localhost" || t == "127.0.0.1" || t == "::1" || t == "127.0.0.0/8") mentions_loopback = true;
-        }
-        if (!mentions_loopback) {
+        if (!covers_loopback(bypass)) {
             r.m_notes.push_back(no_proxy_env->first + " does not list localhost: goinstall never proxies loopback, "
                                                       "but other tools may");
         }
@@ -187,7 +191,7 @@ ProxyChoice ProxyResolver::choose(const std::string& url) const {
                                                     : std::string("nothing for ") + (https ? "https" : "http") + " URLs"));
             continue;
         }
-        if (auto why = bypass_reason(pick->bypass, u->host, u->port)) {
+        if (auto why = bypass_reason(pick->bypass, u->host, effective_port(*u))) {
             c.source = pick->source;
             c.reason = *why;
             return c; // the deciding source says: go direct for this host
@@ -206,7 +210,7 @@ ProxyChoice ProxyResolver::choose(const std::string& url) const {
 }
 
 ProxyChoice ProxyResolver::choose_by_pac(const std::string& url, const std::string& host, ProxyChoice c) const {
-    auto answer = m_settings.pac->find_proxy(url, host);
+    auto answer = m_settings.pac->find_proxy(pac_url(url), host);
     c.source = "PAC " + m_settings.pac_source;
     if (!answer || answer->empty()) {
         c.reason = "PAC " + m_settings.pac_source + " gave no usable answer (" +

@@ -22,7 +22,16 @@
 // - The helpers are the standard set: isPlainHostName, dnsDomainIs, localHostOrDomainIs,
 //   isResolvable, isInNet, dnsResolve, myIpAddress, dnsDomainLevels, shExpMatch, weekdayRange,
 //   dateRange, timeRange, alert (does nothing). shExpMatch is a glob (* and ?), not a regular
-//   expression, and the date/time helpers accept a trailing "GMT".
+//   expression, and the date/time helpers accept a trailing "GMT". console.log, .info, .warn,
+//   .error and .debug exist and do nothing, as alert: real PAC files call them, and without them
+//   the call throws ReferenceError and the request would go direct.
+//
+// What the script is given
+// ------------------------
+// A PAC file comes from the network (WPAD, a URL in the system's settings), so it sees no more of
+// a request than a browser shows it (pac_url below): for https, only scheme, host and port; for
+// http, never credentials or the fragment. The host argument is the URL's host, lowercased
+// (ASCII letters), IPv6 without brackets.
 //
 // Answer format
 // -------------
@@ -54,6 +63,12 @@ struct PacEntry {
 
     bool operator==(const PacEntry&) const = default;
 };
+
+// The URL handed to FindProxyForURL for a request to `url`, as browsers do (Chromium strips https
+// URLs to their origin; Firefox's network.proxy.autoconfig_url.include_path is false): for https
+// and wss "scheme://host[:port]/"; for other schemes the URL without user:password and without the
+// fragment. A default port (443, 80) is left out. "" when `url` does not parse (no PAC call).
+std::string pac_url(std::string_view url);
 
 // True when this build can evaluate PAC scripts.
 bool pac_supported();
