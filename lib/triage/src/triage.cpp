@@ -175,7 +175,8 @@ void observe_target(TargetObservation& t, Run& run, bool& local) {
     if (t.proxy) {
         if (t.https || t.proxy->scheme != ProxyScheme::http) {
             // The proxy's trust settings (--cacert) and --resolve pins, as the transfer uses them.
-            ProxyProbeOptions o{run.step(), run.options.tls, {}, {}, t.https};
+            ProxyProbeOptions o{run.step(), run.options.tls, {}};
+            o.target_tls = t.https; // the handshake the transfer makes inside the tunnel
             if (auto pin = find_resolve_pin(run.options.resolve, t.proxy->host, static_cast<int>(t.proxy->port))) {
                 o.proxy_addresses = pin->addresses;
             }

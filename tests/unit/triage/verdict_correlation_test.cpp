@@ -66,7 +66,7 @@ DnsResult dns(const std::string& resolver, DnsStatus status, std::vector<std::st
 }
 
 TargetObservation unresolved(const std::string& host, Role role, const std::string& label,
-                             DnsStatus status = DnsStatus::nxdomain, std::vector<std::string> addresses = {}) {
+                             DnsStatus status = DnsStatus::nxdomain, const std::vector<std::string>& addresses = {}) {
     auto t = target(host, role, label);
     t.dns_system = dns("system", status, addresses);
     t.dns_direct = {dns("10.0.0.53:53", status, addresses)};
