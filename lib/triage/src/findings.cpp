@@ -103,6 +103,7 @@ void add_tls(const Observations& obs, const TargetObservation& t, std::vector<Fi
         if (!r.detail.empty() && r.verify_text.empty()) s += ": " + sanitize_for_display(r.detail, 100);
     }
     if (!r.issuer.empty()) s += "; issuer " + sanitize_for_display(r.issuer, 100);
+    if (t.proxy) s += "; inside the tunnel through " + t.proxy->display();
     if (r.not_after && r.status != TlsStatus::not_yet_valid) s += "; valid until " + format_utc(*r.not_after);
     if (r.not_before && r.status == TlsStatus::not_yet_valid) s += "; valid from " + format_utc(*r.not_before);
     Finding f = row(Layer::tls, r.status == TlsStatus::ok ? Mark::ok : Mark::fail, t.host, r.elapsed, s);

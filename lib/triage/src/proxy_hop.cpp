@@ -294,6 +294,18 @@ void socks4(Hop& hop, const ProxySpec& proxy, const std::string& host, int port)
     hop.set(ProxyHopStatus::bad_status, "SOCKS4 reply " + std::to_string(cd) + ": request rejected or failed");
 }
 
+// The TLS handshake with the target through the open tunnel (a plain socket: http and SOCKS
+// proxies), with the transfer's trust settings and its own `timeout`. Records the leaf whatever the
+// verification result: behind a TLS-inspecting proxy it is the proxy's certificate, not the target's.
+TlsResult handshake_in_tunnel(int fd, const std::string& target_host, const TlsProbeOptions& tls, Millis timeout,
+                              const CancelToken* cancel) {
+    auto start = SteadyClock::now();
+    TlsResult t;
+    tls_handshake(fd, target_host, tls, start + timeout, cancel, t);
+    t.elapsed = elapsed_since(start);
+    return t;
+}
+
 } // namespace
 
 ProxyHopResult probe_proxy(const ProxySpec& proxy, const std::string& target_host, int target_port, Millis timeout,
@@ -378,6 +390,9 @@ ProxyHopResult probe_proxy(const ProxySpec& proxy, const std::string& target_hos
     case ProxyScheme::socks4a: socks4(hop, proxy, target_host, target_port); break;
     }
     r.elapsed = elapsed_since(start);
+    if (options.target_tls && r.status == ProxyHopStatus::ok && session == nullptr && !is_cancelled(cancel)) {
+        r.target_tls = handshake_in_tunnel(fd.get(), target_host, tls, options.timeout, cancel);
+    }
     return r;
 }
 

@@ -149,6 +149,23 @@ void observe_direct(TargetObservation& t, Run& run, bool& local) {
     }
 }
 
+// The handshake made inside the proxy's tunnel becomes the target's TLS observation when it got as
+// far as a certificate (then the transfer would fail the same way: true when it did not verify). A
+// handshake that broke off (the proxy could not reach the target, say) is left to the HTTP check,
+// whose error says more than a bare TLS failure would.
+bool tunnel_tls_failed(TargetObservation& t) {
+    if (!t.proxy_hop->target_tls) return false;
+    const TlsResult& r = *t.proxy_hop->target_tls;
+    switch (r.status) {
+    case TlsStatus::ok:
+    case TlsStatus::untrusted:
+    case TlsStatus::expired:
+    case TlsStatus::not_yet_valid:
+    case TlsStatus::name_mismatch: t.tls = r; return r.status != TlsStatus::ok;
+    default: return false;
+    }
+}
+
 void observe_target(TargetObservation& t, Run& run, bool& local) {
     if (t.local_file || t.proxy) {
         local = t.local_file || is_loopback_host(t.proxy->host);
@@ -159,12 +176,14 @@ void observe_target(TargetObservation& t, Run& run, bool& local) {
         if (t.https || t.proxy->scheme != ProxyScheme::http) {
             // The proxy's trust settings (--cacert) and --resolve pins, as the transfer uses them.
             ProxyProbeOptions o{run.step(), run.options.tls, {}};
+            o.target_tls = t.https; // the handshake the transfer makes inside the tunnel
             if (auto pin = find_resolve_pin(run.options.resolve, t.proxy->host, static_cast<int>(t.proxy->port))) {
                 o.proxy_addresses = pin->addresses;
             }
             if (auto pin = find_resolve_pin(run.options.resolve, t.host, t.port)) o.target_addresses = pin->addresses;
             t.proxy_hop = probe_proxy(*t.proxy, t.host, t.port, o, &run.inner);
             if (t.proxy_hop->status != ProxyHopStatus::ok) return;
+            if (tunnel_tls_failed(t)) return;
         }
     } else {
         observe_direct(t, run, local);
@@ -182,6 +201,15 @@ void observe_target(TargetObservation& t, Run& run, bool& local) {
                     run.options.sample_time};
     t.http = check_http(run.transport, check, &run.inner);
     if (t.http.transport_failed && t.http.error_code == ErrorCode::cancelled) t.incomplete = true;
+}
+
+// A captive-portal probe that failed: how its host name resolves (the verdict correlates it with
+// the targets' names; when no public name resolves, the DNS is what is wrong).
+void check_captive_name(CaptiveObservation& c, const std::string& url, Run& run) {
+    auto u = parse_url(url);
+    if (c.error.empty() || !u || u->host.empty() || classify_address(u->host) != AddressClass::invalid) return;
+    c.host = to_lower(u->host);
+    if (!run.out_of_time()) c.dns = resolve_system(c.host, run.step(), &run.inner);
 }
 
 // The first 64 KiB of a small system file; "" when unreadable.
@@ -256,6 +284,7 @@ Observations observe(const std::vector<Target>& targets, const TriageOptions& op
                 }
             }
             obs.captive = check_captive(transport, options.captive_probe_url, run.step(), &run.inner);
+            check_captive_name(obs.captive, options.captive_probe_url, run);
         });
     }
     // Wait for the work, the deadline or the caller's cancellation, whichever comes first.

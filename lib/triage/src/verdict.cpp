@@ -1,11 +1,10 @@
 // The verdict: observations → what is wrong and the one thing to do about it (pure).
 #include <algorithm>
-#include <map>
-#include <set>
 
 #include "goinstall/base/strings.hpp"
 #include "goinstall/triage/report.hpp"
 #include "report_text.hpp"
+#include "verdict_parts.hpp"
 
 namespace goinstall::triage {
 
@@ -17,11 +16,8 @@ constexpr double k_slow_bytes_per_second = 32 * 1024;
 constexpr std::int64_t k_skew_warn_seconds = 300;
 constexpr std::int64_t k_skew_alone_seconds = 24 * 3600;
 
-Verdict v(std::string code, std::string title, std::string action) {
-    return Verdict{std::move(code), Health::failed, std::move(title), std::move(action)};
-}
+} // namespace
 
-// "--mirror NAME" for a working mirror other than `t`, or a pointer to the probe.
 std::string other_mirror(const Observations& obs, const TargetObservation* except) {
     for (const auto& t : obs.targets) {
         if (&t != except && t.target.role == Role::mirror && target_ok(t) && !t.local_file) {
@@ -31,6 +27,8 @@ std::string other_mirror(const Observations& obs, const TargetObservation* excep
     return "another mirror (--mirror NAME; 'goinstall mirrors --probe' ranks them)";
 }
 
+namespace {
+
 // How to set the proxy URL `fixed` in the place `source` names.
 std::string set_proxy_in(const std::string& source, const std::string& fixed) {
     if (source == "--proxy") return "--proxy " + fixed;
@@ -38,22 +36,6 @@ std::string set_proxy_in(const std::string& source, const std::string& fixed) {
         return "export " + source + "=" + fixed;
     }
     return "set the proxy in " + source + " to " + fixed;
-}
-
-std::string resolver_name(const TargetObservation& t) {
-    if (!t.dns_system) return "the system resolver";
-    for (const auto& d : t.dns_direct) {
-        if (d.status == t.dns_system->status) return "the resolver " + d.resolver;
-    }
-    std::string all;
-    for (const auto& d : t.dns_direct) all += (all.empty() ? "" : ", ") + d.resolver;
-    return all.empty() ? "the system resolver" : "the system resolver (nameservers " + all + ")";
-}
-
-bool all_bogon(const std::vector<std::string>& addrs) {
-    return !addrs.empty() && std::all_of(addrs.begin(), addrs.end(), [](const std::string& a) {
-        return is_bogon(classify_address(a));
-    });
 }
 
 std::optional<Verdict> proxy_verdict(const TargetObservation& t) {
@@ -71,7 +53,7 @@ std::optional<Verdict> proxy_verdict(const TargetObservation& t) {
     if (hop.status == ProxyHopStatus::tls_to_plain || https_silent) {
         ProxySpec fixed = *t.proxy;
         fixed.scheme = ProxyScheme::http;
-        return v("proxy_scheme",
+        return failed_verdict("proxy_scheme",
                  "The proxy " + p + " (from " + src + ") " +
                      (hop.status == ProxyHopStatus::tls_to_plain
                           ? "speaks plain HTTP, but its URL says https://, so the TLS handshake with it fails "
@@ -88,68 +70,47 @@ std::optional<Verdict> proxy_verdict(const TargetObservation& t) {
         std::string title = "The proxy " + p + " (from " + src + ") requires authentication (HTTP " +
                             std::to_string(hop.http_status) + (schemes.empty() ? "" : ", " + schemes) + ")";
         if (t.proxy->has_credentials()) {
-            return v("proxy_auth", title + " and refused the credentials given for user '" + t.proxy->user + "'.",
+            return failed_verdict("proxy_auth", title + " and refused the credentials given for user '" + t.proxy->user + "'.",
                      "Check the user name and password: --proxy-user USER:PASSWORD (the password is never printed); "
                      "for NTLM/Kerberos proxies try --proxy-auth ntlm or negotiate");
         }
-        return v("proxy_auth", title + ", and no credentials were given.",
+        return failed_verdict("proxy_auth", title + ", and no credentials were given.",
                  "Give credentials: --proxy-user USER:PASSWORD (or user:password@ in " + src +
                      "; the password is never printed)");
     }
     switch (hop.status) {
     case ProxyHopStatus::auth_required:
-        return v("proxy_auth", "The proxy " + p + " (from " + src + ") requires authentication.",
+        return failed_verdict("proxy_auth", "The proxy " + p + " (from " + src + ") requires authentication.",
                  "Give credentials: --proxy-user USER:PASSWORD (the password is never printed)");
     case ProxyHopStatus::forbidden:
-        return v("proxy_forbidden", "The proxy " + p + " refuses to open a tunnel to " + dest + " (CONNECT answered 403).",
+        return failed_verdict("proxy_forbidden", "The proxy " + p + " refuses to open a tunnel to " + dest + " (CONNECT answered 403).",
                  "Ask the proxy's administrators to allow " + t.host + ", or bypass the proxy for it: --noproxy-hosts " +
                      t.host + " (if direct access is allowed)");
     case ProxyHopStatus::unresolvable:
-        return v("proxy_unresolvable", "The proxy host '" + t.proxy->host + "' (from " + src + ") does not resolve.",
+        return failed_verdict("proxy_unresolvable", "The proxy host '" + t.proxy->host + "' (from " + src + ") does not resolve.",
                  "Correct the proxy host name in " + src + ", or connect directly with --no-proxy");
     case ProxyHopStatus::unreachable: {
         std::string how = hop.tcp ? std::string(" (") + to_string(hop.tcp->status) + ")" : "";
-        return v("proxy_unreachable", "Nothing answers at the proxy " + p + how + " (from " + src + ").",
+        return failed_verdict("proxy_unreachable", "Nothing answers at the proxy " + p + how + " (from " + src + ").",
                  "Check that the proxy runs and the host:port in " + src + " is right, or connect directly with --no-proxy");
     }
     case ProxyHopStatus::closed:
-        return v("proxy_closed", "The proxy " + p + " closed the connection without answering the CONNECT to " + dest + ".",
+        return failed_verdict("proxy_closed", "The proxy " + p + " closed the connection without answering the CONNECT to " + dest + ".",
                  "The proxy may block " + t.host + " or want another authentication method: try --proxy-auth ntlm, "
                  "or ask its administrators");
     case ProxyHopStatus::timeout:
-        return v("proxy_timeout", "The proxy " + p + " accepted the connection but never answered the CONNECT to " + dest + ".",
+        return failed_verdict("proxy_timeout", "The proxy " + p + " accepted the connection but never answered the CONNECT to " + dest + ".",
                  "Check the proxy (is " + p + " really an HTTP proxy?), or connect directly with --no-proxy");
     case ProxyHopStatus::bad_status:
-        return v("proxy_bad_status", "The proxy " + p + " answered the CONNECT to " + dest + " with HTTP " +
+        return failed_verdict("proxy_bad_status", "The proxy " + p + " answered the CONNECT to " + dest + " with HTTP " +
                                           std::to_string(hop.http_status) + ".",
                  "Ask the proxy's administrators why " + t.host + " is refused, or try --no-proxy");
     case ProxyHopStatus::tls_to_plain:
     case ProxyHopStatus::error:
     case ProxyHopStatus::ok: break;
     }
-    return v("proxy_error", "The proxy " + p + " failed: " + sanitize_for_display(hop.detail, 160) + ".",
+    return failed_verdict("proxy_error", "The proxy " + p + " failed: " + sanitize_for_display(hop.detail, 160) + ".",
              "Check the proxy setting in " + src + ", or try --no-proxy");
-}
-
-std::optional<Verdict> interception_verdict(const Observations& obs) {
-    std::map<std::string, std::set<std::string>> hosts_by_issuer;
-    for (const auto& t : obs.targets) {
-        if (!t.tls || t.tls->issuer.empty()) continue;
-        if (t.tls->status == TlsStatus::untrusted || t.tls->status == TlsStatus::name_mismatch) {
-            hosts_by_issuer[t.tls->issuer].insert(t.host);
-        }
-    }
-    for (const auto& [issuer, hosts] : hosts_by_issuer) {
-        if (hosts.size() < 2) continue;
-        std::string list;
-        for (const auto& h : hosts) list += (list.empty() ? "" : ", ") + h;
-        return v("tls_interception",
-                 "The certificates of unrelated hosts (" + list + ") are all issued by '" + issuer +
-                     "', which is not trusted: a TLS-inspecting proxy or security product is intercepting HTTPS.",
-                 "Pass its CA certificate: --cacert /path/to/its-ca.pem (or GOINSTALL_CACERT); export it from the "
-                 "security product or ask IT for it");
-    }
-    return std::nullopt;
 }
 
 bool tls_time_error(const TargetObservation& t) {
@@ -170,95 +131,12 @@ std::optional<Verdict> clock_verdict(const Observations& obs) {
         return std::nullopt;
     }
     const std::string dir = *skew > 0 ? "ahead" : "behind";
-    return v("clock_skew",
+    return failed_verdict("clock_skew",
              "This machine's clock is " + describe_duration(mag) + " " + dir + " (local " + format_utc(obs.local_time) +
                  ", servers say " + format_utc(obs.local_time - *skew) +
                  "), so valid certificates look expired or not yet valid.",
              "Fix the clock: sudo timedatectl set-ntp true (or sudo date -u -s '" + format_utc(obs.local_time - *skew) +
                  "')");
-}
-
-// "10.0.0.53:53" → "10.0.0.53", "[::1]:53" → "::1" (nameservers are named as queried).
-std::string host_of_nameserver(const std::string& ns) {
-    if (ns.starts_with("[")) return ns.substr(1, ns.find(']') - 1);
-    auto colon = ns.rfind(':');
-    return colon == std::string::npos ? ns : ns.substr(0, colon);
-}
-
-std::optional<Verdict> dns_verdict(const Observations& obs, const TargetObservation& t) {
-    if (t.proxy || !t.dns_system) return std::nullopt;
-    const auto& d = *t.dns_system;
-    const std::string who = resolver_name(t);
-    if (d.status == DnsStatus::ok) {
-        for (const auto& direct : t.dns_direct) {
-            if (direct.status == DnsStatus::ok && all_bogon(direct.addresses) && all_bogon(d.addresses) &&
-                !is_localhost_name(t.host)) {
-                return v("dns_bogon",
-                         "The resolver " + direct.resolver + " answers " + direct.addresses.front() + " (" +
-                             to_string(classify_address(direct.addresses.front())) + ") for " + t.host +
-                             ": it is blocking or hijacking the name.",
-                         "Use another nameserver in /etc/resolv.conf (e.g. your router's or 1.1.1.1), or " +
-                             std::string("ask who runs ") + direct.resolver + " why " + t.host + " is blocked");
-            }
-        }
-        return std::nullopt;
-    }
-    // Every nameserver failed to answer at all: that, not the system resolver's summary, is the finding.
-    const bool none_answer = !t.dns_direct.empty() &&
-                             std::all_of(t.dns_direct.begin(), t.dns_direct.end(), [](const DnsResult& r) {
-                                 return r.status == DnsStatus::error || r.status == DnsStatus::timeout;
-                             });
-    if (none_answer && d.status != DnsStatus::nxdomain && d.status != DnsStatus::no_data) {
-        std::vector<std::string> parts;
-        bool all_timeout = true;
-        for (const auto& r : t.dns_direct) {
-            all_timeout = all_timeout && r.status == DnsStatus::timeout;
-            parts.push_back(r.resolver + " (" + (r.status == DnsStatus::timeout ? std::string("no answer")
-                                                                                 : sanitize_for_display(r.detail, 80)) + ")");
-        }
-        // Off the machine with no default route: not the nameservers' fault (no packet could reach them).
-        const bool no_route = obs.local && obs.local->default_routes.empty() &&
-                              std::none_of(t.dns_direct.begin(), t.dns_direct.end(), [](const DnsResult& r) {
-                                  return classify_address(host_of_nameserver(r.resolver)) == AddressClass::loopback;
-                              });
-        if (no_route) {
-            return v("no_route", "This machine has no default route (not connected?), so no nameserver can be reached "
-                                 "and " + t.host + " cannot be resolved: " + join(parts, ", ") + ".",
-                     "Connect to a network; 'ip route' should show a default route");
-        }
-        return v(all_timeout ? "dns_timeout" : "dns_no_server",
-                 "No nameserver answers, so " + t.host + " cannot be resolved: " + join(parts, ", ") + ".",
-                 "Check the nameservers in /etc/resolv.conf (is the local DNS service, e.g. systemd-resolved or "
-                 "dnsmasq, running?), or use a reachable one");
-    }
-    std::string others;
-    for (const auto& direct : t.dns_direct) {
-        if (direct.status == DnsStatus::ok) others = direct.resolver + " answers " + join(direct.addresses, ", ");
-    }
-    const std::string but = others.empty() ? "" : " (but " + others + ")";
-    switch (d.status) {
-    case DnsStatus::nxdomain:
-        return v("dns_nxdomain", who + " says " + t.host + " does not exist (NXDOMAIN)" + but + ".",
-                 "Check the host name '" + t.host + "' in " + url_source(t.target) +
-                     "; if it is right, use another nameserver in /etc/resolv.conf");
-    case DnsStatus::no_data:
-        return v("dns_no_data", who + " knows " + t.host + " but returns no address for it" + but + ".",
-                 "Check the host name '" + t.host + "' in " + url_source(t.target) + ", or use " + "another mirror");
-    case DnsStatus::servfail:
-        return v("dns_servfail", who + " failed to resolve " + t.host + " (SERVFAIL: its upstream or DNSSEC failed)" + but + ".",
-                 "Retry later, or use another nameserver in /etc/resolv.conf (e.g. your router's or 1.1.1.1)");
-    case DnsStatus::refused:
-        return v("dns_refused", who + " refuses to answer queries for " + t.host + " (REFUSED)" + but + ".",
-                 "Use a nameserver that serves this machine in /etc/resolv.conf");
-    case DnsStatus::timeout:
-        return v("dns_timeout", who + " did not answer for " + t.host + " within " + std::to_string(d.elapsed.count()) +
-                                    " ms" + but + ".",
-                 "Check that the nameserver in /etc/resolv.conf is reachable ('resolvectl status'), or use another one");
-    case DnsStatus::error:
-    case DnsStatus::ok: break;
-    }
-    return v("dns_error", "Resolving " + t.host + " failed: " + sanitize_for_display(d.detail, 120) + but + ".",
-             "Check /etc/resolv.conf and the host name in " + url_source(t.target));
 }
 
 std::optional<Verdict> tcp_verdict(const Observations& obs, const TargetObservation& t) {
@@ -271,67 +149,27 @@ std::optional<Verdict> tcp_verdict(const Observations& obs, const TargetObservat
         return std::all_of(t.tcp.begin(), t.tcp.end(), [&](const TcpResult& r) { return r.status == s; });
     };
     if (all(TcpStatus::refused)) {
-        return v("tcp_refused", dest + " refused the connection (" + addresses_of(t) +
+        return failed_verdict("tcp_refused", dest + " refused the connection (" + addresses_of(t) +
                                     "): nothing listens there, or a firewall rejects it.",
                  "Check the port in " + url_source(t.target) + "; if it is right the server is down: try " +
                      other_mirror(obs, &t));
     }
     if (all(TcpStatus::timeout)) {
-        return v("tcp_dropped", "Connections to " + dest + " (" + addresses_of(t) +
+        return failed_verdict("tcp_dropped", "Connections to " + dest + " (" + addresses_of(t) +
                                     ") get no answer: a firewall drops them, or the host is down.",
                  "If this network needs a proxy, set it: --proxy http://PROXY:PORT (or HTTPS_PROXY); otherwise try " +
                      other_mirror(obs, &t));
     }
     bool no_route = obs.local && obs.local->default_routes.empty();
     if (std::any_of(t.tcp.begin(), t.tcp.end(), [](const TcpResult& r) { return r.status == TcpStatus::unreachable; })) {
-        return v(no_route ? "no_route" : "tcp_unreachable",
+        return failed_verdict(no_route ? "no_route" : "tcp_unreachable",
                  "No route to " + dest + " (" + addresses_of(t) + ")" +
                      (no_route ? ": this machine has no default route (not connected?)." : "."),
                  no_route ? "Connect to a network; 'ip route' should show a default route"
                           : "Check the network connection and routes: ip route get " + t.tcp.front().address);
     }
-    return v("tcp_failed", "Connecting to " + dest + " failed (" + addresses_of(t) + ").",
+    return failed_verdict("tcp_failed", "Connecting to " + dest + " failed (" + addresses_of(t) + ").",
              "Check the network connection, or try " + other_mirror(obs, &t));
-}
-
-std::optional<Verdict> tls_verdict(const Observations& obs, const TargetObservation& t) {
-    if (!t.tls || t.tls->status == TlsStatus::ok || t.tls->status == TlsStatus::connect_failed) return std::nullopt;
-    const auto& r = *t.tls;
-    const std::string issuer = r.issuer.empty() ? "an unknown issuer" : "'" + r.issuer + "'";
-    switch (r.status) {
-    case TlsStatus::stalled:
-        return v("tls_stalled", "TCP to " + t.host + " connects, but the TLS handshake stalls after the ClientHello: a path "
-                                "MTU black hole or deep packet inspection is dropping it.",
-                 "Try a smaller MTU (sudo ip link set dev IFACE mtu 1400), or go through a proxy or VPN (--proxy URL)");
-    case TlsStatus::untrusted:
-        return v("tls_untrusted", t.host + "'s certificate, issued by " + issuer + ", is not trusted (" +
-                                      sanitize_for_display(r.verify_text, 100) + ").",
-                 "If you trust that issuer (a company CA, a security product), pass its certificate: --cacert FILE");
-    case TlsStatus::expired:
-        return v("tls_expired", t.host + "'s certificate expired" +
-                                    (r.not_after ? " on " + format_utc(*r.not_after) : std::string()) + " (issuer " + issuer + ").",
-                 "The server's certificate is out of date: use " + other_mirror(obs, &t) + " and tell its operators");
-    case TlsStatus::not_yet_valid:
-        return v("tls_not_yet_valid", t.host + "'s certificate is valid only from " +
-                                          (r.not_before ? format_utc(*r.not_before) : std::string("a later date")) +
-                                          "; local time is " + format_utc(obs.local_time) + ".",
-                 "Check this machine's clock (date -u); if it is behind: sudo timedatectl set-ntp true");
-    case TlsStatus::name_mismatch:
-        return v("tls_name_mismatch", t.host + "'s certificate is for '" + sanitize_for_display(r.subject, 100) +
-                                          "', not " + t.host + " (issuer " + issuer + ").",
-                 "Check the host name in " + url_source(t.target) +
-                     "; if a security product intercepts HTTPS, pass its CA with --cacert FILE");
-    case TlsStatus::not_tls:
-        return v("tls_not_tls", t.host + ":" + std::to_string(t.port) + " answers, but not with TLS (plain HTTP on an "
-                                                                         "https:// URL?).",
-                 "Use http:// or the right port in " + url_source(t.target));
-    case TlsStatus::handshake_failed:
-    case TlsStatus::ok:
-    case TlsStatus::connect_failed: break;
-    }
-    return v("tls_handshake", "The TLS handshake with " + t.host + " failed: " + sanitize_for_display(r.detail, 120) + ".",
-             "The server and this machine share no TLS version or cipher, or something interferes: try " +
-                 other_mirror(obs, &t));
 }
 
 std::optional<Verdict> http_verdict(const Observations& obs, const TargetObservation& t) {
@@ -340,21 +178,21 @@ std::optional<Verdict> http_verdict(const Observations& obs, const TargetObserva
     const std::string via = t.proxy ? " through the proxy " + t.proxy->display() : "";
     if (h.transport_failed) {
         if (h.error_code == ErrorCode::proxy_auth && t.proxy) {
-            return v("proxy_auth", "The proxy " + t.proxy->display() + " (from " + t.proxy_source +
+            return failed_verdict("proxy_auth", "The proxy " + t.proxy->display() + " (from " + t.proxy_source +
                                        ") requires authentication (HTTP 407).",
                      "Give credentials: --proxy-user USER:PASSWORD (the password is never printed)");
         }
         if (h.error_code == ErrorCode::tls || h.phase == NetPhase::tls) {
-            return v("tls_failed", "TLS with " + t.host + via + " failed: " + h.error + ".",
+            return failed_verdict("tls_failed", "TLS with " + t.host + via + " failed: " + h.error + ".",
                      t.proxy ? "If the proxy inspects HTTPS, pass its CA certificate: --cacert FILE"
                              : "If you trust the certificate's issuer, pass it with --cacert FILE; else try " +
                                    other_mirror(obs, &t));
         }
         if (h.phase == NetPhase::body) {
-            return v("http_stalled", t.host + via + " stopped sending in the middle of the body: " + h.error + ".",
+            return failed_verdict("http_stalled", t.host + via + " stopped sending in the middle of the body: " + h.error + ".",
                      "Run the same command again (the download resumes), or try " + other_mirror(obs, &t));
         }
-        return v("http_transport", "Fetching from " + t.host + via + " failed: " + h.error + ".",
+        return failed_verdict("http_transport", "Fetching from " + t.host + via + " failed: " + h.error + ".",
                  t.proxy ? "Check the proxy (goinstall proxy " + redact_url_short(t.target.url) + "), or try --no-proxy"
                          : "Try " + other_mirror(obs, &t));
     }
@@ -363,13 +201,13 @@ std::optional<Verdict> http_verdict(const Observations& obs, const TargetObserva
     const std::string what = t.host + via + " answered HTTP " + std::to_string(s);
     const bool html = h.content_type.find("html") != std::string::npos;
     if (s == 403) {
-        return v(html ? "http_blocked" : "http_forbidden",
+        return failed_verdict(html ? "http_blocked" : "http_forbidden",
                  what + (html ? " with an HTML page: a web application firewall, or access from your region is blocked"
                               : ": access is refused") + (h.snippet.empty() ? "" : " (\"" + h.snippet + "\")") + ".",
                  "Use " + other_mirror(obs, &t));
     }
     if (s == 404 || s == 410) {
-        return v("http_missing", t.target.role == Role::mirror
+        return failed_verdict("http_missing", t.target.role == Role::mirror
                                      ? "The mirror " + mirror_name(t.target) + " does not have the file (HTTP " + std::to_string(s) + ")."
                                      : what + ": the URL does not exist there.",
                  t.target.role == Role::mirror ? "Use " + other_mirror(obs, &t)
@@ -377,19 +215,19 @@ std::optional<Verdict> http_verdict(const Observations& obs, const TargetObserva
     }
     if (s == 429) {
         std::string wait = h.retry_after_seconds ? std::to_string(*h.retry_after_seconds) + " s" : "a while";
-        return v("http_rate_limited", what + ": it is rate-limiting this address (Retry-After: " + wait + ").",
+        return failed_verdict("http_rate_limited", what + ": it is rate-limiting this address (Retry-After: " + wait + ").",
                  "Wait " + wait + " and run the command again, or use " + other_mirror(obs, &t));
     }
     if (s == 407) {
-        return v("proxy_auth", what + ": a proxy requires authentication.",
+        return failed_verdict("proxy_auth", what + ": a proxy requires authentication.",
                  "Give credentials: --proxy-user USER:PASSWORD (the password is never printed)");
     }
     if (s >= 500) {
-        return v("http_server_error", what + ": the server is failing" +
+        return failed_verdict("http_server_error", what + ": the server is failing" +
                                           (h.snippet.empty() ? "" : " (\"" + h.snippet + "\")") + ".",
                  "Retry later, or use " + other_mirror(obs, &t));
     }
-    return v("http_status", what + (h.snippet.empty() ? "" : " (\"" + h.snippet + "\")") + ".",
+    return failed_verdict("http_status", what + (h.snippet.empty() ? "" : " (\"" + h.snippet + "\")") + ".",
              "Check the URL in " + url_source(t.target) + ", or use " + other_mirror(obs, &t));
 }
 
@@ -401,11 +239,11 @@ std::optional<Verdict> target_verdict(const Observations& obs, const TargetObser
     if (auto x = tls_verdict(obs, t)) return x;
     if (auto x = http_verdict(obs, t)) return x;
     if (t.incomplete) {
-        return v("incomplete", "Triage ran out of time (" + std::to_string(obs.budget.count() / 1000) +
+        return failed_verdict("incomplete", "Triage ran out of time (" + std::to_string(obs.budget.count() / 1000) +
                                    " s) before it found why " + t.host + " fails.",
                  "Give it longer: goinstall doctor --triage-timeout 30");
     }
-    return v("unexplained", t.host + " failed, but every check passes now: the failure may be intermittent.",
+    return failed_verdict("unexplained", t.host + " failed, but every check passes now: the failure may be intermittent.",
              "Run the same command again; if it keeps failing, attach 'goinstall doctor --json' to a bug report");
 }
 
@@ -450,7 +288,7 @@ Verdict decide_verdict(const Observations& obs) {
     };
     if (obs.captive.portal) {
         std::string where = obs.captive.final_url.empty() ? obs.captive.url : obs.captive.final_url;
-        return with_health(v("captive_portal",
+        return with_health(failed_verdict("captive_portal",
                              "This network sends web requests to a login page (captive portal): " + obs.captive.url +
                                  " answered " + (obs.captive.status ? "HTTP " + std::to_string(obs.captive.status) : "") +
                                  " from " + where + ".",
@@ -463,6 +301,7 @@ Verdict decide_verdict(const Observations& obs) {
     }
     if (auto x = interception_verdict(obs)) return with_health(*x);
     if (auto x = clock_verdict(obs)) return with_health(*x);
+    if (auto x = no_public_dns_verdict(obs)) return with_health(*x);
     // Targets whose role has no working target first: they are why the command failed.
     std::vector<const TargetObservation*> order;
     for (int pass = 0; pass < 2; ++pass) {
@@ -475,7 +314,7 @@ Verdict decide_verdict(const Observations& obs) {
     }
     if (auto x = degraded_verdict(obs)) return with_health(*x);
     if (health != Health::ok) {
-        return with_health(v("unexplained", "Something is degraded, but no single cause was found.",
+        return with_health(failed_verdict("unexplained", "Something is degraded, but no single cause was found.",
                              "See the rows marked warn above"));
     }
     return Verdict{"ok", Health::ok, "Every check passed: the network path to every target works.",

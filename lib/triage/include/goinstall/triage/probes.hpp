@@ -195,6 +195,10 @@ struct ProxyHopResult {
     std::optional<TcpResult> tcp;
     std::optional<TlsResult> tls;    // https:// proxies: the handshake with the proxy itself
     std::optional<int> socks_reply;  // SOCKS5 REP (RFC 1928 §6) or SOCKS4 CD (90 = granted)
+    // ProxyProbeOptions::target_tls: the TLS handshake with the target inside the open tunnel, as
+    // the transfer makes it (a TLS-inspecting proxy shows its own certificate here). Unset when not
+    // asked for, when the tunnel did not open, or through an https:// proxy (TLS in TLS, not probed).
+    std::optional<TlsResult> target_tls;
 };
 
 // Connects to the proxy and asks it for a tunnel to target_host:target_port (HTTP CONNECT with
@@ -214,6 +218,7 @@ struct ProxyProbeOptions {
     std::vector<std::string> proxy_addresses;  // --resolve pins for the proxy's host:port: used instead of DNS
     std::vector<std::string> target_addresses; // --resolve pins for the target: what socks4/socks5 (which
                                                // resolve here, as curl does) send instead of resolving
+    bool target_tls = false; // once the tunnel is open, handshake with the target through it (https targets)
 };
 // The same, connecting to options.proxy_addresses (in order) when given instead of resolving the
 // proxy's host name.

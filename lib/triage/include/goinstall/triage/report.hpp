@@ -124,6 +124,10 @@ struct CaptiveObservation {
     std::string error;
     std::optional<std::int64_t> server_date;
     Millis elapsed{0};
+    // When the probe failed: its host name as the system resolver answers it now (a public name that
+    // does not resolve either says the DNS, not the targets, is at fault).
+    std::string host;
+    std::optional<DnsResult> dns;
 };
 
 struct ConfigObservation {
