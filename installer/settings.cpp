@@ -9,6 +9,7 @@
 #include "goinstall/core/installer.hpp"
 #include "goinstall/core/module_zip.hpp"
 #include "goinstall/fs/files.hpp"
+#include "goinstall/net/ca_bundle.hpp"
 #include "goinstall/platform/paths.hpp"
 #include "goinstall/triage/triage.hpp"
 #include "settings_config.hpp"
@@ -470,7 +471,18 @@ Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env)
     }
     if (auto st = resolve_mirrors(src, s); !st) return std::unexpected(st.error());
 
-    if (auto c = src.pick("cacert")) s.cacert = c->text;
+    if (auto c = src.pick("cacert")) s.cacerts.push_back(c->text);
+    if (has(a, "cacert")) {
+        // --cacert may be repeated (a machine behind two inspecting proxies): every occurrence is
+        // trusted, none dropped; cxxopts keeps each in order.
+        s.cacerts.clear();
+        for (const auto& kv : a.arguments()) {
+            if (kv.key() == "cacert") s.cacerts.push_back(kv.value());
+        }
+    }
+    auto bundle = make_ca_bundle(s.cacerts);
+    if (!bundle) return std::unexpected(bundle.error());
+    s.cacert = std::move(*bundle);
     s.ca_file_override = env.get("SSL_CERT_FILE").value_or("");
     s.ca_dir_override = env.get("SSL_CERT_DIR").value_or("");
     if (auto st = resolve_proxy_settings(a, env, src, s); !st) return std::unexpected(st.error());

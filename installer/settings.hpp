@@ -89,7 +89,8 @@ struct Settings {
     std::vector<Mirror> mirrors;              // in the order to try
     std::vector<std::string> mirror_notes;    // e.g. why a preferred mirror is likely to fail
     bool rank_mirrors = false;                // --mirror auto
-    std::string cacert;
+    std::vector<std::string> cacerts; // --cacert (repeatable), GOINSTALL_CACERT or the file's cacert, as given
+    std::string cacert;               // the one PEM file they make (make_ca_bundle), "" for none
     std::string ca_file_override, ca_dir_override; // SSL_CERT_FILE / SSL_CERT_DIR
     ProxySettings proxy;
     std::string pac_url;                           // --pac-url

@@ -20,7 +20,7 @@ void add_network_options(cxxopts::Options& opts) {
         ("index-url", "Release index URL, file:// URL or path (env GOINSTALL_INDEX_URL)", cxxopts::value<std::string>(), "URL")
         ("mirror", "Mirror name (see 'goinstall mirrors'), base URL, or 'auto' (probe and try the fastest first) to try first; repeatable or comma-separated (env GOINSTALL_MIRROR)", cxxopts::value<std::vector<std::string>>(), "NAME|URL")
         ("no-fallback", "Use only the mirrors given with --mirror, not the rest of the catalogue (env GOINSTALL_NO_FALLBACK)")
-        ("cacert", "Extra CA certificate(s) to trust, PEM (env GOINSTALL_CACERT)", cxxopts::value<std::string>(), "FILE")
+        ("cacert", "Extra CA certificate(s) to trust, PEM; repeat to trust several files (env GOINSTALL_CACERT)", cxxopts::value<std::string>(), "FILE")
         ("connect-timeout", "Seconds to wait for a connection (env GOINSTALL_CONNECT_TIMEOUT; default 10)", cxxopts::value<std::string>(), "SECS")
         ("stall-timeout", "Seconds below 1 KiB/s before a transfer counts as stalled (env GOINSTALL_STALL_TIMEOUT; default 30)", cxxopts::value<std::string>(), "SECS")
         ("attempts-per-mirror", "Attempts at each mirror before the next one, counting the first (env GOINSTALL_ATTEMPTS_PER_MIRROR; default 3)", cxxopts::value<std::string>(), "N")

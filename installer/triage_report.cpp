@@ -57,14 +57,14 @@ triage::ConfigObservation config_of(const Settings& s, const Env& env) {
     std::string ca = s.ca_file_override.empty() && s.ca_dir_override.empty() ? "system store" : "";
     if (!s.ca_file_override.empty()) ca += "SSL_CERT_FILE=" + s.ca_file_override;
     if (!s.ca_dir_override.empty()) ca += std::string(ca.empty() ? "" : ", ") + "SSL_CERT_DIR=" + s.ca_dir_override;
-    if (!s.cacert.empty()) ca += " + --cacert " + s.cacert;
+    for (const auto& file : s.cacerts) ca += " + --cacert " + file;
     c.settings.emplace_back("CA", ca);
     if (!s.resolve.empty()) {
         std::string pins;
         for (const auto& p : s.resolve) pins += (pins.empty() ? "" : ", ") + to_curl_resolve(p);
         c.settings.emplace_back("resolve", pins);
     }
-    c.cacert = s.cacert;
+    for (const auto& file : s.cacerts) c.cacert += (c.cacert.empty() ? "" : ", ") + file;
     if (!s.index_url.empty()) {
         std::string idx = redact_url(s.index_url);
         for (const auto& f : s.index_fallbacks) idx += ", then " + redact_url(f);

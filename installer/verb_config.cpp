@@ -47,7 +47,10 @@ nlohmann::json value_of(const std::string& key, const Settings& s, const Env& en
     if (key == "proxy_auth") return s.proxy.proxy_auth;
     if (key == "no_system_proxy") return !s.proxy.use_system;
     if (key == "pac_url") return s.pac_url.empty() ? nlohmann::json(nullptr) : nlohmann::json(redact_url(s.pac_url));
-    if (key == "cacert") return s.cacert.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.cacert);
+    if (key == "cacert") { // every file given (--cacert repeats), a plain string when there is one
+        if (s.cacerts.size() == 1) return s.cacerts.front();
+        return s.cacerts.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.cacerts);
+    }
     if (key == "connect_timeout") return secs(s.limits.connect_timeout);
     if (key == "stall_timeout") return static_cast<double>(s.limits.stall_time.count());
     if (key == "attempts_per_mirror") return s.attempts_per_mirror;

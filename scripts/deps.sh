@@ -6,7 +6,7 @@ set -euo pipefail
 
 build_pkgs=(g++ cmake make pkg-config libcurl4-openssl-dev libssl-dev nlohmann-json3-dev
             libarchive-dev libcxxopts-dev duktape-dev zlib1g-dev libisal-dev libidn2-dev)
-test_pkgs=(catch2 nginx-light golang-1.19-go openssl python3 python3-cryptography ca-certificates curl pigz tinyproxy mitmproxy dnsmasq-base util-linux strace libglib2.0-bin gsettings-desktop-schemas python3-yaml
+test_pkgs=(catch2 nginx-light golang-1.19-go openssl python3 python3-cryptography ca-certificates curl pigz tinyproxy mitmproxy dnsmasq-base squid microsocks util-linux strace libglib2.0-bin gsettings-desktop-schemas python3-yaml
            clang-16 libclang-rt-16-dev # libFuzzer for scripts/fuzz: clang 14 cannot compile <expected> (docs/fuzzing.md)
            dpkg-dev rpm man-db groff-base zsh fish dash # packages (cpack .deb/.rpm), man page and completion tests
            time # GNU time: peak RSS in scripts/bench

@@ -1,5 +1,6 @@
 #include "curl_errors.hpp"
 
+#include <optional>
 #include <string>
 
 #include "goinstall/base/strings.hpp"
@@ -21,6 +22,62 @@ namespace {
 
 std::string proxy_name(const ProxyChoice& p) {
     return p.proxy->display() + " (from " + p.source + ")";
+}
+
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+    if (from.empty()) return;
+    for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size())) {
+        text.replace(pos, from.size(), to);
+    }
+}
+
+// The port a CONNECT asked for: the URL's, else its scheme's default; 0 when the URL does not parse.
+unsigned tunnel_port(const std::string& url) {
+    auto u = parse_url(url);
+    if (!u) return 0;
+    return u->port.value_or(u->scheme == "http" ? 80U : 443U);
+}
+
+// A CONNECT refused: squid's stock configuration (squid.conf.documented: "acl SSL_ports port 443",
+// "http_access deny CONNECT !SSL_ports") answers 403 to a tunnel to any other port, and many
+// corporate proxies copy that rule, so a mirror on another port says why.
+std::string connect_refused(const std::string& name, const NetDetail& d, long connect_code, const Request& request) {
+    std::string msg = "the proxy " + name + " refused to connect to " + d.url + " (CONNECT answered " +
+                      std::to_string(connect_code) + ")";
+    unsigned port = tunnel_port(request.url);
+    if (connect_code == 403 && port != 0 && port != 443) {
+        msg += ": it may only allow tunnels to port 443 (squid's stock SSL_ports rule) and this server is on port " +
+               std::to_string(port) + "; use a mirror on port 443 or ask the proxy's administrators to allow port " +
+               std::to_string(port);
+    }
+    return msg;
+}
+
+// CURLE_PROXY from a SOCKS5 proxy that refused the user name and password (RFC 1929 status not 0)
+// or wanted credentials none were given for (no acceptable method, RFC 1928 §3: X'FF'); nullopt
+// for any other proxy failure.
+std::optional<Error> socks_auth_error(CURL* c, const Request& request, const ProxyChoice& p, NetDetail d) {
+#if LIBCURL_VERSION_NUM >= 0x074900 // CURLINFO_PROXY_ERROR: 7.73.0
+    long px = CURLPX_OK;
+    if (curl_easy_getinfo(c, CURLINFO_PROXY_ERROR, &px) != CURLE_OK) return std::nullopt;
+    const bool socks5 = p.proxy->scheme == ProxyScheme::socks5 || p.proxy->scheme == ProxyScheme::socks5h;
+    if (!socks5 || (px != CURLPX_USER_REJECTED && px != CURLPX_NO_AUTH)) return std::nullopt;
+    d.phase = NetPhase::proxy;
+    d.url = redact_url(request.url);
+    std::string msg = "the SOCKS5 proxy " + proxy_name(p);
+    if (px == CURLPX_USER_REJECTED) {
+        msg += " refused the user name and password given for user '" + sanitize_for_display(p.proxy->user, 64) + "'";
+    } else if (p.proxy->user.empty()) {
+        msg += " requires a user name and password: put them in the proxy URL (socks5h://USER:PASSWORD@host:port) "
+               "or pass --proxy-user USER:PASSWORD";
+    } else {
+        msg += " accepts none of the authentication methods offered (no authentication, user name and password)";
+    }
+    return Error(ErrorCode::proxy_auth, msg).with_net(d);
+#else
+    (void)c, (void)request, (void)p, (void)d;
+    return std::nullopt;
+#endif
 }
 
 } // namespace
@@ -51,6 +108,11 @@ Error curl_failure(CURL* c, CURLcode rc, const char* errbuf, const Request& requ
 
     std::string detail = (errbuf != nullptr && errbuf[0] != '\0') ? sanitize_for_display(errbuf, 300)
                                                                     : curl_easy_strerror(rc);
+    if (proxy.proxy && !proxy.proxy->user.empty()) {
+        // CURLOPT_PROXY carries the credentials (curl_transport.cpp); should curl quote it, mask them.
+        replace_all(detail, proxy.proxy->curl_url_with_credentials(), proxy.proxy->display());
+        replace_all(detail, proxy.proxy->password, "***");
+    }
     ErrorCode code = ErrorCode::network;
     std::string message;
     switch (rc) {
@@ -143,11 +205,13 @@ Error curl_failure(CURL* c, CURLcode rc, const char* errbuf, const Request& requ
             // 401 to a CONNECT can only be the proxy's (tinyproxy answers BasicAuth failures so).
             return proxy_auth_error(request, proxy);
         }
+        if (rc == CURLE_PROXY) {
+            if (auto auth = socks_auth_error(c, request, proxy, d)) return std::move(*auth);
+        }
         if (connect_code >= 400) {
             d.phase = NetPhase::proxy;
             d.http_status = connect_code;
-            message = "the proxy " + name + " refused to connect to " + d.url + " (CONNECT answered " +
-                      std::to_string(connect_code) + ")";
+            message = connect_refused(name, d, connect_code, request);
         } else if (rc == CURLE_COULDNT_RESOLVE_PROXY) {
             message = "cannot resolve the host of the proxy " + name;
         } else if (rc == CURLE_COULDNT_CONNECT && connect_us == 0) {

@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "curl_errors.hpp"
+#include "goinstall/net/ca_bundle.hpp"
 #include "goinstall/base/strings.hpp"
 #include "goinstall/base/url.hpp"
 
@@ -184,13 +185,7 @@ Result<std::unique_ptr<CurlTransport>> CurlTransport::create(TransportConfig con
     }
     if (!config.extra_ca_file.empty()) {
         // Check the file up front so a typo is a clear usage error, not a TLS failure later.
-        X509_STORE* store = X509_STORE_new();
-        int ok = X509_STORE_load_file(store, config.extra_ca_file.c_str());
-        X509_STORE_free(store);
-        if (ok != 1) {
-            return fail(ErrorCode::usage, "--cacert " + config.extra_ca_file +
-                                              ": cannot read a PEM certificate from this file");
-        }
+        if (auto st = check_ca_file(config.extra_ca_file); !st) return std::unexpected(st.error());
     }
     return std::unique_ptr<CurlTransport>(new CurlTransport(std::move(config)));
 }
@@ -285,14 +280,15 @@ Result<Response> CurlTransport::fetch_with(const Request& request, BodySink& sin
     }
     // Proxy: our decision only. An empty CURLOPT_PROXY disables curl's reading of *_proxy variables,
     // and an empty CURLOPT_NOPROXY its reading of NO_PROXY.
-    std::string proxy_url = choice.proxy ? choice.proxy->curl_url() : std::string();
+    // The credentials ride in the proxy URL, percent-encoded (ProxySpec::curl_url_with_credentials):
+    // libcurl decodes a URL's userinfo exactly once in every version. CURLOPT_PROXYUSERNAME and
+    // CURLOPT_PROXYPASSWORD are no good: libcurl before 8.8.0 URL-decodes them although they are
+    // documented as taken as-is (curl issue #13265, fixed by PR #13270), and 7.88 decodes them
+    // once more for the request it resends after a 407 to a plain-HTTP GET (seen with squid).
+    std::string proxy_url = choice.proxy ? choice.proxy->curl_url_with_credentials() : std::string();
     curl_easy_setopt(c, CURLOPT_PROXY, proxy_url.c_str());
     curl_easy_setopt(c, CURLOPT_NOPROXY, "");
     if (choice.proxy) {
-        if (!choice.proxy->user.empty()) {
-            curl_easy_setopt(c, CURLOPT_PROXYUSERNAME, choice.proxy->user.c_str());
-            curl_easy_setopt(c, CURLOPT_PROXYPASSWORD, choice.proxy->password.c_str());
-        }
         curl_easy_setopt(c, CURLOPT_PROXYAUTH, proxy_auth_mask(m_config.proxy->proxy_auth()));
         if (!m_config.extra_ca_file.empty()) {
             curl_easy_setopt(c, CURLOPT_PROXY_CAINFO, m_config.extra_ca_file.c_str()); // an https:// proxy's CA

@@ -137,6 +137,28 @@ std::string ProxySpec::curl_url() const {
     return std::string(to_string(scheme)) + "://" + host_port(*this);
 }
 
+std::string ProxySpec::curl_url_with_credentials() const {
+    if (user.empty()) return curl_url();
+    // Every byte but the unreserved ones (RFC 3986 §2.3) percent-encoded, so ':' '@' '%' '/' in a
+    // user name or password survive libcurl's one decoding unchanged.
+    auto encode = [](const std::string& text) {
+        static constexpr char k_hex[] = "0123456789ABCDEF";
+        std::string out;
+        for (char ch : text) {
+            auto u = static_cast<unsigned char>(ch);
+            if (std::isalnum(u) || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+                out += ch;
+            } else {
+                out += '%';
+                out += k_hex[u >> 4];
+                out += k_hex[u & 0x0F];
+            }
+        }
+        return out;
+    };
+    return std::string(to_string(scheme)) + "://" + encode(user) + ":" + encode(password) + "@" + host_port(*this);
+}
+
 std::string ProxySpec::display() const {
     std::string out = std::string(to_string(scheme)) + "://";
     if (has_credentials()) {

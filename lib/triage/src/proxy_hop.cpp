@@ -119,7 +119,8 @@ std::string authority(const std::string& host, int port) {
 void http_connect(Hop& hop, const ProxySpec& proxy, const std::string& host, int port) {
     std::string target = authority(host, port);
     std::string req = "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n";
-    if (proxy.has_credentials()) req += "Proxy-Authorization: Basic " + base64(proxy.user + ":" + proxy.password) + "\r\n";
+    // The credentials exactly as the transfer sends them (CurlTransport: only with a user name).
+    if (!proxy.user.empty()) req += "Proxy-Authorization: Basic " + base64(proxy.user + ":" + proxy.password) + "\r\n";
     req += "User-Agent: goinstall-triage\r\nProxy-Connection: Keep-Alive\r\n\r\n";
     if (!hop.write(req, "CONNECT")) return;
 
@@ -163,9 +164,14 @@ void http_connect(Hop& hop, const ProxySpec& proxy, const std::string& host, int
         for (const auto& s : hop.r.auth_schemes) schemes += (schemes.empty() ? "" : ", ") + s;
         return hop.set(ProxyHopStatus::auth_required,
                        said + (schemes.empty() ? "" : "; schemes offered: " + schemes) +
-                           (proxy.has_credentials() ? "; the credentials sent were refused" : "; no credentials were sent"));
+                           (!proxy.user.empty() ? "; the credentials sent were refused" : "; no credentials were sent"));
     }
-    if (code == 403) return hop.set(ProxyHopStatus::forbidden, said);
+    if (code == 403) {
+        // squid's stock rule "http_access deny CONNECT !SSL_ports" (SSL_ports = 443), as the transfer says.
+        return hop.set(ProxyHopStatus::forbidden,
+                       said + (port == 443 ? "" : "; the proxy may only allow tunnels to port 443 (squid's stock "
+                                                  "SSL_ports rule), this one is to port " + std::to_string(port)));
+    }
     hop.set(ProxyHopStatus::bad_status, said);
 }
 
@@ -205,7 +211,7 @@ std::string target_address(Hop& hop, const std::string& host, bool remote_dns, b
 }
 
 void socks5(Hop& hop, const ProxySpec& proxy, const std::string& host, int port) {
-    bool creds = proxy.has_credentials();
+    bool creds = !proxy.user.empty(); // as CurlTransport: credentials need a user name
     if (!hop.write(creds ? std::string("\x05\x02\x00\x02", 4) : std::string("\x05\x01\x00", 3), "the SOCKS5 greeting")) return;
     std::string reply;
     if (!hop.read_exact(reply, 2, "the SOCKS5 greeting")) return;

@@ -83,6 +83,28 @@ TEST_CASE("curl_url() and display() render the spec without the password", "[net
     CHECK(spec->display() == display);
 }
 
+TEST_CASE("curl_url_with_credentials() encodes the decoded credentials once more, for libcurl's one decoding",
+          "[net][proxy]") {
+    // libcurl decodes a proxy URL's userinfo once (curl_transport.cpp), so what reaches the proxy
+    // is what the user meant: "a%41b" in --proxy-user is those five bytes, "%2541" in a URL is "%41".
+    auto [text, url] = GENERATE(table<std::string, std::string>({
+        {"http://alice:pa%2541ss%3Aw%40rd@proxy:3128", "http://alice:pa%2541ss%3Aw%40rd@proxy:3128"},
+        {"socks5h://b%40b:x~y_z.-1@[::1]:1080", "socks5h://b%40b:x~y_z.-1@[::1]:1080"},
+        {"http://user@proxy", "http://user:@proxy:80"},
+        {"http://:s3cret@proxy", "http://proxy:80"}, // no user name: no credentials (as before)
+        {"http://proxy:3128", "http://proxy:3128"},
+        {"http://u:%2F%20%25%C3%A9@proxy", "http://u:%2F%20%25%C3%A9@proxy:80"},
+    }));
+    CAPTURE(text);
+    auto spec = parse_proxy_url(text, "--proxy");
+    REQUIRE(spec);
+    CHECK(spec->curl_url_with_credentials() == url);
+    ProxySpec raw = *spec;
+    raw.user = "alice";
+    raw.password = "pa%41ss:w@rd"; // as --proxy-user gives it: never decoded by us
+    CHECK(raw.curl_url_with_credentials().find("alice:pa%2541ss%3Aw%40rd@") != std::string::npos);
+}
+
 TEST_CASE("parse_proxy_url rejects bad input with one line that names the source and hides the password",
           "[net][proxy]") {
     auto text = GENERATE(as<std::string>{}, "", "   ", "ftp://user:s3cret@proxy:21", "gopher://proxy", "://proxy",

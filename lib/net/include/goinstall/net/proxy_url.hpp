@@ -44,9 +44,12 @@ struct ProxySpec {
     std::string user, password;  // percent-decoded; empty when absent
 
     bool has_credentials() const { return !user.empty() || !password.empty(); }
-    // The URL for CURLOPT_PROXY, without credentials: "socks5h://host:1080", "http://[::1]:3128".
-    // Credentials go to CURLOPT_PROXYUSERNAME / CURLOPT_PROXYPASSWORD.
+    // The URL without credentials: "socks5h://host:1080", "http://[::1]:3128".
     std::string curl_url() const;
+    // The URL for CURLOPT_PROXY: with a user name, "scheme://USER:PASSWORD@host:port" with both
+    // percent-encoded (every byte but A-Z a-z 0-9 - . _ ~), so that libcurl's one decoding gives
+    // back exactly `user` and `password`; else curl_url(). Holds the password: never show it.
+    std::string curl_url_with_credentials() const;
     // For output: "http://user:***@host:3128", "http://user@host:3128" or "http://host:3128".
     // Never contains the password.
     std::string display() const;
