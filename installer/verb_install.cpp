@@ -90,6 +90,9 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
     rq.reinstall = a.count("reinstall") > 0;
     rq.switch_current = a.count("no-switch") == 0;
     rq.lock_timeout = settings->lock_timeout;
+    auto check_timeout = check_timeout_from_env(*ctx.env);
+    if (!check_timeout) return report_error(reporter, check_timeout.error());
+    rq.check_timeout = *check_timeout;
 
     SystemClock clock;
     Installer installer(**transport, clock, reporter);

@@ -6,15 +6,22 @@ absolute path.
 Each case: exit 8, one error line naming the problem, the old toolchain current and unchanged,
 no staging left, and — comparing snapshots of the whole test directory (home, root, sentinel)
 taken before and after — nothing written anywhere except goinstall's own bookkeeping (the index
-cache, the lock). Set-id bits are the one documented exception: they are dropped, not refused,
-so that archive installs with the bits cleared."""
+cache, the lock). Modes are the one documented exception: set-id, sticky and group/other write
+bits are dropped, not refused, so that archive installs with its modes capped at 0755.
+
+Hostile `bin/go` binaries (hanging, flooding, closing their output, leaving a child on the pipe)
+run with the check's deadline set to CHECK_S by GOINSTALL_CHECK_TIMEOUT; each sleeps HANG_S, so
+PROMPT (3x under HANG_S) separates "ended at the deadline" from "waited for the child"."""
 import gzip
 import hashlib
 import io
 import os
+import signal
 import stat
+import subprocess
 import sys
 import tarfile
+import time
 import unittest
 import zipfile
 
@@ -25,6 +32,10 @@ import reliability as rel  # noqa: E402
 
 OLD, NEW = "go1.21.0", "go1.22.0"
 EXIT_BAD_ARCHIVE = 8
+EXIT_CANCELLED = 130
+CHECK_S = 2      # GOINSTALL_CHECK_TIMEOUT for the hostile bin/go cases
+HANG_S = 60      # how long a hostile bin/go (and what it forks) sleeps
+PROMPT = 20.0    # 3x under HANG_S
 BOOKKEEPING = ("home/.cache/", "home/tmp/", "root/.downloads", "root/.lock")
 
 
@@ -75,11 +86,14 @@ def zip_bytes(members):
         for name, kind, data, mode in members:
             zi = zipfile.ZipInfo(name)
             if kind == "dir":
-                zi.external_attr = (0o40755 << 16) | 0x10
+                zi.external_attr = ((0o40000 | mode) << 16) | 0x10
                 zf.writestr(zi, b"")
             elif kind == "symlink":
                 zi.external_attr = (0o120777 << 16)
                 zf.writestr(zi, data.encode())
+            elif kind == "fifo":  # libarchive 3.6 reads this as a regular file
+                zi.external_attr = (0o010644 << 16)
+                zf.writestr(zi, b"")
             else:
                 zi.external_attr = (0o100000 | mode) << 16
                 zf.writestr(zi, data)
@@ -138,19 +152,20 @@ class HostileArchives(unittest.TestCase):
             files.append(h.index_file(filename, NEW, "linux", h.goarch(), hashlib.sha256(data).hexdigest(), len(data)))
         self.srv.put("dl/index.json", h.make_index(files))
 
-    def goinstall(self, args):
+    def goinstall(self, args, env=None):
         return h.run_goinstall(list(args) + [
             "--index-url", self.srv.url + "dl/?mode=json&include=all", "--allow-insecure-index",
-            "--mirror", self.srv.url + "dl/", "--no-fallback", "--root", self.root], home=self.home, timeout=60)
+            "--mirror", self.srv.url + "dl/", "--no-fallback", "--root", self.root], home=self.home, timeout=120,
+            env_extra=env)
 
     def state(self):
         snap = rel.snapshot(self.base)
         return {k: v for k, v in snap.items() if not k.startswith(BOOKKEEPING)}
 
-    def attempt(self, data, words, filename=None):
+    def attempt(self, data, words, filename=None, env=None):
         self.publish(data, filename)
         before = self.state()
-        r = self.goinstall([NEW])
+        r = self.goinstall([NEW], env)
         self.assertEqual(r.returncode, EXIT_BAD_ARCHIVE, r.output)
         errors = [ln for ln in r.stderr.splitlines() if ln.startswith("goinstall: error:")]
         self.assertEqual(len(errors), 1, r.stderr)
@@ -159,7 +174,30 @@ class HostileArchives(unittest.TestCase):
         self.assertEqual(os.readlink(os.path.join(self.root, "current")), OLD)
         self.assertFalse(any("pwned" in p for p in rel.snapshot(self.base)))
         self.assertEqual(os.listdir(os.path.join(self.root, ".downloads")), [], "the hostile archive was kept")
+        self.assertEqual([n for n in os.listdir(self.root) if n.startswith(".goinstall-")], [], "staging left")
         return errors[0]
+
+    def hostile_go(self, body):
+        """A go1.22.0 archive whose bin/go records its process group in a file, then runs `body`."""
+        self.pidfile = os.path.join(h.tmpfs_path(self, "pids-"), "pgid")
+        script = '#!/bin/sh\necho $$ > "$HOSTILE_PIDFILE"\n' + body
+        arc = h.fake_toolchain_archive(NEW, h.tmpfs_path(self, "arc-"), go_script=script)
+        with open(arc.path, "rb") as f:
+            return arc, f.read()
+
+    def assert_group_gone(self):
+        """The hostile bin/go ran, and neither it nor anything it forked is left."""
+        with open(self.pidfile) as f:
+            pgid = int(f.read())
+
+        def gone():
+            try:
+                os.killpg(pgid, 0)
+            except ProcessLookupError:
+                return True
+            return False
+        # Bounded: killed members are reaped by init asynchronously.
+        self.assertTrue(h.wait_until(gone, timeout=10), f"process group {pgid} of bin/go is still alive")
 
     def test_hostile_tar_archives(self):
         s = self.sentinel
@@ -182,6 +220,7 @@ class HostileArchives(unittest.TestCase):
             "duplicate file": [file("go/VERSION", b"go1.99.0\n")],
             "file replaces a directory": [file("go/bin", b"pwned\n")],
             "declared size of 5 GiB": [("go/pkg/huge", "huge", 5 << 30, 0o644)],
+            "hard links beyond the limit": [file("go/t")] + [(f"go/l{i}", "hardlink", "go/t", 0o644) for i in range(1001)],
         }
         for label, extra in cases.items():
             with self.subTest(label):
@@ -200,10 +239,102 @@ class HostileArchives(unittest.TestCase):
             with self.subTest(label):
                 self.attempt(tar_bytes(members), words)
 
+    def test_hostile_go_binaries_end_at_the_deadline(self):
+        cases = {
+            "hangs": (f"exec sleep {HANG_S}\n", rf"did not finish within {CHECK_S} s"),
+            "floods stdout": ("exec yes go version\n", r"printed more than 64 KiB"),
+            "closes stdout and sleeps": (f"exec >&- 2>&-\nsleep {HANG_S}\n", r"did not finish"),
+            "writes 64 KiB and sleeps": (f"head -c 65536 /dev/zero\nexec sleep {HANG_S}\n", r"did not finish"),
+            "forks a child that keeps the pipe open":
+                (f"sleep {HANG_S} &\necho go version {NEW} linux/{h.goarch()}\n", r"did not finish"),
+        }
+        for label, (body, words) in cases.items():
+            with self.subTest(label):
+                _, data = self.hostile_go(body)
+                t0 = time.monotonic()
+                self.attempt(data, words, env={"GOINSTALL_CHECK_TIMEOUT": str(CHECK_S),
+                                               "HOSTILE_PIDFILE": self.pidfile})
+                self.assertLess(time.monotonic() - t0, PROMPT, "goinstall waited for the hostile bin/go")
+                self.assert_group_gone()
+
+    def test_ctrl_c_during_the_check_of_a_local_archive(self):
+        # install --archive: the check must be cancellable there too (default 30 s deadline, so
+        # only the signal can end it before PROMPT... and HANG_S).
+        arc, _ = self.hostile_go(f"sleep {HANG_S} &\nexec sleep {HANG_S}\n")
+        before = self.state()
+        proc, _ = h.popen_goinstall(["install", "--archive", arc.path, NEW, "--sha256", arc.sha256,
+                                     "--root", self.root], env_extra={"HOSTILE_PIDFILE": self.pidfile},
+                                    home=self.home)
+        self.addCleanup(h.kill_process_group, proc, 1)
+        self.assertTrue(h.wait_until(lambda: os.path.exists(self.pidfile) or proc.poll() is not None, timeout=30),
+                        "bin/go was never run")
+        if proc.poll() is not None:
+            self.fail("goinstall ended before the signal: " + proc.communicate()[1])
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        try:
+            _, err = proc.communicate(timeout=HANG_S * 2)
+        except subprocess.TimeoutExpired:
+            self.fail("goinstall did not end on SIGINT")
+        self.assertEqual(proc.returncode, EXIT_CANCELLED, err)
+        self.assertLess(time.monotonic() - t0, PROMPT)
+        self.assert_group_gone()
+        self.assertEqual(rel.diff_snapshots(before, self.state()), [])
+        self.assertEqual(os.readlink(os.path.join(self.root, "current")), OLD)
+
     def test_bomb_that_really_inflates(self):
         # 1.1 GiB of zeros in ~1.2 MiB: refused on the declared size before a byte is written.
         line = self.attempt(gzip_bomb(1100 << 20), r"(limit|larger)")
         self.assertIn("go/pkg/bomb", line)
+
+    def test_overlong_names(self):
+        # PAX records carry names longer than a file system takes: refused as unsafe (8), not
+        # met as ENAMETOOLONG (a file-system error, 10).
+        long_part = "a" * 300
+        deep = "go/" + "/".join(["d" * 200] * 25)  # 5,000 bytes of 200-byte components
+        cases = {
+            "component over NAME_MAX": ("file", "go/" + long_part, None),
+            "path over PATH_MAX": ("file", deep, None),
+            "symlink target over PATH_MAX": ("symlink", "go/lnk", "/".join(["x"] * 2600)),
+            "hard link to an overlong name": ("hardlink", "go/hl", "go/" + long_part),
+        }
+        for label, (kind, name, target) in cases.items():
+            with self.subTest(label):
+                buf = io.BytesIO()
+                with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
+                    for n, k, data, mode in base_members():
+                        ti = tarfile.TarInfo(n)
+                        ti.mode = mode
+                        if k == "dir":
+                            ti.type = tarfile.DIRTYPE
+                            tf.addfile(ti)
+                        else:
+                            ti.size = len(data)
+                            tf.addfile(ti, io.BytesIO(data))
+                    ti = tarfile.TarInfo(name)
+                    if kind == "symlink":
+                        ti.type, ti.linkname = tarfile.SYMTYPE, target
+                    elif kind == "hardlink":
+                        ti.type, ti.linkname = tarfile.LNKTYPE, target
+                    tf.addfile(ti, io.BytesIO(b""))
+                self.attempt(gzip.compress(buf.getvalue(), mtime=0), r"(too long|unsafe)")
+
+    def test_bidi_and_control_characters_in_names_are_not_printed(self):
+        # U+202E RIGHT-TO-LEFT OVERRIDE, U+2066 LRI, an ANSI escape, C1 CSI: none reaches the terminal.
+        hostile = "go/evil\u202egnp.exe\u2066\x1b[2J\u009b1m\r"
+        for label, data, filename in (
+                ("tar", tar_bytes(base_members() + [(hostile, "chr", None, 0o644)]), None),
+                ("zip", zip_bytes(base_members() + [(hostile + "/../x", "file", b"x", 0o644)]),
+                 f"{NEW}.linux-{h.goarch()}.zip")):
+            with self.subTest(label):
+                # A zip's UTF-8-flagged name may not convert to the C locale: refused unnamed then.
+                line = self.attempt(data, r"(unsafe entry \"go/evil\?+gnp\.exe|no readable name)", filename=filename)
+                for bad in ("\u202e", "\u2066", "\x1b", "\u009b", "\r"):
+                    self.assertNotIn(bad, line)
+                r = self.goinstall([NEW, "--json"])
+                self.assertEqual(r.returncode, EXIT_BAD_ARCHIVE, r.output)
+                for bad in ("\u202e", "\u2066", "\x1b", "\u009b", "\\u202e", "\\u001b"):
+                    self.assertNotIn(bad, r.stdout.lower() if bad.startswith("\\") else r.stdout)
 
     def test_hostile_zip_archives(self):
         s = self.sentinel
@@ -215,6 +346,7 @@ class HostileArchives(unittest.TestCase):
             "dot-dot": [file("go/../../sentinel/pwned")],
             "absolute": [file(s + "/pwned-abs")],
             "symlink out": [("go/out", "symlink", s, 0o777), file("go/out/pwned")],
+            "fifo": [("go/fifo", "fifo", None, 0o644)],
         }
         for label, extra in cases.items():
             with self.subTest(label):
@@ -222,14 +354,21 @@ class HostileArchives(unittest.TestCase):
                 self.attempt(data, r"(unsafe|not allowed|outside|backslash|drive|corrupt)",
                              filename=f"{NEW}.linux-{h.goarch()}.zip")
 
-    def test_setid_bits_are_dropped(self):
-        members = base_members() + [("go/bin/suid", "file", b"#!/bin/sh\n", 0o6755), ("go/tmp", "dir", None, 0o1777)]
-        self.publish(tar_bytes(members))
-        r = self.goinstall([NEW])
-        self.assertEqual(r.returncode, 0, r.output)
-        mode = os.stat(os.path.join(self.root, NEW, "bin", "suid")).st_mode
-        self.assertEqual(stat.S_IMODE(mode), 0o755)
-        self.assertEqual(stat.S_IMODE(os.stat(os.path.join(self.root, NEW, "tmp")).st_mode), 0o777)
+    def test_modes_are_capped_at_0755(self):
+        # A 01777 directory must not install as a world-writable 0777 one (in /usr/local/go as
+        # root, any user could then change the toolchain), from a tar or a zip alike.
+        members = base_members() + [("go/bin/suid", "file", b"#!/bin/sh\n", 0o6755), ("go/tmp", "dir", None, 0o1777),
+                                    ("go/open", "dir", None, 0o777), ("go/all", "file", b"x", 0o777),
+                                    ("go/shared", "file", b"x", 0o666)]
+        want = {"bin/suid": 0o755, "tmp": 0o755, "open": 0o755, "all": 0o755, "shared": 0o644}
+        for label, data, filename in (("tar", tar_bytes(members), None),
+                                      ("zip", zip_bytes(members), f"{NEW}.linux-{h.goarch()}.zip")):
+            with self.subTest(label):
+                self.publish(data, filename)
+                r = self.goinstall([NEW, "--reinstall"])
+                self.assertEqual(r.returncode, 0, r.output)
+                got = {rel_: stat.S_IMODE(os.stat(os.path.join(self.root, NEW, rel_)).st_mode) for rel_ in want}
+                self.assertEqual({k: oct(v) for k, v in got.items()}, {k: oct(v) for k, v in want.items()})
 
 
 if __name__ == "__main__":

@@ -84,6 +84,12 @@ Error DiskWriter::creation_error(int err, std::string_view rel, std::string_view
     if (err == EEXIST) {
         return bad(shown, "already exists in the destination (a duplicate or case-colliding name)");
     }
+    if (err == EMLINK) {
+        return bad(shown, "too many hard links to one file for the file system");
+    }
+    if (err == ENAMETOOLONG) {
+        return bad(shown, "name too long for the file system");
+    }
     return errno_error(err, what, display(rel));
 }
 
@@ -159,7 +165,7 @@ Status DiskWriter::ensure_parents(const std::string& rel, std::string_view shown
 }
 
 Status DiskWriter::make_directory(const std::string& rel, mode_t mode, std::string_view shown) {
-    mode = (mode & 0777) | 0700;
+    mode = (mode & k_max_mode) | 0700;
     if (auto st = ensure_parents(rel, shown); !st) {
         return st;
     }
@@ -183,7 +189,7 @@ Status DiskWriter::make_directory(const std::string& rel, mode_t mode, std::stri
 }
 
 Result<OutputFile> DiskWriter::create_file(const std::string& rel, mode_t mode, std::string_view shown) {
-    mode &= 0777;
+    mode &= k_max_mode;
     if (auto st = ensure_parents(rel, shown); !st) {
         return std::unexpected(st.error());
     }

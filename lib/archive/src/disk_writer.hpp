@@ -38,16 +38,21 @@ private:
 
 // Every `rel` argument is a path already normalised by safe_entry_path; `shown` is the sanitised
 // raw entry name used in bad_archive messages. Missing parent directories are created with mode
-// 0755. Modes are set exactly, whatever the umask. All failures that stem from the archive are bad_archive; system-call failures come
+// 0755. Modes are the archive's capped at k_max_mode, set exactly whatever the umask. All failures that stem from the archive are bad_archive; system-call failures come
 // from errno_error.
 class DiskWriter {
 public:
     // Opens `dest_dir` (which must exist) as the root of all later calls.
     static Result<DiskWriter> open(const std::filesystem::path& dest_dir);
 
+    // No group or other write, no set-id or sticky bit, whatever the archive says: a tree installed
+    // by root (/usr/local/go) must not be changeable by other users. Files end up at most 0755
+    // (executables) or 0644, directories at most 0755.
+    static constexpr mode_t k_max_mode = 0755;
+
     // Creates the directory, or updates the mode of one created earlier. Mode gets owner rwx.
     Status make_directory(const std::string& rel, mode_t mode, std::string_view shown);
-    // Creates a new regular file with exactly `mode` (& 0777).
+    // Creates a new regular file with exactly `mode` & k_max_mode.
     Result<OutputFile> create_file(const std::string& rel, mode_t mode, std::string_view shown);
     // Creates a symlink; the caller has checked `target` with symlink_target_safe.
     Status make_symlink(const std::string& rel, const std::string& target, std::string_view shown);

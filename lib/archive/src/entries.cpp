@@ -1,6 +1,7 @@
 #include "entries.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include <unistd.h>
 
@@ -63,6 +64,7 @@ private:
     const ExtractOptions& m_options;
     std::uint64_t m_entries = 0;
     std::uint64_t m_total_bytes = 0;
+    std::unordered_map<std::string, std::uint64_t> m_links; // hard links made to each target
 };
 
 Status Extraction::entry(struct archive_entry* e) {
@@ -212,6 +214,10 @@ Status Extraction::hardlink(const char* raw_target, const std::string& rel, std:
     auto target = safe_entry_path(raw_target, m_options.top_dir, is_zip());
     if (!target) {
         return bad_entry(shown, "hard link target is unsafe: " + target.error().message());
+    }
+    if (++m_links[*target] > m_options.limits.max_links_per_file) {
+        return bad_entry(shown, "more than " + std::to_string(m_options.limits.max_links_per_file) +
+                                    " hard links to \"" + sanitize_for_display(*target) + "\"");
     }
     return m_writer.make_hardlink(rel, *target, shown);
 }

@@ -32,6 +32,11 @@ using ReadArchive = std::unique_ptr<struct archive, ReadArchiveDeleter>;
 // libarchive's seekable zip reader (the central directory) is enabled. bad_archive otherwise,
 // naming `shown`.
 Result<ReadArchive> open_module_zip(int fd, const std::string& shown);
+// For a file libarchive may read as a zip: bad_archive naming the first entry whose Unix mode in the
+// central directory is a FIFO, device, socket or unknown type (libarchive reports a FIFO as a
+// regular file), or when a central directory is found but cannot be walked. No end of central
+// directory record: success (not a zip; libarchive decides). `shown` names the file in messages.
+Status check_zip_unix_types(int fd, const std::string& shown);
 // usage error unless top_dir is a normalised relative path.
 Status check_top_dir(std::string_view top_dir);
 

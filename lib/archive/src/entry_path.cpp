@@ -50,6 +50,13 @@ using archive_detail::path_components;
 
 namespace {
 
+// The length limits of entry_path.hpp.
+bool name_too_long(std::string_view name) {
+    if (name.size() > k_max_name_bytes) return true;
+    const auto parts = path_components(name);
+    return std::any_of(parts.begin(), parts.end(), [](std::string_view p) { return p.size() > k_max_name_component; });
+}
+
 bool starts_with_drive_letter(std::string_view raw) {
     return raw.size() >= 2 && raw[1] == ':' &&
            ((raw[0] >= 'a' && raw[0] <= 'z') || (raw[0] >= 'A' && raw[0] <= 'Z'));
@@ -67,6 +74,10 @@ Result<std::string> safe_entry_path(std::string_view raw, std::string_view top_d
     }
     if (raw.find('\0') != std::string_view::npos) {
         return reject("name contains a NUL byte");
+    }
+    if (name_too_long(raw)) {
+        return reject("name too long (over " + std::to_string(k_max_name_bytes) + " bytes, or a component over " +
+                      std::to_string(k_max_name_component) + ")");
     }
     if (is_zip && raw.find('\\') != std::string_view::npos) {
         return reject("zip entry name contains a backslash");
@@ -91,7 +102,7 @@ Result<std::string> safe_entry_path(std::string_view raw, std::string_view top_d
 }
 
 bool symlink_target_safe(std::string_view link_path, std::string_view target, std::string_view top_dir) {
-    if (target.empty() || target.front() == '/' || target.find('\0') != std::string_view::npos) {
+    if (target.empty() || target.front() == '/' || target.find('\0') != std::string_view::npos || name_too_long(target)) {
         return false;
     }
     auto location = path_components(link_path);

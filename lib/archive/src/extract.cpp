@@ -58,6 +58,13 @@ Result<ExtractStats> extract_archive(const std::filesystem::path& archive, const
         FdSource source(fd.get(), archive.string());
         return extract_tar_gz_stream(source, dest_dir, options);
     }
+    char ustar[5] = {};
+    const bool tar = ::pread(fd.get(), ustar, sizeof ustar, 257) == 5 && std::string_view(ustar, 5) == "ustar";
+    if (!tar) {
+        if (auto st = archive_detail::check_zip_unix_types(fd.get(), archive.filename().string()); !st) {
+            return std::unexpected(st.error());
+        }
+    }
     auto writer = DiskWriter::open(dest_dir);
     if (!writer) {
         return std::unexpected(writer.error());

@@ -95,7 +95,8 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
 
 namespace {
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not valid.
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not valid or encodes a
+// character that must not reach a terminal (C1 controls, bidi formatting, line separators).
 std::size_t utf8_len(std::string_view s, std::size_t i) {
     auto c = static_cast<unsigned char>(s[i]);
     std::size_t n = 0;
@@ -133,11 +134,21 @@ std::size_t utf8_len(std::string_view s, std::size_t i) {
     if (cp >= 0x80 && cp <= 0x9F) {
         return 0;
     }
+    // Bidirectional formatting characters (Unicode UAX #9, section 2: ALM, LRM, RLM, LRE..RLO,
+    // LRI..PDI) reorder what a terminal shows ("evil\u202Egnp.exe" looks like "evilexe.png"), and
+    // the line and paragraph separators U+2028/U+2029 break lines: shown as '?' like controls.
+    if (cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x2028 && cp <= 0x202E) ||
+        (cp >= 0x2066 && cp <= 0x2069)) {
+        return 0;
+    }
     return n;
 }
 
 } // namespace
 
+// Beyond what strings.hpp says: C1 controls, the bidirectional formatting characters (U+061C,
+// U+200E/F, U+202A..U+202E, U+2066..U+2069) and U+2028/U+2029 are replaced too (see utf8_len), one
+// '?' per byte, so an archive's entry name cannot reorder or break the line it is printed on.
 std::string sanitize_for_display(std::string_view s, std::size_t max_len) {
     std::string out;
     std::size_t i = 0;

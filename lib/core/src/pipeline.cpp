@@ -282,7 +282,7 @@ Result<InstallOutcome> Run::commit(const std::filesystem::path& staged_go, const
     ToolchainCheck check;
     check.run_go = host;
     check.target_os = m_artifact.platform.os;
-    check.timeout = m_rq.check_timeout;
+    check.timeout = m_rq.place.check_timeout;
     check.cancel = m_cancel;
     if (auto st = check_toolchain(staged_go, version, check); !st) {
         return std::unexpected(st.error());

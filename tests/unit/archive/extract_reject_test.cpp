@@ -3,7 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <string>
@@ -37,6 +39,7 @@ struct Hostile {
 const std::vector<ArchiveKind> k_all = {ArchiveKind::tar_gz_pax, ArchiveKind::tar_gz_ustar, ArchiveKind::zip};
 const std::vector<ArchiveKind> k_tar = {ArchiveKind::tar_gz_pax, ArchiveKind::tar_gz_ustar};
 const std::vector<ArchiveKind> k_zip = {ArchiveKind::zip};
+const std::vector<ArchiveKind> k_pax_zip = {ArchiveKind::tar_gz_pax, ArchiveKind::zip};
 
 std::function<std::vector<TestEntry>(const TempTree&)> fixed(std::vector<TestEntry> entries) {
     return [entries = std::move(entries)](const TempTree&) { return entries; };
@@ -47,6 +50,12 @@ ExtractLimits limits(std::uint64_t total, std::uint64_t entries, std::uint64_t f
     l.max_total_bytes = total;
     l.max_entries = entries;
     l.max_file_bytes = file;
+    return l;
+}
+
+ExtractLimits links(std::uint64_t per_file) {
+    ExtractLimits l;
+    l.max_links_per_file = per_file;
     return l;
 }
 
@@ -86,6 +95,20 @@ const std::vector<Hostile>& hostile_cases() {
          fixed({{"go/s", S, 0777, "", "x"}, {"go/evil", H, 0644, "", "go/s"}}), "go/evil"},
         {"character device", k_tar, fixed({{"go/evil", EntryType::chardev, 0644, "", ""}}), "go/evil"},
         {"FIFO", k_tar, fixed({{"go/evil", EntryType::fifo, 0644, "", ""}}), "go/evil"},
+        // Names a file system would refuse with ENAMETOOLONG are unsafe, not a file-system error.
+        // The message quotes the name cut to 200 bytes.
+        {"component over NAME_MAX", k_pax_zip, fixed({{"go/evil" + std::string(300, 'a'), F, 0644, "x", ""}}),
+         "go/evil" + std::string(193, 'a') + "..."},
+        {"path over the length limit", k_pax_zip,
+         fixed({{"go/evil/" + std::string(1100, 'd').replace(100, 1, "/").replace(300, 1, "/").replace(500, 1, "/")
+                                  .replace(700, 1, "/").replace(900, 1, "/"), F, 0644, "x", ""}}),
+         "go/evil/" + std::string(100, 'd') + "/" + std::string(91, 'd') + "..."},
+        {"symlink target over the length limit", k_pax_zip,
+         fixed({{"go/evil", S, 0777, "", std::string(1100, 'x').replace(100, 1, "/")}}), "go/evil"},
+        {"hard links beyond the limit", k_tar,
+         fixed({{"go/t", F, 0644, "x", ""}, {"go/l1", H, 0644, "", "go/t"}, {"go/l2", H, 0644, "", "go/t"},
+                {"go/evil", H, 0644, "", "go/t"}}),
+         "go/evil", links(2)},
         {"file through a file", k_all, fixed({{"go/f", F, 0644, "x", ""}, {"go/f/evil", F, 0644, "x", ""}}),
          "go/f/evil"},
         {"file over a directory", k_all,
@@ -178,4 +201,25 @@ TEST_CASE("extract_archive checks declared sizes before creating the file", "[ar
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().code() == ErrorCode::bad_archive);
     CHECK_FALSE(exists_nofollow(t.dest() / "go/big"));
+}
+
+TEST_CASE("extract_archive refuses a FIFO in a zip as it does in a tar", "[archive]") {
+    // libarchive's zip writer cannot store a FIFO and its reader reports one as a regular file:
+    // write a regular file, then make its central directory entry say FIFO (mode 010644, made on
+    // Unix; APPNOTE.TXT 4.3.12: "version made by" at +4, external attributes at +38).
+    TempTree t;
+    const auto zip = t.archive(ArchiveKind::zip);
+    write_archive(zip, ArchiveKind::zip, {{"go/ok", F, 0644, "x", ""}, {"go/evil", F, 0644, "", ""}});
+    std::string bytes = read_file(zip);
+    const auto at = bytes.rfind("PK\x01\x02");
+    REQUIRE(at != std::string::npos);
+    const std::uint32_t attr = 0010644U << 16;
+    bytes[at + 5] = 3;
+    for (int i = 0; i < 4; ++i) bytes[at + 38 + i] = static_cast<char>((attr >> (8 * i)) & 0xFF);
+    std::ofstream(zip, std::ios::binary | std::ios::trunc) << bytes;
+    auto r = extract_archive(zip, t.dest(), {});
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code() == ErrorCode::bad_archive);
+    CHECK_THAT(r.error().message(), Catch::Contains("\"go/evil\"") && Catch::Contains("FIFOs are not allowed"));
+    CHECK(find_named(t.root(), "evil").empty());
 }

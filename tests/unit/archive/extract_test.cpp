@@ -78,7 +78,7 @@ TEST_CASE("extract_archive extracts a good tree", "[archive]") {
     CHECK(list_dir(t.dest()) == std::vector<std::string>{"go"});
 }
 
-TEST_CASE("extract_archive keeps permission bits and strips setuid setgid and sticky", "[archive]") {
+TEST_CASE("extract_archive caps modes at 0755: no group/other write, setuid, setgid or sticky", "[archive]") {
     auto kind = GENERATE(ArchiveKind::tar_gz_pax, ArchiveKind::zip);
     INFO(to_string(kind));
     TempTree t;
@@ -90,6 +90,8 @@ TEST_CASE("extract_archive keeps permission bits and strips setuid setgid and st
                       {"go/sticky/", EntryType::dir, 01777, "", ""},
                       {"go/all", EntryType::file, 0777, "x", ""},   // more than a 022 umask allows
                       {"go/none", EntryType::file, 0000, "x", ""},
+                      {"go/shared", EntryType::file, 0666, "x", ""},
+                      {"go/open/", EntryType::dir, 0777, "", ""},
                       {"go/ro/", EntryType::dir, 0555, "", ""},     // owner keeps rwx on directories
                       {"go/ro/file", EntryType::file, 0444, "x", ""},
                   });
@@ -98,9 +100,11 @@ TEST_CASE("extract_archive keeps permission bits and strips setuid setgid and st
     const fs::path go = t.dest() / "go";
     CHECK(mode_of(go / "suid") == 0755);
     CHECK(mode_of(go / "sgid") == 0711);
-    CHECK(mode_of(go / "sticky") == 0777);
-    CHECK(mode_of(go / "all") == 0777);
+    CHECK(mode_of(go / "sticky") == 0755);
+    CHECK(mode_of(go / "all") == 0755);
     CHECK(mode_of(go / "none") == 0000);
+    CHECK(mode_of(go / "shared") == 0644);
+    CHECK(mode_of(go / "open") == 0755);
     CHECK(mode_of(go / "ro") == 0755);
     CHECK(mode_of(go / "ro/file") == 0444);
     CHECK(read_file(go / "ro/file") == "x");

@@ -32,6 +32,11 @@ TEST_CASE("sanitize_for_display removes controls and invalid UTF-8 and truncates
         {"bad\xff\xfe", 200, "bad??"},
         {"overlong\xc0\xaf", 200, "overlong??"},
         {"c1\xc2\x9b", 200, "c1??"},
+        {"evil\xe2\x80\xaegnp.exe", 200, "evil???gnp.exe"},   // U+202E RIGHT-TO-LEFT OVERRIDE
+        {"a\xe2\x81\xa6" "b\xe2\x81\xa9" "c", 200, "a???b???c"},     // U+2066 LRI ... U+2069 PDI
+        {"\xe2\x80\x8fx\xd8\x9cy", 200, "???x??y"},             // U+200F RLM, U+061C ALM
+        {"p\xe2\x80\xa8q", 200, "p???q"},                     // U+2028 LINE SEPARATOR
+        {"zwj\xe2\x80\x8d", 200, "zwj\xe2\x80\x8d"},             // U+200D (emoji sequences) stays
         {"truncated-here", 9, "truncated..."},
         {"nul\0byte", 200, "nul"},
     }));

@@ -18,6 +18,9 @@ struct ExtractLimits {
     std::uint64_t max_total_bytes = 4ULL << 30; // regular-file bytes, declared and actual
     std::uint64_t max_entries = 200000;
     std::uint64_t max_file_bytes = 1ULL << 30;
+    // Hard links to one file. Go archives have none; ext4 allows 65,000 (EXT4_LINK_MAX), so an
+    // archive within this limit never meets a file system's own (whose EMLINK is bad_archive too).
+    std::uint64_t max_links_per_file = 1000;
 };
 
 struct ExtractOptions {
@@ -54,7 +57,8 @@ struct ExtractStats {
 //    drive letters);
 //  - device nodes, FIFOs, sockets and sparse files;
 //  - symlinks rejected by symlink_target_safe;
-//  - hard links whose target is not an already-extracted regular file inside top_dir;
+//  - hard links whose target is not an already-extracted regular file inside top_dir, or that
+//    would give one file more than limits.max_links_per_file links (or the file system's EMLINK);
 //  - any entry whose path passes through an extracted symlink or regular file;
 //  - duplicates: a repeated directory is accepted (its mode is updated); any other repeated name
 //    is rejected — in particular a file never replaces a directory, a directory never replaces a
@@ -72,8 +76,9 @@ struct ExtractStats {
 // Cancellation via options.cancel, polled between entries and between 1 MiB data blocks, is
 // ErrorCode::cancelled. A top_dir that is not a normalised relative path is ErrorCode::usage.
 //
-// Modes: permission bits are kept exactly (mode & 0777, regardless of the umask); setuid, setgid
-// and sticky bits are dropped. Directories additionally always get owner rwx so the tree stays
+// Modes: the archive's permission bits capped at 0755 (mode & 0755, regardless of the umask):
+// group/other write, setuid, setgid and sticky bits are dropped, so nothing installed (by root in
+// /usr/local/go, say) is writable by other users. Directories additionally always get owner rwx so the tree stays
 // writable and removable; directories implied by a path but not listed get 0755. The umask is not
 // applied. Existing directories in dest_dir are merged into; existing non-directories are not
 // touched (an entry that would need one to be a directory, or would replace one, is bad_archive).

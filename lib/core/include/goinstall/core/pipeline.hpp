@@ -29,6 +29,7 @@ struct InstallPlace {
     bool reinstall = false;
     bool switch_current = true;      // point <root>/current at it (root mode, host platform)
     std::chrono::milliseconds lock_timeout{std::chrono::minutes(10)};
+    std::chrono::milliseconds check_timeout{std::chrono::seconds(30)}; // the whole `bin/go version` child
 };
 
 struct PipelineRequest {
@@ -36,7 +37,6 @@ struct PipelineRequest {
     std::optional<VersionSpec> spec; // when given, the installed version must satisfy it
     std::string spec_text;           // as the user wrote it, for messages
     Platform platform;               // the platform asked for (the fast path runs before resolve)
-    std::chrono::milliseconds check_timeout{std::chrono::seconds(30)}; // the whole `bin/go version` child
 };
 
 struct InstallOutcome {
