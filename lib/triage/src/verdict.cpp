@@ -83,6 +83,15 @@ std::optional<Verdict> proxy_verdict(const TargetObservation& t) {
         return failed_verdict("proxy_auth", "The proxy " + p + " (from " + src + ") requires authentication.",
                  "Give credentials: --proxy-user USER:PASSWORD (the password is never printed)");
     case ProxyHopStatus::forbidden:
+        if (t.port != 443) {
+            // squid's stock configuration allows CONNECT to port 443 only (its SSL_ports rule).
+            return failed_verdict("proxy_forbidden", "The proxy " + p + " refuses to open a tunnel to " + dest +
+                                                         " (CONNECT answered 403): it may only allow tunnels to port 443 "
+                                                         "(squid's stock SSL_ports rule), and this server is on port " +
+                                                         std::to_string(t.port) + ".",
+                                  "Use a mirror on port 443, or ask the proxy's administrators to allow port " +
+                                      std::to_string(t.port) + " for " + t.host);
+        }
         return failed_verdict("proxy_forbidden", "The proxy " + p + " refuses to open a tunnel to " + dest + " (CONNECT answered 403).",
                  "Ask the proxy's administrators to allow " + t.host + ", or bypass the proxy for it: --noproxy-hosts " +
                      t.host + " (if direct access is allowed)");
@@ -178,8 +187,13 @@ std::optional<Verdict> http_verdict(const Observations& obs, const TargetObserva
     const std::string via = t.proxy ? " through the proxy " + t.proxy->display() : "";
     if (h.transport_failed) {
         if (h.error_code == ErrorCode::proxy_auth && t.proxy) {
-            return failed_verdict("proxy_auth", "The proxy " + t.proxy->display() + " (from " + t.proxy_source +
-                                       ") requires authentication (HTTP 407).",
+            const std::string title = "The proxy " + t.proxy->display() + " (from " + t.proxy_source + ") ";
+            if (t.proxy->has_credentials()) {
+                return failed_verdict("proxy_auth", title + "refused the credentials given for user '" + t.proxy->user + "'.",
+                                      "Check the user name and password: --proxy-user USER:PASSWORD (the password is "
+                                      "never printed)");
+            }
+            return failed_verdict("proxy_auth", title + "requires authentication, and no credentials were given.",
                      "Give credentials: --proxy-user USER:PASSWORD (the password is never printed)");
         }
         if (h.error_code == ErrorCode::tls || h.phase == NetPhase::tls) {

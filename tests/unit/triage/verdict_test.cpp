@@ -167,6 +167,19 @@ std::vector<Case> cases() {
          }, "proxy_auth", Health::failed, {"HTTP 401", "user 'bob'"}, {"--proxy-user"}},
         {"CONNECT 403", [] { return base({via_proxy(proxy(ProxyScheme::http), ProxyHopStatus::forbidden)}); },
          "proxy_forbidden", Health::failed, {"go.dev:443", "403"}, {"--noproxy-hosts go.dev"}},
+        {"CONNECT 403 to a port other than 443 (squid's SSL_ports)", [] {
+             auto t = via_proxy(proxy(ProxyScheme::http), ProxyHopStatus::forbidden);
+             t.port = 8443;
+             return base({t});
+         }, "proxy_forbidden", Health::failed, {"403", "only allow tunnels to port 443", "port 8443"}, {"port 443", "8443"}},
+        {"407 on the transfer although credentials were given", [] {
+             auto t = via_proxy(proxy(ProxyScheme::http, "bob", "s3cret"), ProxyHopStatus::ok);
+             t.proxy_hop.reset();
+             t.http.attempted = true;
+             t.http.transport_failed = true;
+             t.http.error_code = ErrorCode::proxy_auth;
+             return base({t});
+         }, "proxy_auth", Health::failed, {"refused the credentials given for user 'bob'"}, {"Check the user name and password"}},
         {"proxy hangs up", [] { return base({via_proxy(proxy(ProxyScheme::http), ProxyHopStatus::closed)}); },
          "proxy_closed", Health::failed, {"closed the connection"}, {"--proxy-auth"}},
         {"proxy host unresolvable", [] { return base({via_proxy(proxy(ProxyScheme::http), ProxyHopStatus::unresolvable)}); },
