@@ -228,6 +228,10 @@ Status resolve_limits(Sources& src, Settings& s) {
     auto lock = seconds_setting(src, "lock_timeout", s.lock_timeout);
     if (!lock) return std::unexpected(lock.error());
     s.lock_timeout = *lock;
+    constexpr double k_max_check_seconds = 3600;
+    auto check = seconds_setting(src, "check_timeout", s.check_timeout, k_max_check_seconds);
+    if (!check) return std::unexpected(check.error());
+    s.check_timeout = *check;
     return {};
 }
 

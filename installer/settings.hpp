@@ -102,6 +102,8 @@ struct Settings {
     Platform platform;
     TransferLimits limits;
     std::chrono::milliseconds lock_timeout{std::chrono::minutes(10)};
+    // The deadline of the installed tree's `bin/go version` check, the whole child included.
+    std::chrono::milliseconds check_timeout{std::chrono::seconds(30)};
     int attempts_per_mirror = 3;                   // --attempts-per-mirror (old name --max-retries)
     int connections = 0;                           // --connections: 0 = one per mirror up to 4, 1 = no segmenting
     std::chrono::milliseconds deadline{std::chrono::minutes(30)};

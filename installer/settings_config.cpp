@@ -37,6 +37,7 @@ constexpr std::array k_keys{
     ConfigKey{"connections", "connections", "GOINSTALL_CONNECTIONS", T::count, false},
     ConfigKey{"deadline", "deadline", "GOINSTALL_DEADLINE", T::seconds, false},
     ConfigKey{"lock_timeout", "lock-timeout", "GOINSTALL_LOCK_TIMEOUT", T::seconds, false},
+    ConfigKey{"check_timeout", "check-timeout", "GOINSTALL_CHECK_TIMEOUT", T::seconds, false},
     ConfigKey{"offline", "offline", "GOINSTALL_OFFLINE", T::boolean, false},
     ConfigKey{"no_triage", "no-triage", "GOINSTALL_NO_TRIAGE", T::boolean, false},
     ConfigKey{"triage_timeout", "triage-timeout", "GOINSTALL_TRIAGE_TIMEOUT", T::seconds, false},

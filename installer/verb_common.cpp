@@ -171,19 +171,6 @@ Result<ProxyResolver> make_proxy_resolver(const Settings& s, const Env& env, con
     return ProxyResolver::create(ps, env, system);
 }
 
-Result<std::chrono::milliseconds> check_timeout_from_env(const Env& env) {
-    constexpr std::uint64_t k_max_seconds = 3600;
-    const auto text = env.get("GOINSTALL_CHECK_TIMEOUT");
-    if (!text || text->empty()) return std::chrono::milliseconds(std::chrono::seconds(30));
-    const auto secs = parse_u64(*text);
-    if (!secs || *secs == 0 || *secs > k_max_seconds) {
-        return fail(ErrorCode::usage, "GOINSTALL_CHECK_TIMEOUT must be a whole number of seconds from 1 to " +
-                                          std::to_string(k_max_seconds) + ", not '" + sanitize_for_display(*text, 40) +
-                                          "'");
-    }
-    return std::chrono::milliseconds(std::chrono::seconds(*secs));
-}
-
 Result<std::unique_ptr<Transport>> make_transport(const Settings& s, const Env& env, const CancelToken* cancel) {
     TransportConfig cfg;
     cfg.extra_ca_file = s.cacert;

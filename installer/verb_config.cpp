@@ -113,6 +113,8 @@ int verb_config(const std::vector<std::string>& args, Context& ctx) {
     add_triage_options(opts);
     opts.add_options("Locking")("lock-timeout", "Seconds to wait for another goinstall (env GOINSTALL_LOCK_TIMEOUT; default 600)",
                                 cxxopts::value<std::string>(), "SECS");
+    opts.add_options("Install")("check-timeout", "Seconds the 'bin/go version' check may take (env GOINSTALL_CHECK_TIMEOUT; default 30)",
+                                cxxopts::value<std::string>(), "SECS");
     int code = 0;
     auto parsed = parse_args(opts, args, code);
     if (!parsed) return code;

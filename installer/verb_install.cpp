@@ -34,6 +34,7 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
         ("no-switch", "Do not point <root>/current at the new toolchain")
         ("archive", "Install from this local archive, no network (checksum from <FILE>.manifest.json, the cached index, or --sha256)", cxxopts::value<std::string>(), "FILE")
         ("lock-timeout", "Seconds to wait for another goinstall on the same root (default 600)", cxxopts::value<std::string>(), "SECS")
+        ("check-timeout", "Seconds the installed tree's 'bin/go version' check may take, child processes included (env GOINSTALL_CHECK_TIMEOUT; default 30)", cxxopts::value<std::string>(), "SECS")
         ("version_spec", "", cxxopts::value<std::vector<std::string>>());
     opts.parse_positional({"version_spec"});
     opts.positional_help("VERSION");
@@ -90,9 +91,7 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
     rq.reinstall = a.count("reinstall") > 0;
     rq.switch_current = a.count("no-switch") == 0;
     rq.lock_timeout = settings->lock_timeout;
-    auto check_timeout = check_timeout_from_env(*ctx.env);
-    if (!check_timeout) return report_error(reporter, check_timeout.error());
-    rq.check_timeout = *check_timeout;
+    rq.check_timeout = settings->check_timeout;
 
     SystemClock clock;
     Installer installer(**transport, clock, reporter);

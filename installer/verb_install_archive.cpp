@@ -29,9 +29,7 @@ int install_from_archive(const cxxopts::ParseResult& a, const std::vector<std::s
     rq.reinstall = a.count("reinstall") > 0;
     rq.switch_current = a.count("no-switch") == 0;
     rq.lock_timeout = settings->lock_timeout;
-    auto check_timeout = check_timeout_from_env(*ctx.env);
-    if (!check_timeout) return report_error(reporter, check_timeout.error());
-    rq.check_timeout = *check_timeout;
+    rq.check_timeout = settings->check_timeout;
 
     auto out = install_archive(reporter, rq, ctx.cancel);
     if (!out) return report_error(reporter, out.error());

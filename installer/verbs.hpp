@@ -61,10 +61,6 @@ void emit_mirror_notes(Reporter& reporter, const Settings& s);
 // and says why.
 Result<ProxyResolver> make_proxy_resolver(const Settings& s, const Env& env, const CancelToken* cancel = nullptr);
 
-// The deadline of the `bin/go version` check (the whole child): GOINSTALL_CHECK_TIMEOUT seconds
-// (1..3600), else 30 s. A malformed value is a usage error naming the variable.
-Result<std::chrono::milliseconds> check_timeout_from_env(const Env& env);
-
 // Makes the real transport from settings.
 Result<std::unique_ptr<Transport>> make_transport(const Settings& s, const Env& env,
                                                   const CancelToken* cancel = nullptr);

@@ -142,7 +142,8 @@ class ConfigTest(unittest.TestCase):
             with self.subTest(data=data):
                 self.write_config(data)
                 for verb in (["list"], ["install", "1.21.3", "--index-url", "file:///nonexistent"]):
-                    r = h.run_goinstall(verb, home=self.home, timeout=30)
+                    # (the harness's captive_probe_url=none would hide the file's value)
+                    r = h.run_goinstall(verb, env_extra={"GOINSTALL_CAPTIVE_PROBE_URL": None}, home=self.home, timeout=30)
                     self.assertEqual(r.returncode, EXIT_USAGE, r.output)
                     self.assertTrue(r.stderr.startswith("goinstall: error: " + want), r.stderr)
                     self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
@@ -275,7 +276,7 @@ class ConfigTest(unittest.TestCase):
         self.assertEqual(list(rows), ["root", "cache_dir", "index_url", "mirrors", "no_fallback", "proxy",
                                       "no_proxy_hosts", "proxy_auth", "no_system_proxy", "pac_url", "cacert",
                                       "connect_timeout", "stall_timeout", "attempts_per_mirror", "connections", "deadline",
-                                      "lock_timeout", "offline", "no_triage", "triage_timeout", "captive_probe_url",
+                                      "lock_timeout", "check_timeout", "offline", "no_triage", "triage_timeout", "captive_probe_url",
                                       "goproxy", "gosumdb", "via"])
         self.assertRegex(rows["deadline"], r"^deadline\s+120\s+file$")
         self.assertRegex(rows["stall_timeout"], r"^stall_timeout\s+7\s+flag --stall-timeout$")

@@ -55,7 +55,9 @@ class NoPublicNames(unittest.TestCase):
     def run_ns(self, address, args):
         """goinstall `args` with dnsmasq's --address=`address` as the only resolver."""
         home = os.path.join(self.dir, "home")
-        env = h.isolated_env(home, None, builtin_mirrors=True)  # the network namespace isolates them
+        # The network namespace isolates them: the built-in mirrors and the real captive-portal
+        # probe's host are asked of dnsmasq only.
+        env = h.isolated_env(home, {"GOINSTALL_CAPTIVE_PROBE_URL": None}, builtin_mirrors=True)
         argv = ["unshare", "--net", "--mount", "--", "sh", "-c", SCRIPT, self.hosts, self.resolv, ph.nsswitch_file(),
                 self.log, address, h.goinstall_bin(), *args]
         return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
