@@ -89,8 +89,10 @@ std::optional<Verdict> proxy_verdict(const TargetObservation& t) {
                                                          " (CONNECT answered 403): it may only allow tunnels to port 443 "
                                                          "(squid's stock SSL_ports rule), and this server is on port " +
                                                          std::to_string(t.port) + ".",
-                                  "Use a mirror on port 443, or ask the proxy's administrators to allow port " +
-                                      std::to_string(t.port) + " for " + t.host);
+                                  "Use a mirror on port 443, ask the proxy's administrators to allow port " +
+                                      std::to_string(t.port) + " for " + t.host +
+                                      ", or bypass the proxy for it: --noproxy-hosts " + t.host +
+                                      " (if direct access is allowed)");
         }
         return failed_verdict("proxy_forbidden", "The proxy " + p + " refuses to open a tunnel to " + dest + " (CONNECT answered 403).",
                  "Ask the proxy's administrators to allow " + t.host + ", or bypass the proxy for it: --noproxy-hosts " +
