@@ -76,8 +76,9 @@ def keys(root, lint_build, dep_build, tidy, files):
         for part in [version, config, commands[f].replace(root, "."), os.path.relpath(f, root)]:
             h.update(part.encode() + b"\0")
         try:
-            for d in sorted(set(deps[f])):
-                h.update(file_key(d, root).encode() + b"\0")
+            # Sorted by the key text (checkout-relative paths), so that clones agree.
+            for k in sorted({file_key(d, root) for d in deps[f]}):
+                h.update(k.encode() + b"\0")
         except OSError:  # a header gone since that build: lint it
             out[f] = None
             continue
