@@ -13,23 +13,24 @@ namespace {
 // Counts bytes and stops the transfer once the sample is complete.
 class SampleSink final : public BodySink {
 public:
-    explicit SampleSink(std::uint64_t limit) : m_limit(limit) {}
+    SampleSink(std::uint64_t limit, const Clock& clock) : m_limit(limit), m_clock(clock) {}
     Status on_response(const Response&) override {
-        m_head = std::chrono::steady_clock::now();
+        m_head = m_clock.now();
         m_first = m_head;
         return {};
     }
     Status on_data(std::span<const unsigned char> data) override {
         m_bytes += data.size();
-        m_last = std::chrono::steady_clock::now();
+        m_last = m_clock.now();
         if (m_bytes >= m_limit) {
             return fail(ErrorCode::cancelled, "sample complete");
         }
         return {};
     }
     std::uint64_t m_limit;
+    const Clock& m_clock;
     std::uint64_t m_bytes = 0;
-    std::chrono::steady_clock::time_point m_head{}, m_first{}, m_last{};
+    Clock::TimePoint m_head{}, m_first{}, m_last{};
 };
 
 } // namespace
@@ -38,6 +39,8 @@ std::vector<ProbeResult> probe_mirrors(Transport& transport, const std::vector<M
                                        const std::string& filename, const ProbeOptions& options,
                                        const CancelToken* cancel) {
     std::vector<ProbeResult> results(mirrors.size());
+    const SystemClock system_clock;
+    const Clock& clock = options.clock ? *options.clock : system_clock;
     std::vector<std::thread> threads;
     for (std::size_t i = 0; i < mirrors.size(); ++i) {
         threads.emplace_back([&, i] {
@@ -47,11 +50,11 @@ std::vector<ProbeResult> probe_mirrors(Transport& transport, const std::vector<M
             req.limits.total_timeout = options.time_limit;
             req.limits.stall_time = std::chrono::seconds(std::max<std::int64_t>(
                 1, std::chrono::duration_cast<std::chrono::seconds>(options.time_limit).count()));
-            SampleSink sink(options.sample_bytes);
-            auto start = std::chrono::steady_clock::now();
+            SampleSink sink(options.sample_bytes, clock);
+            auto start = clock.now();
             auto resp = transport.fetch(req, sink, cancel);
             r.bytes = sink.m_bytes;
-            if (sink.m_head != std::chrono::steady_clock::time_point{}) {
+            if (sink.m_head != Clock::TimePoint{}) {
                 r.head_time = std::chrono::duration_cast<std::chrono::milliseconds>(sink.m_head - start);
                 // A sample that arrived within the clock's resolution (a loopback mirror) is fast,
                 // not 0 B/s: count it as taking 1 us.

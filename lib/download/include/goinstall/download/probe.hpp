@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "goinstall/base/cancel.hpp"
+#include "goinstall/base/clock.hpp"
 #include "goinstall/download/downloader.hpp"
 #include "goinstall/net/transport.hpp"
 
@@ -27,6 +28,7 @@ struct ProbeOptions {
     std::uint64_t sample_bytes = 512 * 1024;                    // read this much, then stop
     std::chrono::milliseconds time_limit{std::chrono::seconds(8)}; // per mirror, all in parallel
     TransferLimits limits;                                      // connect timeout etc.
+    const Clock* clock = nullptr;                               // times the samples; nullptr: real time
 };
 
 // Probes every mirror at once for `filename`; returns one result per mirror, in input order.
