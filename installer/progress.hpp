@@ -16,14 +16,15 @@ public:
     using Clock = std::chrono::steady_clock;
     enum class Style { bar, lines };
 
-    static constexpr auto k_bar_interval = std::chrono::milliseconds(100);  // ≤ 10 redraws a second
+    static constexpr auto k_bar_interval = std::chrono::milliseconds(100); // ≤ 10 redraws a second
     static constexpr auto k_line_interval = std::chrono::seconds(5);
 
     // `width`: the terminal's columns (the bar line never exceeds width - 1).
     explicit ProgressMeter(Style style, int width = 80) : m_style(style), m_width(width) {}
 
     // A transfer begins: `offset` bytes are already there (a resume); `total` is 0 when unknown.
-    void start(Clock::time_point now, std::string filename, std::string mirror, std::uint64_t offset, std::uint64_t total);
+    void start(Clock::time_point now, std::string filename, std::string mirror, std::uint64_t offset,
+               std::uint64_t total);
 
     // The text to show for this update, or nullopt when nothing should be drawn yet.
     std::optional<std::string> update(Clock::time_point now, std::uint64_t bytes, std::uint64_t total,

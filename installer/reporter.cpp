@@ -181,8 +181,10 @@ void Reporter::error(const Error& err, int exit_code) {
         j["error"] = {{"code", to_string(err.code())}, {"message", err.describe()}, {"exit_code", exit_code}};
         if (err.net()) {
             const auto& n = *err.net();
-            j["error"]["net"] = {{"phase", to_string(n.phase)}, {"curl_code", n.curl_code},
-                                 {"http_status", n.http_status}, {"url", n.url}};
+            j["error"]["net"] = {{"phase", to_string(n.phase)},
+                                 {"curl_code", n.curl_code},
+                                 {"http_status", n.http_status},
+                                 {"url", n.url}};
         }
         print_json(j);
         return;

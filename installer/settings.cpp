@@ -77,9 +77,8 @@ public:
             out = Picked{it->second, m_info.path.string() + ": " + it->first, SettingOrigin::Source::file};
         }
         if (out) {
-            m_s.origins[key.key] = SettingOrigin{out->source, out->source == SettingOrigin::Source::file
-                                                                  ? m_info.path.string()
-                                                                  : out->name};
+            m_s.origins[key.key] = SettingOrigin{
+                out->source, out->source == SettingOrigin::Source::file ? m_info.path.string() : out->name};
         } else {
             m_s.origins[key.key] = SettingOrigin{SettingOrigin::Source::default_value, std::move(default_hint)};
         }
@@ -187,7 +186,8 @@ Status resolve_proxy_settings(const cxxopts::ParseResult& a, const Env& env, Sou
     if (auto p = src.pick("proxy_auth")) {
         s.proxy.proxy_auth = to_lower(p->text);
         static const char* methods[] = {"basic", "digest", "ntlm", "negotiate", "any"};
-        if (std::none_of(std::begin(methods), std::end(methods), [&](const char* m) { return s.proxy.proxy_auth == m; })) {
+        if (std::none_of(std::begin(methods), std::end(methods),
+                         [&](const char* m) { return s.proxy.proxy_auth == m; })) {
             return fail(ErrorCode::usage, p->name + ": '" + sanitize_for_display(s.proxy.proxy_auth, 20) +
                                               "' is not one of basic, digest, ntlm, negotiate, any");
         }
@@ -206,19 +206,21 @@ Status resolve_limits(Sources& src, Settings& s) {
     s.limits.connect_timeout = *connect;
     auto stall = seconds_setting(src, "stall_timeout", s.limits.stall_time);
     if (!stall) return std::unexpected(stall.error());
-    s.limits.stall_time = std::chrono::seconds(std::max<std::int64_t>(
-        1, std::chrono::duration_cast<std::chrono::seconds>(*stall).count()));
+    s.limits.stall_time = std::chrono::seconds(
+        std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(*stall).count()));
     if (auto p = src.pick("attempts_per_mirror")) {
         auto n = parse_u64(p->text);
         if (!n || *n < 1 || *n > 100) {
-            return fail(ErrorCode::usage, p->name + ": '" + sanitize_for_display(p->text, 40) + "' is not a number from 1 to 100");
+            return fail(ErrorCode::usage,
+                        p->name + ": '" + sanitize_for_display(p->text, 40) + "' is not a number from 1 to 100");
         }
         s.attempts_per_mirror = static_cast<int>(*n);
     }
     if (auto p = src.pick("connections")) {
         auto n = parse_u64(p->text);
         if (!n || *n < 1 || *n > 16) {
-            return fail(ErrorCode::usage, p->name + ": '" + sanitize_for_display(p->text, 40) + "' is not a number from 1 to 16");
+            return fail(ErrorCode::usage,
+                        p->name + ": '" + sanitize_for_display(p->text, 40) + "' is not a number from 1 to 16");
         }
         s.connections = static_cast<int>(*n);
     }
@@ -238,7 +240,8 @@ Status resolve_limits(Sources& src, Settings& s) {
 // The user's mirror preferences, checked here so that an error names where they came from
 // (--mirror, GOINSTALL_MIRROR or the file's "mirrors"): each is "auto", an http(s):// or file://
 // URL, or a catalogue name.
-Status check_mirror_preferences(const Catalog& catalog, const std::vector<std::string>& prefs, const std::string& from) {
+Status check_mirror_preferences(const Catalog& catalog, const std::vector<std::string>& prefs,
+                                const std::string& from) {
     for (const auto& p : prefs) {
         if (p == "auto") continue;
         if (p.find("://") != std::string::npos) {
@@ -249,8 +252,8 @@ Status check_mirror_preferences(const Catalog& catalog, const std::vector<std::s
         } else if (catalog.find(p) == nullptr) {
             std::string known;
             for (const auto& c : catalog.entries) known += (known.empty() ? "" : ", ") + c.name;
-            return fail(ErrorCode::usage, from + ": unknown mirror '" + sanitize_for_display(p, 40) + "' (known: " +
-                                              known + "; or give a URL, or auto)");
+            return fail(ErrorCode::usage, from + ": unknown mirror '" + sanitize_for_display(p, 40) +
+                                              "' (known: " + known + "; or give a URL, or auto)");
         }
     }
     return {};
@@ -520,7 +523,8 @@ Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env)
     if (has(a, "arch")) s.platform.arch = normalize_arch(a["arch"].as<std::string>());
     for (const auto& part : {s.platform.os, s.platform.arch}) {
         if (part.empty() || part.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") != std::string::npos) {
-            return fail(ErrorCode::usage, "--os/--arch: '" + sanitize_for_display(part, 40) + "' is not a Go OS or architecture name");
+            return fail(ErrorCode::usage,
+                        "--os/--arch: '" + sanitize_for_display(part, 40) + "' is not a Go OS or architecture name");
         }
     }
     return s;
@@ -528,7 +532,8 @@ Result<Settings> resolve_settings(const cxxopts::ParseResult& a, const Env& env)
 
 Status require_mirrors(const Settings& s) {
     if (s.mirrors.empty()) {
-        return fail(ErrorCode::usage, "no mirror to download from (every catalogue entry is disabled; pass --mirror URL)");
+        return fail(ErrorCode::usage,
+                    "no mirror to download from (every catalogue entry is disabled; pass --mirror URL)");
     }
     return {};
 }

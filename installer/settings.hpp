@@ -64,9 +64,9 @@ struct TriageSettings {
 // them, and when the route is used.
 struct ModuleRouteSettings {
     enum class Via { automatic, goproxy, index };
-    Via via = Via::automatic;  // automatic: after every index source failed; goproxy: first; index: never
-    std::string goproxy;       // GOPROXY syntax as given ("" = the go command's default)
-    std::string gosumdb;       // GOSUMDB syntax as given ("" = sum.golang.org)
+    Via via = Via::automatic;               // automatic: after every index source failed; goproxy: first; index: never
+    std::string goproxy;                    // GOPROXY syntax as given ("" = the go command's default)
+    std::string gosumdb;                    // GOSUMDB syntax as given ("" = sum.golang.org)
     std::vector<sumdb::ProxyEntry> proxies; // goproxy parsed
     sumdb::SumdbSetting sumdb;              // gosumdb parsed
 };
@@ -74,9 +74,9 @@ const char* to_string(ModuleRouteSettings::Via via); // "auto", "goproxy", "inde
 
 // The config file: which one, and why that one.
 struct ConfigFileInfo {
-    std::filesystem::path path;  // empty when there is no default config dir
-    std::string chosen_by;       // "--config", "GOINSTALL_CONFIG" or "default"
-    bool loaded = false;         // false: the default path does not exist
+    std::filesystem::path path; // empty when there is no default config dir
+    std::string chosen_by;      // "--config", "GOINSTALL_CONFIG" or "default"
+    bool loaded = false;        // false: the default path does not exist
 };
 
 struct Settings {
@@ -89,29 +89,29 @@ struct Settings {
     std::vector<Mirror> mirrors;              // in the order to try
     std::vector<std::string> mirror_notes;    // e.g. why a preferred mirror is likely to fail
     bool rank_mirrors = false;                // --mirror auto
-    std::vector<std::string> cacerts; // --cacert (repeatable), GOINSTALL_CACERT or the file's cacert, as given
-    std::string cacert;               // the one PEM file they make (make_ca_bundle), "" for none
+    std::vector<std::string> cacerts;         // --cacert (repeatable), GOINSTALL_CACERT or the file's cacert, as given
+    std::string cacert;                       // the one PEM file they make (make_ca_bundle), "" for none
     std::string ca_file_override, ca_dir_override; // SSL_CERT_FILE / SSL_CERT_DIR
     ProxySettings proxy;
-    std::string pac_url;                           // --pac-url
-    std::vector<ResolvePin> resolve;               // --resolve, in the order given
+    std::string pac_url;             // --pac-url
+    std::vector<ResolvePin> resolve; // --resolve, in the order given
     ConfigFileInfo config;
-    std::map<std::string, SettingOrigin> origins;  // by config-file key ("root", "connect_timeout")
+    std::map<std::string, SettingOrigin> origins; // by config-file key ("root", "connect_timeout")
     bool no_fallback = false;
-    std::vector<std::string> mirror_prefs;         // --mirror / GOINSTALL_MIRROR / "mirrors", as given
+    std::vector<std::string> mirror_prefs; // --mirror / GOINSTALL_MIRROR / "mirrors", as given
     Platform platform;
     TransferLimits limits;
     std::chrono::milliseconds lock_timeout{std::chrono::minutes(10)};
     // The deadline of the installed tree's `bin/go version` check, the whole child included.
     std::chrono::milliseconds check_timeout{std::chrono::seconds(30)};
-    int attempts_per_mirror = 3;                   // --attempts-per-mirror (old name --max-retries)
-    int connections = 0;                           // --connections: 0 = one per mirror up to 4, 1 = no segmenting
+    int attempts_per_mirror = 3; // --attempts-per-mirror (old name --max-retries)
+    int connections = 0;         // --connections: 0 = one per mirror up to 4, 1 = no segmenting
     std::chrono::milliseconds deadline{std::chrono::minutes(30)};
     bool offline = false;
     bool allow_insecure_index = false;
     OutputMode output = OutputMode::text;
-    std::optional<Sha256Hex> sha256;               // --sha256 HEX, for the verbs that take it
-    std::string sha256_h1;                         // --sha256 h1:BASE64 (a module zip's hash)
+    std::optional<Sha256Hex> sha256; // --sha256 HEX, for the verbs that take it
+    std::string sha256_h1;           // --sha256 h1:BASE64 (a module zip's hash)
     TriageSettings triage;
     ModuleRouteSettings modules;
 
@@ -150,10 +150,10 @@ Status require_mirrors(const Settings& s);
 // The version a project in the current directory (or a parent) asks for: .go-version, else the
 // nearest go.mod's toolchain line, else its go line (README "Version from the project").
 struct ProjectSpec {
-    std::string spec;     // for InstallRequest::spec: "1.22", "go1.22.5"
-    std::string message;  // "1.22 (newest 1.22.x) from ./go.mod go line"
+    std::string spec;    // for InstallRequest::spec: "1.22", "go1.22.5"
+    std::string message; // "1.22 (newest 1.22.x) from ./go.mod go line"
     std::filesystem::path file;
-    std::string origin;   // "go_version_file", "toolchain_line", "go_line"
+    std::string origin; // "go_version_file", "toolchain_line", "go_line"
 };
 // nullopt when there is no project file; an error (usage, naming the file) for a file without a
 // usable version, or (filesystem/permission) for one that cannot be read.

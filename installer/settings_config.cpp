@@ -204,7 +204,8 @@ Result<std::pair<ConfigFileInfo, ConfigValues>> load_config(const cxxopts::Parse
         return fail(ErrorCode::usage, info.chosen_by + ": config file " + info.path.string() + " does not exist");
     }
     if (std::filesystem::is_directory(info.path, ec)) {
-        return fail(ErrorCode::usage, info.chosen_by + ": " + info.path.string() + " is a directory, not a config file");
+        return fail(ErrorCode::usage,
+                    info.chosen_by + ": " + info.path.string() + " is a directory, not a config file");
     }
     auto text = read_file(info.path, 1 << 20);
     if (!text) return std::unexpected(std::move(text.error()).with_context("reading the config file"));

@@ -29,7 +29,7 @@ struct ConfigKey {
     const char* flag; // without the dashes; "" when the setting has no flag
     const char* env;  // "" when there is no GOINSTALL_* variable for it
     ConfigType type;
-    bool secret;      // may hold credentials: shown redacted, never quoted in errors
+    bool secret; // may hold credentials: shown redacted, never quoted in errors
     // The setting's old names, still accepted below the new ones ("" when it has none).
     const char* old_flag = "";
     const char* old_env = "";

@@ -5,6 +5,7 @@
 namespace goinstall::cli {
 
 void add_common_options(cxxopts::Options& opts) {
+    // clang-format off
     opts.add_options("Output")
         ("json", "One JSON object per line on stdout (events and the result; see docs/json.md)")
         ("q,quiet", "Print only errors")
@@ -13,9 +14,11 @@ void add_common_options(cxxopts::Options& opts) {
         ("root", "Toolchain root (env GOINSTALL_ROOT; default $XDG_DATA_HOME/goinstall)", cxxopts::value<std::string>(), "DIR")
         ("cache-dir", "Cache directory (env GOINSTALL_CACHE_DIR; default $XDG_CACHE_HOME/goinstall)", cxxopts::value<std::string>(), "DIR")
         ("config", "Config file (env GOINSTALL_CONFIG; default $XDG_CONFIG_HOME/goinstall/config.json; see 'goinstall config')", cxxopts::value<std::string>(), "FILE");
+    // clang-format on
 }
 
 void add_network_options(cxxopts::Options& opts) {
+    // clang-format off
     opts.add_options("Network")
         ("index-url", "Release index URL, file:// URL or path (env GOINSTALL_INDEX_URL)", cxxopts::value<std::string>(), "URL")
         ("mirror", "Mirror name (see 'goinstall mirrors'), base URL, or 'auto' (probe and try the fastest first) to try first; repeatable or comma-separated (env GOINSTALL_MIRROR)", cxxopts::value<std::vector<std::string>>(), "NAME|URL")
@@ -41,19 +44,24 @@ void add_network_options(cxxopts::Options& opts) {
         ("goproxy", "Go module proxies for toolchain modules, in GOPROXY syntax (env GOPROXY, then 'go env -w'; default https://proxy.golang.org,direct)", cxxopts::value<std::string>(), "LIST")
         ("gosumdb", "Checksum database that vouches for toolchain modules, in GOSUMDB syntax (env GOSUMDB; default sum.golang.org)", cxxopts::value<std::string>(), "DB")
         ("via", "Route to install by: auto (release index, then the module proxy when every index source fails), goproxy (module proxy first), index (never the module proxy) (env GOINSTALL_VIA)", cxxopts::value<std::string>(), "ROUTE");
+    // clang-format on
 }
 
 void add_platform_options(cxxopts::Options& opts) {
+    // clang-format off
     opts.add_options("Platform")
         ("os", "Target OS in Go's names (default: this host)", cxxopts::value<std::string>(), "OS")
         ("arch", "Target architecture in Go's names (default: this host)", cxxopts::value<std::string>(), "ARCH");
+    // clang-format on
 }
 
 void add_triage_options(cxxopts::Options& opts) {
+    // clang-format off
     opts.add_options("Triage")
         ("no-triage", "Do not diagnose the network after a network failure (env GOINSTALL_NO_TRIAGE=1)")
         ("triage-timeout", "Seconds the network diagnosis may take, at most 600 (env GOINSTALL_TRIAGE_TIMEOUT; default 10)", cxxopts::value<std::string>(), "SECS")
         ("captive-probe-url", "URL that answers 204 when no captive portal intercepts (env GOINSTALL_CAPTIVE_PROBE_URL; 'none' disables)", cxxopts::value<std::string>(), "URL");
+    // clang-format on
 }
 
 OutputMode output_mode(const cxxopts::ParseResult& a) {

@@ -21,10 +21,11 @@ Result<std::string> normalize_shell(const std::string& name, const Env& env) {
         shell = fs::path(shell).filename().string();
     }
     if (shell == "bash" || shell == "zsh" || shell == "fish") return shell;
-    if (shell == "sh" || shell == "dash" || shell == "ksh" || shell == "mksh" || shell == "ash") return std::string("sh");
+    if (shell == "sh" || shell == "dash" || shell == "ksh" || shell == "mksh" || shell == "ash")
+        return std::string("sh");
     if (shell == "powershell" || shell == "pwsh") return std::string("powershell");
-    return fail(ErrorCode::usage, "--shell: '" + sanitize_for_display(shell, 40) +
-                                      "' is not one of bash, zsh, sh, fish, powershell");
+    return fail(ErrorCode::usage,
+                "--shell: '" + sanitize_for_display(shell, 40) + "' is not one of bash, zsh, sh, fish, powershell");
 }
 
 namespace {

@@ -40,8 +40,8 @@ triage::ConfigObservation config_of(const Settings& s, const Env& env) {
         auto p = parse_proxy_url(*s.proxy.proxy, "--proxy");
         proxy = "--proxy " + (p ? p->display() : std::string("(invalid)"));
     }
-    for (const char* var : {"https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy",
-                            "NO_PROXY"}) {
+    for (const char* var :
+         {"https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"}) {
         if (auto v = env.get(var); v && !v->empty()) {
             proxy += (proxy.empty() ? "" : ", ") + std::string(var) + "=" + shown_proxy_value(var, *v);
             std::string lower = to_lower(trim(*v));
@@ -98,9 +98,9 @@ nlohmann::json to_json(const triage::TriageReport& r) {
     for (const auto& [k, v] : r.settings) j["settings"][k] = v;
     j["findings"] = nlohmann::json::array();
     for (const auto& f : r.findings) {
-        nlohmann::json row{{"layer", to_string(f.layer)},   {"status", to_string(f.status)},
-                           {"target", f.target},            {"elapsed_ms", f.elapsed.count()},
-                           {"summary", f.summary},          {"facts", nlohmann::json::object()}};
+        nlohmann::json row{{"layer", to_string(f.layer)}, {"status", to_string(f.status)},
+                           {"target", f.target},          {"elapsed_ms", f.elapsed.count()},
+                           {"summary", f.summary},        {"facts", nlohmann::json::object()}};
         for (const auto& [k, v] : f.facts) row["facts"][k] = v;
         j["findings"].push_back(std::move(row));
     }
@@ -114,9 +114,9 @@ bool is_network_failure(const Error& err) {
     // configuration, fully described by the error; there is no network layer to diagnose.
     // Likewise a body larger than the index says the file is (the mirror serves something else).
     constexpr int k_curl_unsupported_protocol = 1, k_curl_too_many_redirects = 47, k_curl_filesize_exceeded = 63;
-    if (err.net() && (err.net()->curl_code == k_curl_unsupported_protocol ||
-                      err.net()->curl_code == k_curl_too_many_redirects ||
-                      err.net()->curl_code == k_curl_filesize_exceeded)) {
+    if (err.net() &&
+        (err.net()->curl_code == k_curl_unsupported_protocol || err.net()->curl_code == k_curl_too_many_redirects ||
+         err.net()->curl_code == k_curl_filesize_exceeded)) {
         return false;
     }
     switch (err.code()) {
@@ -130,9 +130,11 @@ bool is_network_failure(const Error& err) {
 std::vector<triage::Target> configured_targets(const Settings& s, const std::string& filename) {
     std::vector<triage::Target> out;
     if (!s.index_url.empty()) out.push_back({"index", s.index_url, triage::Role::index, !s.allow_insecure_index});
-    for (const auto& f : s.index_fallbacks) out.push_back({"index (fallback)", f, triage::Role::index, !s.allow_insecure_index});
+    for (const auto& f : s.index_fallbacks)
+        out.push_back({"index (fallback)", f, triage::Role::index, !s.allow_insecure_index});
     for (const auto& m : s.mirrors) {
-        out.push_back({"mirror " + m.name, filename.empty() ? m.base_url : join_url(m.base_url, filename), triage::Role::mirror});
+        out.push_back(
+            {"mirror " + m.name, filename.empty() ? m.base_url : join_url(m.base_url, filename), triage::Role::mirror});
     }
     auto modules = module_route_targets(s);
     out.insert(out.end(), modules.begin(), modules.end());
@@ -153,7 +155,8 @@ std::vector<triage::Target> module_route_targets(const Settings& s) {
     // is the sole source (behind a proxy it is go.dev again, which the index check covers).
     if (proxies.empty() && direct) proxies.emplace_back(sumdb::k_toolchain_direct_url);
     for (const auto& p : proxies) {
-        out.push_back({"module proxy " + redact_url(p), join_url(p, "golang.org/toolchain/@v/list"), triage::Role::goproxy});
+        out.push_back(
+            {"module proxy " + redact_url(p), join_url(p, "golang.org/toolchain/@v/list"), triage::Role::goproxy});
     }
     if (proxies.empty() || db.off) return out;
     if (!db.url.empty()) {
@@ -204,7 +207,8 @@ std::vector<triage::Target> failure_targets(const Settings& s, const Error& err)
     }
     if (out.empty()) {
         if (!s.index_url.empty()) out.push_back({"index", s.index_url, triage::Role::index, !s.allow_insecure_index});
-        for (const auto& f : s.index_fallbacks) out.push_back({"index (fallback)", f, triage::Role::index, !s.allow_insecure_index});
+        for (const auto& f : s.index_fallbacks)
+            out.push_back({"index (fallback)", f, triage::Role::index, !s.allow_insecure_index});
     }
     out.insert(out.end(), modules.begin(), modules.end());
     return out;
@@ -246,7 +250,8 @@ Result<triage::TriageReport> run_cli_triage(const Settings& s, const std::vector
         }
     }
     if (s.proxy.proxy) {
-        if (auto p = parse_proxy_url(*s.proxy.proxy, "--proxy"); p && !p->password.empty()) o.secrets.push_back(p->password);
+        if (auto p = parse_proxy_url(*s.proxy.proxy, "--proxy"); p && !p->password.empty())
+            o.secrets.push_back(p->password);
     }
     return triage::run_triage(targets, o, **transport, ctx.cancel);
 }
@@ -257,7 +262,8 @@ std::string render_text(const triage::TriageReport& r) {
                   static_cast<double>(r.elapsed.count()) / 1000.0, static_cast<double>(r.budget.count()) / 1000.0,
                   r.budget_exhausted ? ", ran out" : "");
     std::string out = head;
-    out += "  " + fixed("LAYER", 10) + " " + fixed("STATUS", 7) + " " + fixed("TIME", 8) + " " + fixed("TARGET", 34) + " FINDING\n";
+    out += "  " + fixed("LAYER", 10) + " " + fixed("STATUS", 7) + " " + fixed("TIME", 8) + " " + fixed("TARGET", 34) +
+           " FINDING\n";
     for (const auto& f : r.findings) {
         std::string time = f.elapsed.count() > 0 ? std::to_string(f.elapsed.count()) + " ms" : "";
         std::string status = to_string(f.status);

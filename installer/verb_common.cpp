@@ -55,8 +55,9 @@ Result<std::shared_ptr<const PacScript>> load_pac(const Settings& s, const std::
     std::string text;
     std::string shown = redact_url(url);
     if (!pac_supported()) { // nothing to fetch: the script could not be run
-        return fail(ErrorCode::usage, "PAC script " + shown + ": this build has no PAC support (install duktape-dev "
-                                                               "and rebuild)");
+        return fail(ErrorCode::usage, "PAC script " + shown +
+                                          ": this build has no PAC support (install duktape-dev "
+                                          "and rebuild)");
     }
     if (url.find("://") == std::string::npos || url.starts_with("file://")) {
         auto body = read_file(url.starts_with("file://") ? url.substr(7) : url, 1 << 20);
@@ -75,7 +76,8 @@ Result<std::shared_ptr<const PacScript>> load_pac(const Settings& s, const std::
         auto resp = (*t)->fetch(req, sink, nullptr, {});
         if (!resp) return std::unexpected(std::move(resp.error()).with_context("fetching the PAC file " + shown));
         if (!resp->ok()) {
-            return fail(ErrorCode::network, "fetching the PAC file " + shown + ": HTTP " + std::to_string(resp->status));
+            return fail(ErrorCode::network,
+                        "fetching the PAC file " + shown + ": HTTP " + std::to_string(resp->status));
         }
         text = std::move(sink.body());
     }

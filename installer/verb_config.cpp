@@ -13,11 +13,10 @@ namespace goinstall::cli {
 
 namespace {
 
-const char* k_examples =
-    "  goinstall config                         the effective settings and their sources\n"
-    "  goinstall config --json                  the same as one JSON object\n"
-    "  goinstall config --config ./ci.json      check a config file\n"
-    "  GOINSTALL_DEADLINE=600 goinstall config  see the environment win over the file\n";
+const char* k_examples = "  goinstall config                         the effective settings and their sources\n"
+                         "  goinstall config --json                  the same as one JSON object\n"
+                         "  goinstall config --config ./ci.json      check a config file\n"
+                         "  GOINSTALL_DEADLINE=600 goinstall config  see the environment win over the file\n";
 
 double secs(std::chrono::milliseconds d) { return static_cast<double>(d.count()) / 1000.0; }
 
@@ -60,7 +59,8 @@ nlohmann::json value_of(const std::string& key, const Settings& s, const Env& en
     if (key == "offline") return s.offline;
     if (key == "no_triage") return !s.triage.enabled;
     if (key == "triage_timeout") return secs(s.triage.budget);
-    if (key == "goproxy") return redact_url_list(s.modules.goproxy.empty() ? std::string(sumdb::k_default_goproxy) : s.modules.goproxy);
+    if (key == "goproxy")
+        return redact_url_list(s.modules.goproxy.empty() ? std::string(sumdb::k_default_goproxy) : s.modules.goproxy);
     if (key == "gosumdb") {
         if (s.modules.gosumdb.empty()) return std::string("sum.golang.org");
         // "<name or key> [url]": the URL may carry credentials.
@@ -70,7 +70,8 @@ nlohmann::json value_of(const std::string& key, const Settings& s, const Env& en
     }
     if (key == "via") return to_string(s.modules.via);
     if (key == "captive_probe_url") {
-        return s.triage.captive_probe_url.empty() ? nlohmann::json("none") : nlohmann::json(redact_url(s.triage.captive_probe_url));
+        return s.triage.captive_probe_url.empty() ? nlohmann::json("none")
+                                                  : nlohmann::json(redact_url(s.triage.captive_probe_url));
     }
     return nullptr;
 }
@@ -111,10 +112,12 @@ int verb_config(const std::vector<std::string>& args, Context& ctx) {
     add_network_options(opts);
     add_platform_options(opts);
     add_triage_options(opts);
+    // clang-format off
     opts.add_options("Locking")("lock-timeout", "Seconds to wait for another goinstall (env GOINSTALL_LOCK_TIMEOUT; default 600)",
                                 cxxopts::value<std::string>(), "SECS");
     opts.add_options("Install")("check-timeout", "Seconds the 'bin/go version' check may take (env GOINSTALL_CHECK_TIMEOUT; default 30)",
                                 cxxopts::value<std::string>(), "SECS");
+    // clang-format on
     int code = 0;
     auto parsed = parse_args(opts, args, code);
     if (!parsed) return code;
@@ -128,10 +131,10 @@ int verb_config(const std::vector<std::string>& args, Context& ctx) {
     if (!settings) return report_error(reporter, settings.error());
     const Settings& s = *settings;
 
-    nlohmann::json file = {{"path", s.config.path.string()}, {"chosen_by", s.config.chosen_by},
-                           {"loaded", s.config.loaded}};
-    std::string text = "config file: " + (s.config.path.empty() ? std::string("(none: no config directory)")
-                                                                 : s.config.path.string()) +
+    nlohmann::json file = {
+        {"path", s.config.path.string()}, {"chosen_by", s.config.chosen_by}, {"loaded", s.config.loaded}};
+    std::string text = "config file: " +
+                       (s.config.path.empty() ? std::string("(none: no config directory)") : s.config.path.string()) +
                        (s.config.chosen_by == "default" ? "" : " (from " + s.config.chosen_by + ")") +
                        (s.config.loaded ? "" : " (not present)") + "\n";
     nlohmann::json items = nlohmann::json::object();
@@ -145,7 +148,9 @@ int verb_config(const std::vector<std::string>& args, Context& ctx) {
         key_w = std::max(key_w, rows.back()[0].size());
         value_w = std::max(value_w, rows.back()[1].size());
     }
-    auto pad = [](const std::string& x, std::size_t w) { return x + std::string(w > x.size() ? w - x.size() : 0, ' '); };
+    auto pad = [](const std::string& x, std::size_t w) {
+        return x + std::string(w > x.size() ? w - x.size() : 0, ' ');
+    };
     text += pad("KEY", key_w) + "  " + pad("VALUE", value_w) + "  SOURCE\n";
     for (const auto& r : rows) text += pad(r[0], key_w) + "  " + pad(r[1], value_w) + "  " + r[2] + "\n";
     text.pop_back();

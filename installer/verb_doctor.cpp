@@ -46,11 +46,12 @@ std::string probe_filename(const Settings& s, Transport& transport, Context& ctx
 } // namespace
 
 int verb_doctor(const std::vector<std::string>& args, Context& ctx) {
-    cxxopts::Options opts("goinstall doctor",
-                          "Check the network path to the release index and the mirrors, layer by layer (configuration,\n"
-                          "local network, DNS, TCP, proxy, TLS, clock, HTTP, throughput), and say what to do about it.\n"
-                          "Usage: goinstall doctor [URL|MIRROR...]\n"
-                          "Exit: 0 all good, 20 degraded (works, but something is wrong or slow), 21 failed.");
+    cxxopts::Options opts(
+        "goinstall doctor",
+        "Check the network path to the release index and the mirrors, layer by layer (configuration,\n"
+        "local network, DNS, TCP, proxy, TLS, clock, HTTP, throughput), and say what to do about it.\n"
+        "Usage: goinstall doctor [URL|MIRROR...]\n"
+        "Exit: 0 all good, 20 degraded (works, but something is wrong or slow), 21 failed.");
     add_common_options(opts);
     add_network_options(opts);
     add_platform_options(opts);
@@ -74,14 +75,17 @@ int verb_doctor(const std::vector<std::string>& args, Context& ctx) {
                 auto u = parse_url(arg);
                 if (!u) return report_error(reporter, u.error());
                 if (u->scheme != "http" && u->scheme != "https") {
-                    return report_error(reporter, Error(ErrorCode::usage, "doctor checks http(s) URLs, not '" + redact_url(arg) + "'"));
+                    return report_error(
+                        reporter, Error(ErrorCode::usage, "doctor checks http(s) URLs, not '" + redact_url(arg) + "'"));
                 }
                 targets.push_back({redact_url(arg), arg, triage::Role::url});
             } else if (const auto* e = settings->catalog.find(arg)) {
                 targets.push_back({"mirror " + e->name, e->url, triage::Role::mirror});
             } else {
-                return report_error(reporter, Error(ErrorCode::usage, "'" + sanitize_for_display(arg, 60) +
-                                                                          "' is neither a URL nor a mirror name (see 'goinstall mirrors')"));
+                return report_error(
+                    reporter,
+                    Error(ErrorCode::usage, "'" + sanitize_for_display(arg, 60) +
+                                                "' is neither a URL nor a mirror name (see 'goinstall mirrors')"));
             }
         }
     } else {

@@ -12,11 +12,10 @@ namespace goinstall::cli {
 
 namespace {
 
-const char* k_examples =
-    "  goinstall download 1.21.3 -o /media/usb            the host's archive + manifest\n"
-    "  goinstall download latest --os linux --arch arm64 -o ./dist\n"
-    "  # later, on a machine without network access:\n"
-    "  goinstall install --archive /media/usb/go1.21.3.linux-amd64.tar.gz\n";
+const char* k_examples = "  goinstall download 1.21.3 -o /media/usb            the host's archive + manifest\n"
+                         "  goinstall download latest --os linux --arch arm64 -o ./dist\n"
+                         "  # later, on a machine without network access:\n"
+                         "  goinstall install --archive /media/usb/go1.21.3.linux-amd64.tar.gz\n";
 
 } // namespace
 
@@ -30,10 +29,12 @@ int verb_download(const std::vector<std::string>& args, Context& ctx) {
     add_network_options(opts);
     add_platform_options(opts);
     add_triage_options(opts);
+    // clang-format off
     opts.add_options("Download")
         ("o,output", "Directory to save the archive and manifest in (default: the current directory)", cxxopts::value<std::string>(), "DIR")
         ("sha256", "Expected SHA-256 (required when the index has none; must agree when it has one)", cxxopts::value<std::string>(), "HEX")
         ("version_spec", "", cxxopts::value<std::vector<std::string>>());
+    // clang-format on
     opts.parse_positional({"version_spec"});
     opts.positional_help("VERSION");
     int code = 0;
@@ -46,8 +47,10 @@ int verb_download(const std::vector<std::string>& args, Context& ctx) {
     std::vector<std::string> positional;
     if (a.count("version_spec")) positional = a["version_spec"].as<std::vector<std::string>>();
     if (positional.size() != 1) {
-        return report_error(reporter, Error(ErrorCode::usage, positional.empty() ? "which version? e.g. 'goinstall download 1.21.3 -o DIR'"
-                                                                                : "give one version, not " + std::to_string(positional.size())));
+        return report_error(
+            reporter,
+            Error(ErrorCode::usage, positional.empty() ? "which version? e.g. 'goinstall download 1.21.3 -o DIR'"
+                                                       : "give one version, not " + std::to_string(positional.size())));
     }
     auto settings = resolve_settings(a, *ctx.env);
     if (!settings) return report_error(reporter, settings.error());

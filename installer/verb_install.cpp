@@ -10,13 +10,12 @@ namespace goinstall::cli {
 
 namespace {
 
-const char* k_examples =
-    "  goinstall latest                      newest stable release\n"
-    "  goinstall 1.21.3                      an exact version (go1.21.3 works too)\n"
-    "  goinstall 1.21                        newest 1.21.x\n"
-    "  goinstall 1.22rc1                     a release candidate\n"
-    "  goinstall 1.21.3 --prefix /usr/local  the official layout: /usr/local/go\n"
-    "  goinstall 1.21.3 --mirror https://mirrors.aliyun.com/golang/\n";
+const char* k_examples = "  goinstall latest                      newest stable release\n"
+                         "  goinstall 1.21.3                      an exact version (go1.21.3 works too)\n"
+                         "  goinstall 1.21                        newest 1.21.x\n"
+                         "  goinstall 1.22rc1                     a release candidate\n"
+                         "  goinstall 1.21.3 --prefix /usr/local  the official layout: /usr/local/go\n"
+                         "  goinstall 1.21.3 --mirror https://mirrors.aliyun.com/golang/\n";
 
 } // namespace
 
@@ -27,6 +26,7 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
     add_network_options(opts);
     add_platform_options(opts);
     add_triage_options(opts);
+    // clang-format off
     opts.add_options("Install")
         ("prefix", "Install exactly DIR/go (the official layout) instead of under the root", cxxopts::value<std::string>(), "DIR")
         ("sha256", "Expected SHA-256 (required when the index has none; must agree when it has one)", cxxopts::value<std::string>(), "HEX")
@@ -36,6 +36,7 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
         ("lock-timeout", "Seconds to wait for another goinstall on the same root (default 600)", cxxopts::value<std::string>(), "SECS")
         ("check-timeout", "Seconds the installed tree's 'bin/go version' check may take, child processes included (env GOINSTALL_CHECK_TIMEOUT; default 30)", cxxopts::value<std::string>(), "SECS")
         ("version_spec", "", cxxopts::value<std::vector<std::string>>());
+    // clang-format on
     opts.parse_positional({"version_spec"});
     opts.positional_help("VERSION");
     int code = 0;
@@ -48,7 +49,8 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
     std::vector<std::string> positional;
     if (a.count("version_spec")) positional = a["version_spec"].as<std::vector<std::string>>();
     if (positional.size() > 1) {
-        return report_error(reporter, Error(ErrorCode::usage, "give one version, not " + std::to_string(positional.size())));
+        return report_error(reporter,
+                            Error(ErrorCode::usage, "give one version, not " + std::to_string(positional.size())));
     }
     if (a.count("archive")) return install_from_archive(a, positional, reporter, ctx);
     if (positional.empty()) {
@@ -56,8 +58,9 @@ int verb_install(const std::vector<std::string>& args, Context& ctx) {
         auto project = project_version_spec(*ctx.env);
         if (!project) return report_error(reporter, project.error());
         if (!*project) {
-            return report_error(reporter, Error(ErrorCode::usage, "which version? e.g. 'goinstall latest' or 'goinstall 1.21.3' "
-                                                                  "(no .go-version or go.mod here or in a parent directory)"));
+            return report_error(reporter,
+                                Error(ErrorCode::usage, "which version? e.g. 'goinstall latest' or 'goinstall 1.21.3' "
+                                                        "(no .go-version or go.mod here or in a parent directory)"));
         }
         reporter.emit(Event{EventKind::info, "version " + (*project)->message}
                           .with("spec", (*project)->spec)

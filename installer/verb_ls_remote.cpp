@@ -79,10 +79,12 @@ int verb_ls_remote(const std::vector<std::string>& args, Context& ctx) {
     };
     const bool proxies_first = !index_usable || settings->modules.via == ModuleRouteSettings::Via::goproxy;
     auto listed = proxies_first ? list_from_proxies(**transport, *settings, ctx.cancel) : from_index();
-    if (!listed && modules && index_usable && route_unreachable(listed.error()) && !(ctx.cancel && ctx.cancel->cancelled())) {
-        reporter.emit(Event{EventKind::route, proxies_first ? "the module proxy could not be reached; listing from the release index"
-                                                            : "no release index source could be reached; listing the "
-                                                              "toolchain module's versions from the module proxy (GOPROXY)"}
+    if (!listed && modules && index_usable && route_unreachable(listed.error()) &&
+        !(ctx.cancel && ctx.cancel->cancelled())) {
+        reporter.emit(Event{EventKind::route,
+                            proxies_first ? "the module proxy could not be reached; listing from the release index"
+                                          : "no release index source could be reached; listing the "
+                                            "toolchain module's versions from the module proxy (GOPROXY)"}
                           .with("route", proxies_first ? "index" : "goproxy"));
         auto second = proxies_first ? from_index() : list_from_proxies(**transport, *settings, ctx.cancel);
         if (second) listed = std::move(second);

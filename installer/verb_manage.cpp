@@ -26,8 +26,10 @@ std::optional<Parsed> parse_manage(const char* name, const char* summary, const 
                                    void (*extra)(cxxopts::Options&) = nullptr) {
     cxxopts::Options opts(std::string("goinstall ") + name, summary);
     add_common_options(opts);
+    // clang-format off
     opts.add_options("Locking")("lock-timeout", "Seconds to wait for another goinstall (default 600)",
                                 cxxopts::value<std::string>(), "SECS");
+    // clang-format on
     if (extra != nullptr) extra(opts);
     opts.add_options()("positional", "", cxxopts::value<std::vector<std::string>>());
     opts.parse_positional({"positional"});
@@ -46,7 +48,8 @@ std::optional<Parsed> parse_manage(const char* name, const char* summary, const 
         return std::nullopt;
     }
     if (!takes_version && !pos.empty()) {
-        code = report_error(reporter, Error(ErrorCode::usage, std::string("goinstall ") + name + " takes no arguments"));
+        code =
+            report_error(reporter, Error(ErrorCode::usage, std::string("goinstall ") + name + " takes no arguments"));
         return std::nullopt;
     }
     auto s = resolve_settings(*a, *ctx.env);
@@ -100,10 +103,11 @@ int verb_current(const std::vector<std::string>& args, Context& ctx) {
     Reporter reporter(p->settings.output, *ctx.env);
     auto v = current_version(p->settings.layout());
     if (!v) {
-        return report_error(reporter, Error(ErrorCode::not_found, "no current toolchain (install one, or 'goinstall use VERSION')"));
+        return report_error(
+            reporter, Error(ErrorCode::not_found, "no current toolchain (install one, or 'goinstall use VERSION')"));
     }
-    reporter.result(*v, Event{EventKind::info, ""}.with("version", *v).with(
-                            "path", (p->settings.layout().root() / *v).string()));
+    reporter.result(
+        *v, Event{EventKind::info, ""}.with("version", *v).with("path", (p->settings.layout().root() / *v).string()));
     return k_exit_ok;
 }
 
@@ -147,13 +151,16 @@ int verb_uninstall(const std::vector<std::string>& args, Context& ctx) {
 
 int verb_env(const std::vector<std::string>& args, Context& ctx) {
     int code = 0;
-    auto p = parse_manage("env", "Print the shell line that puts the current toolchain on PATH.",
-                          "  eval \"$(goinstall env)\"\n  goinstall env --shell fish | source\n"
-                          "  goinstall env --shell powershell | Invoke-Expression\n",
-                          false, args, ctx, code, [](cxxopts::Options& o) {
+    auto p =
+        parse_manage("env", "Print the shell line that puts the current toolchain on PATH.",
+                     "  eval \"$(goinstall env)\"\n  goinstall env --shell fish | source\n"
+                     "  goinstall env --shell powershell | Invoke-Expression\n",
+                     false, args, ctx, code, [](cxxopts::Options& o) {
+                         // clang-format off
                               o.add_options("Shell")("shell", "bash, zsh, sh, fish or powershell (default: from $SHELL)",
                                                      cxxopts::value<std::string>(), "SHELL");
-                          });
+                         // clang-format on
+                     });
     if (!p) return code;
     Reporter reporter(p->settings.output, *ctx.env);
     auto shell = normalize_shell(p->args.count("shell") ? p->args["shell"].as<std::string>() : "", *ctx.env);
@@ -176,10 +183,12 @@ int verb_init(const std::vector<std::string>& args, Context& ctx) {
         "  goinstall init --dry-run         show the file and the line, change nothing\n"
         "  goinstall init --profile ~/.bash_profile\n",
         false, args, ctx, code, [](cxxopts::Options& o) {
+            // clang-format off
             o.add_options("Shell")("shell", "bash, zsh, sh, fish or powershell (default: from $SHELL)",
                                    cxxopts::value<std::string>(), "SHELL")(
                 "profile", "The file to add the line to (default: the shell's startup file)",
                 cxxopts::value<std::string>(), "FILE")("dry-run", "Print what would be added, change nothing");
+            // clang-format on
         });
     if (!p) return code;
     Reporter reporter(p->settings.output, *ctx.env);

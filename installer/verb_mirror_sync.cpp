@@ -45,7 +45,8 @@ Result<Platform> checked_platform(const std::string& os, const std::string& arch
     Platform p{normalize_os(std::string(trim(os))), normalize_arch(std::string(trim(arch)))};
     for (const auto& part : {p.os, p.arch}) {
         if (part.empty() || part.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") != std::string::npos) {
-            return fail(ErrorCode::usage, "'" + sanitize_for_display(os + "/" + arch, 60) + "' is not a Go OS/architecture pair");
+            return fail(ErrorCode::usage,
+                        "'" + sanitize_for_display(os + "/" + arch, 60) + "' is not a Go OS/architecture pair");
         }
     }
     return p;
@@ -65,7 +66,8 @@ Result<std::vector<Platform>> platforms_from(const std::vector<std::string>& os,
     for (const auto& item : pairs) {
         for (const auto& pair : split(item, ',')) {
             auto slash = pair.find('/');
-            if (slash == std::string::npos) return fail(ErrorCode::usage, "--platform: '" + sanitize_for_display(pair, 60) + "' is not OS/ARCH");
+            if (slash == std::string::npos)
+                return fail(ErrorCode::usage, "--platform: '" + sanitize_for_display(pair, 60) + "' is not OS/ARCH");
             if (auto st = add(pair.substr(0, slash), pair.substr(slash + 1)); !st) return std::unexpected(st.error());
         }
     }
@@ -99,6 +101,7 @@ int verb_mirror(const std::vector<std::string>& in_args, Context& ctx) {
     add_common_options(opts);
     add_network_options(opts);
     add_triage_options(opts);
+    // clang-format off
     opts.add_options("Mirror")
         ("versions", "Versions to sync (latest, 1.22, 1.22.5; repeatable or comma-separated; default latest)", cxxopts::value<std::vector<std::string>>(), "SPEC")
         ("platform", "Platforms to sync, OS/ARCH (repeatable or comma-separated; default this host)", cxxopts::value<std::vector<std::string>>(), "OS/ARCH")
@@ -109,6 +112,7 @@ int verb_mirror(const std::vector<std::string>& in_args, Context& ctx) {
                     "checked by GOSUMDB) with the checksum database under DIR/sumdb/, for goinstall --via goproxy "
                     "and the go command (GOPROXY=file://DIR or https://host/)")
         ("words", "", cxxopts::value<std::vector<std::string>>());
+    // clang-format on
     opts.parse_positional({"words"});
     opts.positional_help("sync DIR");
     std::vector<std::string> args = in_args;
@@ -128,8 +132,8 @@ int verb_mirror(const std::vector<std::string>& in_args, Context& ctx) {
         return report_error(reporter, Error(ErrorCode::usage, "usage: goinstall mirror sync DIR [--versions SPEC,...] "
                                                               "[--platform OS/ARCH,...]"));
     }
-    auto platforms = platforms_from(*os, *arch, a.count("platform") ? a["platform"].as<std::vector<std::string>>()
-                                                                    : std::vector<std::string>{});
+    auto platforms = platforms_from(
+        *os, *arch, a.count("platform") ? a["platform"].as<std::vector<std::string>>() : std::vector<std::string>{});
     if (!platforms) return report_error(reporter, platforms.error());
     auto settings = resolve_settings(a, *ctx.env);
     if (!settings) return report_error(reporter, settings.error());
@@ -155,8 +159,9 @@ int verb_mirror(const std::vector<std::string>& in_args, Context& ctx) {
                                                                   "(GOPROXY=off or --via index given)"));
         }
         if (rq.modules->gosumdb.off) { // refused before any archive is synced
-            return report_error(reporter, Error(ErrorCode::usage, "--modules needs the checksum database (GOSUMDB=off): "
-                                                                  "a module mirror serves only zips it vouches for"));
+            return report_error(reporter,
+                                Error(ErrorCode::usage, "--modules needs the checksum database (GOSUMDB=off): "
+                                                        "a module mirror serves only zips it vouches for"));
         }
     }
     emit_mirror_notes(reporter, *settings);
@@ -194,9 +199,9 @@ int verb_mirror(const std::vector<std::string>& in_args, Context& ctx) {
                                   .with("downloaded", m.downloaded));
             }
         }
-        text += "\n" + (rq.dir / "golang.org/toolchain/@v/list").string() + "\t" + std::to_string(out->modules->listed) +
-                " versions listed; checksum database " + out->modules->sumdb_name + " under " +
-                (rq.dir / "sumdb").string();
+        text += "\n" + (rq.dir / "golang.org/toolchain/@v/list").string() + "\t" +
+                std::to_string(out->modules->listed) + " versions listed; checksum database " +
+                out->modules->sumdb_name + " under " + (rq.dir / "sumdb").string();
     }
     Event result{EventKind::info, ""};
     if (out->modules) {

@@ -61,10 +61,11 @@ int probe(const Settings& s, const std::string& spec_text, Reporter& reporter, C
     if (!any_ok) {
         std::vector<TriedSource> tried; // triage checks every mirror probed
         for (const auto& r : ranked) {
-            tried.push_back({"mirror", r.mirror.name, redact_url(join_url(r.mirror.base_url, file->filename)), r.error});
+            tried.push_back(
+                {"mirror", r.mirror.name, redact_url(join_url(r.mirror.base_url, file->filename)), r.error});
         }
-        return report_failure(reporter,
-                              Error(ErrorCode::network, "no mirror answered for " + file->filename).with_tried(tried), s, ctx);
+        return report_failure(
+            reporter, Error(ErrorCode::network, "no mirror answered for " + file->filename).with_tried(tried), s, ctx);
     }
     text.pop_back();
     reporter.result(text, Event{EventKind::info, ""}.with("best", ranked.front().mirror.name));
@@ -81,9 +82,11 @@ int verb_mirrors(const std::vector<std::string>& args, Context& ctx) {
     add_network_options(opts);
     add_platform_options(opts);
     add_triage_options(opts);
+    // clang-format off
     opts.add_options("Probe")
         ("probe", "Measure each mirror on the first bytes of VERSION's archive (default: latest), in parallel")
         ("positional", "", cxxopts::value<std::vector<std::string>>());
+    // clang-format on
     opts.parse_positional({"positional"});
     opts.positional_help("[--probe [VERSION]]");
     int code = 0;
@@ -100,10 +103,13 @@ int verb_mirrors(const std::vector<std::string>& args, Context& ctx) {
     std::vector<std::string> pos;
     if (a.count("positional")) pos = a["positional"].as<std::vector<std::string>>();
     if (a.count("probe")) {
-        if (pos.size() > 1) return report_error(reporter, Error(ErrorCode::usage, "usage: goinstall mirrors --probe [VERSION]"));
+        if (pos.size() > 1)
+            return report_error(reporter, Error(ErrorCode::usage, "usage: goinstall mirrors --probe [VERSION]"));
         return probe(*settings, pos.empty() ? "latest" : pos[0], reporter, ctx);
     }
-    if (!pos.empty()) return report_error(reporter, Error(ErrorCode::usage, "goinstall mirrors takes no arguments (did you mean --probe?)"));
+    if (!pos.empty())
+        return report_error(reporter,
+                            Error(ErrorCode::usage, "goinstall mirrors takes no arguments (did you mean --probe?)"));
     std::string text;
     char line[512];
     for (const auto& e : settings->catalog.entries) {
@@ -126,7 +132,8 @@ int verb_mirrors(const std::vector<std::string>& args, Context& ctx) {
     std::string order;
     for (const auto& m : settings->mirrors) order += (order.empty() ? "" : " → ") + m.name;
     text += "order in effect: " + order;
-    reporter.result(text, Event{EventKind::info, ""}.with("count", static_cast<std::int64_t>(settings->catalog.entries.size())));
+    reporter.result(
+        text, Event{EventKind::info, ""}.with("count", static_cast<std::int64_t>(settings->catalog.entries.size())));
     return k_exit_ok;
 }
 

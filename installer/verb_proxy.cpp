@@ -9,8 +9,9 @@
 namespace goinstall::cli {
 
 int verb_proxy(const std::vector<std::string>& args, Context& ctx) {
-    cxxopts::Options opts("goinstall proxy", "Show the proxy used for the index, each mirror, or the URLs given, and why.\n"
-                                             "Usage: goinstall proxy [URL...]");
+    cxxopts::Options opts("goinstall proxy",
+                          "Show the proxy used for the index, each mirror, or the URLs given, and why.\n"
+                          "Usage: goinstall proxy [URL...]");
     add_common_options(opts);
     add_network_options(opts);
     opts.add_options()("positional", "", cxxopts::value<std::vector<std::string>>());
@@ -21,8 +22,9 @@ int verb_proxy(const std::vector<std::string>& args, Context& ctx) {
     if (!parsed) return code;
     auto& a = *parsed;
     if (a.count("help")) {
-        return print_help(opts, "  goinstall proxy\n  HTTPS_PROXY=http://proxy.corp:3128 goinstall proxy https://go.dev/\n"
-                                "  goinstall proxy --proxy socks5h://127.0.0.1:1080 --mirror aliyun\n");
+        return print_help(opts,
+                          "  goinstall proxy\n  HTTPS_PROXY=http://proxy.corp:3128 goinstall proxy https://go.dev/\n"
+                          "  goinstall proxy --proxy socks5h://127.0.0.1:1080 --mirror aliyun\n");
     }
     Reporter reporter(output_mode(a), *ctx.env);
     auto settings = resolve_settings(a, *ctx.env);
@@ -44,8 +46,9 @@ int verb_proxy(const std::vector<std::string>& args, Context& ctx) {
     std::string text;
     for (const auto& [label, url] : targets) {
         auto c = resolver->choose(url);
-        std::string line = label + ": " + redact_url(url) + "\n    " +
-                           (c.proxy ? "proxy " + c.proxy->display() + " (" + c.reason + ")" : "direct (" + c.reason + ")");
+        std::string line =
+            label + ": " + redact_url(url) + "\n    " +
+            (c.proxy ? "proxy " + c.proxy->display() + " (" + c.reason + ")" : "direct (" + c.reason + ")");
         for (const auto& sk : c.skipped) line += "\n    skipped " + sk;
         text += line + "\n";
         if (reporter.mode() == OutputMode::json) {

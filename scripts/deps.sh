@@ -10,7 +10,7 @@ test_pkgs=(catch2 nginx-light golang-1.19-go openssl python3 python3-cryptograph
            clang-16 libclang-rt-16-dev # libFuzzer for scripts/fuzz: clang 14 cannot compile <expected> (docs/fuzzing.md)
            dpkg-dev rpm man-db groff-base zsh fish dash # packages (cpack .deb/.rpm), man page and completion tests
            time # GNU time: peak RSS in scripts/bench
-           clang-tidy-16) # scripts/lint
+           clang-tidy-16 clang-format-14) # scripts/lint (clang-format: Debian's default, 14)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")

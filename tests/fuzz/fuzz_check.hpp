@@ -39,7 +39,7 @@ inline std::vector<std::string_view> split_parts(std::string_view text, char sep
 } // namespace goinstall::fuzz
 
 // FUZZ_CHECK(cond, detail): when cond is false, prints the property and `detail` and aborts.
-#define FUZZ_CHECK(cond, detail)                                                                   \
-    do {                                                                                           \
-        if (!(cond)) ::goinstall::fuzz::property_failed(#cond, __FILE__, __LINE__, (detail));      \
+#define FUZZ_CHECK(cond, detail)                                                                                       \
+    do {                                                                                                               \
+        if (!(cond)) ::goinstall::fuzz::property_failed(#cond, __FILE__, __LINE__, (detail));                          \
     } while (false)

@@ -67,7 +67,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     const auto retry = parse_retry_after(text, k_now);
     if (date) {
-        const auto expected = *date <= k_now ? 0 : std::chrono::duration_cast<std::chrono::seconds>(*date - k_now).count();
+        const auto expected =
+            *date <= k_now ? 0 : std::chrono::duration_cast<std::chrono::seconds>(*date - k_now).count();
         FUZZ_CHECK(retry && *retry == static_cast<std::uint64_t>(expected), shown);
     }
     if (retry) {

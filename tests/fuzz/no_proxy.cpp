@@ -40,8 +40,8 @@ std::string upper(std::string_view s) {
 }
 
 std::string describe(std::string_view list, std::string_view host, std::optional<unsigned> port) {
-    return "NO_PROXY='" + std::string(list) + "' host='" + std::string(host) + "' port=" +
-           (port ? std::to_string(*port) : std::string("none"));
+    return "NO_PROXY='" + std::string(list) + "' host='" + std::string(host) +
+           "' port=" + (port ? std::to_string(*port) : std::string("none"));
 }
 
 } // namespace

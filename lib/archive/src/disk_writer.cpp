@@ -101,8 +101,8 @@ Status DiskWriter::check_new(const std::string& rel, std::string_view shown, std
     if (it->second.kind == Kind::directory) {
         return std::unexpected(bad(shown, "would replace a directory with a " + std::string(what)));
     }
-    return std::unexpected(
-        bad(shown, std::string("duplicate entry (a ") + to_string(it->second.kind) + " of this name was already extracted)"));
+    return std::unexpected(bad(shown, std::string("duplicate entry (a ") + to_string(it->second.kind) +
+                                          " of this name was already extracted)"));
 }
 
 Status DiskWriter::create_directory(std::string_view rel, mode_t mode, std::string_view shown) {
@@ -157,7 +157,8 @@ Status DiskWriter::ensure_parents(const std::string& rel, std::string_view shown
         }
         if (it->second.kind != Kind::directory) {
             return std::unexpected(bad(shown, std::string("path passes through the extracted ") +
-                                                  to_string(it->second.kind) + " \"" + sanitize_for_display(ancestor) + "\""));
+                                                  to_string(it->second.kind) + " \"" + sanitize_for_display(ancestor) +
+                                                  "\""));
         }
     }
     m_last_parent.assign(parent);
@@ -177,7 +178,8 @@ Status DiskWriter::make_directory(const std::string& rel, mode_t mode, std::stri
         it = m_tree.find(rel); // a directory that already existed keeps its mode until below
     }
     if (it->second.kind != Kind::directory) {
-        return std::unexpected(bad(shown, std::string("would replace a ") + to_string(it->second.kind) + " with a directory"));
+        return std::unexpected(
+            bad(shown, std::string("would replace a ") + to_string(it->second.kind) + " with a directory"));
     }
     if (it->second.mode != mode) {
         if (::fchmodat(m_root.get(), rel.c_str(), mode, 0) != 0) {

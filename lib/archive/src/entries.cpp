@@ -29,9 +29,7 @@ std::unexpected<Error> bad_entry(std::string_view shown, std::string_view why) {
 
 std::unexpected<Error> cancelled() { return fail(ErrorCode::cancelled, "extraction was cancelled"); }
 
-bool is_cancelled(const ExtractOptions& options) {
-    return options.cancel != nullptr && options.cancel->cancelled();
-}
+bool is_cancelled(const ExtractOptions& options) { return options.cancel != nullptr && options.cancel->cancelled(); }
 
 // Entry names are bytes on POSIX: take the native form, or the UTF-8 form when libarchive could
 // not convert it to the locale's charset.
@@ -55,9 +53,7 @@ private:
     Status module_entry(struct archive_entry* e, const char* raw, const std::string& rel, std::string_view shown);
     Status symlink(struct archive_entry* e, const std::string& rel, std::string_view shown);
     Status hardlink(const char* raw_target, const std::string& rel, std::string_view shown);
-    bool is_zip() const {
-        return (archive_format(m_archive) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP;
-    }
+    bool is_zip() const { return (archive_format(m_archive) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP; }
 
     struct archive* m_archive;
     DiskWriter& m_writer;
@@ -74,7 +70,8 @@ Status Extraction::entry(struct archive_entry* e) {
     }
     const std::string shown = sanitize_for_display(raw);
     if (++m_entries > m_options.limits.max_entries) {
-        return bad_entry(shown, "the archive has more than " + std::to_string(m_options.limits.max_entries) + " entries");
+        return bad_entry(shown,
+                         "the archive has more than " + std::to_string(m_options.limits.max_entries) + " entries");
     }
     auto rel = safe_entry_path(raw, m_options.top_dir, is_zip());
     if (!rel) {
@@ -99,7 +96,8 @@ Status Extraction::entry(struct archive_entry* e) {
 }
 
 // A module zip entry: a regular file below top_dir, written below "go/" with distpack's mode.
-Status Extraction::module_entry(struct archive_entry* e, const char* raw, const std::string& rel, std::string_view shown) {
+Status Extraction::module_entry(struct archive_entry* e, const char* raw, const std::string& rel,
+                                std::string_view shown) {
     if (archive_entry_filetype(e) != AE_IFREG || archive_entry_hardlink(e) != nullptr) {
         return bad_entry(shown, "a toolchain module holds regular files only");
     }
@@ -112,7 +110,9 @@ Status Extraction::module_entry(struct archive_entry* e, const char* raw, const 
     if (visitor != nullptr) {
         ZipEntryHead head;
         head.name = raw;
-        head.size = archive_entry_size_is_set(e) ? static_cast<std::uint64_t>(std::max<la_int64_t>(0, archive_entry_size(e))) : 0;
+        head.size = archive_entry_size_is_set(e)
+                        ? static_cast<std::uint64_t>(std::max<la_int64_t>(0, archive_entry_size(e)))
+                        : 0;
         head.is_regular = true;
         if (auto st = visitor->begin_entry(head); !st) return st;
     }
@@ -138,11 +138,12 @@ Status Extraction::regular_file(struct archive_entry* e, const std::string& rel,
     const auto declared = static_cast<std::uint64_t>(declared_signed);
     auto over_limits = [&](std::uint64_t size) -> Status {
         if (size > limits.max_file_bytes) {
-            return bad_entry(shown, "file is larger than the limit of " + std::to_string(limits.max_file_bytes) + " bytes");
+            return bad_entry(shown,
+                             "file is larger than the limit of " + std::to_string(limits.max_file_bytes) + " bytes");
         }
         if (size > limits.max_total_bytes - std::min(m_total_bytes, limits.max_total_bytes)) {
-            return bad_entry(shown, "extracting it would exceed the limit of " + std::to_string(limits.max_total_bytes) +
-                                        " bytes in total");
+            return bad_entry(shown, "extracting it would exceed the limit of " +
+                                        std::to_string(limits.max_total_bytes) + " bytes in total");
         }
         return {};
     };
@@ -204,8 +205,10 @@ Status Extraction::symlink(struct archive_entry* e, const std::string& rel, std:
     const std::string_view target_view(target);
     const bool zip_backslash = is_zip() && target_view.find('\\') != std::string_view::npos;
     if (zip_backslash || !symlink_target_safe(rel, target_view, m_options.top_dir)) {
-        return bad_entry(shown, "symlink target \"" + sanitize_for_display(target_view) + "\" is absolute, not "
-                                "normalised, or leads outside \"" + sanitize_for_display(m_options.top_dir) + "\"");
+        return bad_entry(shown, "symlink target \"" + sanitize_for_display(target_view) +
+                                    "\" is absolute, not "
+                                    "normalised, or leads outside \"" +
+                                    sanitize_for_display(m_options.top_dir) + "\"");
     }
     return m_writer.make_symlink(rel, target, shown);
 }
@@ -224,7 +227,6 @@ Status Extraction::hardlink(const char* raw_target, const std::string& rel, std:
 
 } // namespace
 
-
 Result<ReadArchive> open_module_zip(int fd, const std::string& shown) {
     char head[64] = {};
     const ssize_t got = ::pread(fd, head, sizeof head, 0);
@@ -233,9 +235,10 @@ Result<ReadArchive> open_module_zip(int fd, const std::string& shown) {
         // with an error or login page.
         std::string_view text(head, got > 0 ? static_cast<std::size_t>(got) : 0);
         const auto first = text.find_first_not_of(" \t\r\n");
-        const char* what = got <= 0                                        ? ": it is empty"
-                           : first != std::string_view::npos && text[first] == '<' ? ": it is an HTML or XML page (an error or login page?)"
-                                                                           : ": it does not start with a zip entry header";
+        const char* what = got <= 0 ? ": it is empty"
+                           : first != std::string_view::npos && text[first] == '<'
+                               ? ": it is an HTML or XML page (an error or login page?)"
+                               : ": it does not start with a zip entry header";
         return fail(ErrorCode::bad_archive, shown + " is not a module zip" + what);
     }
     ReadArchive reader(archive_read_new());
@@ -260,7 +263,6 @@ Status check_top_dir(std::string_view top_dir) {
     }
     return {};
 }
-
 
 Result<ExtractStats> extract_entries(struct archive* a, DiskWriter& writer, const ExtractOptions& options,
                                      std::string_view what) {

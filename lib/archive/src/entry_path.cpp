@@ -58,8 +58,7 @@ bool name_too_long(std::string_view name) {
 }
 
 bool starts_with_drive_letter(std::string_view raw) {
-    return raw.size() >= 2 && raw[1] == ':' &&
-           ((raw[0] >= 'a' && raw[0] <= 'z') || (raw[0] >= 'A' && raw[0] <= 'Z'));
+    return raw.size() >= 2 && raw[1] == ':' && ((raw[0] >= 'a' && raw[0] <= 'z') || (raw[0] >= 'A' && raw[0] <= 'Z'));
 }
 
 } // namespace
@@ -102,7 +101,8 @@ Result<std::string> safe_entry_path(std::string_view raw, std::string_view top_d
 }
 
 bool symlink_target_safe(std::string_view link_path, std::string_view target, std::string_view top_dir) {
-    if (target.empty() || target.front() == '/' || target.find('\0') != std::string_view::npos || name_too_long(target)) {
+    if (target.empty() || target.front() == '/' || target.find('\0') != std::string_view::npos ||
+        name_too_long(target)) {
         return false;
     }
     auto location = path_components(link_path);
@@ -132,8 +132,8 @@ bool symlink_target_safe(std::string_view link_path, std::string_view target, st
 unsigned module_mode(std::string_view rel) {
     const auto slash = rel.rfind('/');
     const std::string_view base = slash == std::string_view::npos ? rel : rel.substr(slash + 1);
-    const bool exec_helper = base.starts_with("go_") && base.ends_with("_exec") &&
-                             std::count(base.begin(), base.end(), '_') >= 3;
+    const bool exec_helper =
+        base.starts_with("go_") && base.ends_with("_exec") && std::count(base.begin(), base.end(), '_') >= 3;
     if (rel.starts_with("bin/") || rel.starts_with("pkg/tool/") || rel.ends_with(".bash") || rel.ends_with(".sh") ||
         rel.ends_with(".pl") || rel.ends_with(".rc") || exec_helper) {
         return 0755;

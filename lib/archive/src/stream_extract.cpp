@@ -95,8 +95,8 @@ Status inflate_into(ByteSource& source, Inflater& inflater, BytePipe& pipe, cons
             out_used = 0;
             continue;
         }
-        auto step = inflater.step(std::span<const unsigned char>(in.data() + in_pos, in_len - in_pos),
-                                  out.subspan(out_used));
+        auto step =
+            inflater.step(std::span<const unsigned char>(in.data() + in_pos, in_len - in_pos), out.subspan(out_used));
         if (!step) {
             pipe.publish(0);
             return std::unexpected(step.error());

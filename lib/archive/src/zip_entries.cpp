@@ -23,7 +23,8 @@ Status read_zip_entries(const std::filesystem::path& path, ZipEntryVisitor& visi
     struct archive* a = reader->get();
     std::uint64_t entries = 0;
     while (true) {
-        if (cancel != nullptr && cancel->cancelled()) return fail(ErrorCode::cancelled, "reading the zip was cancelled");
+        if (cancel != nullptr && cancel->cancelled())
+            return fail(ErrorCode::cancelled, "reading the zip was cancelled");
         struct archive_entry* e = nullptr;
         const int r = archive_read_next_header(a, &e);
         if (r == ARCHIVE_EOF) break;

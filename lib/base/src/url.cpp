@@ -13,9 +13,7 @@ namespace {
 // replaced (it may come from a server's redirect or the environment), length capped.
 std::string shown_url(std::string_view text) { return sanitize_for_display(redact_url(text), 300); }
 
-bool is_scheme_char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
-}
+bool is_scheme_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.'; }
 
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -155,7 +153,8 @@ std::string redact_url(std::string_view text) {
     }
     auto rest_start = sep + 3;
     auto slash = text.find_first_of("/?#", rest_start);
-    auto authority = text.substr(rest_start, slash == std::string_view::npos ? std::string_view::npos : slash - rest_start);
+    auto authority =
+        text.substr(rest_start, slash == std::string_view::npos ? std::string_view::npos : slash - rest_start);
     std::string out(text.substr(0, rest_start));
     auto at = authority.rfind('@');
     if (at != std::string_view::npos) {

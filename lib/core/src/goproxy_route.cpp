@@ -65,12 +65,14 @@ Result<std::string> GoproxyRoute::resolve_version(const CancelToken* cancel) {
     ReleaseIndex index;
     for (const auto& v : std::ranges::reverse_view(versions)) index.releases.push_back(Release{v, v.is_stable(), {}});
     auto release = goinstall::resolve(index, *spec, false);
-    if (!release) return std::unexpected(std::move(release.error()).with_context("resolving " + spec->text + " from " + where));
+    if (!release)
+        return std::unexpected(std::move(release.error()).with_context("resolving " + spec->text + " from " + where));
     // The checksum database proves a version's bytes, not that it is the newest: a proxy could
     // leave newer versions out of its list (security review). Say where the choice came from.
-    m_events.emit(Event{EventKind::info, spec->text + " resolved to " + toolchain_go_name((*release)->version) + " from " +
-                                             where + " (a list the checksum database does not vouch for; give an exact "
-                                                     "version to pin it)"}
+    m_events.emit(Event{EventKind::info, spec->text + " resolved to " + toolchain_go_name((*release)->version) +
+                                             " from " + where +
+                                             " (a list the checksum database does not vouch for; give an exact "
+                                             "version to pin it)"}
                       .with("proxy", listed->proxy));
     return toolchain_go_name((*release)->version);
 }
@@ -95,11 +97,11 @@ Result<sumdb::SumdbLookup> GoproxyRoute::look_up(const CancelToken* cancel) {
     if (auto st = ensure_dir(m_options.sumdb_cache_dir); !st) return std::unexpected(st.error());
     std::string lock_name = name; // "host/path" names: one flat lock file beside the cache
     for (char& c : lock_name) c = c == '/' ? '_' : c;
-    auto lock = FileLock::acquire(m_options.sumdb_cache_dir / (lock_name + ".lock"),
-                                  m_options.sumdb_lock_timeout, cancel, [&] {
-                                      m_events.emit(Event{EventKind::info, "waiting for another goinstall using the "
-                                                                           "checksum database cache"});
-                                  });
+    auto lock =
+        FileLock::acquire(m_options.sumdb_cache_dir / (lock_name + ".lock"), m_options.sumdb_lock_timeout, cancel, [&] {
+            m_events.emit(Event{EventKind::info, "waiting for another goinstall using the "
+                                                 "checksum database cache"});
+        });
     if (!lock) return std::unexpected(lock.error());
     sumdb::TransportSumdbFetcher fetcher(m_transport, base->url, po.limits, cancel);
     sumdb::SumdbClient client(fetcher, sumdb::SumdbClientOptions{setting.key, m_options.sumdb_cache_dir / name});
@@ -107,8 +109,9 @@ Result<sumdb::SumdbLookup> GoproxyRoute::look_up(const CancelToken* cancel) {
     if (!found) {
         TriedSource t{"sumdb", name, redact_url(base->url), found.error().describe()};
         if (found.error().code() == ErrorCode::not_found) {
-            return std::unexpected(Error(ErrorCode::not_found, k_module + "@" + m_module_version + " is not in the checksum database " +
-                                                                   name + " (no such toolchain for " +
+            return std::unexpected(Error(ErrorCode::not_found, k_module + "@" + m_module_version +
+                                                                   " is not in the checksum database " + name +
+                                                                   " (no such toolchain for " +
                                                                    platform_text(m_options.platform) + ")")
                                        .with_tried({t}));
         }
@@ -143,7 +146,8 @@ Result<Artifact> GoproxyRoute::resolve(const CancelToken* cancel) {
         if (!found) return std::unexpected(std::move(found.error()).with_tried(m_tried));
         m_lookup = std::move(*found);
         db_h1 = m_lookup->hashes.zip;
-        authority = "the checksum database " + m_options.gosumdb.key.name + " (tree " + std::to_string(m_lookup->tree.size) + ")";
+        authority = "the checksum database " + m_options.gosumdb.key.name + " (tree " +
+                    std::to_string(m_lookup->tree.size) + ")";
     }
     const std::string what = k_module + "@" + m_module_version;
     auto digest = module_zip_digest(db_h1, authority, m_options.sha256_override, what);

@@ -35,7 +35,8 @@ std::string platform_list(const Release& release) {
 }
 
 Result<Fetched> fetch_from_mirrors(Transport& transport, Clock& clock, EventSink& events, const DownloadTarget& target,
-                                   const std::filesystem::path& dir, DownloadOptions options, const CancelToken* cancel) {
+                                   const std::filesystem::path& dir, DownloadOptions options,
+                                   const CancelToken* cancel) {
     if (options.rank_mirrors && options.mirrors.size() > 1) {
         ProbeOptions po;
         po.limits = options.limits;
@@ -101,15 +102,17 @@ Result<Artifact> IndexMirrorRoute::resolve(const CancelToken* cancel) {
     if (!index) return std::unexpected(index.error());
     m_index = std::move(*index);
     m_file.emplace();
-    return artifact_in_index(*m_index, m_options.spec, m_options.platform, m_options.sha256_override, m_events, &*m_file);
+    return artifact_in_index(*m_index, m_options.spec, m_options.platform, m_options.sha256_override, m_events,
+                             &*m_file);
 }
 
 Result<Fetched> IndexMirrorRoute::fetch(const Artifact& artifact, const std::filesystem::path& dir,
                                         PartObserver* observer, const CancelToken* cancel) {
     DownloadOptions options = m_options.download;
     options.observer = observer;
-    return fetch_from_mirrors(m_transport, m_clock, m_events, DownloadTarget{artifact.filename, artifact.sha256, artifact.size},
-                              dir, std::move(options), cancel);
+    return fetch_from_mirrors(m_transport, m_clock, m_events,
+                              DownloadTarget{artifact.filename, artifact.sha256, artifact.size}, dir,
+                              std::move(options), cancel);
 }
 
 } // namespace goinstall

@@ -38,9 +38,12 @@ CacheMeta read_meta(const std::filesystem::path& p) {
         auto eq = line.find('=');
         if (eq == std::string::npos) continue;
         auto k = line.substr(0, eq), v = line.substr(eq + 1);
-        if (k == "etag") m.etag = v;
-        else if (k == "last_modified") m.last_modified = v;
-        else if (k == "fetched_at") m.fetched_at = static_cast<std::int64_t>(parse_u64(v).value_or(0));
+        if (k == "etag")
+            m.etag = v;
+        else if (k == "last_modified")
+            m.last_modified = v;
+        else if (k == "fetched_at")
+            m.fetched_at = static_cast<std::int64_t>(parse_u64(v).value_or(0));
     }
     return m;
 }
@@ -98,7 +101,8 @@ Result<IndexResult> load_index(Transport& transport, Clock& clock, EventSink& ev
         if (!parsed) {
             return std::unexpected(parsed.error());
         }
-        events.emit(Event{EventKind::index_source, "release index: " + path}.with("source", path).with("cached", false));
+        events.emit(
+            Event{EventKind::index_source, "release index: " + path}.with("source", path).with("cached", false));
         return IndexResult{std::move(*parsed), path, false, {}};
     }
     auto url = parse_url(o.url);
@@ -162,8 +166,8 @@ Result<IndexResult> load_index(Transport& transport, Clock& clock, EventSink& ev
         if (si > 0) {
             auto u = parse_url(src);
             if (!u || u->scheme != "https") continue; // fallbacks must be https
-            events.emit(Event{EventKind::warning, "release index from " + redact_url(sources[si - 1]) +
-                                                      " failed; trying " + src_shown}
+            events.emit(Event{EventKind::warning,
+                              "release index from " + redact_url(sources[si - 1]) + " failed; trying " + src_shown}
                             .with("source", src_shown));
         }
         Request req{.url = src, .allow_compression = true, .secure_only = !o.allow_insecure, .limits = o.limits};
@@ -188,18 +192,20 @@ Result<IndexResult> load_index(Transport& transport, Clock& clock, EventSink& ev
             (void)write_meta(files.meta, meta);
             auto r = from_cache(files, o, clock);
             if (r) {
-                events.emit(Event{EventKind::index_source, "release index: " + src_shown + " (not modified; cached copy)"}
-                                .with("source", src_shown)
-                                .with("cached", true)
-                                .with("age_seconds", std::int64_t{0}));
+                events.emit(
+                    Event{EventKind::index_source, "release index: " + src_shown + " (not modified; cached copy)"}
+                        .with("source", src_shown)
+                        .with("cached", true)
+                        .with("age_seconds", std::int64_t{0}));
                 r->cache_age = std::chrono::seconds(0);
                 r->source = src_shown;
                 return r;
             }
             this_failure = r.error();
         } else if (!resp->ok()) {
-            this_failure = Error(ErrorCode::network, src_shown + " answered HTTP " + std::to_string(resp->status))
-                               .with_net(NetDetail{.phase = NetPhase::http, .http_status = resp->status, .url = src_shown});
+            this_failure =
+                Error(ErrorCode::network, src_shown + " answered HTTP " + std::to_string(resp->status))
+                    .with_net(NetDetail{.phase = NetPhase::http, .http_status = resp->status, .url = src_shown});
         } else {
             auto parsed = parse_index(sink.body(), src);
             if (parsed) {
@@ -208,10 +214,12 @@ Result<IndexResult> load_index(Transport& transport, Clock& clock, EventSink& ev
                     // the install (an unwritable or full cache directory).
                     Status st = ensure_dir(o.cache_dir);
                     if (st) st = write_file_atomic(files.body, sink.body());
-                    if (st) st = write_meta(files.meta, CacheMeta{resp->header("etag"), resp->header("last-modified"),
-                                                                  unix_now(clock)});
+                    if (st)
+                        st = write_meta(files.meta, CacheMeta{resp->header("etag"), resp->header("last-modified"),
+                                                              unix_now(clock)});
                     if (!st) {
-                        events.emit(Event{EventKind::warning, "cannot cache the release index (" + st.error().message() +
+                        events.emit(Event{EventKind::warning, "cannot cache the release index (" +
+                                                                  st.error().message() +
                                                                   "); continuing without the cache"}
                                         .with("cache_dir", o.cache_dir.string()));
                     }

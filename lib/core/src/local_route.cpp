@@ -22,7 +22,8 @@ constexpr std::uint64_t k_max_index_bytes = 64ULL << 20; // as index_source.cpp
 
 // Cached index files, the one for `preferred_url` first, then the others newest first. The cache
 // names a copy "index-<first 16 hex of SHA-256(url)>.json" (index_source.cpp).
-std::vector<std::filesystem::path> cached_indexes(const std::filesystem::path& cache_dir, const std::string& preferred_url) {
+std::vector<std::filesystem::path> cached_indexes(const std::filesystem::path& cache_dir,
+                                                  const std::string& preferred_url) {
     std::vector<std::pair<std::filesystem::file_time_type, std::filesystem::path>> found;
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(cache_dir, ec)) {
@@ -74,8 +75,8 @@ Result<ExpectedArchive> expected_for_archive(const ArchiveInstallRequest& rq) {
         if (!text) return std::unexpected(text.error());
         auto m = parse_manifest(*text, manifest_path.string());
         if (!m) {
-            return std::unexpected(std::move(m.error()).with_context(
-                "remove it or pass --sha256 HEX to install " + filename + " without it"));
+            return std::unexpected(std::move(m.error()).with_context("remove it or pass --sha256 HEX to install " +
+                                                                     filename + " without it"));
         }
         found = ExpectedArchive{"the manifest " + manifest_path.string(), m->version, m->file, m->file.sha256};
     } else {
@@ -84,8 +85,8 @@ Result<ExpectedArchive> expected_for_archive(const ArchiveInstallRequest& rq) {
     const std::string given = to_lower(rq.sha256_override);
     if (found) {
         if (!given.empty() && given != found->sha256) {
-            return fail(ErrorCode::checksum, "--sha256 " + given + " does not match " + found->source + ", which gives " +
-                                                 found->sha256 + " for " + filename);
+            return fail(ErrorCode::checksum, "--sha256 " + given + " does not match " + found->source +
+                                                 ", which gives " + found->sha256 + " for " + filename);
         }
         return *found;
     }
@@ -119,9 +120,11 @@ Result<Artifact> LocalArchiveRoute::resolve(const CancelToken* /*cancel*/) {
     Platform platform = rq.platform.value_or(host_platform());
     if (expected->file && !expected->file->os.empty()) {
         Platform of_file{normalize_os(expected->file->os), goarch_of_index_arch(expected->file->arch)};
-        if (rq.platform && !(normalize_os(rq.platform->os) == of_file.os && normalize_arch(rq.platform->arch) == of_file.arch)) {
-            return fail(ErrorCode::usage, rq.archive.filename().string() + " is for " + of_file.os + "/" + of_file.arch +
-                                              " (" + expected->source + "), not " + rq.platform->os + "/" + rq.platform->arch);
+        if (rq.platform &&
+            !(normalize_os(rq.platform->os) == of_file.os && normalize_arch(rq.platform->arch) == of_file.arch)) {
+            return fail(ErrorCode::usage, rq.archive.filename().string() + " is for " + of_file.os + "/" +
+                                              of_file.arch + " (" + expected->source + "), not " + rq.platform->os +
+                                              "/" + rq.platform->arch);
         }
         platform = of_file;
     }
@@ -130,8 +133,8 @@ Result<Artifact> LocalArchiveRoute::resolve(const CancelToken* /*cancel*/) {
     if (!version.empty() && spec) {
         auto v = parse_version(version);
         if (!v || !spec_allows(*spec, *v)) {
-            return fail(ErrorCode::usage, rq.archive.filename().string() + " holds " + version + " (" + expected->source +
-                                              "), not " + rq.spec);
+            return fail(ErrorCode::usage, rq.archive.filename().string() + " holds " + version + " (" +
+                                              expected->source + "), not " + rq.spec);
         }
     }
     if (expected->file && expected->file->size != 0 && expected->file->size != static_cast<std::uint64_t>(st.st_size)) {

@@ -32,7 +32,8 @@ constexpr const char* k_gomod = "module golang.org/toolchain\n";
 bool plain_name(std::string_view s) {
     if (s.empty() || s.front() == '.') return false;
     return std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' || c == '+' || c == '~';
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' || c == '+' ||
+               c == '~';
     });
 }
 
@@ -74,7 +75,8 @@ std::optional<std::string> info_time(std::string_view info) {
     auto close = info.find('"', open + 1);
     if (close == std::string_view::npos) return std::nullopt;
     std::string t(info.substr(open + 1, close - open - 1));
-    if (t.size() < 20 || t.size() > 40 || t.find_first_not_of("0123456789-:.TZ+") != std::string::npos) return std::nullopt;
+    if (t.size() < 20 || t.size() > 40 || t.find_first_not_of("0123456789-:.TZ+") != std::string::npos)
+        return std::nullopt;
     return t;
 }
 
@@ -91,8 +93,8 @@ public:
     Result<bool> has(const std::string& v, const std::string& h1) {
         auto now = stat_zip(zip(v));
         if (!now) return false;
-        if (auto it = m_state.find(v); it != m_state.end() && it->second.size == now->size &&
-                                       it->second.mtime_ns == now->mtime_ns) {
+        if (auto it = m_state.find(v);
+            it != m_state.end() && it->second.size == now->size && it->second.mtime_ns == now->mtime_ns) {
             return it->second.h1 == h1;
         }
         m_events.emit(Event{EventKind::info, "verifying " + v + ".zip (" + human_bytes(now->size) + ")"});
@@ -143,8 +145,8 @@ private:
 };
 
 // Fetches the zip through the route into the staging directory and moves it into place.
-Result<std::uint64_t> fetch_zip(GoproxyRoute& route, const Artifact& artifact, ModuleTree& tree, const fs::path& staging,
-                                const std::string& v, const CancelToken* cancel) {
+Result<std::uint64_t> fetch_zip(GoproxyRoute& route, const Artifact& artifact, ModuleTree& tree,
+                                const fs::path& staging, const std::string& v, const CancelToken* cancel) {
     if (auto st = ensure_dir(staging); !st) return std::unexpected(st.error());
     auto got = route.fetch(artifact, staging, nullptr, cancel);
     if (!got) return std::unexpected(got.error());
@@ -154,8 +156,10 @@ Result<std::uint64_t> fetch_zip(GoproxyRoute& route, const Artifact& artifact, M
     };
     if (got->h1 != artifact.h1) { // the route computed it; the database's record is what counts
         drop();
-        return fail(ErrorCode::checksum, got->server + " served " + v + ".zip with " + got->h1 + ", but the checksum "
-                                         "database records " + artifact.h1);
+        return fail(ErrorCode::checksum, got->server + " served " + v + ".zip with " + got->h1 +
+                                             ", but the checksum "
+                                             "database records " +
+                                             artifact.h1);
     }
     if (auto st = ensure_dir(tree.vdir()); !st) return std::unexpected(st.error());
     fs::path ready = got->path;
@@ -280,8 +284,9 @@ Result<ModuleSyncOutcome> sync_module_mirror(Transport& transport, Clock& clock,
             sm.downloaded = true;
             sm.bytes = *got;
         } else {
-            events.emit(Event{EventKind::already_installed, k_module + "@" + v + " is already in the mirror (verified)"}
-                            .with("module", k_module + "@" + v));
+            events.emit(
+                Event{EventKind::already_installed, k_module + "@" + v + " is already in the mirror (verified)"}.with(
+                    "module", k_module + "@" + v));
         }
         if (auto st = write_if_changed(tree.vdir() / (v + ".mod"), k_gomod); !st) return std::unexpected(st.error());
         const fs::path info = tree.vdir() / (v + ".info");

@@ -92,7 +92,8 @@ Result<std::vector<Wanted>> plan(const IndexResult& index, const MirrorSyncReque
             auto v = parse_version(artifact->version);
             auto release = std::find_if(index.index.releases.begin(), index.index.releases.end(),
                                         [&](const Release& r) { return v && r.version == *v; });
-            bool dup = std::any_of(out.begin(), out.end(), [&](const Wanted& w) { return w.file.filename == file.filename; });
+            bool dup =
+                std::any_of(out.begin(), out.end(), [&](const Wanted& w) { return w.file.filename == file.filename; });
             if (!dup && release != index.index.releases.end()) out.push_back(Wanted{&*release, file, p});
         }
     }
@@ -100,8 +101,8 @@ Result<std::vector<Wanted>> plan(const IndexResult& index, const MirrorSyncReque
 }
 
 // The mirror's index: this sync's files plus earlier syncs' that are still there and verified.
-Result<ReleaseIndex> merged_index(const std::filesystem::path& dir, const std::vector<Wanted>& wanted, MirrorDir& mirror,
-                                  EventSink& events) {
+Result<ReleaseIndex> merged_index(const std::filesystem::path& dir, const std::vector<Wanted>& wanted,
+                                  MirrorDir& mirror, EventSink& events) {
     ReleaseIndex out;
     auto add = [&](const Release& r, const ReleaseFile& f) {
         auto it = std::find_if(out.releases.begin(), out.releases.end(),
@@ -110,7 +111,8 @@ Result<ReleaseIndex> merged_index(const std::filesystem::path& dir, const std::v
             out.releases.push_back(Release{r.version, r.stable, {}});
             it = out.releases.end() - 1;
         }
-        if (std::none_of(it->files.begin(), it->files.end(), [&](const ReleaseFile& g) { return g.filename == f.filename; })) {
+        if (std::none_of(it->files.begin(), it->files.end(),
+                         [&](const ReleaseFile& g) { return g.filename == f.filename; })) {
             it->files.push_back(f);
         }
     };
@@ -133,9 +135,11 @@ Result<ReleaseIndex> merged_index(const std::filesystem::path& dir, const std::v
             }
         }
     }
-    std::sort(out.releases.begin(), out.releases.end(), [](const Release& a, const Release& b) { return b.version < a.version; });
+    std::sort(out.releases.begin(), out.releases.end(),
+              [](const Release& a, const Release& b) { return b.version < a.version; });
     for (auto& r : out.releases) {
-        std::sort(r.files.begin(), r.files.end(), [](const ReleaseFile& a, const ReleaseFile& b) { return a.filename < b.filename; });
+        std::sort(r.files.begin(), r.files.end(),
+                  [](const ReleaseFile& a, const ReleaseFile& b) { return a.filename < b.filename; });
     }
     return out;
 }
@@ -165,7 +169,7 @@ Result<MirrorSyncOutcome> sync_mirror(Transport& transport, Clock& clock, EventS
             const auto path = rq.dir / w.file.filename;
             if (stat_file(path)) {
                 events.emit(Event{EventKind::warning, w.file.filename + " in the mirror does not match the index's "
-                                                                         "SHA-256; downloading it again"});
+                                                                        "SHA-256; downloading it again"});
                 if (auto st = real_file_system().remove_file(path); !st) return std::unexpected(st.error());
             }
             DownloadTarget target{w.file.filename, to_lower(w.file.sha256), w.file.size};
@@ -176,8 +180,9 @@ Result<MirrorSyncOutcome> sync_mirror(Transport& transport, Clock& clock, EventS
             sf.downloaded = true;
             out.bytes_downloaded += got->bytes_transferred;
         } else {
-            events.emit(Event{EventKind::already_installed, w.file.filename + " is already in the mirror (verified)"}
-                            .with("filename", w.file.filename));
+            events.emit(
+                Event{EventKind::already_installed, w.file.filename + " is already in the mirror (verified)"}.with(
+                    "filename", w.file.filename));
         }
         out.files.push_back(sf);
     }
@@ -187,8 +192,9 @@ Result<MirrorSyncOutcome> sync_mirror(Transport& transport, Clock& clock, EventS
     for (const auto& r : merged->releases) out.index_files += r.files.size();
     out.index_path = rq.dir / k_mirror_index_name;
     if (auto st = write_file_atomic(out.index_path, serialize_index(*merged)); !st) return std::unexpected(st.error());
-    events.emit(Event{EventKind::info, "wrote " + out.index_path.string() + " (" + std::to_string(merged->releases.size()) +
-                                           " releases, " + std::to_string(out.index_files) + " files)"}
+    events.emit(Event{EventKind::info, "wrote " + out.index_path.string() + " (" +
+                                           std::to_string(merged->releases.size()) + " releases, " +
+                                           std::to_string(out.index_files) + " files)"}
                     .with("index", out.index_path.string()));
     if (rq.modules) {
         std::vector<ModuleMirrorItem> items;

@@ -25,7 +25,9 @@ Status ModuleZipHasher::entry_data(std::span<const unsigned char> data) {
     return {};
 }
 
-Status ModuleZipHasher::end_entry(std::uint64_t bytes) { return m_checker.add_file(m_name, m_hash.hex_digest(), bytes); }
+Status ModuleZipHasher::end_entry(std::uint64_t bytes) {
+    return m_checker.add_file(m_name, m_hash.hex_digest(), bytes);
+}
 
 Result<std::string> module_zip_h1(const std::filesystem::path& path, std::string_view module_path,
                                   std::string_view version, const CancelToken* cancel) {
@@ -36,9 +38,9 @@ Result<std::string> module_zip_h1(const std::filesystem::path& path, std::string
         return std::unexpected(ok.error());
     }
     if (auto ok = read_zip_entries(path, visitor, cancel); !ok) {
-        return std::unexpected(std::move(ok.error())
-                                   .with_context("checking the module zip " + std::string(module_path) + "@" +
-                                                 std::string(version)));
+        return std::unexpected(
+            std::move(ok.error())
+                .with_context("checking the module zip " + std::string(module_path) + "@" + std::string(version)));
     }
     return visitor.h1();
 }
@@ -66,14 +68,15 @@ Result<ModuleDigest> module_zip_digest(const std::string& db_h1, const std::stri
     } else if (is_hex(trimmed, 64)) {
         given_sha = to_lower(trimmed);
     } else if (!trimmed.empty()) {
-        return fail(ErrorCode::usage, "--sha256 " + sanitize_for_display(trimmed, 80) +
-                                          " is neither a module zip's h1: hash (h1:<base64>) nor a SHA-256 (64 hex digits)");
+        return fail(ErrorCode::usage,
+                    "--sha256 " + sanitize_for_display(trimmed, 80) +
+                        " is neither a module zip's h1: hash (h1:<base64>) nor a SHA-256 (64 hex digits)");
     }
     ModuleDigest out;
     if (!db_h1.empty()) {
         if (!given_h1.empty() && given_h1 != db_h1) {
-            return fail(ErrorCode::checksum, "--sha256 " + given_h1 + " does not match " + authority + ", which gives " +
-                                                 db_h1 + " for " + what);
+            return fail(ErrorCode::checksum, "--sha256 " + given_h1 + " does not match " + authority +
+                                                 ", which gives " + db_h1 + " for " + what);
         }
         out.h1 = db_h1;
         out.sha256 = given_sha;

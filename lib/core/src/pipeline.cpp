@@ -138,7 +138,8 @@ Status Run::lock() {
         if (auto st = m_fs.make_dirs(layout.staging_parent()); !st) return st;
     }
     auto held = FileLock::acquire(layout.lock_path(), m_rq.place.lock_timeout, m_cancel, [&] {
-        m_events.emit(Event{EventKind::info, "waiting for another goinstall to finish (" + layout.lock_path().string() + ")"});
+        m_events.emit(
+            Event{EventKind::info, "waiting for another goinstall to finish (" + layout.lock_path().string() + ")"});
     });
     if (!held) return std::unexpected(held.error());
     m_lock.emplace(std::move(*held));
@@ -162,11 +163,10 @@ Error Run::explain_disk_full(Error e, const Fetched* fetched) const {
     }
     if (fetched != nullptr && fetched->owned) (void)m_fs.remove_file(fetched->path);
     if (unpacked == 0) return e;
-    return Error(ErrorCode::disk_full, e.describe() + " (installing " + file.filename + " needs about " +
-                                           human_bytes(file.size + unpacked) + " free in " +
-                                           layout.staging_parent().string() + ": the archive, " +
-                                           human_bytes(file.size) + ", and its contents, about " +
-                                           human_bytes(unpacked) + ")");
+    return Error(ErrorCode::disk_full,
+                 e.describe() + " (installing " + file.filename + " needs about " + human_bytes(file.size + unpacked) +
+                     " free in " + layout.staging_parent().string() + ": the archive, " + human_bytes(file.size) +
+                     ", and its contents, about " + human_bytes(unpacked) + ")");
 }
 
 // A module zip's h1: against the artifact's (the route's computation, else the pipeline's own).
@@ -190,7 +190,8 @@ Status Run::verify_h1(Fetched& fetched) {
 
 Status Run::verify(Fetched& fetched) {
     if (m_artifact.sha256.empty() && m_artifact.h1.empty()) {
-        return fail(ErrorCode::no_checksum, "nothing vouches for " + m_artifact.filename + "; refusing unverified bytes");
+        return fail(ErrorCode::no_checksum,
+                    "nothing vouches for " + m_artifact.filename + "; refusing unverified bytes");
     }
     const std::string context = "verifying " + fetched.path.string() + " against " + m_artifact.provenance.authority;
     if (!m_artifact.sha256.empty()) {
@@ -227,8 +228,10 @@ Result<ExtractStats> Run::acquire_and_extract(const std::filesystem::path& stagi
         xo.module_visitor = &*extracted_h1;
     }
     std::optional<StreamingExtract> streaming; // stopped before the caller removes staging
-    if (m_route.streams() && m_artifact.module_prefix.empty() && m_artifact.filename.ends_with(".tar.gz")) streaming.emplace(staging, xo);
-    auto got = m_route.fetch(m_artifact, m_rq.place.layout.downloads_dir(), streaming ? &*streaming : nullptr, m_cancel);
+    if (m_route.streams() && m_artifact.module_prefix.empty() && m_artifact.filename.ends_with(".tar.gz"))
+        streaming.emplace(staging, xo);
+    auto got =
+        m_route.fetch(m_artifact, m_rq.place.layout.downloads_dir(), streaming ? &*streaming : nullptr, m_cancel);
     if (!got) {
         return std::unexpected(
             explain_disk_full(std::move(got.error()).with_context("downloading " + m_artifact.filename), nullptr));
@@ -244,8 +247,9 @@ Result<ExtractStats> Run::acquire_and_extract(const std::filesystem::path& stagi
         }
         stats = *streamed;
         if (!stats) {
-            m_events.emit(Event{EventKind::info, "extracting " + m_artifact.filename + " again from the verified file (" +
-                                                     streaming->why_unusable() + ")"});
+            m_events.emit(Event{EventKind::info, "extracting " + m_artifact.filename +
+                                                     " again from the verified file (" + streaming->why_unusable() +
+                                                     ")"});
             if (auto st = m_fs.remove_tree(staging); !st) return std::unexpected(st.error());
             if (auto st = m_fs.make_dirs(staging); !st) return std::unexpected(st.error());
         }
@@ -268,8 +272,8 @@ Result<ExtractStats> Run::acquire_and_extract(const std::filesystem::path& stagi
                                                  ", not to the verified " + m_artifact.h1 + "; nothing installed");
         }
     }
-    m_events.emit(Event{EventKind::extracted, "extracted " + std::to_string(stats->files) + " files (" +
-                                                  human_bytes(stats->bytes) + ")"}
+    m_events.emit(Event{EventKind::extracted,
+                        "extracted " + std::to_string(stats->files) + " files (" + human_bytes(stats->bytes) + ")"}
                       .with("files", static_cast<std::int64_t>(stats->files))
                       .with("bytes", static_cast<std::int64_t>(stats->bytes)));
     return *stats;
@@ -320,7 +324,8 @@ Result<InstallOutcome> Run::commit(const std::filesystem::path& staged_go, const
     if (may_switch(m_artifact.platform)) {
         if (auto st = use_version(layout, version); !st) return std::unexpected(st.error());
         out.switched = true;
-        m_events.emit(Event{EventKind::switched, layout.current_link().string() + " → " + version}.with("version", version));
+        m_events.emit(
+            Event{EventKind::switched, layout.current_link().string() + " → " + version}.with("version", version));
     }
     return out;
 }

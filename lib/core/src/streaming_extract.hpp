@@ -23,9 +23,7 @@ public:
     }
     StreamingExtract(const StreamingExtract&) = delete;
     StreamingExtract& operator=(const StreamingExtract&) = delete;
-    ~StreamingExtract() override {
-        abort(Error(ErrorCode::cancelled, "the download did not complete"));
-    }
+    ~StreamingExtract() override { abort(Error(ErrorCode::cancelled, "the download did not complete")); }
 
     void on_open(int fd) override { m_source.attach(fd); }
     void on_contiguous(std::uint64_t size) override { m_source.grow(size); }

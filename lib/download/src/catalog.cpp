@@ -17,8 +17,9 @@ using nlohmann::json;
 
 Result<MirrorStatus> parse_status(const std::string& s, std::string_view where) {
     static const std::pair<const char*, MirrorStatus> table[] = {
-        {"ok", MirrorStatus::ok},         {"unverified", MirrorStatus::unverified}, {"stale", MirrorStatus::stale},
-        {"missing", MirrorStatus::missing}, {"retired", MirrorStatus::retired},   {"disabled", MirrorStatus::disabled}};
+        {"ok", MirrorStatus::ok},           {"unverified", MirrorStatus::unverified},
+        {"stale", MirrorStatus::stale},     {"missing", MirrorStatus::missing},
+        {"retired", MirrorStatus::retired}, {"disabled", MirrorStatus::disabled}};
     for (const auto& [name, st] : table) {
         if (s == name) return st;
     }
@@ -45,8 +46,9 @@ Status apply_fields(CatalogEntry& e, const json& obj, std::string_view where) {
             if (key == "url" || key == "index") {
                 auto u = parse_url(*s);
                 if (!u || (u->scheme != "http" && u->scheme != "https" && u->scheme != "file")) {
-                    return fail(ErrorCode::usage, std::string(where) + ": '" + key + "' is not an http(s):// or file:// URL: '" +
-                                                      redact_url(*s) + "'");
+                    return fail(ErrorCode::usage, std::string(where) + ": '" + key +
+                                                      "' is not an http(s):// or file:// URL: '" + redact_url(*s) +
+                                                      "'");
                 }
                 (key == "url" ? e.url : e.index_url) = *s;
             } else if (key == "status") {
@@ -68,14 +70,17 @@ Status apply_fields(CatalogEntry& e, const json& obj, std::string_view where) {
                 e.serves.push_back(s.get<std::string>());
             }
         } else if (key == "enabled") {
-            if (!value.is_boolean()) return fail(ErrorCode::usage, std::string(where) + ": 'enabled' must be true or false");
+            if (!value.is_boolean())
+                return fail(ErrorCode::usage, std::string(where) + ": 'enabled' must be true or false");
             enabled = value.get<bool>();
         } else {
             return fail(ErrorCode::usage, std::string(where) + ": unknown key '" + sanitize_for_display(key, 40) + "'");
         }
     }
-    if (enabled == false) e.status = MirrorStatus::disabled;
-    else if (enabled == true && e.status == MirrorStatus::disabled) e.status = MirrorStatus::ok;
+    if (enabled == false)
+        e.status = MirrorStatus::disabled;
+    else if (enabled == true && e.status == MirrorStatus::disabled)
+        e.status = MirrorStatus::ok;
     return {};
 }
 
@@ -88,10 +93,12 @@ Result<Catalog> parse_catalog_json(Catalog base, std::string_view text, std::str
     for (const auto& [key, value] : doc.items()) {
         if (key == "schema" || key == "about") continue;
         if (key == "builtin") {
-            if (!value.is_boolean()) return fail(ErrorCode::usage, std::string(source) + ": 'builtin' must be true or false");
+            if (!value.is_boolean())
+                return fail(ErrorCode::usage, std::string(source) + ": 'builtin' must be true or false");
             keep_builtin = value.get<bool>();
         } else if (key != "mirrors") {
-            return fail(ErrorCode::usage, std::string(source) + ": unknown key '" + sanitize_for_display(key, 40) + "'");
+            return fail(ErrorCode::usage,
+                        std::string(source) + ": unknown key '" + sanitize_for_display(key, 40) + "'");
         }
     }
     if (!keep_builtin) {
@@ -99,7 +106,8 @@ Result<Catalog> parse_catalog_json(Catalog base, std::string_view text, std::str
         std::vector<std::string> named;
         if (auto m = doc.find("mirrors"); m != doc.end() && m->is_array()) {
             for (const auto& obj : *m) {
-                if (obj.is_object() && obj.contains("name") && obj["name"].is_string()) named.push_back(obj["name"].get<std::string>());
+                if (obj.is_object() && obj.contains("name") && obj["name"].is_string())
+                    named.push_back(obj["name"].get<std::string>());
             }
         }
         std::erase_if(base.entries, [&](const CatalogEntry& e) {
@@ -118,7 +126,8 @@ Result<Catalog> parse_catalog_json(Catalog base, std::string_view text, std::str
             }
             auto name = obj["name"].get<std::string>();
             where = std::string(source) + ": mirror '" + sanitize_for_display(name, 40) + "'";
-            auto it = std::find_if(base.entries.begin(), base.entries.end(), [&](const auto& e) { return e.name == name; });
+            auto it =
+                std::find_if(base.entries.begin(), base.entries.end(), [&](const auto& e) { return e.name == name; });
             if (it == base.entries.end()) {
                 CatalogEntry e;
                 e.name = name;
@@ -192,8 +201,8 @@ Result<MirrorPlan> plan_mirrors(const Catalog& catalog, const std::vector<std::s
         if (e == nullptr) {
             std::string known;
             for (const auto& c : catalog.entries) known += (known.empty() ? "" : ", ") + c.name;
-            return fail(ErrorCode::usage, "--mirror: unknown mirror '" + sanitize_for_display(p, 40) + "' (known: " +
-                                              known + "; or give a URL)");
+            return fail(ErrorCode::usage, "--mirror: unknown mirror '" + sanitize_for_display(p, 40) +
+                                              "' (known: " + known + "; or give a URL)");
         }
         if (!e->healthy()) {
             plan.notes.push_back(e->name + ": " + (e->note.empty() ? to_string(e->status) : e->note) +
@@ -207,7 +216,8 @@ Result<MirrorPlan> plan_mirrors(const Catalog& catalog, const std::vector<std::s
         }
     }
     if (plan.mirrors.empty()) {
-        return fail(ErrorCode::usage, "no mirror to download from (every catalogue entry is disabled; pass --mirror URL)");
+        return fail(ErrorCode::usage,
+                    "no mirror to download from (every catalogue entry is disabled; pass --mirror URL)");
     }
     return plan;
 }

@@ -61,9 +61,8 @@ std::optional<ChunkScheduler::Assignment> ChunkScheduler::next(std::size_t worke
         }
     }
     // A worker that stalled before gets no new chunks while others can take them.
-    const bool others_active = std::any_of(m_workers.begin(), m_workers.end(), [&](const Worker& w) {
-        return &w != &me && !w.retired && !w.stalled_once;
-    });
+    const bool others_active = std::any_of(m_workers.begin(), m_workers.end(),
+                                           [&](const Worker& w) { return &w != &me && !w.retired && !w.stalled_once; });
     if (me.stalled_once && others_active) {
         return std::nullopt;
     }

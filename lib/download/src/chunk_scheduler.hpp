@@ -22,7 +22,7 @@ public:
         std::size_t chunk = 0;
         std::uint64_t begin = 0; // absolute offsets, end exclusive
         std::uint64_t end = 0;
-        bool duplicate = false;  // another worker also has this chunk
+        bool duplicate = false; // another worker also has this chunk
     };
 
     // Mirrors that have not answered yet (issue 14): the first request races for the lowest chunk

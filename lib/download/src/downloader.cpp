@@ -112,8 +112,8 @@ public:
             }
             if (auto i = m_board.backing_off()) back_off(*i);
         }
-        Error e = m_best_error ? *m_best_error
-                               : Error(ErrorCode::network, "download of " + m.target.filename + " timed out");
+        Error e =
+            m_best_error ? *m_best_error : Error(ErrorCode::network, "download of " + m.target.filename + " timed out");
         if (m.options.mirrors.size() > 1) {
             e.with_context("every mirror failed for " + m.target.filename);
         }
@@ -141,8 +141,7 @@ private:
 
     // Runs the primary (and, if it is slow to answer, the secondary) unless the file is complete,
     // and feeds the state machine the events of the race.
-    std::vector<RaceOutcome> transfer(std::size_t primary, std::optional<std::size_t> secondary,
-                                      std::uint64_t offset) {
+    std::vector<RaceOutcome> transfer(std::size_t primary, std::optional<std::size_t> secondary, std::uint64_t offset) {
         (void)m_board.apply(primary, MirrorEvent::start);
         std::vector<RaceOutcome> outcomes;
         if (m.target.expected_size != 0 && offset == m.target.expected_size) {
@@ -166,9 +165,9 @@ private:
         std::optional<RaceEntrant> second;
         if (secondary) second = make_request(*secondary);
         m_sink.expect_from(offset, target.expected_size);
-        m.events.emit(Event{EventKind::download_start,
-                            (offset > 0 ? "resuming " : "downloading ") + target.filename + " from " +
-                                mirror(primary).name + (offset > 0 ? " at " + human_bytes(offset) : "")}
+        m.events.emit(Event{EventKind::download_start, (offset > 0 ? "resuming " : "downloading ") + target.filename +
+                                                           " from " + mirror(primary).name +
+                                                           (offset > 0 ? " at " + human_bytes(offset) : "")}
                           .with("mirror", mirror(primary).name)
                           .with("url", redact_url(first.request.url))
                           .with("offset", static_cast<std::int64_t>(offset))
@@ -281,13 +280,12 @@ private:
                                   .with("mirror", mirror(i).name));
                 return std::nullopt;
             }
-            err = Error(ErrorCode::checksum,
-                        "checksum mismatch for " + target.filename + " from " + mirror(i).name + ": expected " +
-                            target.expected_sha256 + ", got " + digest +
-                            (target.expected_size != 0 && got_size != target.expected_size
-                                 ? " (" + std::to_string(got_size) + " bytes; the index lists " +
-                                       std::to_string(target.expected_size) + ")"
-                                 : std::string()));
+            err = Error(ErrorCode::checksum, "checksum mismatch for " + target.filename + " from " + mirror(i).name +
+                                                 ": expected " + target.expected_sha256 + ", got " + digest +
+                                                 (target.expected_size != 0 && got_size != target.expected_size
+                                                      ? " (" + std::to_string(got_size) + " bytes; the index lists " +
+                                                            std::to_string(target.expected_size) + ")"
+                                                      : std::string()));
         }
         attempt.error = err->describe();
         if (err->net()) {

@@ -77,7 +77,8 @@ FailoverStep transition(MirrorState state, MirrorEvent event, bool attempts_left
 // Where every mirror of one download stands.
 class MirrorBoard {
 public:
-    MirrorBoard(std::size_t mirrors, int max_attempts) : m_state(mirrors, MirrorState::idle), m_tries(mirrors, 0), m_max(max_attempts) {}
+    MirrorBoard(std::size_t mirrors, int max_attempts)
+        : m_state(mirrors, MirrorState::idle), m_tries(mirrors, 0), m_max(max_attempts) {}
 
     // Applies `event` to mirror i: updates its state and returns the step. `counts` adds one to its
     // attempts first (an attempt ended).

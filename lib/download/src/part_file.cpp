@@ -28,12 +28,18 @@ PartMeta load_part_meta(const std::filesystem::path& meta_path) {
         }
         auto key = line.substr(0, eq);
         auto value = line.substr(eq + 1);
-        if (key == "url") meta.url = value;
-        else if (key == "etag") meta.etag = value;
-        else if (key == "last_modified") meta.last_modified = value;
-        else if (key == "expected_size") meta.expected_size = parse_u64(value).value_or(0);
-        else if (key == "segment_size") meta.segment_size = parse_u64(value).value_or(0);
-        else if (key == "segments") meta.segments = value;
+        if (key == "url")
+            meta.url = value;
+        else if (key == "etag")
+            meta.etag = value;
+        else if (key == "last_modified")
+            meta.last_modified = value;
+        else if (key == "expected_size")
+            meta.expected_size = parse_u64(value).value_or(0);
+        else if (key == "segment_size")
+            meta.segment_size = parse_u64(value).value_or(0);
+        else if (key == "segments")
+            meta.segments = value;
     }
     return meta;
 }
@@ -92,8 +98,9 @@ Result<PartFileSink> PartFileSink::open(const std::filesystem::path& part, std::
 PartFileSink::PartFileSink(PartFileSink&& other) noexcept
     : m_fd(other.m_fd), m_path(std::move(other.m_path)), m_hash(std::move(other.m_hash)), m_size(other.m_size),
       m_requested_from(other.m_requested_from), m_expected_total(other.m_expected_total),
-      m_restarted_on_200(other.m_restarted_on_200), m_range_rejected(other.m_range_rejected), m_head_accepted(other.m_head_accepted),
-      m_received(other.m_received), m_head(std::move(other.m_head)), m_observer(other.m_observer) {
+      m_restarted_on_200(other.m_restarted_on_200), m_range_rejected(other.m_range_rejected),
+      m_head_accepted(other.m_head_accepted), m_received(other.m_received), m_head(std::move(other.m_head)),
+      m_observer(other.m_observer) {
     other.m_fd = -1;
 }
 
@@ -133,13 +140,13 @@ Status PartFileSink::on_response(const Response& head) {
         if (!cr || !cr->first || *cr->first != m_requested_from || m_requested_from != m_size ||
             (m_expected_total != 0 && cr->total && *cr->total != m_expected_total)) {
             m_range_rejected = true;
-            return std::unexpected(Error(ErrorCode::network, "server sent a partial response with Content-Range '" +
-                                                                 sanitize_for_display(head.header("content-range"), 80) +
-                                                                 "' that does not match the " +
-                                                                 std::to_string(m_requested_from) + " bytes we have")
-                                       .with_net(NetDetail{.phase = NetPhase::body,
-                                                           .http_status = 206,
-                                                           .url = redact_url(head.effective_url)}));
+            return std::unexpected(
+                Error(ErrorCode::network, "server sent a partial response with Content-Range '" +
+                                              sanitize_for_display(head.header("content-range"), 80) +
+                                              "' that does not match the " + std::to_string(m_requested_from) +
+                                              " bytes we have")
+                    .with_net(
+                        NetDetail{.phase = NetPhase::body, .http_status = 206, .url = redact_url(head.effective_url)}));
         }
         m_head_accepted = true;
         return {};

@@ -16,7 +16,7 @@ class PartObserver; // goinstall/download/downloader.hpp
 
 struct PartMeta {
     std::string url;
-    std::string etag;          // strong validators only are used for If-Range
+    std::string etag; // strong validators only are used for If-Range
     std::string last_modified;
     std::uint64_t expected_size = 0;
     // Segmented downloads: chunk size and the completed chunks ("0-3,5"); the file may then have

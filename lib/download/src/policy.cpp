@@ -21,10 +21,16 @@ namespace {
 
 Decision classify_status(long status) {
     switch (status) {
-    case 408: case 425: case 429: case 500: case 502: case 503: case 504: case 522: case 524:
-        return Decision::retry_same;
-    default:
-        break;
+    case 408:
+    case 425:
+    case 429:
+    case 500:
+    case 502:
+    case 503:
+    case 504:
+    case 522:
+    case 524: return Decision::retry_same;
+    default: break;
     }
     if (status == 501 || status == 505) {
         return Decision::next_mirror; // "not implemented": asking again will not help
@@ -51,10 +57,8 @@ Decision classify(const Error& error) {
         return Decision::stop;
     case ErrorCode::checksum:
     case ErrorCode::tls:
-    case ErrorCode::not_found:
-        return Decision::next_mirror;
-    default:
-        break;
+    case ErrorCode::not_found: return Decision::next_mirror;
+    default: break;
     }
     if (!error.net()) {
         return Decision::next_mirror;
@@ -64,21 +68,15 @@ Decision classify(const Error& error) {
         return classify_status(n.http_status);
     }
     switch (n.phase) {
-    case NetPhase::proxy:
-        return Decision::stop; // the proxy is shared by every mirror
-    case NetPhase::resolve:
-        return Decision::next_mirror;
+    case NetPhase::proxy: return Decision::stop; // the proxy is shared by every mirror
+    case NetPhase::resolve: return Decision::next_mirror;
     case NetPhase::connect:
         // Refused or unreachable: this host is down. A connect timeout may be transient.
         return n.curl_code == 28 ? Decision::retry_same : Decision::next_mirror;
-    case NetPhase::tls:
-        return Decision::next_mirror;
-    case NetPhase::body:
-        return Decision::retry_same;
-    case NetPhase::http:
-        return n.http_status >= 400 ? classify_status(n.http_status) : Decision::next_mirror;
-    case NetPhase::none:
-        break;
+    case NetPhase::tls: return Decision::next_mirror;
+    case NetPhase::body: return Decision::retry_same;
+    case NetPhase::http: return n.http_status >= 400 ? classify_status(n.http_status) : Decision::next_mirror;
+    case NetPhase::none: break;
     }
     return Decision::next_mirror;
 }

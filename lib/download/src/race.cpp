@@ -75,8 +75,7 @@ std::vector<RaceOutcome> race_fetch(Transport& transport, Clock& clock, BodySink
             auto resp = transport.fetch(request, sinks[id], &runners[id].cancel, pf);
             std::lock_guard lock(arbiter.mu);
             runners[id].outcome.response = std::move(resp);
-            runners[id].outcome.elapsed =
-                std::chrono::duration_cast<std::chrono::milliseconds>(clock.now() - t0);
+            runners[id].outcome.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(clock.now() - t0);
             arbiter.done[id] = true;
             arbiter.cv.notify_all();
         });
@@ -110,16 +109,18 @@ std::vector<RaceOutcome> race_fetch(Transport& transport, Clock& clock, BodySink
     {
         std::unique_lock lock(arbiter.mu);
         const auto head_deadline = clock.now() + head_start;
-        bool settled = wait_until(lock, [&] { return arbiter.winner != k_no_winner || arbiter.done[0]; },
-                                  secondary ? std::optional(head_deadline) : std::nullopt);
+        bool settled = wait_until(
+            lock, [&] { return arbiter.winner != k_no_winner || arbiter.done[0]; },
+            secondary ? std::optional(head_deadline) : std::nullopt);
         if (!settled && secondary) {
             lock.unlock();
             start(1, *secondary);
             second_started = true;
             lock.lock();
             // Until someone wins, or both have ended.
-            wait_until(lock, [&] { return arbiter.winner != k_no_winner || (arbiter.done[0] && arbiter.done[1]); },
-                       std::nullopt);
+            wait_until(
+                lock, [&] { return arbiter.winner != k_no_winner || (arbiter.done[0] && arbiter.done[1]); },
+                std::nullopt);
             if (arbiter.winner != k_no_winner) {
                 // Wake the loser at once, even if it is stuck in connect() to a blackholed host.
                 lock.unlock();
@@ -128,14 +129,16 @@ std::vector<RaceOutcome> race_fetch(Transport& transport, Clock& clock, BodySink
             }
         }
         // The winner (or the lone primary) runs to its end.
-        wait_until(lock, [&] { return arbiter.done[0] && (!second_started || arbiter.done[1]); }, std::nullopt);
+        wait_until(
+            lock, [&] { return arbiter.done[0] && (!second_started || arbiter.done[1]); }, std::nullopt);
     }
     std::vector<RaceOutcome> out;
     for (int id = 0; id < (second_started ? 2 : 1); ++id) {
         runners[id].thread.join();
         runners[id].outcome.won = arbiter.winner == id;
         runners[id].outcome.lost = arbiter.winner != k_no_winner && arbiter.winner != id &&
-                                   !runners[id].outcome.response && runners[id].outcome.response.error().code() == ErrorCode::cancelled;
+                                   !runners[id].outcome.response &&
+                                   runners[id].outcome.response.error().code() == ErrorCode::cancelled;
         out.push_back(std::move(runners[id].outcome));
     }
     return out;

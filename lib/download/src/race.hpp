@@ -24,8 +24,8 @@ struct RaceEntrant {
 struct RaceOutcome {
     std::size_t mirror = 0;
     Result<Response> response = Response{};
-    bool won = false;  // its 2xx head claimed the sink
-    bool lost = false; // cancelled because the other one won
+    bool won = false;                     // its 2xx head claimed the sink
+    bool lost = false;                    // cancelled because the other one won
     std::chrono::milliseconds elapsed{0}; // on the clock, from its start to its end
 };
 

@@ -55,10 +55,12 @@ public:
         const bool whole_ok = head.status == 200 && m_begin == 0 && (!length || *length == m_total);
         if (!range_ok && !whole_ok) {
             m_mismatch = true;
-            const std::string got = head.status == 206 ? "Content-Range '" + sanitize_for_display(head.header("content-range"), 80) + "'"
-                                                       : "HTTP " + std::to_string(head.status);
+            const std::string got =
+                head.status == 206 ? "Content-Range '" + sanitize_for_display(head.header("content-range"), 80) + "'"
+                                   : "HTTP " + std::to_string(head.status);
             return fail(ErrorCode::network, "answered a range request for bytes " + std::to_string(m_begin) + "-" +
-                                                std::to_string(m_end - 1) + "/" + std::to_string(m_total) + " with " + got);
+                                                std::to_string(m_end - 1) + "/" + std::to_string(m_total) + " with " +
+                                                got);
         }
         m_resp_end = range_ok ? *cr->last + 1 : m_total;
         std::lock_guard lock(m_shared.mu);
@@ -172,13 +174,13 @@ void run_worker(Transport& transport, Shared& sh, std::size_t w, const Mirror& m
                 if (sink.written() > 0) failures = 0;
                 continue; // its chunks are complete, or another worker finished them and cancelled us
             }
-            std::string why = !r ? r.error().describe()
-                                 : (!r->ok() ? "HTTP " + std::to_string(r->status) : "the range ended early");
+            std::string why =
+                !r ? r.error().describe() : (!r->ok() ? "HTTP " + std::to_string(r->status) : "the range ended early");
             // A mirror that does not serve ranges of the same file, or fails for good, or keeps
             // failing, is out of this phase.
             Decision d = !r ? classify(r.error()) : (r->ok() ? Decision::retry_same : Decision::next_mirror);
-            retire = sink.mismatch() || d != Decision::retry_same || ++failures >= k_tries_per_mirror ||
-                     token.cancelled();
+            retire =
+                sink.mismatch() || d != Decision::retry_same || ++failures >= k_tries_per_mirror || token.cancelled();
             log.attempt.error = why;
             if (!r && r.error().net()) log.attempt.curl_code = r.error().net()->curl_code;
             if (r) log.attempt.http_status = r->status;
@@ -262,8 +264,10 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
     }
     const std::size_t max_conn = options.connections > 0 ? static_cast<std::size_t>(options.connections) : 4;
     const std::size_t workers = std::min(options.mirrors.size(), max_conn);
-    Shared sh{.sched = ChunkScheduler(total, k_segment_size, workers, done), .transfer = std::vector<CancelToken*>(workers),
-              .lost = std::vector<bool>(workers), .clock = clock};
+    Shared sh{.sched = ChunkScheduler(total, k_segment_size, workers, done),
+              .transfer = std::vector<CancelToken*>(workers),
+              .lost = std::vector<bool>(workers),
+              .clock = clock};
     if (options.observer != nullptr) {
         options.observer->on_open(fd);
     }
@@ -274,8 +278,9 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
     };
     std::vector<WorkerLog> logs(workers);
     std::vector<std::thread> threads;
-    events.emit(Event{EventKind::download_start, "downloading " + target.filename + " from up to " + std::to_string(workers) +
-                                                     " mirrors at once (" + human_bytes(k_segment_size) + " ranges)"}
+    events.emit(Event{EventKind::download_start, "downloading " + target.filename + " from up to " +
+                                                     std::to_string(workers) + " mirrors at once (" +
+                                                     human_bytes(k_segment_size) + " ranges)"}
                     .with("mirror", options.mirrors[0].name)
                     .with("offset", static_cast<std::int64_t>(sh.sched.contiguous()))
                     .with("size", static_cast<std::int64_t>(total))
@@ -292,7 +297,8 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
         while (true) {
             const bool stopping = sh.sched.all_done() || (cancel != nullptr && cancel->cancelled());
             if (threads.size() < workers && !stopping) {
-                const bool head_start_over = options.head_start.count() > 0 && clock.now() >= last_start + options.head_start;
+                const bool head_start_over =
+                    options.head_start.count() > 0 && clock.now() >= last_start + options.head_start;
                 if (threads.empty() || sh.sched.any_answered() || head_start_over || sh.running == 0) {
                     const std::size_t w = threads.size();
                     ++sh.running;

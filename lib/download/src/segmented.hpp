@@ -20,9 +20,9 @@
 namespace goinstall {
 
 struct SegmentedResult {
-    std::uint64_t contiguous = 0;       // [0, contiguous) of the .part is written
+    std::uint64_t contiguous = 0; // [0, contiguous) of the .part is written
     std::uint64_t bytes_transferred = 0;
-    std::vector<Attempt> attempts;      // one per mirror asked
+    std::vector<Attempt> attempts;        // one per mirror asked
     std::optional<std::size_t> served_by; // index of the mirror that sent the most bytes
 };
 

@@ -56,9 +56,9 @@ Result<FileLock> FileLock::acquire(const std::filesystem::path& path, std::chron
             return fail(ErrorCode::cancelled, "cancelled while waiting for the lock " + path.string());
         }
         if (time.now() >= deadline) {
-            return fail(ErrorCode::lock_timeout,
-                        "another goinstall process holds " + path.string() + " (waited " +
-                            std::to_string(timeout.count() / 1000) + " s; raise --lock-timeout)");
+            return fail(ErrorCode::lock_timeout, "another goinstall process holds " + path.string() + " (waited " +
+                                                     std::to_string(timeout.count() / 1000) +
+                                                     " s; raise --lock-timeout)");
         }
         time.sleep_for(delay);
         delay = std::min(delay * 2, std::chrono::milliseconds(200));

@@ -90,7 +90,8 @@ Result<std::string> read_file(const fs::path& path, std::uint64_t max_bytes) {
         }
         if (out.size() + static_cast<std::size_t>(n) > max_bytes) {
             ::close(fd);
-            return fail(ErrorCode::filesystem, path.string() + " is larger than " + std::to_string(max_bytes) + " bytes");
+            return fail(ErrorCode::filesystem,
+                        path.string() + " is larger than " + std::to_string(max_bytes) + " bytes");
         }
         out.append(buf.data(), static_cast<std::size_t>(n));
     }

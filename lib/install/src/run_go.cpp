@@ -44,8 +44,8 @@ Result<std::string> run_go_version(const std::filesystem::path& go_binary, std::
                                                     " (its process group was killed)");
     }
     if (r.out_truncated) {
-        return fail(ErrorCode::toolchain_check, path + " version printed more than " +
-                                                    std::to_string(k_max_output / 1024) + " KiB");
+        return fail(ErrorCode::toolchain_check,
+                    path + " version printed more than " + std::to_string(k_max_output / 1024) + " KiB");
     }
     auto first_line = std::string(trim(std::string_view(r.out).substr(0, r.out.find('\n'))));
     if (r.end != SubprocessResult::End::exited || r.exit_code != 0) {

@@ -15,8 +15,8 @@ Status check_toolchain(const std::filesystem::path& dir, const std::string& vers
         return fail(ErrorCode::toolchain_check, "the archive has no go/VERSION file; it is not a Go toolchain");
     }
     if (*found != version) {
-        return fail(ErrorCode::toolchain_check, "the archive contains " + sanitize_for_display(*found, 40) +
-                                                    ", not " + version);
+        return fail(ErrorCode::toolchain_check,
+                    "the archive contains " + sanitize_for_display(*found, 40) + ", not " + version);
     }
     const std::string target_os = check.target_os.empty() && check.run_go ? host_platform().os : check.target_os;
     auto is_file = [](const std::filesystem::path& p) {
@@ -33,11 +33,12 @@ Status check_toolchain(const std::filesystem::path& dir, const std::string& vers
     const bool windows = target_os == "windows";
     if (!is_file(windows ? exe : go)) {
         const bool other = is_file(windows ? go : exe);
-        return fail(ErrorCode::toolchain_check, std::string("the archive has no go/bin/") + (windows ? "go.exe" : "go") +
-                                                    (other ? (windows ? " (only go/bin/go: not a Windows toolchain)"
-                                                                      : " (only go/bin/go.exe: a Windows toolchain, not " +
-                                                                            sanitize_for_display(target_os, 20) + ")")
-                                                           : ""));
+        return fail(ErrorCode::toolchain_check,
+                    std::string("the archive has no go/bin/") + (windows ? "go.exe" : "go") +
+                        (other ? (windows ? " (only go/bin/go: not a Windows toolchain)"
+                                          : " (only go/bin/go.exe: a Windows toolchain, not " +
+                                                sanitize_for_display(target_os, 20) + ")")
+                               : ""));
     }
     if (!check.run_go) {
         return {};
@@ -48,8 +49,8 @@ Status check_toolchain(const std::filesystem::path& dir, const std::string& vers
     }
     // "go version go1.21.3 linux/amd64"
     if (!line->starts_with("go version " + version + " ")) {
-        return fail(ErrorCode::toolchain_check, "bin/go reports '" + sanitize_for_display(*line, 120) +
-                                                    "', expected go version " + version);
+        return fail(ErrorCode::toolchain_check,
+                    "bin/go reports '" + sanitize_for_display(*line, 120) + "', expected go version " + version);
     }
     return {};
 }
@@ -87,9 +88,9 @@ Status use_version(const Layout& layout, const std::string& version) {
         for (const auto& t : list_installed(layout)) {
             have += (have.empty() ? "" : ", ") + t.version;
         }
-        return fail(ErrorCode::not_found, version + " is not installed" +
-                                              (have.empty() ? std::string(" (nothing is installed)")
-                                                            : " (installed: " + have + ")"));
+        return fail(ErrorCode::not_found,
+                    version + " is not installed" +
+                        (have.empty() ? std::string(" (nothing is installed)") : " (installed: " + have + ")"));
     }
     // A relative target keeps the root relocatable.
     return replace_symlink(version, layout.current_link());

@@ -19,7 +19,8 @@ Status write_all(int fd, const std::string& data) {
     while (done < data.size()) { // bounded: each pass writes ≥ 1 byte or returns
         ssize_t n = ::write(fd, data.data() + done, data.size() - done);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return fail(ErrorCode::filesystem, std::string("writing the --cacert bundle: ") + std::strerror(errno));
+        if (n <= 0)
+            return fail(ErrorCode::filesystem, std::string("writing the --cacert bundle: ") + std::strerror(errno));
         done += static_cast<std::size_t>(n);
     }
     return {};

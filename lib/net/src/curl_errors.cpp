@@ -20,9 +20,7 @@ std::string seconds_text(long ms) {
 
 namespace {
 
-std::string proxy_name(const ProxyChoice& p) {
-    return p.proxy->display() + " (from " + p.source + ")";
-}
+std::string proxy_name(const ProxyChoice& p) { return p.proxy->display() + " (from " + p.source + ")"; }
 
 void replace_all(std::string& text, const std::string& from, const std::string& to) {
     if (from.empty()) return;
@@ -106,8 +104,8 @@ Error curl_failure(CURL* c, CURLcode rc, const char* errbuf, const Request& requ
     curl_off_t connect_us = 0;
     curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connect_us);
 
-    std::string detail = (errbuf != nullptr && errbuf[0] != '\0') ? sanitize_for_display(errbuf, 300)
-                                                                    : curl_easy_strerror(rc);
+    std::string detail =
+        (errbuf != nullptr && errbuf[0] != '\0') ? sanitize_for_display(errbuf, 300) : curl_easy_strerror(rc);
     if (proxy.proxy && !proxy.proxy->user.empty()) {
         // CURLOPT_PROXY carries the credentials (curl_transport.cpp); should curl quote it, mask them.
         replace_all(detail, proxy.proxy->curl_url_with_credentials(), proxy.proxy->display());
@@ -183,8 +181,8 @@ Error curl_failure(CURL* c, CURLcode rc, const char* errbuf, const Request& requ
     }
     case CURLE_FILESIZE_EXCEEDED:
         d.phase = NetPhase::body;
-        message = "response from " + d.url + " is larger than the " + human_bytes(request.limits.max_body_bytes) +
-                  " allowed";
+        message =
+            "response from " + d.url + " is larger than the " + human_bytes(request.limits.max_body_bytes) + " allowed";
         break;
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
@@ -195,9 +193,7 @@ Error curl_failure(CURL* c, CURLcode rc, const char* errbuf, const Request& requ
         d.phase = status > 0 ? NetPhase::body : NetPhase::connect;
         message = "connection to " + d.url + " broke: " + detail;
         break;
-    default:
-        message = "request to " + d.url + " failed: " + detail;
-        break;
+    default: message = "request to " + d.url + " failed: " + detail; break;
     }
     if (proxy.proxy) {
         const std::string name = proxy_name(proxy);
@@ -225,7 +221,8 @@ Error curl_failure(CURL* c, CURLcode rc, const char* errbuf, const Request& requ
             // others wait for a request line.
             code = ErrorCode::network;
             d.phase = NetPhase::proxy;
-            message = "the proxy " + name + " does not speak TLS (" + detail + "): the setting says https:// but it "
+            message = "the proxy " + name + " does not speak TLS (" + detail +
+                      "): the setting says https:// but it "
                       "looks like a plain HTTP proxy; use http:// for it";
         } else if ((rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING || rc == CURLE_PROXY) && status == 0) {
             d.phase = NetPhase::proxy;

@@ -28,7 +28,8 @@ std::optional<std::string> lookup(const std::string& name, int flags) {
 } // namespace
 
 std::optional<std::string> idna_to_ascii(std::string_view name) {
-    const bool ascii = std::all_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    const bool ascii =
+        std::all_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
     if (ascii) {
         return to_lower(name);
     }

@@ -242,18 +242,12 @@ bool entry_matches(const NoProxyEntry& e, const HostView& h, std::optional<unsig
         return false;
     }
     switch (e.kind) {
-    case NoProxyKind::wildcard:
-        return true;
-    case NoProxyKind::domain:
-        return h.ip.family == Family::none && domain_matches(h.name, e.value);
-    case NoProxyKind::ipv4:
-        return h.ip.family == Family::v4 && prefix_equal(h.ip.bytes, e.address, 32);
-    case NoProxyKind::ipv6:
-        return h.ip.family == Family::v6 && prefix_equal(h.ip.bytes, e.address, 128);
-    case NoProxyKind::cidr4:
-        return h.ip.family == Family::v4 && prefix_equal(h.ip.bytes, e.address, e.prefix_bits);
-    case NoProxyKind::cidr6:
-        return h.ip.family == Family::v6 && prefix_equal(h.ip.bytes, e.address, e.prefix_bits);
+    case NoProxyKind::wildcard: return true;
+    case NoProxyKind::domain: return h.ip.family == Family::none && domain_matches(h.name, e.value);
+    case NoProxyKind::ipv4: return h.ip.family == Family::v4 && prefix_equal(h.ip.bytes, e.address, 32);
+    case NoProxyKind::ipv6: return h.ip.family == Family::v6 && prefix_equal(h.ip.bytes, e.address, 128);
+    case NoProxyKind::cidr4: return h.ip.family == Family::v4 && prefix_equal(h.ip.bytes, e.address, e.prefix_bits);
+    case NoProxyKind::cidr6: return h.ip.family == Family::v6 && prefix_equal(h.ip.bytes, e.address, e.prefix_bits);
     }
     return false;
 }
@@ -284,15 +278,13 @@ NoProxyList parse_no_proxy(std::string_view value) {
 bool is_loopback_host(std::string_view host) {
     auto h = classify_host(host);
     switch (h.ip.family) {
-    case Family::v4:
-        return h.ip.bytes[0] == 127;
+    case Family::v4: return h.ip.bytes[0] == 127;
     case Family::v6: {
         static constexpr std::array<unsigned char, 16> k_loopback6 = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
         static constexpr std::array<unsigned char, 16> k_mapped127 = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 127};
         return h.ip.bytes == k_loopback6 || prefix_equal(h.ip.bytes, k_mapped127, 104);
     }
-    case Family::none:
-        break;
+    case Family::none: break;
     }
     return h.name == "localhost" || h.name.ends_with(".localhost");
 }
@@ -305,8 +297,7 @@ bool covers_loopback(const NoProxyList& list) {
     });
 }
 
-std::optional<std::string> bypass_reason(const NoProxyList& list, std::string_view host,
-                                         std::optional<unsigned> port) {
+std::optional<std::string> bypass_reason(const NoProxyList& list, std::string_view host, std::optional<unsigned> port) {
     if (host.empty()) {
         return std::nullopt;
     }

@@ -33,17 +33,14 @@ namespace goinstall {
 namespace {
 
 std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-        s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-        s.remove_suffix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
     return s;
 }
 
 std::string upper(std::string_view s) {
     std::string out(s);
-    for (char& c : out)
-        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return out;
 }
 
@@ -52,8 +49,7 @@ std::string quote_answer(std::string_view answer) {
     constexpr std::size_t k_max = 200;
     std::string out = "\"";
     out.append(answer.substr(0, k_max));
-    if (answer.size() > k_max)
-        out += "...";
+    if (answer.size() > k_max) out += "...";
     out += "\"";
     return out;
 }
@@ -67,23 +63,20 @@ Result<std::vector<PacEntry>> parse_pac_answer(std::string_view answer) {
         const auto semi = rest.find(';');
         const std::string_view item = trim(rest.substr(0, semi));
         rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
-        if (item.empty())
-            continue;
+        if (item.empty()) continue;
 
         // Split into whitespace-separated words.
         std::vector<std::string_view> words;
         std::string_view w = item;
         while (!w.empty()) {
             std::size_t end = 0;
-            while (end < w.size() && !std::isspace(static_cast<unsigned char>(w[end])))
-                ++end;
+            while (end < w.size() && !std::isspace(static_cast<unsigned char>(w[end]))) ++end;
             words.push_back(w.substr(0, end));
             w = trim(w.substr(end));
         }
         const std::string keyword = upper(words.front());
         if (keyword == "DIRECT") {
-            if (words.size() == 1)
-                entries.push_back(PacEntry{PacEntry::Kind::direct, "", ""});
+            if (words.size() == 1) entries.push_back(PacEntry{PacEntry::Kind::direct, "", ""});
             continue;
         }
         PacEntry entry;
@@ -98,13 +91,11 @@ Result<std::vector<PacEntry>> parse_pac_answer(std::string_view answer) {
         } else {
             continue; // unknown keyword (QUIC, ...): skipped, as browsers do
         }
-        if (words.size() != 2)
-            continue; // "PROXY" with no address, or trailing garbage
+        if (words.size() != 2) continue; // "PROXY" with no address, or trailing garbage
         entry.host_port = std::string(words[1]);
         entries.push_back(std::move(entry));
     }
-    if (entries.empty())
-        return fail(ErrorCode::usage, "PAC answer " + quote_answer(answer) + " has no usable entry");
+    if (entries.empty()) return fail(ErrorCode::usage, "PAC answer " + quote_answer(answer) + " has no usable entry");
     return entries;
 }
 
@@ -146,8 +137,7 @@ struct PacScript::State {
     State(const State&) = delete;
     State& operator=(const State&) = delete;
     ~State() {
-        if (ctx != nullptr)
-            duk_destroy_heap(ctx);
+        if (ctx != nullptr) duk_destroy_heap(ctx);
     }
 
     void arm() {
@@ -165,8 +155,7 @@ struct PacScript::State {
 // holds because the deadline stays in the past until disarm().
 extern "C" duk_bool_t goinstall_duk_exec_timeout(void* udata) {
     auto* state = static_cast<goinstall::PacScript::State*>(udata);
-    if (state == nullptr)
-        return 0;
+    if (state == nullptr) return 0;
     if (goinstall::Clock::now() >= state->deadline) {
         state->timed_out = true;
         return 1;
@@ -181,7 +170,7 @@ namespace {
 // ---- allocator with a cap: each block carries its size in a header ----------------------------
 
 constexpr std::size_t k_header = alignof(std::max_align_t) > sizeof(std::size_t) ? alignof(std::max_align_t)
-                                                                                  : sizeof(std::size_t);
+                                                                                 : sizeof(std::size_t);
 
 void* duk_alloc_capped(void* udata, duk_size_t size) {
     auto* state = static_cast<PacScript::State*>(udata);
@@ -200,8 +189,7 @@ void* duk_alloc_capped(void* udata, duk_size_t size) {
 }
 
 void duk_free_capped(void* udata, void* ptr) {
-    if (ptr == nullptr)
-        return;
+    if (ptr == nullptr) return;
     auto* state = static_cast<PacScript::State*>(udata);
     auto* block = static_cast<unsigned char*>(ptr) - k_header;
     std::size_t size = 0;
@@ -211,8 +199,7 @@ void duk_free_capped(void* udata, void* ptr) {
 }
 
 void* duk_realloc_capped(void* udata, void* ptr, duk_size_t size) {
-    if (ptr == nullptr)
-        return duk_alloc_capped(udata, size);
+    if (ptr == nullptr) return duk_alloc_capped(udata, size);
     if (size == 0) {
         duk_free_capped(udata, ptr);
         return nullptr;
@@ -318,8 +305,7 @@ struct CallArgs {
 duk_ret_t find_proxy_step(duk_context* ctx, void* udata) {
     const auto* a = static_cast<const CallArgs*>(udata);
     duk_get_global_string(ctx, "FindProxyForURL");
-    if (!duk_is_function(ctx, -1))
-        return duk_type_error(ctx, "FindProxyForURL is not a function");
+    if (!duk_is_function(ctx, -1)) return duk_type_error(ctx, "FindProxyForURL is not a function");
     duk_push_lstring(ctx, a->url, a->url_len);
     duk_push_lstring(ctx, a->host, a->host_len);
     duk_call(ctx, 2);
@@ -356,8 +342,7 @@ std::optional<std::string> run_step(PacScript::State& state, duk_safe_call_funct
     state.arm();
     const duk_int_t rc = duk_safe_call(state.ctx, fn, udata, 0, nrets);
     std::optional<std::string> error;
-    if (rc != DUK_EXEC_SUCCESS)
-        error = describe_error(state);
+    if (rc != DUK_EXEC_SUCCESS) error = describe_error(state);
     state.disarm();
     return error;
 }
@@ -366,7 +351,6 @@ std::optional<std::string> run_step(PacScript::State& state, duk_safe_call_funct
 
 bool pac_supported() { return true; }
 
-
 namespace {
 
 // The hard limit on top of the interpreter's own time checks (child start-up, a loaded machine).
@@ -374,8 +358,7 @@ constexpr std::chrono::milliseconds k_child_grace{1000};
 
 std::string child_failure(const ChildResult& r, std::chrono::milliseconds limit) {
     switch (r.outcome) {
-    case ChildOutcome::timed_out:
-        return "timed out after " + std::to_string(limit.count()) + " ms (stopped)";
+    case ChildOutcome::timed_out: return "timed out after " + std::to_string(limit.count()) + " ms (stopped)";
     case ChildOutcome::crashed: return "the evaluation crashed";
     default: return r.text;
     }
@@ -408,8 +391,7 @@ Result<std::vector<PacEntry>> PacScript::find_proxy(std::string_view url, std::s
     Result<std::string> answer = child ? Result<std::string>(child->text) : find_proxy_here(url, host);
     if (child && child->outcome != ChildOutcome::ok) {
         if (child->outcome == ChildOutcome::failed) return fail(ErrorCode::usage, child->text);
-        return fail(ErrorCode::usage,
-                    "PAC script " + m_source + ": FindProxyForURL: " + child_failure(*child, limit));
+        return fail(ErrorCode::usage, "PAC script " + m_source + ": FindProxyForURL: " + child_failure(*child, limit));
     }
     if (!answer) return std::unexpected(answer.error());
     auto entries = parse_pac_answer(*answer);
@@ -423,8 +405,8 @@ Result<PacScript> PacScript::compile_here(std::string_view script, std::string_v
         const std::string name(source);
         auto state = std::make_unique<State>();
         state->time_limit = time_limit;
-        state->ctx = duk_create_heap(duk_alloc_capped, duk_realloc_capped, duk_free_capped, state.get(),
-                                     duk_fatal_handler);
+        state->ctx =
+            duk_create_heap(duk_alloc_capped, duk_realloc_capped, duk_free_capped, state.get(), duk_fatal_handler);
         if (state->ctx == nullptr)
             return fail(ErrorCode::internal, "PAC script " + name + ": cannot create the JavaScript heap");
 
@@ -467,8 +449,8 @@ Result<std::string> PacScript::find_proxy_here(std::string_view url, std::string
                                : duk_is_boolean(state.ctx, -1)   ? "a boolean"
                                                                  : "an object";
             duk_pop(state.ctx);
-            return fail(ErrorCode::usage, "PAC script " + m_source + ": FindProxyForURL returned " + type +
-                                              " instead of a string");
+            return fail(ErrorCode::usage,
+                        "PAC script " + m_source + ": FindProxyForURL returned " + type + " instead of a string");
         }
         duk_size_t len = 0;
         const char* text = duk_get_lstring(state.ctx, -1, &len);

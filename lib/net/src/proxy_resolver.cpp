@@ -60,8 +60,8 @@ Result<ProxyResolver> ProxyResolver::create(const ProxySettings& settings, const
     };
     // The bypass list from flags, else the environment.
     std::optional<std::pair<std::string, std::string>> no_proxy_env = first_env(env, {"no_proxy", "NO_PROXY"});
-    NoProxyList bypass = parse_no_proxy(settings.noproxy_hosts ? *settings.noproxy_hosts
-                                                               : (no_proxy_env ? no_proxy_env->second : ""));
+    NoProxyList bypass =
+        parse_no_proxy(settings.noproxy_hosts ? *settings.noproxy_hosts : (no_proxy_env ? no_proxy_env->second : ""));
 
     // Tier 1: flags.
     {
@@ -187,8 +187,9 @@ ProxyChoice ProxyResolver::choose(const std::string& url) const {
         }
         if (pick == nullptr) {
             c.skipped.push_back(m_tier_names[t] + ": " +
-                                (m_tiers[t].empty() ? m_tier_empty[t]
-                                                    : std::string("nothing for ") + (https ? "https" : "http") + " URLs"));
+                                (m_tiers[t].empty()
+                                     ? m_tier_empty[t]
+                                     : std::string("nothing for ") + (https ? "https" : "http") + " URLs"));
             continue;
         }
         if (auto why = bypass_reason(pick->bypass, u->host, effective_port(*u))) {
@@ -220,7 +221,8 @@ ProxyChoice ProxyResolver::choose_by_pac(const std::string& url, const std::stri
     std::vector<std::optional<ProxySpec>> list;
     std::string said;
     for (const auto& e : *answer) {
-        said += (said.empty() ? "" : "; ") + (e.kind == PacEntry::Kind::direct ? std::string("DIRECT") : e.scheme + " " + e.host_port);
+        said += (said.empty() ? "" : "; ") +
+                (e.kind == PacEntry::Kind::direct ? std::string("DIRECT") : e.scheme + " " + e.host_port);
         if (e.kind == PacEntry::Kind::direct) {
             list.emplace_back(std::nullopt);
             continue;

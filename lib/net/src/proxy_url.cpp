@@ -102,40 +102,29 @@ std::string host_port(const ProxySpec& spec) {
 
 const char* to_string(ProxyScheme scheme) {
     switch (scheme) {
-    case ProxyScheme::http:
-        return "http";
-    case ProxyScheme::https:
-        return "https";
-    case ProxyScheme::socks4:
-        return "socks4";
-    case ProxyScheme::socks4a:
-        return "socks4a";
-    case ProxyScheme::socks5:
-        return "socks5";
-    case ProxyScheme::socks5h:
-        return "socks5h";
+    case ProxyScheme::http: return "http";
+    case ProxyScheme::https: return "https";
+    case ProxyScheme::socks4: return "socks4";
+    case ProxyScheme::socks4a: return "socks4a";
+    case ProxyScheme::socks5: return "socks5";
+    case ProxyScheme::socks5h: return "socks5h";
     }
     return "http";
 }
 
 unsigned default_proxy_port(ProxyScheme scheme) {
     switch (scheme) {
-    case ProxyScheme::http:
-        return 80; // RFC 9110 §4.2.1
-    case ProxyScheme::https:
-        return 443; // RFC 9110 §4.2.2; also libcurl's default for https proxies
+    case ProxyScheme::http: return 80;   // RFC 9110 §4.2.1
+    case ProxyScheme::https: return 443; // RFC 9110 §4.2.2; also libcurl's default for https proxies
     case ProxyScheme::socks4:
     case ProxyScheme::socks4a:
     case ProxyScheme::socks5:
-    case ProxyScheme::socks5h:
-        return 1080; // RFC 1928 §3
+    case ProxyScheme::socks5h: return 1080; // RFC 1928 §3
     }
     return 80;
 }
 
-std::string ProxySpec::curl_url() const {
-    return std::string(to_string(scheme)) + "://" + host_port(*this);
-}
+std::string ProxySpec::curl_url() const { return std::string(to_string(scheme)) + "://" + host_port(*this); }
 
 std::string ProxySpec::curl_url_with_credentials() const {
     if (user.empty()) return curl_url();
@@ -186,7 +175,8 @@ Result<ProxySpec> parse_proxy_url(std::string_view raw, std::string_view source)
         auto name = to_lower(text.substr(0, sep));
         auto it = std::find_if(k_schemes.begin(), k_schemes.end(), [&](const SchemeName& s) { return s.name == name; });
         if (it == k_schemes.end()) {
-            return reject(source, "unsupported scheme '" + sanitize_for_display(name, 20) + "'", text, {}, k_scheme_hint);
+            return reject(source, "unsupported scheme '" + sanitize_for_display(name, 20) + "'", text, {},
+                          k_scheme_hint);
         }
         spec.scheme = it->scheme;
         rest = text.substr(sep + 3);

@@ -77,8 +77,10 @@ std::optional<ResolvePin> find_resolve_pin(const std::vector<ResolvePin>& pins, 
     std::optional<ResolvePin> exact, wild;
     for (const auto& p : pins) {
         if (p.port != port) continue;
-        if (p.host == h) exact = p;
-        else if (p.host == "*") wild = p;
+        if (p.host == h)
+            exact = p;
+        else if (p.host == "*")
+            wild = p;
     }
     return exact ? exact : wild;
 }

@@ -24,31 +24,31 @@ namespace {
 // list (~7,000 rules, plus private registries such as dyndns names); a domain under a suffix that is
 // missing here still never devolves to a single label, which the draft's own examples would do.
 constexpr std::string_view k_multi_label_suffixes[] = {
-    "ac.uk",  "co.uk",  "gov.uk", "ltd.uk", "me.uk",  "net.uk", "nhs.uk", "org.uk", "plc.uk", "police.uk", "sch.uk",
-    "asn.au", "com.au", "edu.au", "gov.au", "id.au",  "net.au", "org.au",                                           //
-    "ac.nz",  "co.nz",  "geek.nz", "gen.nz", "govt.nz", "net.nz", "org.nz", "school.nz",                          //
-    "ac.jp",  "ad.jp",  "co.jp",  "ed.jp",  "go.jp",  "gr.jp",  "lg.jp",  "ne.jp",  "or.jp",                     //
-    "ac.cn",  "com.cn", "edu.cn", "gov.cn", "net.cn", "org.cn",                                                   //
-    "com.hk", "edu.hk", "gov.hk", "net.hk", "org.hk",                                                             //
-    "com.tw", "edu.tw", "gov.tw", "net.tw", "org.tw",                                                             //
-    "ac.kr",  "co.kr",  "go.kr",  "ne.kr",  "or.kr",  "re.kr",                                                    //
-    "ac.in",  "co.in",  "edu.in", "firm.in", "gen.in", "gov.in", "ind.in", "net.in", "org.in", "res.in",         //
-    "com.br", "edu.br", "gov.br", "net.br", "org.br",                                                             //
-    "com.ar", "gob.ar", "net.ar", "org.ar",                                                                       //
-    "com.mx", "edu.mx", "gob.mx", "net.mx", "org.mx",                                                             //
-    "ac.za",  "co.za",  "gov.za", "net.za", "org.za", "web.za",                                                   //
-    "ac.il",  "co.il",  "gov.il", "net.il", "org.il",                                                             //
-    "com.sg", "edu.sg", "gov.sg", "net.sg", "org.sg",                                                             //
-    "com.my", "edu.my", "gov.my", "net.my", "org.my",                                                             //
-    "ac.id",  "co.id",  "go.id",  "net.id", "or.id",  "web.id",                                                   //
-    "ac.th",  "co.th",  "go.th",  "in.th",  "net.th", "or.th",                                                    //
-    "com.tr", "edu.tr", "gov.tr", "net.tr", "org.tr",                                                             //
-    "com.ua", "net.ua", "org.ua",                                                                                 //
-    "com.pl", "net.pl", "org.pl",                                                                                 //
-    "com.es", "edu.es", "gob.es", "nom.es", "org.es",                                                             //
-    "com.vn", "edu.vn", "gov.vn", "net.vn", "org.vn",                                                             //
-    "com.ph", "net.ph", "org.ph",                                                                                 //
-    "com.pk", "net.pk", "org.pk",                                                                                 //
+    "ac.uk",  "co.uk",  "gov.uk",  "ltd.uk",  "me.uk",   "net.uk", "nhs.uk", "org.uk",    "plc.uk", "police.uk",
+    "sch.uk", "asn.au", "com.au",  "edu.au",  "gov.au",  "id.au",  "net.au", "org.au",                        //
+    "ac.nz",  "co.nz",  "geek.nz", "gen.nz",  "govt.nz", "net.nz", "org.nz", "school.nz",                     //
+    "ac.jp",  "ad.jp",  "co.jp",   "ed.jp",   "go.jp",   "gr.jp",  "lg.jp",  "ne.jp",     "or.jp",            //
+    "ac.cn",  "com.cn", "edu.cn",  "gov.cn",  "net.cn",  "org.cn",                                            //
+    "com.hk", "edu.hk", "gov.hk",  "net.hk",  "org.hk",                                                       //
+    "com.tw", "edu.tw", "gov.tw",  "net.tw",  "org.tw",                                                       //
+    "ac.kr",  "co.kr",  "go.kr",   "ne.kr",   "or.kr",   "re.kr",                                             //
+    "ac.in",  "co.in",  "edu.in",  "firm.in", "gen.in",  "gov.in", "ind.in", "net.in",    "org.in", "res.in", //
+    "com.br", "edu.br", "gov.br",  "net.br",  "org.br",                                                       //
+    "com.ar", "gob.ar", "net.ar",  "org.ar",                                                                  //
+    "com.mx", "edu.mx", "gob.mx",  "net.mx",  "org.mx",                                                       //
+    "ac.za",  "co.za",  "gov.za",  "net.za",  "org.za",  "web.za",                                            //
+    "ac.il",  "co.il",  "gov.il",  "net.il",  "org.il",                                                       //
+    "com.sg", "edu.sg", "gov.sg",  "net.sg",  "org.sg",                                                       //
+    "com.my", "edu.my", "gov.my",  "net.my",  "org.my",                                                       //
+    "ac.id",  "co.id",  "go.id",   "net.id",  "or.id",   "web.id",                                            //
+    "ac.th",  "co.th",  "go.th",   "in.th",   "net.th",  "or.th",                                             //
+    "com.tr", "edu.tr", "gov.tr",  "net.tr",  "org.tr",                                                       //
+    "com.ua", "net.ua", "org.ua",                                                                             //
+    "com.pl", "net.pl", "org.pl",                                                                             //
+    "com.es", "edu.es", "gob.es",  "nom.es",  "org.es",                                                       //
+    "com.vn", "edu.vn", "gov.vn",  "net.vn",  "org.vn",                                                       //
+    "com.ph", "net.ph", "org.ph",                                                                             //
+    "com.pk", "net.pk", "org.pk",                                                                             //
     "co.ke",  "com.ng", "com.eg",
 };
 
@@ -85,12 +85,12 @@ std::string describe_failure(const Error& e) {
     if (e.code() == ErrorCode::cancelled) return "cancelled";
     if (e.net()) {
         switch (e.net()->curl_code) {
-        case 6: return "host not found";          // CURLE_COULDNT_RESOLVE_HOST
-        case 7: return "connection refused";      // CURLE_COULDNT_CONNECT
-        case 28: return "timed out";              // CURLE_OPERATION_TIMEDOUT
-        case 47: return "redirect not followed";  // CURLE_TOO_MANY_REDIRECTS (max_redirects 0)
-        case 52: return "empty reply";            // CURLE_GOT_NOTHING
-        case 63: return "larger than 1 MiB";      // CURLE_FILESIZE_EXCEEDED
+        case 6: return "host not found";         // CURLE_COULDNT_RESOLVE_HOST
+        case 7: return "connection refused";     // CURLE_COULDNT_CONNECT
+        case 28: return "timed out";             // CURLE_OPERATION_TIMEDOUT
+        case 47: return "redirect not followed"; // CURLE_TOO_MANY_REDIRECTS (max_redirects 0)
+        case 52: return "empty reply";           // CURLE_GOT_NOTHING
+        case 63: return "larger than 1 MiB";     // CURLE_FILESIZE_EXCEEDED
         default: break;
         }
     }
@@ -197,7 +197,8 @@ std::string host_fqdn(std::chrono::milliseconds timeout) {
 
 std::string WpadResult::summary() const {
     if (script) return "WPAD: found " + url;
-    if (attempts.empty()) return "WPAD: " + (nothing_tried.empty() ? std::string("no DNS domain to search") : nothing_tried);
+    if (attempts.empty())
+        return "WPAD: " + (nothing_tried.empty() ? std::string("no DNS domain to search") : nothing_tried);
     std::string out = "WPAD: no wpad.dat at ";
     for (std::size_t i = 0; i < attempts.size(); ++i) {
         out += (i == 0 ? "" : ", ") + attempts[i].url + " (" + attempts[i].outcome + ")";
@@ -226,8 +227,8 @@ WpadResult discover_wpad(const std::vector<std::string>& candidates, Transport& 
         }
         // Below 10 ms curl cannot even connect: count the budget as spent.
         if (left < std::chrono::milliseconds(10)) {
-            r.attempts.push_back(
-                {url, "not tried: the " + std::to_string(options.total_budget.count()) + " ms WPAD budget was used up"});
+            r.attempts.push_back({url, "not tried: the " + std::to_string(options.total_budget.count()) +
+                                           " ms WPAD budget was used up"});
             continue;
         }
         Request req{.url = url};

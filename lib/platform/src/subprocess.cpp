@@ -135,8 +135,10 @@ char** current_environ() {
 
 Error spawn_error(int err, const std::string& program) {
     ErrorCode code = ErrorCode::internal;
-    if (err == ENOENT || err == ENOTDIR) code = ErrorCode::not_found;
-    else if (err == EACCES || err == EPERM || err == ENOEXEC) code = ErrorCode::permission;
+    if (err == ENOENT || err == ENOTDIR)
+        code = ErrorCode::not_found;
+    else if (err == EACCES || err == EPERM || err == ENOEXEC)
+        code = ErrorCode::permission;
     return Error(code, "cannot run " + sanitize_for_display(program, 300) + ": " + std::strerror(err));
 }
 
@@ -215,8 +217,7 @@ SubprocessResult supervise_child(ChildProcess child, SteadyClock::time_point sta
     if (stop != Stop::finished) ::kill(pid, SIGKILL);
     for (auto& s : streams) s.close_it();
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     if (WIFEXITED(status)) {
         result.end = SubprocessResult::End::exited;
         result.exit_code = WEXITSTATUS(status);
@@ -235,7 +236,8 @@ Result<SubprocessResult> run_subprocess(const SubprocessOptions& options) {
     int out_pipe[2];
     int err_pipe[2] = {-1, -1};
     const bool capture_err = options.stderr_to == SubprocessOptions::Stderr::capture;
-    if (!make_cloexec_pipe(out_pipe)) return std::unexpected(errno_error(errno, "cannot create a pipe for", options.argv[0]));
+    if (!make_cloexec_pipe(out_pipe))
+        return std::unexpected(errno_error(errno, "cannot create a pipe for", options.argv[0]));
     if (capture_err && !make_cloexec_pipe(err_pipe)) {
         const int err = errno;
         ::close(out_pipe[0]);

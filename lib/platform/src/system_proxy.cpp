@@ -109,14 +109,11 @@ namespace {
 enum class Desktop { unknown, gnome_like, kde };
 
 bool is_gnome_like(const std::string& name) {
-    return name == "gnome" || name.starts_with("gnome-") || name == "unity" || name == "ubuntu" ||
-           name == "budgie" || name == "budgie-desktop" || name == "pantheon" || name == "x-cinnamon" ||
-           name == "cinnamon";
+    return name == "gnome" || name.starts_with("gnome-") || name == "unity" || name == "ubuntu" || name == "budgie" ||
+           name == "budgie-desktop" || name == "pantheon" || name == "x-cinnamon" || name == "cinnamon";
 }
 
-bool is_kde(const std::string& name) {
-    return name == "kde" || name.starts_with("plasma") || name == "kde-plasma";
-}
+bool is_kde(const std::string& name) { return name == "kde" || name.starts_with("plasma") || name == "kde-plasma"; }
 
 // The session's desktop family: XDG_CURRENT_DESKTOP (a ':'-separated list, most specific first),
 // else DESKTOP_SESSION (sometimes a path to a .desktop session file), else KDE_FULL_SESSION.

@@ -56,7 +56,7 @@ std::optional<std::string> take_string(std::string_view& s) {
             std::uint32_t cp = 0;
             for (std::size_t k = 1; k <= digits; ++k) {
                 const char h = s[i + k];
-                const int v = h >= '0' && h <= '9' ? h - '0'
+                const int v = h >= '0' && h <= '9'   ? h - '0'
                               : h >= 'a' && h <= 'f' ? h - 'a' + 10
                               : h >= 'A' && h <= 'F' ? h - 'A' + 10
                                                      : -1;

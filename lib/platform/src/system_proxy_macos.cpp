@@ -11,7 +11,7 @@ constexpr const char* k_source = "macOS (scutil --proxy)";
 
 struct ScutilDictionary {
     std::map<std::string, std::string> scalars; // top-level "Key : value"
-    std::vector<std::string> exceptions;         // ExceptionsList entries, in order
+    std::vector<std::string> exceptions;        // ExceptionsList entries, in order
 };
 
 // Parses the printed dictionary. Only the top level is kept, plus the ExceptionsList array; nested

@@ -21,7 +21,8 @@ CommandRunner real_command_runner(const Env& env, std::chrono::milliseconds time
 #else
     // The environment is taken now: the runner may outlive `env`.
     auto child_env = environment_for_child(env, env_overrides);
-    return [timeout, child_env = std::move(child_env)](const std::vector<std::string>& argv) -> std::optional<std::string> {
+    return [timeout,
+            child_env = std::move(child_env)](const std::vector<std::string>& argv) -> std::optional<std::string> {
         SubprocessOptions o;
         o.argv = argv;
         o.search_path = true;
@@ -36,7 +37,8 @@ CommandRunner real_command_runner(const Env& env, std::chrono::milliseconds time
 #endif
 }
 
-CommandRunner real_command_runner(std::chrono::milliseconds timeout, const std::map<std::string, std::string>& env_overrides) {
+CommandRunner real_command_runner(std::chrono::milliseconds timeout,
+                                  const std::map<std::string, std::string>& env_overrides) {
     return real_command_runner(SystemEnv(), timeout, env_overrides);
 }
 

@@ -17,8 +17,7 @@ using nlohmann::json;
 // Collects the context every index_invalid message starts with.
 class Problem {
 public:
-    explicit Problem(std::string_view source_url)
-        : m_prefix("release index from " + redact_url(source_url)) {}
+    explicit Problem(std::string_view source_url) : m_prefix("release index from " + redact_url(source_url)) {}
 
     std::unexpected<Error> operator()(const std::string& what) const {
         return fail(ErrorCode::index_invalid, m_prefix + " " + what);
@@ -78,8 +77,11 @@ std::optional<std::string> read_file(const json& j, ReleaseFile& file) {
     if (!is_plain_file_name(file.filename))
         return "has \"filename\" '" + sanitize_for_display(file.filename, 80) + "' that is not a plain file name";
     std::string bad;
-    for (auto [key, field] : {std::pair{"os", &file.os}, {"arch", &file.arch}, {"version", &file.version},
-                              {"sha256", &file.sha256}, {"kind", &file.kind}}) {
+    for (auto [key, field] : {std::pair{"os", &file.os},
+                              {"arch", &file.arch},
+                              {"version", &file.version},
+                              {"sha256", &file.sha256},
+                              {"kind", &file.kind}}) {
         if (!read_string(j, key, *field, bad)) return bad;
     }
     // Empty means "unknown" and is kept (307 old files in the full index,
@@ -133,8 +135,8 @@ Result<json> parse_json(std::string_view text, const Problem& problem) {
     } catch (const json::parse_error& e) {
         // nlohmann counts the end of input as one byte past the text.
         const bool at_end = e.byte > text.size();
-        return problem(std::string("is not valid JSON (") + (at_end ? "truncated? " : "") +
-                       "parse error at byte " + std::to_string(std::min(e.byte, text.size())) + ")");
+        return problem(std::string("is not valid JSON (") + (at_end ? "truncated? " : "") + "parse error at byte " +
+                       std::to_string(std::min(e.byte, text.size())) + ")");
     } catch (const std::exception& e) {
         return problem(std::string("could not be parsed: ") + e.what());
     }
@@ -193,7 +195,8 @@ std::string serialize_index(const ReleaseIndex& index) {
                              {"size", f.size},
                              {"kind", f.kind}});
         }
-        out.push_back({{"version", to_string(release.version)}, {"stable", release.stable}, {"files", std::move(files)}});
+        out.push_back(
+            {{"version", to_string(release.version)}, {"stable", release.stable}, {"files", std::move(files)}});
     }
     // Invalid UTF-8 cannot come from parse_index; `replace` keeps dump() from throwing on
     // hand-built data.

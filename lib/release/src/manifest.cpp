@@ -38,10 +38,16 @@ std::optional<std::string> read_all(const json& j, ArchiveManifest& m) {
         return "\"goinstall_manifest\" is not " + std::to_string(k_manifest_format) + " (not a goinstall manifest?)";
     }
     std::string version;
-    for (auto [key, field] : {std::pair{"version", &version}, {"os", &m.file.os}, {"arch", &m.file.arch},
-                              {"filename", &m.file.filename}, {"sha256", &m.file.sha256}, {"kind", &m.file.kind},
-                              {"index_source", &m.index_source}, {"index_fetched_at", &m.index_fetched_at},
-                              {"mirror", &m.mirror}, {"mirror_url", &m.mirror_url},
+    for (auto [key, field] : {std::pair{"version", &version},
+                              {"os", &m.file.os},
+                              {"arch", &m.file.arch},
+                              {"filename", &m.file.filename},
+                              {"sha256", &m.file.sha256},
+                              {"kind", &m.file.kind},
+                              {"index_source", &m.index_source},
+                              {"index_fetched_at", &m.index_fetched_at},
+                              {"mirror", &m.mirror},
+                              {"mirror_url", &m.mirror_url},
                               {"downloaded_at", &m.downloaded_at}}) {
         if (auto bad = read_string(j, key, *field)) return bad;
     }

@@ -35,8 +35,8 @@ Rank rank(const ReleaseFile& f, bool windows, std::size_t position) {
     // linux-arm.tar.gz and linux-armv6l.tar.gz.
     const bool spells_arch = f.filename.find("-" + f.arch + ".") != std::string::npos ||
                              f.filename.find("-" + f.arch + "-") != std::string::npos;
-    return {preferred_ext ? 0 : 1, osx ? 1 : 0, osx ? -osx->first : 0, osx ? -osx->second : 0,
-            spells_arch ? 0 : 1, position};
+    return {preferred_ext ? 0 : 1,  osx ? 1 : 0,         osx ? -osx->first : 0,
+            osx ? -osx->second : 0, spells_arch ? 0 : 1, position};
 }
 
 bool eligible(const ReleaseFile& f, const Platform& want) {

@@ -118,8 +118,8 @@ Result<GoModDirectives> parse_go_mod(std::string_view text, const std::string& s
         const bool is_go = toks.front() == "go";
         if (!is_go && toks.front() != "toolchain") continue;
         if (toks.size() != 2) {
-            return fail(ErrorCode::usage, at(source, n) + ": usage: " + toks.front() +
-                                              (is_go ? " 1.23" : " go1.23.4") + " (one argument)");
+            return fail(ErrorCode::usage, at(source, n) + ": usage: " + toks.front() + (is_go ? " 1.23" : " go1.23.4") +
+                                              " (one argument)");
         }
         auto& slot = is_go ? d.go : d.toolchain;
         if (slot) {
@@ -188,8 +188,8 @@ Result<std::optional<ProjectVersion>> version_from_go_mod(const GoModDirectives&
     }
     // Two numbers and no pre-release: a language version → its release line; otherwise a release.
     const bool language = std::count(d.go->begin(), d.go->end(), '.') == 1 && v->is_stable();
-    VersionSpec spec{.kind = language ? VersionSpec::Kind::line : VersionSpec::Kind::exact, .version = *v,
-                     .text = *d.go};
+    VersionSpec spec{
+        .kind = language ? VersionSpec::Kind::line : VersionSpec::Kind::exact, .version = *v, .text = *d.go};
     return ProjectVersion{spec, ProjectVersionOrigin::go_line, {}, d.go_line};
 }
 

@@ -18,9 +18,7 @@ std::size_t tile_bytes(const Tile& t) { return static_cast<std::size_t>(t.width)
 
 } // namespace
 
-bool is_not_there(const Error& e) {
-    return e.net() && (e.net()->http_status == 404 || e.net()->http_status == 410);
-}
+bool is_not_there(const Error& e) { return e.net() && (e.net()->http_status == 404 || e.net()->http_status == 410); }
 
 Result<std::string> CacheTiles::read_tile(const Tile& tile) {
     Tile full = tile;

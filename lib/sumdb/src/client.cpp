@@ -20,12 +20,14 @@ bool is_path_char(char c) {
 Status check_path_part(std::string_view what, std::string_view s, bool slashes) {
     bool ok = !s.empty() && s.front() != '/' && s.back() != '/';
     for (const auto& element : split(s, '/', true)) {
-        if (element.empty() || element == "." || element == ".." || (!slashes && s.find('/') != std::string_view::npos)) {
+        if (element.empty() || element == "." || element == ".." ||
+            (!slashes && s.find('/') != std::string_view::npos)) {
             ok = false;
         }
         for (char c : element) ok = ok && is_path_char(c);
     }
-    if (!ok) return fail(ErrorCode::usage, std::string(what) + " '" + sanitize_for_display(s, 120) + "' is not supported");
+    if (!ok)
+        return fail(ErrorCode::usage, std::string(what) + " '" + sanitize_for_display(s, 120) + "' is not supported");
     return {};
 }
 

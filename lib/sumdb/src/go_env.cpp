@@ -60,7 +60,8 @@ Result<std::vector<ProxyEntry>> parse_goproxy(std::string_view value) {
         }
         std::string url(item);
         // cmd/go: single words are reserved; anything with '.', ':' or '/' and no ":/" is a host.
-        if (url.find_first_of(".:/") != std::string::npos && url.find(":/") == std::string::npos && url.front() != '/') {
+        if (url.find_first_of(".:/") != std::string::npos && url.find(":/") == std::string::npos &&
+            url.front() != '/') {
             url = "https://" + url;
         }
         auto parsed = parse_url(url);

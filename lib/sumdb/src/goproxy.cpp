@@ -20,7 +20,8 @@ Result<std::string> escape(std::string_view s, std::string_view what) {
     for (char c : s) {
         const auto u = static_cast<unsigned char>(c);
         if (c == '!' || u <= 0x20 || u >= 0x7f) {
-            return fail(ErrorCode::usage, "cannot escape " + std::string(what) + " \"" + sanitize_for_display(s) + "\"");
+            return fail(ErrorCode::usage,
+                        "cannot escape " + std::string(what) + " \"" + sanitize_for_display(s) + "\"");
         }
         if (c >= 'A' && c <= 'Z') {
             out += '!';
@@ -41,7 +42,8 @@ Result<std::string> escape_version(std::string_view version) { return escape(ver
 
 std::optional<std::filesystem::path> file_url_path(std::string_view url) {
     auto parsed = parse_url(url);
-    if (!parsed || parsed->scheme != "file" || !(parsed->host.empty() || parsed->host == "localhost")) return std::nullopt;
+    if (!parsed || parsed->scheme != "file" || !(parsed->host.empty() || parsed->host == "localhost"))
+        return std::nullopt;
     std::string_view p = parsed->path_and_query;
     if (auto q = p.find('?'); q != std::string_view::npos) p = p.substr(0, q);
     auto decoded = percent_decode(p);
@@ -81,9 +83,11 @@ Result<std::string> get_document(Transport& transport, const std::string& url, c
         const bool gone = r->status == 404 || r->status == 410;
         std::string msg = shown + " answered HTTP " + std::to_string(r->status);
         auto snippet = sanitize_for_display(r->error_body, 120);
-        if (!snippet.empty() && r->header("content-type").find("html") == std::string::npos) msg += " (" + snippet + ")";
-        return std::unexpected(Error(gone ? ErrorCode::not_found : ErrorCode::network, msg)
-                                   .with_net(NetDetail{.phase = NetPhase::http, .http_status = r->status, .url = shown}));
+        if (!snippet.empty() && r->header("content-type").find("html") == std::string::npos)
+            msg += " (" + snippet + ")";
+        return std::unexpected(
+            Error(gone ? ErrorCode::not_found : ErrorCode::network, msg)
+                .with_net(NetDetail{.phase = NetPhase::http, .http_status = r->status, .url = shown}));
     }
     return std::move(sink.body());
 }
@@ -162,7 +166,8 @@ ProxyTry try_proxies(const std::vector<ProxyEntry>& proxies, const GoproxyOption
     return out;
 }
 
-Result<ProxyDocument> GoproxyClient::get(std::string_view module_path, std::string_view version, std::string_view suffix) {
+Result<ProxyDocument> GoproxyClient::get(std::string_view module_path, std::string_view version,
+                                         std::string_view suffix) {
     ProxyDocument doc;
     auto tried = try_proxies(m_proxies, m_options, [&](const ProxyEntry& p) -> Status {
         const std::string base = proxy_base(p, m_options);
@@ -177,9 +182,9 @@ Result<ProxyDocument> GoproxyClient::get(std::string_view module_path, std::stri
     });
     doc.tried = std::move(tried.tried);
     if (tried.served_by) return doc;
-    const std::string what = version.empty() ? "listing " + std::string(module_path) + " versions"
-                                             : "fetching " + std::string(module_path) + "@" + std::string(version) +
-                                                   std::string(suffix);
+    const std::string what =
+        version.empty() ? "listing " + std::string(module_path) + " versions"
+                        : "fetching " + std::string(module_path) + "@" + std::string(version) + std::string(suffix);
     return std::unexpected(std::move(*tried.error).with_context(what + " (GOPROXY)").with_tried(std::move(doc.tried)));
 }
 

@@ -73,8 +73,8 @@ Result<ModuleHashes> module_hashes(const ProvenRecord& record, std::string_view 
         return bad_lookup("record " + std::to_string(record.id()) + " is not about " + what);
     }
     if (zip_lines != 1 || mod_lines != 1) {
-        return bad_lookup("record " + std::to_string(record.id()) + " has " + std::to_string(zip_lines) +
-                          " zip and " + std::to_string(mod_lines) + " go.mod lines for " + what + ", want one each");
+        return bad_lookup("record " + std::to_string(record.id()) + " has " + std::to_string(zip_lines) + " zip and " +
+                          std::to_string(mod_lines) + " go.mod lines for " + what + ", want one each");
     }
     return out;
 }

@@ -25,7 +25,8 @@ std::string unclean(std::string_view rel) {
         char32_t c = 0;
         const std::size_t n = detail::decode_utf8(rest, c);
         if (n == 0) return "invalid UTF-8";
-        if (c < 0x80 && c != '/' && !ascii_ok(static_cast<char>(c))) return "character not allowed in a module file path";
+        if (c < 0x80 && c != '/' && !ascii_ok(static_cast<char>(c)))
+            return "character not allowed in a module file path";
         rest.remove_prefix(n);
     }
     for (const auto& element : split(rel, '/', true)) {
@@ -75,7 +76,8 @@ Status ModuleZipChecker::check_entry(const ZipEntryInfo& entry) {
     if (!is_dir) {
         const auto slash = rel.rfind('/');
         const std::string base = slash == std::string::npos ? rel : rel.substr(slash + 1);
-        if (ascii_fold(base) == "go.mod" && rel != "go.mod") return bad_entry(name, "go.mod file not at the module root");
+        if (ascii_fold(base) == "go.mod" && rel != "go.mod")
+            return bad_entry(name, "go.mod file not at the module root");
     }
     if (entry.compressed_size > m_max - m_compressed || entry.uncompressed_size > m_max - m_uncompressed) {
         return bad_entry(name, "module zip contents exceed " + std::to_string(m_max) + " bytes");
@@ -90,7 +92,8 @@ Status ModuleZipChecker::add_file(std::string_view name, std::string_view sha256
     auto it = m_declared.find(std::string(name));
     if (it == m_declared.end()) return bad_entry(name, "was not checked before extraction");
     if (it->second != size) {
-        return bad_entry(name, "has " + std::to_string(size) + " bytes, the zip declares " + std::to_string(it->second));
+        return bad_entry(name,
+                         "has " + std::to_string(size) + " bytes, the zip declares " + std::to_string(it->second));
     }
     m_declared.erase(it); // a second add_file for the same entry is refused
     return m_hash.add(name, sha256_hex_digest);

@@ -42,7 +42,8 @@ Result<SumdbBase> select_sumdb_base(Transport& transport, const std::vector<Prox
     });
     for (auto& t : tried.tried) {
         t.role = "sumdb";
-        if (!t.url.empty() && t.name != "off" && !t.name.starts_with("direct")) t.url = redact_url(join(join(t.url, suffix), "supported"));
+        if (!t.url.empty() && t.name != "off" && !t.name.starts_with("direct"))
+            t.url = redact_url(join(join(t.url, suffix), "supported"));
     }
     out.tried = std::move(tried.tried);
     if (tried.served_by) return out;
@@ -50,9 +51,10 @@ Result<SumdbBase> select_sumdb_base(Transport& transport, const std::vector<Prox
         out.url = "https://" + name;
         return out;
     }
-    return std::unexpected(std::move(*tried.error)
-                               .with_context("checksum database " + name + ": asking the GOPROXY proxies whether they serve it")
-                               .with_tried(out.tried));
+    return std::unexpected(
+        std::move(*tried.error)
+            .with_context("checksum database " + name + ": asking the GOPROXY proxies whether they serve it")
+            .with_tried(out.tried));
 }
 
 } // namespace goinstall::sumdb

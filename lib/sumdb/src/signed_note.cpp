@@ -11,11 +11,11 @@
 namespace goinstall::sumdb {
 namespace {
 
-constexpr unsigned char k_alg_ed25519 = 0x01;          // x/mod sumdb/note: algEd25519
+constexpr unsigned char k_alg_ed25519 = 0x01;              // x/mod sumdb/note: algEd25519
 constexpr std::string_view k_sig_prefix = "\xE2\x80\x94 "; // "— " (U+2014 EM DASH, space)
 constexpr std::size_t k_max_signatures = 100;              // x/mod sumdb/note Open's limit
 constexpr std::string_view k_tree_prefix = "go.sum database tree\n";
-constexpr std::size_t k_max_tree_text = 1000000;           // x/mod sumdb/tlog ParseTree's limit
+constexpr std::size_t k_max_tree_text = 1000000; // x/mod sumdb/tlog ParseTree's limit
 
 std::span<const unsigned char> bytes_of(std::string_view s) {
     return {reinterpret_cast<const unsigned char*>(s.data()), s.size()};
@@ -28,7 +28,8 @@ std::string hex8(std::uint32_t v) {
 }
 
 std::unexpected<Error> bad_key(std::string_view vkey, std::string_view why) {
-    return fail(ErrorCode::usage, "malformed verifier key '" + sanitize_for_display(vkey, 120) + "': " + std::string(why));
+    return fail(ErrorCode::usage,
+                "malformed verifier key '" + sanitize_for_display(vkey, 120) + "': " + std::string(why));
 }
 
 std::unexpected<Error> bad_note(std::string_view why) {
@@ -36,7 +37,8 @@ std::unexpected<Error> bad_note(std::string_view why) {
 }
 
 std::uint32_t big_endian32(std::string_view b) {
-    return (std::uint32_t{static_cast<unsigned char>(b[0])} << 24) | (std::uint32_t{static_cast<unsigned char>(b[1])} << 16) |
+    return (std::uint32_t{static_cast<unsigned char>(b[0])} << 24) |
+           (std::uint32_t{static_cast<unsigned char>(b[1])} << 16) |
            (std::uint32_t{static_cast<unsigned char>(b[2])} << 8) | std::uint32_t{static_cast<unsigned char>(b[3])};
 }
 

@@ -111,14 +111,14 @@ Result<Hash> hash_from_tile(const Tile& tile, std::string_view data, std::int64_
         return fail(ErrorCode::checksum, "invalid tile " + tile_path(tile));
     }
     if (data.size() < static_cast<std::size_t>(tile.width) * k_hash_size) {
-        return fail(ErrorCode::checksum, "tile " + tile_path(tile) + " is too short (" + std::to_string(data.size()) +
-                                             " bytes)");
+        return fail(ErrorCode::checksum,
+                    "tile " + tile_path(tile) + " is too short (" + std::to_string(data.size()) + " bytes)");
     }
     std::int64_t start = 0, end = 0;
     const Tile t1 = detail::tile_for_index_range(tile.height, index, start, end);
     if (tile.level != t1.level || tile.n != t1.n || tile.width < t1.width) {
-        return fail(ErrorCode::checksum, "hash " + std::to_string(index) + " is in " + tile_path(t1) + ", not in " +
-                                             tile_path(tile));
+        return fail(ErrorCode::checksum,
+                    "hash " + std::to_string(index) + " is in " + tile_path(t1) + ", not in " + tile_path(tile));
     }
     return detail::tile_subtree_hash(data.substr(static_cast<std::size_t>(start) * k_hash_size,
                                                  static_cast<std::size_t>(end - start) * k_hash_size));
@@ -126,8 +126,8 @@ Result<Hash> hash_from_tile(const Tile& tile, std::string_view data, std::int64_
 
 Status check_record_in_tree(const TreeHead& tree, std::int64_t id, std::string_view record, TileReader& tiles) {
     if (id < 0 || id >= tree.size) {
-        return fail(ErrorCode::checksum, "cannot validate record " + std::to_string(id) + " in a tree of size " +
-                                             std::to_string(tree.size));
+        return fail(ErrorCode::checksum,
+                    "cannot validate record " + std::to_string(id) + " in a tree of size " + std::to_string(tree.size));
     }
     TileHashReader reader(tree, tiles);
     const std::int64_t index[] = {stored_hash_index(0, id)};
@@ -135,7 +135,8 @@ Status check_record_in_tree(const TreeHead& tree, std::int64_t id, std::string_v
     if (!hashes) return std::unexpected(std::move(hashes.error()));
     if ((*hashes)[0] != record_hash(record)) {
         return fail(ErrorCode::checksum, "record " + std::to_string(id) + " is not the one in tree " +
-                                             std::to_string(tree.size) + ": the server's record data is not authenticated");
+                                             std::to_string(tree.size) +
+                                             ": the server's record data is not authenticated");
     }
     return {};
 }

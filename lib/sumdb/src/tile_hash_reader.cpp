@@ -28,13 +28,11 @@ std::optional<Tile> tile_parent(Tile t, int k, std::int64_t n) {
 namespace {
 
 std::unexpected<Error> inconsistent(const Tile& tile, std::int64_t tree_size) {
-    return fail(ErrorCode::checksum, "downloaded inconsistent tile " + tile_path(tile) + " for tree " +
-                                         std::to_string(tree_size));
+    return fail(ErrorCode::checksum,
+                "downloaded inconsistent tile " + tile_path(tile) + " for tree " + std::to_string(tree_size));
 }
 
-std::unexpected<Error> bad_math(const std::string& what) {
-    return fail(ErrorCode::internal, "tile planning: " + what);
-}
+std::unexpected<Error> bad_math(const std::string& what) { return fail(ErrorCode::internal, "tile planning: " + what); }
 
 } // namespace
 
@@ -96,8 +94,9 @@ Result<std::vector<Hash>> TileHashReader::read_hashes(std::span<const std::int64
     if (data->size() != tiles.size()) return bad_math("the tile reader returned the wrong number of tiles");
     for (std::size_t i = 0; i < tiles.size(); ++i) {
         if ((*data)[i].size() != static_cast<std::size_t>(tiles[i].width) * k_hash_size) {
-            return fail(ErrorCode::checksum, "tile " + tile_path(tiles[i]) + " has " + std::to_string((*data)[i].size()) +
-                                                 " bytes, want " + std::to_string(tiles[i].width * k_hash_size));
+            return fail(ErrorCode::checksum, "tile " + tile_path(tiles[i]) + " has " +
+                                                 std::to_string((*data)[i].size()) + " bytes, want " +
+                                                 std::to_string(tiles[i].width * k_hash_size));
         }
     }
 

@@ -86,19 +86,21 @@ std::vector<std::int64_t> sub_tree_index(std::int64_t lo, std::int64_t hi) {
 }
 
 Result<Hash> tree_hash(std::int64_t n, HashReader& reader) {
-    if (n < 0 || n > k_max_tree_size) return fail(ErrorCode::checksum, "tree size " + std::to_string(n) + " out of range");
+    if (n < 0 || n > k_max_tree_size)
+        return fail(ErrorCode::checksum, "tree size " + std::to_string(n) + " out of range");
     if (n == 0) return sha256("");
     const auto indexes = sub_tree_index(0, n);
     auto hashes = reader.read_hashes(indexes);
     if (!hashes) return std::unexpected(std::move(hashes.error()));
-    if (hashes->size() != indexes.size()) return fail(ErrorCode::internal, "hash reader returned the wrong number of hashes");
+    if (hashes->size() != indexes.size())
+        return fail(ErrorCode::internal, "hash reader returned the wrong number of hashes");
     return fold_right(*hashes);
 }
 
 Status check_record_proof(std::span<const Hash> proof, const TreeHead& tree, std::int64_t index, const Hash& leaf) {
     if (index < 0 || index >= tree.size) {
-        return fail(ErrorCode::usage, "record " + std::to_string(index) + " is not in a tree of size " +
-                                          std::to_string(tree.size));
+        return fail(ErrorCode::usage,
+                    "record " + std::to_string(index) + " is not in a tree of size " + std::to_string(tree.size));
     }
     auto root = run_record_proof(proof, 0, tree.size, index, leaf);
     if (!root || *root != tree.hash) {

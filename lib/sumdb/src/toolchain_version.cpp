@@ -10,7 +10,8 @@ namespace goinstall::sumdb {
 namespace {
 
 bool is_platform_word(std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); });
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); });
 }
 
 } // namespace
@@ -52,7 +53,8 @@ std::vector<Version> toolchain_versions_from_list(std::string_view list_body, st
     }
     std::stable_sort(out.begin(), out.end(), [](const Version& a, const Version& b) { return a < b; });
     // go1.20 and go1.20.0 compare equal: keep the first spelling seen.
-    out.erase(std::unique(out.begin(), out.end(), [](const Version& a, const Version& b) { return a == b; }), out.end());
+    out.erase(std::unique(out.begin(), out.end(), [](const Version& a, const Version& b) { return a == b; }),
+              out.end());
     return out;
 }
 

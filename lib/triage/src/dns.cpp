@@ -182,10 +182,10 @@ DnsResult summarize(DnsResult r, const std::vector<Query>& queries) {
             return r;
         }
         if (q.rcode != 0) {
-            r.status = q.rcode == 3 ? DnsStatus::nxdomain
-                     : q.rcode == 2 ? DnsStatus::servfail
-                     : q.rcode == 5 ? DnsStatus::refused
-                                    : DnsStatus::error;
+            r.status = q.rcode == 3   ? DnsStatus::nxdomain
+                       : q.rcode == 2 ? DnsStatus::servfail
+                       : q.rcode == 5 ? DnsStatus::refused
+                                      : DnsStatus::error;
             r.detail = rcode_name(q.rcode);
             if (r.status == DnsStatus::error) r.detail += " " + std::to_string(q.rcode);
             return r;

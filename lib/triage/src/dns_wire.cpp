@@ -16,10 +16,10 @@ namespace goinstall::triage {
 
 namespace {
 
-constexpr std::size_t k_header_size = 12;      // RFC 1035 §4.1.1
-constexpr std::size_t k_max_name = 255;        // RFC 1035 §2.3.4: names are at most 255 octets
-constexpr std::size_t k_max_label = 63;        // RFC 1035 §2.3.4
-constexpr int k_max_pointer_jumps = 64;        // more than any sane answer needs; stops loops
+constexpr std::size_t k_header_size = 12; // RFC 1035 §4.1.1
+constexpr std::size_t k_max_name = 255;   // RFC 1035 §2.3.4: names are at most 255 octets
+constexpr std::size_t k_max_label = 63;   // RFC 1035 §2.3.4
+constexpr int k_max_pointer_jumps = 64;   // more than any sane answer needs; stops loops
 constexpr std::uint16_t k_type_a = 1, k_type_cname = 5, k_type_aaaa = 28, k_class_in = 1;
 
 class Reader {
@@ -95,10 +95,18 @@ struct Record {
 std::vector<unsigned char> build_dns_query(std::uint16_t id, std::string_view host, std::uint16_t qtype) {
     if (!host.empty() && host.back() == '.') host.remove_suffix(1);
     if (host.empty()) return {};
-    std::vector<unsigned char> q = {static_cast<unsigned char>(id >> 8), static_cast<unsigned char>(id & 0xFF),
-                                    0x01, 0x00, // flags: standard query, RD (recursion desired)
-                                    0x00, 0x01, // QDCOUNT 1
-                                    0, 0, 0, 0, 0, 0};
+    std::vector<unsigned char> q = {static_cast<unsigned char>(id >> 8),
+                                    static_cast<unsigned char>(id & 0xFF),
+                                    0x01,
+                                    0x00, // flags: standard query, RD (recursion desired)
+                                    0x00,
+                                    0x01, // QDCOUNT 1
+                                    0,
+                                    0,
+                                    0,
+                                    0,
+                                    0,
+                                    0};
     std::size_t wire_len = 1;
     for (const auto& label : split(host, '.', true)) {
         if (label.empty() || label.size() > k_max_label) return {};
@@ -245,24 +253,26 @@ bool in_v4(std::uint32_t a, std::uint32_t net, int bits) {
     return (a & mask) == (net & mask);
 }
 
-constexpr std::uint32_t v4(unsigned a, unsigned b, unsigned c, unsigned d) { return (a << 24) | (b << 16) | (c << 8) | d; }
+constexpr std::uint32_t v4(unsigned a, unsigned b, unsigned c, unsigned d) {
+    return (a << 24) | (b << 16) | (c << 8) | d;
+}
 
 AddressClass classify_v4(std::uint32_t a) {
     // RFC 6890 §2.2.2 (IPv4 Special-Purpose Address Registry) and RFC 5735.
-    if (in_v4(a, v4(0, 0, 0, 0), 8)) return AddressClass::unspecified;    // "this network"
-    if (in_v4(a, v4(10, 0, 0, 0), 8)) return AddressClass::private_net;   // RFC 1918
+    if (in_v4(a, v4(0, 0, 0, 0), 8)) return AddressClass::unspecified;      // "this network"
+    if (in_v4(a, v4(10, 0, 0, 0), 8)) return AddressClass::private_net;     // RFC 1918
     if (in_v4(a, v4(100, 64, 0, 0), 10)) return AddressClass::shared_cgnat; // RFC 6598
     if (in_v4(a, v4(127, 0, 0, 0), 8)) return AddressClass::loopback;
-    if (in_v4(a, v4(169, 254, 0, 0), 16)) return AddressClass::link_local;  // RFC 3927
+    if (in_v4(a, v4(169, 254, 0, 0), 16)) return AddressClass::link_local; // RFC 3927
     if (in_v4(a, v4(172, 16, 0, 0), 12)) return AddressClass::private_net;
-    if (in_v4(a, v4(192, 0, 0, 0), 24)) return AddressClass::reserved;     // IETF protocol assignments
+    if (in_v4(a, v4(192, 0, 0, 0), 24)) return AddressClass::reserved;      // IETF protocol assignments
     if (in_v4(a, v4(192, 0, 2, 0), 24)) return AddressClass::documentation; // TEST-NET-1, RFC 5737
     if (in_v4(a, v4(192, 168, 0, 0), 16)) return AddressClass::private_net;
-    if (in_v4(a, v4(198, 18, 0, 0), 15)) return AddressClass::reserved;    // benchmarking, RFC 2544
+    if (in_v4(a, v4(198, 18, 0, 0), 15)) return AddressClass::reserved;        // benchmarking, RFC 2544
     if (in_v4(a, v4(198, 51, 100, 0), 24)) return AddressClass::documentation; // TEST-NET-2
-    if (in_v4(a, v4(203, 0, 113, 0), 24)) return AddressClass::documentation; // TEST-NET-3
-    if (in_v4(a, v4(224, 0, 0, 0), 4)) return AddressClass::multicast;     // RFC 5771
-    if (in_v4(a, v4(240, 0, 0, 0), 4)) return AddressClass::reserved;      // incl. 255.255.255.255
+    if (in_v4(a, v4(203, 0, 113, 0), 24)) return AddressClass::documentation;  // TEST-NET-3
+    if (in_v4(a, v4(224, 0, 0, 0), 4)) return AddressClass::multicast;         // RFC 5771
+    if (in_v4(a, v4(240, 0, 0, 0), 4)) return AddressClass::reserved;          // incl. 255.255.255.255
     return AddressClass::global;
 }
 
@@ -286,11 +296,11 @@ AddressClass classify_v6(const std::array<unsigned char, 16>& a) {
     if (in_v6(a, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF}, 96)) { // IPv4-mapped: judge the IPv4 part
         return classify_v4(v4(a[12], a[13], a[14], a[15]));
     }
-    if (in_v6(a, {0x00, 0x64, 0xFF, 0x9B}, 96)) return AddressClass::global; // NAT64 well-known prefix, RFC 6052
-    if (in_v6(a, {0x01, 0x00}, 64)) return AddressClass::reserved;           // discard-only, RFC 6666
+    if (in_v6(a, {0x00, 0x64, 0xFF, 0x9B}, 96)) return AddressClass::global;        // NAT64 well-known prefix, RFC 6052
+    if (in_v6(a, {0x01, 0x00}, 64)) return AddressClass::reserved;                  // discard-only, RFC 6666
     if (in_v6(a, {0x20, 0x01, 0x0D, 0xB8}, 32)) return AddressClass::documentation; // RFC 3849
     if (in_v6(a, {0x20, 0x01, 0x00, 0x02, 0x00, 0x00}, 48)) return AddressClass::reserved; // benchmarking, RFC 5180
-    if (in_v6(a, {0xFC}, 7)) return AddressClass::private_net;               // unique local, RFC 4193
+    if (in_v6(a, {0xFC}, 7)) return AddressClass::private_net;                             // unique local, RFC 4193
     if (in_v6(a, {0xFE, 0x80}, 10)) return AddressClass::link_local;
     if (in_v6(a, {0xFF}, 8)) return AddressClass::multicast;
     if (!in_v6(a, {0x20}, 3)) return AddressClass::reserved; // outside global unicast 2000::/3 (RFC 4291 §2.4)

@@ -23,13 +23,14 @@ void add_local(const Observations& obs, std::vector<Finding>& out) {
     }
     std::vector<std::string> routes;
     for (const auto& r : l.default_routes) {
-        routes.push_back(std::string(r.ipv6 ? "v6 " : "") + "via " + (r.gateway.empty() ? "-" : r.gateway) + " dev " + r.interface);
+        routes.push_back(std::string(r.ipv6 ? "v6 " : "") + "via " + (r.gateway.empty() ? "-" : r.gateway) + " dev " +
+                         r.interface);
     }
     Mark st = Mark::ok;
     std::string summary = "interfaces: " + (ifs.empty() ? std::string("loopback only") : join(ifs, "; "));
     summary += "; default routes: " + (routes.empty() ? std::string("none") : join(routes, ", "));
-    std::size_t v4_routes = std::count_if(l.default_routes.begin(), l.default_routes.end(),
-                                          [](const DefaultRoute& r) { return !r.ipv6; });
+    std::size_t v4_routes =
+        std::count_if(l.default_routes.begin(), l.default_routes.end(), [](const DefaultRoute& r) { return !r.ipv6; });
     if (l.default_routes.empty()) {
         st = Mark::warn;
         summary += " (not connected?)";
@@ -99,7 +100,8 @@ void add_tls(const Observations& obs, const TargetObservation& t, std::vector<Fi
     if (r.status == TlsStatus::ok) {
         s = r.protocol + ", verified";
     } else {
-        s = std::string(to_string(r.status)) + (r.verify_text.empty() ? "" : ": " + sanitize_for_display(r.verify_text, 100));
+        s = std::string(to_string(r.status)) +
+            (r.verify_text.empty() ? "" : ": " + sanitize_for_display(r.verify_text, 100));
         if (!r.detail.empty() && r.verify_text.empty()) s += ": " + sanitize_for_display(r.detail, 100);
     }
     if (!r.issuer.empty()) s += "; issuer " + sanitize_for_display(r.issuer, 100);
@@ -124,8 +126,8 @@ void add_clock(const Observations& obs, const TargetObservation& t, std::vector<
     bool off = skew > 300 || skew < -300;
     std::string s = "server says " + format_utc(*date) + ", local " + format_utc(obs.local_time);
     s += off ? " (local clock " + describe_duration(skew) + (skew > 0 ? " ahead)" : " behind)") : " (in step)";
-    out.push_back(row(Layer::clock, off ? Mark::warn : Mark::ok, t.host,
-                      t.http.server_date ? Millis{0} : t.clock.elapsed, s));
+    out.push_back(
+        row(Layer::clock, off ? Mark::warn : Mark::ok, t.host, t.http.server_date ? Millis{0} : t.clock.elapsed, s));
 }
 
 void add_http(const TargetObservation& t, std::vector<Finding>& out) {
@@ -186,9 +188,10 @@ std::vector<Finding> build_findings(const Observations& obs) {
             out.push_back(row(Layer::config, Mark::skipped, label, Millis{0}, "a local file: not a network target"));
             continue;
         }
-        out.push_back(row(Layer::config, Mark::ok, label, Millis{0},
-                          t.proxy ? "via proxy " + t.proxy->display() + " (" + t.proxy_reason + ")"
-                                  : "direct (" + (t.proxy_reason.empty() ? std::string("no proxy") : t.proxy_reason) + ")"));
+        out.push_back(
+            row(Layer::config, Mark::ok, label, Millis{0},
+                t.proxy ? "via proxy " + t.proxy->display() + " (" + t.proxy_reason + ")"
+                        : "direct (" + (t.proxy_reason.empty() ? std::string("no proxy") : t.proxy_reason) + ")"));
         add_dns(t, out);
         if (t.proxy_hop) {
             const auto& p = *t.proxy_hop;
@@ -208,13 +211,17 @@ std::vector<Finding> build_findings(const Observations& obs) {
         add_tls(obs, t, out);
         add_clock(obs, t, out);
         add_http(t, out);
-        if (t.incomplete) out.push_back(row(Layer::config, Mark::warn, t.host, Millis{0}, "time budget ran out before every layer was checked"));
+        if (t.incomplete)
+            out.push_back(row(Layer::config, Mark::warn, t.host, Millis{0},
+                              "time budget ran out before every layer was checked"));
     }
     const auto& c = obs.captive;
     if (c.attempted) {
         std::string s = c.error.empty() ? "HTTP " + std::to_string(c.status) : c.error;
-        if (c.portal) s += ": redirected to a login page " + c.final_url;
-        else if (c.error.empty()) s += c.status == 204 ? " as expected: no captive portal" : "";
+        if (c.portal)
+            s += ": redirected to a login page " + c.final_url;
+        else if (c.error.empty())
+            s += c.status == 204 ? " as expected: no captive portal" : "";
         out.push_back(row(Layer::http, c.portal ? Mark::fail : (c.error.empty() ? Mark::ok : Mark::warn),
                           "captive-portal probe " + c.url, c.elapsed, s));
     } else if (!c.skipped_why.empty()) {

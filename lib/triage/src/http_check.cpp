@@ -72,9 +72,12 @@ std::string snippet_of(const std::string& body, const std::string& content_type)
     if (content_type.find("html") != std::string::npos) {
         bool in_tag = false;
         for (char c : body) {
-            if (c == '<') in_tag = true;
-            else if (c == '>') in_tag = false, text += ' ';
-            else if (!in_tag) text += c;
+            if (c == '<')
+                in_tag = true;
+            else if (c == '>')
+                in_tag = false, text += ' ';
+            else if (!in_tag)
+                text += c;
         }
     } else {
         text = body;
@@ -135,7 +138,8 @@ HttpObservation check_http(Transport& transport, const HttpCheck& check, const C
     return o;
 }
 
-CaptiveObservation check_captive(Transport& transport, const std::string& url, Millis timeout, const CancelToken* cancel) {
+CaptiveObservation check_captive(Transport& transport, const std::string& url, Millis timeout,
+                                 const CancelToken* cancel) {
     CaptiveObservation c;
     c.attempted = true;
     c.url = redact_url(url);
@@ -157,7 +161,8 @@ CaptiveObservation check_captive(Transport& transport, const std::string& url, M
     if (auto d = r->header("date"); !d.empty()) c.server_date = parse_http_date(d);
     auto probe = parse_url(url);
     auto final_url = parse_url(r->effective_url);
-    bool moved = probe && final_url && (final_url->host != probe->host || final_url->path_and_query != probe->path_and_query);
+    bool moved =
+        probe && final_url && (final_url->host != probe->host || final_url->path_and_query != probe->path_and_query);
     if (moved) c.final_url = redact_url(r->effective_url);
     // A clean network answers 204 with no body; a portal redirects, or answers 200 with its page.
     c.portal = moved || (r->status != 204 && r->status >= 200 && r->status < 400);

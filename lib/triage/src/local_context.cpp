@@ -42,7 +42,10 @@ std::optional<std::uint32_t> hex32(std::string_view s) {
     if (s.empty() || s.size() > 8) return std::nullopt;
     std::uint32_t v = 0;
     for (char c : s) {
-        int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+        int d = (c >= '0' && c <= '9')   ? c - '0'
+                : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                         : -1;
         if (d < 0) return std::nullopt;
         v = (v << 4) | static_cast<std::uint32_t>(d);
     }
@@ -66,11 +69,13 @@ std::string read_text(const char* path, std::size_t limit = 64 * 1024) {
 }
 
 bool exists(const char* path) {
-    struct stat st{};
+    struct stat st {};
     return ::stat(path, &st) == 0;
 }
 
-bool contains_ci(std::string_view hay, std::string_view needle) { return to_lower(hay).find(needle) != std::string::npos; }
+bool contains_ci(std::string_view hay, std::string_view needle) {
+    return to_lower(hay).find(needle) != std::string::npos;
+}
 
 } // namespace
 
@@ -134,9 +139,11 @@ std::string detect_container(bool dockerenv, bool containerenv, std::string_view
     if (kubernetes_env || cgroup.find("kubepods") != std::string_view::npos) return "kubernetes";
     if (dockerenv) return "docker";
     if (containerenv) return "podman"; // /run/.containerenv: podman (and buildah)
-    if (cgroup.find("/docker/") != std::string_view::npos || cgroup.find("docker-") != std::string_view::npos) return "docker";
+    if (cgroup.find("/docker/") != std::string_view::npos || cgroup.find("docker-") != std::string_view::npos)
+        return "docker";
     if (cgroup.find("libpod") != std::string_view::npos) return "podman";
-    if (cgroup.find("/lxc/") != std::string_view::npos || cgroup.find("lxc.payload") != std::string_view::npos) return "lxc";
+    if (cgroup.find("/lxc/") != std::string_view::npos || cgroup.find("lxc.payload") != std::string_view::npos)
+        return "lxc";
     if (contains_ci(osrelease, "microsoft") || contains_ci(osrelease, "wsl")) return "wsl";
     return {};
 }
@@ -157,11 +164,13 @@ LocalContext read_local_context(const Env& env) {
             }
             it->up = it->up || (a->ifa_flags & IFF_UP) != 0;
             it->loopback = it->loopback || (a->ifa_flags & IFF_LOOPBACK) != 0;
-            if (a->ifa_addr == nullptr || (a->ifa_addr->sa_family != AF_INET && a->ifa_addr->sa_family != AF_INET6)) continue;
+            if (a->ifa_addr == nullptr || (a->ifa_addr->sa_family != AF_INET && a->ifa_addr->sa_family != AF_INET6))
+                continue;
             std::string text = detail::address_text(a->ifa_addr);
-            if (std::find(it->addresses.begin(), it->addresses.end(), text) == it->addresses.end()) it->addresses.push_back(text);
-            if (a->ifa_addr->sa_family == AF_INET6 && (a->ifa_flags & IFF_UP) != 0 && (a->ifa_flags & IFF_LOOPBACK) == 0 &&
-                classify_address(text) == AddressClass::global) {
+            if (std::find(it->addresses.begin(), it->addresses.end(), text) == it->addresses.end())
+                it->addresses.push_back(text);
+            if (a->ifa_addr->sa_family == AF_INET6 && (a->ifa_flags & IFF_UP) != 0 &&
+                (a->ifa_flags & IFF_LOOPBACK) == 0 && classify_address(text) == AddressClass::global) {
                 ctx.has_global_ipv6 = true;
             }
         }

@@ -77,8 +77,9 @@ struct Hop {
                                                           : "connected, no answer to " + what + " within the timeout");
         }
         if (code == 0 || code == -EPIPE || code == -ECONNRESET) {
-            return set(ProxyHopStatus::closed, got_bytes ? "the proxy closed the connection in the middle of its answer to " + what
-                                                         : "the proxy closed the connection without answering " + what);
+            return set(ProxyHopStatus::closed,
+                       got_bytes ? "the proxy closed the connection in the middle of its answer to " + what
+                                 : "the proxy closed the connection without answering " + what);
         }
         set(ProxyHopStatus::error, what + ": " + std::strerror(static_cast<int>(-code)));
     }
@@ -105,8 +106,8 @@ struct Hop {
 
 std::string base64(std::string_view in) {
     std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(in.data()),
-                            static_cast<int>(in.size()));
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                            reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
     out.resize(static_cast<std::size_t>(std::max(n, 0)));
     return out;
 }
@@ -127,7 +128,8 @@ void http_connect(Hop& hop, const ProxySpec& proxy, const std::string& host, int
     std::string head;
     char buf[2048];
     while (head.find("\r\n\r\n") == std::string::npos) { // bounded by k_max_answer_head and the deadline
-        if (head.size() >= k_max_answer_head) return hop.set(ProxyHopStatus::error, "the proxy's answer header exceeds 16 KiB");
+        if (head.size() >= k_max_answer_head)
+            return hop.set(ProxyHopStatus::error, "the proxy's answer header exceeds 16 KiB");
         long got = conn_read_some(hop.fd, hop.tls, buf, std::min(sizeof buf, k_max_answer_head - head.size()),
                                   hop.deadline, hop.cancel);
         if (got <= 0) {
@@ -146,7 +148,8 @@ void http_connect(Hop& hop, const ProxySpec& proxy, const std::string& host, int
         auto n = parse_u64(status_line.substr(9, 3));
         if (n && *n >= 100 && *n <= 999) code = static_cast<long>(*n);
     }
-    if (code == 0) return hop.set(ProxyHopStatus::error, "not an HTTP answer: " + sanitize_for_display(status_line, 80));
+    if (code == 0)
+        return hop.set(ProxyHopStatus::error, "not an HTTP answer: " + sanitize_for_display(status_line, 80));
     hop.r.http_status = code;
     std::vector<std::string> challenges;
     for (std::size_t i = 1; i < lines.size(); ++i) {
@@ -162,15 +165,17 @@ void http_connect(Hop& hop, const ProxySpec& proxy, const std::string& host, int
         hop.r.auth_schemes = auth_schemes_from_challenges(challenges);
         std::string schemes;
         for (const auto& s : hop.r.auth_schemes) schemes += (schemes.empty() ? "" : ", ") + s;
-        return hop.set(ProxyHopStatus::auth_required,
-                       said + (schemes.empty() ? "" : "; schemes offered: " + schemes) +
-                           (!proxy.user.empty() ? "; the credentials sent were refused" : "; no credentials were sent"));
+        return hop.set(ProxyHopStatus::auth_required, said + (schemes.empty() ? "" : "; schemes offered: " + schemes) +
+                                                          (!proxy.user.empty() ? "; the credentials sent were refused"
+                                                                               : "; no credentials were sent"));
     }
     if (code == 403) {
         // squid's stock rule "http_access deny CONNECT !SSL_ports" (SSL_ports = 443), as the transfer says.
         return hop.set(ProxyHopStatus::forbidden,
-                       said + (port == 443 ? "" : "; the proxy may only allow tunnels to port 443 (squid's stock "
-                                                  "SSL_ports rule), this one is to port " + std::to_string(port)));
+                       said + (port == 443 ? ""
+                                           : "; the proxy may only allow tunnels to port 443 (squid's stock "
+                                             "SSL_ports rule), this one is to port " +
+                                                 std::to_string(port)));
     }
     hop.set(ProxyHopStatus::bad_status, said);
 }
@@ -212,10 +217,13 @@ std::string target_address(Hop& hop, const std::string& host, bool remote_dns, b
 
 void socks5(Hop& hop, const ProxySpec& proxy, const std::string& host, int port) {
     bool creds = !proxy.user.empty(); // as CurlTransport: credentials need a user name
-    if (!hop.write(creds ? std::string("\x05\x02\x00\x02", 4) : std::string("\x05\x01\x00", 3), "the SOCKS5 greeting")) return;
+    if (!hop.write(creds ? std::string("\x05\x02\x00\x02", 4) : std::string("\x05\x01\x00", 3), "the SOCKS5 greeting"))
+        return;
     std::string reply;
     if (!hop.read_exact(reply, 2, "the SOCKS5 greeting")) return;
-    if (reply[0] != 5) return hop.set(ProxyHopStatus::error, "not a SOCKS5 proxy (version byte " + std::to_string(static_cast<unsigned char>(reply[0])) + ")");
+    if (reply[0] != 5)
+        return hop.set(ProxyHopStatus::error, "not a SOCKS5 proxy (version byte " +
+                                                  std::to_string(static_cast<unsigned char>(reply[0])) + ")");
     auto method = static_cast<unsigned char>(reply[1]);
     if (method == 0xFF || (method == 2 && !creds)) {
         return hop.set(ProxyHopStatus::auth_required, creds ? "the SOCKS5 proxy accepts none of the offered methods"
@@ -231,7 +239,8 @@ void socks5(Hop& hop, const ProxySpec& proxy, const std::string& host, int port)
         auth += static_cast<char>(proxy.password.size());
         auth += proxy.password;
         if (!hop.write(auth, "the SOCKS5 login") || !hop.read_exact(reply, 2, "the SOCKS5 login")) return;
-        if (reply[1] != 0) return hop.set(ProxyHopStatus::auth_required, "the SOCKS5 proxy refused the user name and password");
+        if (reply[1] != 0)
+            return hop.set(ProxyHopStatus::auth_required, "the SOCKS5 proxy refused the user name and password");
     } else if (method != 0) {
         return hop.set(ProxyHopStatus::error, "the SOCKS5 proxy chose an unsupported method " + std::to_string(method));
     }
@@ -263,7 +272,8 @@ void socks5(Hop& hop, const ProxySpec& proxy, const std::string& host, int port)
         if (!hop.read_exact(rest, 1, "the SOCKS5 CONNECT")) return;
         addr_len = static_cast<unsigned char>(rest[0]);
     }
-    if (reply[0] != 5 || (atyp != 1 && atyp != 3 && atyp != 4)) return hop.set(ProxyHopStatus::error, "malformed SOCKS5 reply");
+    if (reply[0] != 5 || (atyp != 1 && atyp != 3 && atyp != 4))
+        return hop.set(ProxyHopStatus::error, "malformed SOCKS5 reply");
     if (!hop.read_exact(rest, addr_len + 2, "the SOCKS5 CONNECT")) return;
     if (rep == 0) return hop.set(ProxyHopStatus::ok, "");
     std::string text = std::string("SOCKS5 reply ") + std::to_string(rep) + ": " + socks5_reply_text(rep);
@@ -296,7 +306,8 @@ void socks4(Hop& hop, const ProxySpec& proxy, const std::string& host, int port)
     hop.r.socks_reply = cd;
     if (reply[0] != 0 && reply[0] != 4) return hop.set(ProxyHopStatus::error, "not a SOCKS4 proxy");
     if (cd == 90) return hop.set(ProxyHopStatus::ok, "");
-    if (cd == 92 || cd == 93) return hop.set(ProxyHopStatus::auth_required, "SOCKS4 reply " + std::to_string(cd) + ": identd check failed");
+    if (cd == 92 || cd == 93)
+        return hop.set(ProxyHopStatus::auth_required, "SOCKS4 reply " + std::to_string(cd) + ": identd check failed");
     hop.set(ProxyHopStatus::bad_status, "SOCKS4 reply " + std::to_string(cd) + ": request rejected or failed");
 }
 
@@ -346,8 +357,9 @@ ProxyHopResult probe_proxy(const ProxySpec& proxy, const std::string& target_hos
         DnsResult d = resolve_with_deadline(proxy.host, deadline, cancel);
         if (is_cancelled(cancel)) return done(ProxyHopStatus::error, "cancelled");
         if (d.status != DnsStatus::ok) {
-            return done(ProxyHopStatus::unresolvable, "cannot resolve the proxy host " + sanitize_for_display(proxy.host, 100) +
-                                                          ": " + to_string(d.status) + (d.detail.empty() ? "" : " (" + d.detail + ")"));
+            return done(ProxyHopStatus::unresolvable,
+                        "cannot resolve the proxy host " + sanitize_for_display(proxy.host, 100) + ": " +
+                            to_string(d.status) + (d.detail.empty() ? "" : " (" + d.detail + ")"));
         }
         addresses = d.addresses;
     }
@@ -360,7 +372,9 @@ ProxyHopResult probe_proxy(const ProxySpec& proxy, const std::string& target_hos
     }
     if (!fd.valid()) {
         if (is_cancelled(cancel)) return done(ProxyHopStatus::error, "cancelled");
-        std::string why = r.tcp ? std::string(to_string(r.tcp->status)) + (r.tcp->os_errno ? std::string(": ") + std::strerror(r.tcp->os_errno) : "") : "no address";
+        std::string why = r.tcp ? std::string(to_string(r.tcp->status)) +
+                                      (r.tcp->os_errno ? std::string(": ") + std::strerror(r.tcp->os_errno) : "")
+                                : "no address";
         return done(ProxyHopStatus::unreachable, "TCP to the proxy " + why);
     }
 
@@ -379,11 +393,13 @@ ProxyHopResult probe_proxy(const ProxySpec& proxy, const std::string& target_hos
         t.elapsed = elapsed_since(start);
         r.tls = t;
         if (t.status == TlsStatus::not_tls) {
-            return done(ProxyHopStatus::tls_to_plain, "the proxy speaks plain HTTP, not TLS: write its URL with http:// (" + t.detail + ")");
+            return done(ProxyHopStatus::tls_to_plain,
+                        "the proxy speaks plain HTTP, not TLS: write its URL with http:// (" + t.detail + ")");
         }
         if (t.status == TlsStatus::stalled) return done(ProxyHopStatus::timeout, "TLS to the proxy: " + t.detail);
         if (t.status != TlsStatus::ok) {
-            return done(ProxyHopStatus::error, std::string("TLS to the proxy: ") + to_string(t.status) + ": " + t.detail);
+            return done(ProxyHopStatus::error,
+                        std::string("TLS to the proxy: ") + to_string(t.status) + ": " + t.detail);
         }
     }
     Hop hop{r, fd.get(), session.get(), deadline, cancel, &options.target_addresses};

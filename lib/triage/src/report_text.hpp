@@ -23,7 +23,7 @@ std::string ipv6_failure(const TargetObservation& t);
 // redact_url(), for showing a target's URL.
 std::string redact_url_short(const std::string& url);
 // True when targets of this role exist and none works.
-bool role_dead(const Observations& obs, Role role);   // has targets of the role, none working
+bool role_dead(const Observations& obs, Role role); // has targets of the role, none working
 bool has_role(const Observations& obs, Role role);
 // The toolchain-module route works: a module proxy answers and no checksum database checked is
 // dead (one of each suffices: the database directly or through a proxy).

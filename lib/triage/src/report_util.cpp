@@ -72,9 +72,7 @@ std::string url_source(const Target& t) {
     return "the URL";
 }
 
-bool is_localhost_name(std::string_view host) {
-    return host == "localhost" || host.ends_with(".localhost");
-}
+bool is_localhost_name(std::string_view host) { return host == "localhost" || host.ends_with(".localhost"); }
 
 std::string join(const std::vector<std::string>& parts, const std::string& sep) {
     std::string out;
@@ -119,7 +117,8 @@ bool target_ok(const TargetObservation& t) {
 }
 
 bool has_role(const Observations& obs, Role role) {
-    return std::any_of(obs.targets.begin(), obs.targets.end(), [&](const TargetObservation& t) { return t.target.role == role; });
+    return std::any_of(obs.targets.begin(), obs.targets.end(),
+                       [&](const TargetObservation& t) { return t.target.role == role; });
 }
 
 bool failure_matters(const Observations& obs, const TargetObservation& t) {
@@ -143,8 +142,10 @@ bool role_dead(const Observations& obs, Role role) {
 std::optional<std::int64_t> clock_skew(const Observations& obs) {
     std::vector<std::int64_t> dates;
     for (const auto& t : obs.targets) {
-        if (t.http.server_date) dates.push_back(*t.http.server_date);
-        else if (t.clock.server_date) dates.push_back(*t.clock.server_date);
+        if (t.http.server_date)
+            dates.push_back(*t.http.server_date);
+        else if (t.clock.server_date)
+            dates.push_back(*t.clock.server_date);
     }
     if (obs.captive.server_date) dates.push_back(*obs.captive.server_date);
     if (dates.empty()) return std::nullopt;
@@ -158,10 +159,12 @@ Health overall_health(const Observations& obs) {
     // Either route is enough to install: the index with its mirrors, or the module proxy with a
     // checksum database. A route that was not checked (no target of its roles) does not count.
     const bool index_route_dead = role_dead(obs, Role::index) || role_dead(obs, Role::mirror);
-    const bool module_route_checked = std::any_of(obs.targets.begin(), obs.targets.end(),
-                                                  [](const TargetObservation& t) { return t.target.role == Role::goproxy; });
+    const bool module_route_checked =
+        std::any_of(obs.targets.begin(), obs.targets.end(),
+                    [](const TargetObservation& t) { return t.target.role == Role::goproxy; });
     if (index_route_dead && !module_route_works(obs)) return Health::failed;
-    if (module_route_checked && !module_route_works(obs) && !has_role(obs, Role::index) && !has_role(obs, Role::mirror)) {
+    if (module_route_checked && !module_route_works(obs) && !has_role(obs, Role::index) &&
+        !has_role(obs, Role::mirror)) {
         return Health::failed;
     }
     bool degraded = std::any_of(obs.targets.begin(), obs.targets.end(),

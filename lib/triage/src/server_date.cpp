@@ -50,7 +50,8 @@ bool wait_fd(int fd, short events, Clock::time_point deadline, const CancelToken
 }
 
 // Connects (non-blocking) to ip:port; the socket or an error text.
-int connect_to(const std::string& ip, int port, Clock::time_point deadline, const CancelToken* cancel, std::string& err) {
+int connect_to(const std::string& ip, int port, Clock::time_point deadline, const CancelToken* cancel,
+               std::string& err) {
     sockaddr_storage ss{};
     socklen_t len = 0;
     auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
@@ -133,7 +134,8 @@ ClockObservation fetch_server_date(const std::string& ip, int port, const std::s
         ERR_clear_error();
         return done("TLS handshake failed");
     }
-    std::string req = "HEAD / HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: goinstall-triage\r\nConnection: close\r\n\r\n";
+    std::string req =
+        "HEAD / HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: goinstall-triage\r\nConnection: close\r\n\r\n";
     if (drive(ssl.get(), sock.fd, deadline, cancel,
               [&] { return SSL_write(ssl.get(), req.data(), static_cast<int>(req.size())); }) <= 0) {
         ERR_clear_error();

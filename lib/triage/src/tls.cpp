@@ -74,7 +74,8 @@ int sock_read(BIO* b, char* data, int len) {
     ssize_t n = ::recv(io->fd, data, static_cast<std::size_t>(len), 0);
     if (n > 0) {
         io->bytes_in += static_cast<std::uint64_t>(n);
-        std::size_t keep = std::min<std::size_t>(80 - std::min<std::size_t>(80, io->first_bytes.size()), static_cast<std::size_t>(n));
+        std::size_t keep =
+            std::min<std::size_t>(80 - std::min<std::size_t>(80, io->first_bytes.size()), static_cast<std::size_t>(n));
         io->first_bytes.append(data, keep);
     }
     if (n >= 0) return static_cast<int>(n);
@@ -187,7 +188,8 @@ bool is_not_tls_reason(unsigned long err) {
     if (ERR_GET_LIB(err) != ERR_LIB_SSL) return false;
     int reason = ERR_GET_REASON(err);
     return reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
-           reason == SSL_R_HTTP_REQUEST || reason == SSL_R_HTTPS_PROXY_REQUEST || reason == SSL_R_RECORD_LENGTH_MISMATCH;
+           reason == SSL_R_HTTP_REQUEST || reason == SSL_R_HTTPS_PROXY_REQUEST ||
+           reason == SSL_R_RECORD_LENGTH_MISMATCH;
 }
 
 } // namespace
@@ -215,7 +217,8 @@ TlsSessionPtr tls_handshake(int fd, const std::string& host_in, const TlsProbeOp
     s->io.fd = fd;
     ERR_clear_error();
     s->ctx = SSL_CTX_new(TLS_client_method());
-    if (s->ctx == nullptr || socket_method() == nullptr) return failed(TlsStatus::handshake_failed, "TLS setup: " + ssl_errors());
+    if (s->ctx == nullptr || socket_method() == nullptr)
+        return failed(TlsStatus::handshake_failed, "TLS setup: " + ssl_errors());
     SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION);
     std::string notes = load_trust(s->ctx, options);
     SSL_CTX_set_verify(s->ctx, SSL_VERIFY_NONE, nullptr);
@@ -262,15 +265,16 @@ TlsSessionPtr tls_handshake(int fd, const std::string& host_in, const TlsProbeOp
         switch (wait_fd(fd, events, deadline, cancel)) {
         case WaitResult::ready: break;
         case WaitResult::cancelled: return failed(TlsStatus::handshake_failed, "cancelled");
-        case WaitResult::error: return failed(TlsStatus::handshake_failed, std::string("poll: ") + std::strerror(errno));
+        case WaitResult::error:
+            return failed(TlsStatus::handshake_failed, std::string("poll: ") + std::strerror(errno));
         case WaitResult::timeout:
-            if (!looks_like_tls(s->io.first_bytes)) return failed(TlsStatus::not_tls, plain_text_detail(fd, s->io.first_bytes));
+            if (!looks_like_tls(s->io.first_bytes))
+                return failed(TlsStatus::not_tls, plain_text_detail(fd, s->io.first_bytes));
             if (s->io.bytes_in == 0) {
                 return failed(TlsStatus::stalled, "TCP connected, ClientHello sent, no answer within the timeout");
             }
-            return failed(TlsStatus::handshake_failed,
-                          "the handshake did not finish within the timeout (" + std::to_string(s->io.bytes_in) +
-                              " bytes received)");
+            return failed(TlsStatus::handshake_failed, "the handshake did not finish within the timeout (" +
+                                                           std::to_string(s->io.bytes_in) + " bytes received)");
         }
     }
     out.verify_code = SSL_get_verify_result(s->ssl);

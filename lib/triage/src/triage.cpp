@@ -24,7 +24,7 @@ struct Run {
     SteadyClock::time_point deadline;
     CancelToken inner; // fired at the deadline or when the caller cancels
     std::vector<std::string> nameservers;
-    std::string hosts; // /etc/hosts: a loopback answer for a name not in it came from DNS (a bogon)
+    std::string hosts;                   // /etc/hosts: a loopback answer for a name not in it came from DNS (a bogon)
     std::atomic<std::size_t> located{0}; // targets whose locality (on this machine or not) is known
 
     Millis left() const {
@@ -96,9 +96,8 @@ std::vector<std::string> resolve(TargetObservation& t, Run& run, bool& local) {
     if (!local && !run.out_of_time()) {
         std::vector<std::future<DnsResult>> direct;
         for (const auto& ns : run.nameservers) {
-            direct.push_back(std::async(std::launch::async, [&run, &t, ns] {
-                return query_nameserver(ns, t.host, run.step(), &run.inner);
-            }));
+            direct.push_back(std::async(
+                std::launch::async, [&run, &t, ns] { return query_nameserver(ns, t.host, run.step(), &run.inner); }));
         }
         for (auto& f : direct) t.dns_direct.push_back(f.get());
     }
@@ -119,7 +118,8 @@ void probe_addresses(TargetObservation& t, const std::vector<std::string>& addre
     }
     std::vector<std::future<TcpResult>> futures;
     for (const auto& a : pick) {
-        futures.push_back(std::async(std::launch::async, [&run, &t, a] { return probe_tcp(a, t.port, run.step(), &run.inner); }));
+        futures.push_back(
+            std::async(std::launch::async, [&run, &t, a] { return probe_tcp(a, t.port, run.step(), &run.inner); }));
     }
     for (auto& f : futures) t.tcp.push_back(f.get());
 }
@@ -129,7 +129,8 @@ void observe_direct(TargetObservation& t, Run& run, bool& local) {
     run.located.fetch_add(1);
     if (addresses.empty() || run.out_of_time()) return;
     probe_addresses(t, addresses, run);
-    auto connected = std::find_if(t.tcp.begin(), t.tcp.end(), [](const TcpResult& r) { return r.status == TcpStatus::connected; });
+    auto connected =
+        std::find_if(t.tcp.begin(), t.tcp.end(), [](const TcpResult& r) { return r.status == TcpStatus::connected; });
     if (connected == t.tcp.end() || run.out_of_time()) return;
     if (t.https) {
         TlsProbeOptions o = run.options.tls;
@@ -142,7 +143,8 @@ void observe_direct(TargetObservation& t, Run& run, bool& local) {
         case TlsStatus::untrusted:
         case TlsStatus::name_mismatch:
             // The transfer would fail the same way; ask the server what time it is instead.
-            if (!run.out_of_time()) t.clock = fetch_server_date(connected->address, t.port, t.host, run.step(), &run.inner);
+            if (!run.out_of_time())
+                t.clock = fetch_server_date(connected->address, t.port, t.host, run.step(), &run.inner);
             return;
         default: return; // stalled, not TLS, handshake failure: an HTTP request would only repeat it
         }
@@ -187,7 +189,8 @@ void observe_target(TargetObservation& t, Run& run, bool& local) {
         }
     } else {
         observe_direct(t, run, local);
-        bool reachable = std::any_of(t.tcp.begin(), t.tcp.end(), [](const TcpResult& r) { return r.status == TcpStatus::connected; });
+        bool reachable = std::any_of(t.tcp.begin(), t.tcp.end(),
+                                     [](const TcpResult& r) { return r.status == TcpStatus::connected; });
         if (!reachable || (t.tls && t.tls->status != TlsStatus::ok)) {
             t.incomplete = run.out_of_time();
             return;
@@ -197,8 +200,8 @@ void observe_target(TargetObservation& t, Run& run, bool& local) {
         t.incomplete = true;
         return;
     }
-    HttpCheck check{t.target.url, t.target.secure_only, run.step(), run.left(), run.options.sample_bytes,
-                    run.options.sample_time};
+    HttpCheck check{t.target.url, t.target.secure_only,     run.step(),
+                    run.left(),   run.options.sample_bytes, run.options.sample_time};
     t.http = check_http(run.transport, check, &run.inner);
     if (t.http.transport_failed && t.http.error_code == ErrorCode::cancelled) t.incomplete = true;
 }
@@ -233,7 +236,11 @@ std::vector<std::string> read_nameservers(const TriageOptions& options) {
 Observations observe(const std::vector<Target>& targets, const TriageOptions& options, Transport& transport,
                      const CancelToken* cancel) {
     auto started = SteadyClock::now();
-    Run run{options, transport, started + options.budget, {}, read_nameservers(options),
+    Run run{options,
+            transport,
+            started + options.budget,
+            {},
+            read_nameservers(options),
             options.hosts_text.empty() ? read_head("/etc/hosts") : options.hosts_text};
     Observations obs;
     obs.config = options.config;
@@ -241,8 +248,8 @@ Observations observe(const std::vector<Target>& targets, const TriageOptions& op
         for (const auto& n : options.proxy->notes()) obs.config.notes.push_back(n);
     }
     obs.budget = options.budget;
-    obs.local_time = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
+    obs.local_time =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     obs.targets.resize(targets.size());
     for (std::size_t i = 0; i < targets.size(); ++i) prepare_target(obs.targets[i], targets[i], options);
 

@@ -20,9 +20,8 @@ std::string resolver_name(const TargetObservation& t) {
 }
 
 bool all_bogon(const std::vector<std::string>& addrs) {
-    return !addrs.empty() && std::all_of(addrs.begin(), addrs.end(), [](const std::string& a) {
-        return is_bogon(classify_address(a));
-    });
+    return !addrs.empty() &&
+           std::all_of(addrs.begin(), addrs.end(), [](const std::string& a) { return is_bogon(classify_address(a)); });
 }
 
 // "10.0.0.53:53" → "10.0.0.53", "[::1]:53" → "::1" (nameservers are named as queried).
@@ -31,7 +30,6 @@ std::string host_of_nameserver(const std::string& ns) {
     auto colon = ns.rfind(':');
     return colon == std::string::npos ? ns : ns.substr(0, colon);
 }
-
 
 // A public name goinstall looked up itself (not pinned, not a literal, not localhost), with what
 // the system resolver and each nameserver answered.
@@ -68,9 +66,8 @@ std::vector<NameTried> public_names_tried(const Observations& obs) {
 
 bool nxdomain_everywhere(const NameTried& n) {
     if (n.system->status != DnsStatus::nxdomain) return false;
-    return n.direct == nullptr || std::all_of(n.direct->begin(), n.direct->end(), [](const DnsResult& d) {
-               return d.status == DnsStatus::nxdomain;
-           });
+    return n.direct == nullptr || std::all_of(n.direct->begin(), n.direct->end(),
+                                              [](const DnsResult& d) { return d.status == DnsStatus::nxdomain; });
 }
 
 bool bogon_everywhere(const NameTried& n) {
@@ -105,11 +102,11 @@ std::optional<Verdict> no_public_dns_verdict(const Observations& obs) {
         }
     }
     if (answers.size() > 3) answers.resize(3);
-    const std::string who = servers.empty()    ? "The system resolver"
+    const std::string who = servers.empty()       ? "The system resolver"
                             : servers.size() == 1 ? "The nameserver " + servers.front()
                                                   : "The nameservers " + join(servers, ", ");
-    const std::string said = nx ? "NXDOMAIN (no such name)"
-                                : "only private or blocking addresses (" + join(answers, ", ") + ")";
+    const std::string said =
+        nx ? "NXDOMAIN (no such name)" : "only private or blocking addresses (" + join(answers, ", ") + ")";
     return failed_verdict(
         "dns_no_public_names",
         who + " resolves no public name (filtered or split-horizon DNS, or no internet): it answered " + said +
@@ -126,28 +123,30 @@ std::optional<Verdict> dns_verdict(const Observations& obs, const TargetObservat
         for (const auto& direct : t.dns_direct) {
             if (direct.status == DnsStatus::ok && all_bogon(direct.addresses) && all_bogon(d.addresses) &&
                 !is_localhost_name(t.host)) {
-                return failed_verdict("dns_bogon",
-                         "The resolver " + direct.resolver + " answers " + direct.addresses.front() + " (" +
-                             to_string(classify_address(direct.addresses.front())) + ") for " + t.host +
-                             ": it is blocking or hijacking the name.",
-                         "Use another nameserver in /etc/resolv.conf (e.g. your router's or 1.1.1.1), or " +
-                             std::string("ask who runs ") + direct.resolver + " why " + t.host + " is blocked");
+                return failed_verdict(
+                    "dns_bogon",
+                    "The resolver " + direct.resolver + " answers " + direct.addresses.front() + " (" +
+                        to_string(classify_address(direct.addresses.front())) + ") for " + t.host +
+                        ": it is blocking or hijacking the name.",
+                    "Use another nameserver in /etc/resolv.conf (e.g. your router's or 1.1.1.1), or " +
+                        std::string("ask who runs ") + direct.resolver + " why " + t.host + " is blocked");
             }
         }
         return std::nullopt;
     }
     // Every nameserver failed to answer at all: that, not the system resolver's summary, is the finding.
-    const bool none_answer = !t.dns_direct.empty() &&
-                             std::all_of(t.dns_direct.begin(), t.dns_direct.end(), [](const DnsResult& r) {
-                                 return r.status == DnsStatus::error || r.status == DnsStatus::timeout;
-                             });
+    const bool none_answer =
+        !t.dns_direct.empty() && std::all_of(t.dns_direct.begin(), t.dns_direct.end(), [](const DnsResult& r) {
+            return r.status == DnsStatus::error || r.status == DnsStatus::timeout;
+        });
     if (none_answer && d.status != DnsStatus::nxdomain && d.status != DnsStatus::no_data) {
         std::vector<std::string> parts;
         bool all_timeout = true;
         for (const auto& r : t.dns_direct) {
             all_timeout = all_timeout && r.status == DnsStatus::timeout;
-            parts.push_back(r.resolver + " (" + (r.status == DnsStatus::timeout ? std::string("no answer")
-                                                                                 : sanitize_for_display(r.detail, 80)) + ")");
+            parts.push_back(
+                r.resolver + " (" +
+                (r.status == DnsStatus::timeout ? std::string("no answer") : sanitize_for_display(r.detail, 80)) + ")");
         }
         // Off the machine with no default route: not the nameservers' fault (no packet could reach them).
         const bool no_route = obs.local && obs.local->default_routes.empty() &&
@@ -155,14 +154,17 @@ std::optional<Verdict> dns_verdict(const Observations& obs, const TargetObservat
                                   return classify_address(host_of_nameserver(r.resolver)) == AddressClass::loopback;
                               });
         if (no_route) {
-            return failed_verdict("no_route", "This machine has no default route (not connected?), so no nameserver can be reached "
-                                 "and " + t.host + " cannot be resolved: " + join(parts, ", ") + ".",
-                     "Connect to a network; 'ip route' should show a default route");
+            return failed_verdict("no_route",
+                                  "This machine has no default route (not connected?), so no nameserver can be reached "
+                                  "and " +
+                                      t.host + " cannot be resolved: " + join(parts, ", ") + ".",
+                                  "Connect to a network; 'ip route' should show a default route");
         }
-        return failed_verdict(all_timeout ? "dns_timeout" : "dns_no_server",
-                 "No nameserver answers, so " + t.host + " cannot be resolved: " + join(parts, ", ") + ".",
-                 "Check the nameservers in /etc/resolv.conf (is the local DNS service, e.g. systemd-resolved or "
-                 "dnsmasq, running?), or use a reachable one");
+        return failed_verdict(
+            all_timeout ? "dns_timeout" : "dns_no_server",
+            "No nameserver answers, so " + t.host + " cannot be resolved: " + join(parts, ", ") + ".",
+            "Check the nameservers in /etc/resolv.conf (is the local DNS service, e.g. systemd-resolved or "
+            "dnsmasq, running?), or use a reachable one");
     }
     std::string others;
     for (const auto& direct : t.dns_direct) {
@@ -172,25 +174,31 @@ std::optional<Verdict> dns_verdict(const Observations& obs, const TargetObservat
     switch (d.status) {
     case DnsStatus::nxdomain:
         return failed_verdict("dns_nxdomain", who + " says " + t.host + " does not exist (NXDOMAIN)" + but + ".",
-                 "Check the host name '" + t.host + "' in " + url_source(t.target) +
-                     "; if it is right, use another nameserver in /etc/resolv.conf");
+                              "Check the host name '" + t.host + "' in " + url_source(t.target) +
+                                  "; if it is right, use another nameserver in /etc/resolv.conf");
     case DnsStatus::no_data:
         return failed_verdict("dns_no_data", who + " knows " + t.host + " but returns no address for it" + but + ".",
-                 "Check the host name '" + t.host + "' in " + url_source(t.target) + ", or use " + "another mirror");
+                              "Check the host name '" + t.host + "' in " + url_source(t.target) + ", or use " +
+                                  "another mirror");
     case DnsStatus::servfail:
-        return failed_verdict("dns_servfail", who + " failed to resolve " + t.host + " (SERVFAIL: its upstream or DNSSEC failed)" + but + ".",
-                 "Retry later, or use another nameserver in /etc/resolv.conf (e.g. your router's or 1.1.1.1)");
+        return failed_verdict(
+            "dns_servfail",
+            who + " failed to resolve " + t.host + " (SERVFAIL: its upstream or DNSSEC failed)" + but + ".",
+            "Retry later, or use another nameserver in /etc/resolv.conf (e.g. your router's or 1.1.1.1)");
     case DnsStatus::refused:
-        return failed_verdict("dns_refused", who + " refuses to answer queries for " + t.host + " (REFUSED)" + but + ".",
-                 "Use a nameserver that serves this machine in /etc/resolv.conf");
+        return failed_verdict("dns_refused",
+                              who + " refuses to answer queries for " + t.host + " (REFUSED)" + but + ".",
+                              "Use a nameserver that serves this machine in /etc/resolv.conf");
     case DnsStatus::timeout:
-        return failed_verdict("dns_timeout", who + " did not answer for " + t.host + " within " + std::to_string(d.elapsed.count()) +
-                                    " ms" + but + ".",
-                 "Check that the nameserver in /etc/resolv.conf is reachable ('resolvectl status'), or use another one");
+        return failed_verdict(
+            "dns_timeout",
+            who + " did not answer for " + t.host + " within " + std::to_string(d.elapsed.count()) + " ms" + but + ".",
+            "Check that the nameserver in /etc/resolv.conf is reachable ('resolvectl status'), or use another one");
     case DnsStatus::error:
     case DnsStatus::ok: break;
     }
-    return failed_verdict("dns_error", "Resolving " + t.host + " failed: " + sanitize_for_display(d.detail, 120) + but + ".",
-             "Check /etc/resolv.conf and the host name in " + url_source(t.target));
+    return failed_verdict("dns_error",
+                          "Resolving " + t.host + " failed: " + sanitize_for_display(d.detail, 120) + but + ".",
+                          "Check /etc/resolv.conf and the host name in " + url_source(t.target));
 }
 } // namespace goinstall::triage

@@ -11,11 +11,11 @@ namespace goinstall::test {
 enum class EntryType { file, dir, symlink, hardlink, chardev, fifo };
 
 struct TestEntry {
-    std::string path;              // written verbatim, however hostile
+    std::string path; // written verbatim, however hostile
     EntryType type = EntryType::file;
-    unsigned mode = 0644;          // permission bits, including setuid etc.
-    std::string data;              // contents of a file
-    std::string link;              // symlink contents or hard-link target
+    unsigned mode = 0644; // permission bits, including setuid etc.
+    std::string data;     // contents of a file
+    std::string link;     // symlink contents or hard-link target
 };
 
 enum class ArchiveKind { tar_gz_pax, tar_gz_ustar, zip };

@@ -74,7 +74,7 @@ TEST_CASE("BytePipe: closing the read end releases a producer waiting for space"
     auto next = pipe.acquire(); // would wait forever without close_read
     consumer.join();
     CHECK(next.empty());
-    pipe.publish(0);  // harmless after close
+    pipe.publish(0); // harmless after close
     pipe.close_write();
 }
 

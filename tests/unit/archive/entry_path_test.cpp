@@ -36,7 +36,7 @@ TEST_CASE("safe_entry_path normalises safe names and rejects the rest", "[archiv
         {"go/bin/go", "", false, "go/bin/go"},
         {"anything", "", false, "anything"},
         {"go/C:/x", "go", true, "go/C:/x"},
-        {"C:/evil", "", false, "C:/evil"},          // an ordinary directory name in a tar
+        {"C:/evil", "", false, "C:/evil"},           // an ordinary directory name in a tar
         {"go\\..\\evil", "", false, "go\\..\\evil"}, // one odd but harmless name in a tar
         {"go/a/b", "go/a", false, "go/a/b"},
         {"", "go", false, nullopt},
@@ -87,13 +87,13 @@ TEST_CASE("symlink_target_safe keeps links inside the top directory", "[archive]
         {"go/bin/link", "go", "go", true},
         {"go/lib/link", "../VERSION", "go", true},
         {"go/a/b/l", "../../x", "go", true},
-        {"go/a/l", "..", "go", true},      // the top directory itself
+        {"go/a/l", "..", "go", true}, // the top directory itself
         {"go/l", ".", "go", true},
         {"go/a/l", "./x/./y", "go", true},
         {"go/a/l", "...", "go", true},
         {"go/a/l", "../b/c/d", "go", true},
         {"a/l", "../b", "", true},
-        {"go/l", "../x", "go", false},      // a sibling of the top directory
+        {"go/l", "../x", "go", false}, // a sibling of the top directory
         {"go/l", "../../x", "go", false},
         {"go/a/l", "../..", "go", false},
         {"go/a/l", "../../go/x", "go", false}, // leaves and re-enters: wrong once the tree moves
@@ -103,7 +103,7 @@ TEST_CASE("symlink_target_safe keeps links inside the top directory", "[archive]
         {"go/a/l", "d/../../x", "go", false}, // escapes if d -> ".."
         {"go/a/l", "d/../x", "go", false},    // not normalised
         {"go/a/l", "x/..", "go", false},
-        {"x/l", "y", "go", false},            // the link itself is outside the top directory
+        {"x/l", "y", "go", false}, // the link itself is outside the top directory
         {"go", "go/x", "go", false},
         {"a/l", "../../b", "", false},
         {"l", "..", "", false},

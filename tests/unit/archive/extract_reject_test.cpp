@@ -65,7 +65,8 @@ const std::vector<Hostile>& hostile_cases() {
         {"traversal inside the top directory", k_all, fixed({{"go/../../evil", F, 0644, "x", ""}}), "go/../../evil"},
         {"absolute path", k_all, fixed({{"/etc/evil", F, 0644, "x", ""}}), "/etc/evil"},
         {"outside the top directory", k_all, fixed({{"evil/outside-top", F, 0644, "x", ""}}), "evil/outside-top"},
-        {"name that only looks like the top directory", k_all, fixed({{"gopher/evil", F, 0644, "x", ""}}), "gopher/evil"},
+        {"name that only looks like the top directory", k_all, fixed({{"gopher/evil", F, 0644, "x", ""}}),
+         "gopher/evil"},
         {"the destination itself", k_tar, fixed({{"./", D, 0755, "", ""}}), "./"},
         {"absolute symlink then a file through it", k_all,
          [](const TempTree& t) {
@@ -91,8 +92,8 @@ const std::vector<Hostile>& hostile_cases() {
          fixed({{"go/evil", H, 0644, "", "go/later"}, {"go/later", F, 0644, "x", ""}}), "go/evil"},
         {"hard link to a directory", k_tar, fixed({{"go/d/", D, 0755, "", ""}, {"go/evil", H, 0644, "", "go/d"}}),
          "go/evil"},
-        {"hard link to a symlink", k_tar,
-         fixed({{"go/s", S, 0777, "", "x"}, {"go/evil", H, 0644, "", "go/s"}}), "go/evil"},
+        {"hard link to a symlink", k_tar, fixed({{"go/s", S, 0777, "", "x"}, {"go/evil", H, 0644, "", "go/s"}}),
+         "go/evil"},
         {"character device", k_tar, fixed({{"go/evil", EntryType::chardev, 0644, "", ""}}), "go/evil"},
         {"FIFO", k_tar, fixed({{"go/evil", EntryType::fifo, 0644, "", ""}}), "go/evil"},
         // Names a file system would refuse with ENAMETOOLONG are unsafe, not a file-system error.
@@ -100,30 +101,51 @@ const std::vector<Hostile>& hostile_cases() {
         {"component over NAME_MAX", k_pax_zip, fixed({{"go/evil" + std::string(300, 'a'), F, 0644, "x", ""}}),
          "go/evil" + std::string(193, 'a') + "..."},
         {"path over the length limit", k_pax_zip,
-         fixed({{"go/evil/" + std::string(1100, 'd').replace(100, 1, "/").replace(300, 1, "/").replace(500, 1, "/")
-                                  .replace(700, 1, "/").replace(900, 1, "/"), F, 0644, "x", ""}}),
+         fixed({{"go/evil/" + std::string(1100, 'd')
+                                  .replace(100, 1, "/")
+                                  .replace(300, 1, "/")
+                                  .replace(500, 1, "/")
+                                  .replace(700, 1, "/")
+                                  .replace(900, 1, "/"),
+                 F, 0644, "x", ""}}),
          "go/evil/" + std::string(100, 'd') + "/" + std::string(91, 'd') + "..."},
         {"symlink target over the length limit", k_pax_zip,
          fixed({{"go/evil", S, 0777, "", std::string(1100, 'x').replace(100, 1, "/")}}), "go/evil"},
         {"hard links beyond the limit", k_tar,
-         fixed({{"go/t", F, 0644, "x", ""}, {"go/l1", H, 0644, "", "go/t"}, {"go/l2", H, 0644, "", "go/t"},
+         fixed({{"go/t", F, 0644, "x", ""},
+                {"go/l1", H, 0644, "", "go/t"},
+                {"go/l2", H, 0644, "", "go/t"},
                 {"go/evil", H, 0644, "", "go/t"}}),
          "go/evil", links(2)},
         {"file through a file", k_all, fixed({{"go/f", F, 0644, "x", ""}, {"go/f/evil", F, 0644, "x", ""}}),
          "go/f/evil"},
-        {"file over a directory", k_all,
+        {"file over a directory",
+         k_all,
          fixed({{"go/dup/", D, 0755, "", ""}, {"go/dup/inner", F, 0644, "in", ""}, {"go/dup", F, 0644, "x", ""}}),
-         "go/dup", {},
+         "go/dup",
+         {},
          [](const TempTree& t) {
              CHECK(fs::is_directory(t.dest() / "go/dup"));
              CHECK(read_file(t.dest() / "go/dup/inner") == "in");
          }},
-        {"directory over a file", k_all, fixed({{"go/dup", F, 0644, "first", ""}, {"go/dup/", D, 0755, "", ""}}),
-         "go/dup/", {}, [](const TempTree& t) { CHECK(read_file(t.dest() / "go/dup") == "first"); }},
-        {"duplicate file", k_all, fixed({{"go/dup", F, 0644, "first", ""}, {"go/dup", F, 0644, "second", ""}}),
-         "go/dup", {}, [](const TempTree& t) { CHECK(read_file(t.dest() / "go/dup") == "first"); }},
-        {"symlink over a file", k_all, fixed({{"go/dup", F, 0644, "first", ""}, {"go/dup", S, 0777, "", "x"}}),
-         "go/dup", {}, [](const TempTree& t) { CHECK(read_file(t.dest() / "go/dup") == "first"); }},
+        {"directory over a file",
+         k_all,
+         fixed({{"go/dup", F, 0644, "first", ""}, {"go/dup/", D, 0755, "", ""}}),
+         "go/dup/",
+         {},
+         [](const TempTree& t) { CHECK(read_file(t.dest() / "go/dup") == "first"); }},
+        {"duplicate file",
+         k_all,
+         fixed({{"go/dup", F, 0644, "first", ""}, {"go/dup", F, 0644, "second", ""}}),
+         "go/dup",
+         {},
+         [](const TempTree& t) { CHECK(read_file(t.dest() / "go/dup") == "first"); }},
+        {"symlink over a file",
+         k_all,
+         fixed({{"go/dup", F, 0644, "first", ""}, {"go/dup", S, 0777, "", "x"}}),
+         "go/dup",
+         {},
+         [](const TempTree& t) { CHECK(read_file(t.dest() / "go/dup") == "first"); }},
         // libarchive's zip reader turns every '\\' into '/' before we see the name, so the ".." rule
         // is what rejects it and the message shows the converted name.
         {"zip name with backslashes", k_zip, fixed({{"go\\..\\evil", F, 0644, "x", ""}}), "go/../evil"},
@@ -137,7 +159,10 @@ const std::vector<Hostile>& hostile_cases() {
                 {"go/evil", F, 0644, std::string(40, 'c'), ""}}),
          "go/evil", limits(100, 100, 100)},
         {"too many entries", k_all,
-         fixed({{"go/", D, 0755, "", ""}, {"go/a", F, 0644, "a", ""}, {"go/b", F, 0644, "b", ""}, {"go/evil", F, 0644, "c", ""}}),
+         fixed({{"go/", D, 0755, "", ""},
+                {"go/a", F, 0644, "a", ""},
+                {"go/b", F, 0644, "b", ""},
+                {"go/evil", F, 0644, "c", ""}}),
          "go/evil", limits(1000, 3, 1000)},
     };
     return cases;

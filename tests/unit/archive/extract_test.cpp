@@ -39,10 +39,13 @@ const std::vector<TestEntry>& good_tree() {
         {"go/", EntryType::dir, 0755, "", ""},
         {"go/VERSION", EntryType::file, 0644, "go1.22.5\n", ""},
         {"go/bin/", EntryType::dir, 0755, "", ""},
-        {"go/bin/go", EntryType::file, 0755, "\x7f" "ELF pretend binary", ""},
+        {"go/bin/go", EntryType::file, 0755,
+         "\x7f"
+         "ELF pretend binary",
+         ""},
         {"go/lib/link", EntryType::symlink, 0777, "", "../VERSION"},
         {"go/src/deep/er/a.go", EntryType::file, 0644, "package a\n", ""}, // parents not listed
-        {"go/src/deep/er/b.go", EntryType::file, 0644, "", ""},              // empty file
+        {"go/src/deep/er/b.go", EntryType::file, 0644, "", ""},            // empty file
         {"go/pkg/big.bin", EntryType::file, 0644, pseudo_random(3 * (1U << 20) + 17), ""},
     };
     return entries;
@@ -88,11 +91,11 @@ TEST_CASE("extract_archive caps modes at 0755: no group/other write, setuid, set
                       {"go/suid", EntryType::file, 04755, "x", ""},
                       {"go/sgid", EntryType::file, 02711, "x", ""},
                       {"go/sticky/", EntryType::dir, 01777, "", ""},
-                      {"go/all", EntryType::file, 0777, "x", ""},   // more than a 022 umask allows
+                      {"go/all", EntryType::file, 0777, "x", ""}, // more than a 022 umask allows
                       {"go/none", EntryType::file, 0000, "x", ""},
                       {"go/shared", EntryType::file, 0666, "x", ""},
                       {"go/open/", EntryType::dir, 0777, "", ""},
-                      {"go/ro/", EntryType::dir, 0555, "", ""},     // owner keeps rwx on directories
+                      {"go/ro/", EntryType::dir, 0555, "", ""}, // owner keeps rwx on directories
                       {"go/ro/file", EntryType::file, 0444, "x", ""},
                   });
     auto r = extract_archive(t.archive(kind), t.dest(), {});
@@ -208,20 +211,14 @@ TEST_CASE("extract_archive rejects corrupt or truncated or empty archives", "[ar
         write_archive(path, ArchiveKind::zip, good_tree());
         fs::resize_file(path, fs::file_size(path) / 2);
     }
-    SECTION("garbage") {
-        std::ofstream(path, std::ios::binary) << pseudo_random(10000);
-    }
+    SECTION("garbage") { std::ofstream(path, std::ios::binary) << pseudo_random(10000); }
     SECTION("gzip of garbage") {
         // A valid gzip stream whose contents are not a tar: write a 'tar' with raw bytes only.
-        std::ofstream(path, std::ios::binary) << std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10)
-                                              << pseudo_random(5000);
+        std::ofstream(path, std::ios::binary)
+            << std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", 10) << pseudo_random(5000);
     }
-    SECTION("empty file") {
-        std::ofstream(path, std::ios::binary).flush();
-    }
-    SECTION("valid but empty tar.gz") {
-        write_archive(path, ArchiveKind::tar_gz_pax, {});
-    }
+    SECTION("empty file") { std::ofstream(path, std::ios::binary).flush(); }
+    SECTION("valid but empty tar.gz") { write_archive(path, ArchiveKind::tar_gz_pax, {}); }
     auto r = extract_archive(path, t.dest(), {});
     REQUIRE_FALSE(r.has_value());
     INFO(r.error().message());

@@ -29,6 +29,7 @@ ExtractOptions module_options() {
 }
 
 TEST_CASE("module_mode follows distpack's rule", "[archive][module]") {
+    // clang-format off
     auto [rel, mode] = GENERATE(table<std::string, unsigned>({
         {"bin/go", 0755}, {"bin/gofmt", 0755}, {"pkg/tool/linux_amd64/compile", 0755},
         {"src/make.bash", 0755}, {"src/all.rc", 0755}, {"src/cmd/dist/x.pl", 0755}, {"misc/a.sh", 0755},
@@ -36,6 +37,7 @@ TEST_CASE("module_mode follows distpack's rule", "[archive][module]") {
         {"VERSION", 0644}, {"src/go.mod", 0644}, {"src/fmt/print.go", 0644}, {"lib/time/zoneinfo.zip", 0644},
         {"go_exec", 0644}, {"binary", 0644}, {"pkg/include/asm.h", 0644},
     }));
+    // clang-format on
     CAPTURE(rel);
     CHECK(module_mode(rel) == mode);
 }
@@ -62,12 +64,12 @@ TEST_CASE("a toolchain module zip extracts as a go/ tree with distpack's modes",
 
 TEST_CASE("a module zip with anything but files inside the prefix is refused", "[archive][module]") {
     TempTree t;
-    auto entries = GENERATE(
-        std::vector<TestEntry>{{"golang.org/toolchain@v0.0.1-go1.22.0.linux-amd64/VERSION", EntryType::file, 0644, "x", ""}},
-        std::vector<TestEntry>{{"go/VERSION", EntryType::file, 0644, "x", ""}},
-        std::vector<TestEntry>{{k_prefix + "/bin/go", EntryType::symlink, 0777, "", "/bin/sh"}},
-        std::vector<TestEntry>{{k_prefix + "/../evil", EntryType::file, 0644, "x", ""}},
-        std::vector<TestEntry>{{k_prefix, EntryType::file, 0644, "x", ""}});
+    auto entries = GENERATE(std::vector<TestEntry>{{"golang.org/toolchain@v0.0.1-go1.22.0.linux-amd64/VERSION",
+                                                    EntryType::file, 0644, "x", ""}},
+                            std::vector<TestEntry>{{"go/VERSION", EntryType::file, 0644, "x", ""}},
+                            std::vector<TestEntry>{{k_prefix + "/bin/go", EntryType::symlink, 0777, "", "/bin/sh"}},
+                            std::vector<TestEntry>{{k_prefix + "/../evil", EntryType::file, 0644, "x", ""}},
+                            std::vector<TestEntry>{{k_prefix, EntryType::file, 0644, "x", ""}});
     CAPTURE(entries.front().path);
     write_archive(t.archive(ArchiveKind::zip), ArchiveKind::zip, entries);
     auto stats = extract_archive(t.archive(ArchiveKind::zip), t.dest(), module_options());

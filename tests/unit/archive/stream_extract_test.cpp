@@ -67,7 +67,8 @@ std::vector<TestEntry> tree() {
     };
     for (int i = 0; i < 300; ++i) {
         e.push_back({"go/src/p" + std::to_string(i % 17) + "/f" + std::to_string(i) + ".go", EntryType::file,
-                     i % 3 == 0 ? 0755U : 0644U, noise(static_cast<std::size_t>(i) * 37, static_cast<std::uint32_t>(i) + 1), ""});
+                     i % 3 == 0 ? 0755U : 0644U,
+                     noise(static_cast<std::size_t>(i) * 37, static_cast<std::uint32_t>(i) + 1), ""});
     }
     return e;
 }
@@ -79,7 +80,9 @@ std::vector<std::string> shape(const fs::path& root) {
         struct stat st {};
         REQUIRE(::lstat(it->path().c_str(), &st) == 0);
         std::string line = fs::relative(it->path(), root).string() + " " + std::to_string(st.st_mode) + " ";
-        if (S_ISREG(st.st_mode)) line += std::to_string(st.st_size) + " " + std::to_string(st.st_nlink) + " " + read_file(it->path()).substr(0, 64);
+        if (S_ISREG(st.st_mode))
+            line += std::to_string(st.st_size) + " " + std::to_string(st.st_nlink) + " " +
+                    read_file(it->path()).substr(0, 64);
         if (S_ISLNK(st.st_mode)) line += fs::read_symlink(it->path()).string();
         out.push_back(line);
     }

@@ -8,6 +8,7 @@
 using namespace goinstall;
 
 TEST_CASE("parse_u64 accepts only plain decimal numbers that fit", "[base]") {
+    // clang-format off
     auto [text, expected] = GENERATE(table<std::string, std::optional<std::uint64_t>>({
         {"0", 0},
         {"42", 42},
@@ -19,11 +20,13 @@ TEST_CASE("parse_u64 accepts only plain decimal numbers that fit", "[base]") {
         {" 1", std::nullopt},
         {"0x10", std::nullopt},
     }));
+    // clang-format on
     CAPTURE(text);
     CHECK(parse_u64(text) == expected);
 }
 
 TEST_CASE("sanitize_for_display removes controls and invalid UTF-8 and truncates", "[base]") {
+    // clang-format off
     auto [input, max, expected] = GENERATE(table<std::string, std::size_t, std::string>({
         {"plain text", 200, "plain text"},
         {"a\x1b[31mred", 200, "a?[31mred"},
@@ -40,6 +43,7 @@ TEST_CASE("sanitize_for_display removes controls and invalid UTF-8 and truncates
         {"truncated-here", 9, "truncated..."},
         {"nul\0byte", 200, "nul"},
     }));
+    // clang-format on
     CAPTURE(input);
     CHECK(sanitize_for_display(input, max) == expected);
 }

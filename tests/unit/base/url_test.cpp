@@ -5,6 +5,7 @@
 using namespace goinstall;
 
 TEST_CASE("redact_url hides passwords and secret query values", "[base][secrets]") {
+    // clang-format off
     auto [input, expected] = GENERATE(table<std::string, std::string>({
         {"https://go.dev/dl/?mode=json", "https://go.dev/dl/?mode=json"},
         {"http://user:hunter2@proxy:3128", "http://user:***@proxy:3128"},
@@ -16,6 +17,7 @@ TEST_CASE("redact_url hides passwords and secret query values", "[base][secrets]
         {"user:pw@host:1", "user:***@host:1"},
         {"not a url", "not a url"},
     }));
+    // clang-format on
     CAPTURE(input);
     auto out = redact_url(input);
     CHECK(out == expected);

@@ -20,19 +20,18 @@
 #include "goinstall/sumdb/toolchain_version.hpp"
 #include "goinstall/verify/sha256.hpp"
 
-
 namespace {
 
 using namespace goinstall;
+using goinstall::sumdb::test::FakeDb;
+using goinstall::sumdb::test::TestLog;
+using goinstall::sumdb::test::TestSigner;
 using goinstall::test::ArchiveKind;
 using goinstall::test::EntryType;
 using goinstall::test::FakeClock;
 using goinstall::test::RecordingEvents;
 using goinstall::test::ServingTransport;
 using goinstall::test::TempDir;
-using goinstall::sumdb::test::FakeDb;
-using goinstall::sumdb::test::TestLog;
-using goinstall::sumdb::test::TestSigner;
 
 const std::string k_db = "sum.test.example";
 const std::string k_proxy = "https://proxy.example/mod";
@@ -44,9 +43,9 @@ std::string module_version(const std::string& go, const Platform& p = host_platf
 
 // A toolchain module zip for `go` on the host: VERSION and a bin/go that prints `reported`.
 struct ModuleZip {
-    std::string version;  // module version
+    std::string version; // module version
     std::string bytes;
-    std::string h1;       // computed independently of any zip reader: dirhash over (name, data)
+    std::string h1; // computed independently of any zip reader: dirhash over (name, data)
 };
 
 ModuleZip make_zip(const TempDir& tmp, const std::string& go, const std::string& extra = "") {
@@ -73,7 +72,8 @@ ModuleZip make_zip(const TempDir& tmp, const std::string& go, const std::string&
 }
 
 std::string record(const ModuleZip& z) {
-    return "golang.org/toolchain " + z.version + " " + z.h1 + "\ngolang.org/toolchain " + z.version + "/go.mod " + k_mod_go + "\n";
+    return "golang.org/toolchain " + z.version + " " + z.h1 + "\ngolang.org/toolchain " + z.version + "/go.mod " +
+           k_mod_go + "\n";
 }
 
 struct Rig {

@@ -99,7 +99,8 @@ TEST_CASE("goproxy route: the checksum database through a proxy that supports it
     CHECK(rig.net.count_prefix(k_proxy + "/sumdb/" + k_db + "/lookup/") == 1);
 }
 
-TEST_CASE("goproxy route: latest and release lines resolve from @v/list in Go's order, per platform", "[core][goproxy]") {
+TEST_CASE("goproxy route: latest and release lines resolve from @v/list in Go's order, per platform",
+          "[core][goproxy]") {
     Rig rig;
     // GOSUMDB=off with the right h1 given: resolution alone, no database.
     rig.options.gosumdb = sumdb::SumdbSetting{.off = true};
@@ -112,8 +113,10 @@ TEST_CASE("goproxy route: latest and release lines resolve from @v/list in Go's 
     list += "v0.0.1-go1.23.0." + other + "\n"; // another platform's newer release
     rig.net.serve(k_proxy + "/golang.org/toolchain/@v/list", list);
 
+    // clang-format off
     auto [spec, want] = GENERATE(table<std::string, std::string>(
         {{"latest", "go1.21.3"}, {"1.21", "go1.21.3"}, {"1.22", "go1.22rc1"}, {"1.20", "go1.20"}}));
+    // clang-format on
     CAPTURE(spec);
     rig.options.spec = spec;
     auto z = make_zip(rig.tmp, want);
@@ -198,7 +201,8 @@ TEST_CASE("goproxy route: a fork of the database is a security error that stops 
     REQUIRE(rig.install()); // the cache now holds the verified tree of 400 records
     auto second = make_zip(rig.tmp, "go1.22.0");
     TestLog forked;
-    for (std::int64_t i = 0; i < rig.log.size(); ++i) forked.append(i == 10 ? "evil.example/m v6.6.6 h1:x\n" : rig.log.record(i));
+    for (std::int64_t i = 0; i < rig.log.size(); ++i)
+        forked.append(i == 10 ? "evil.example/m v6.6.6 h1:x\n" : rig.log.record(i));
     forked.append(record(second));
     forked.grow_to(500);
     rig.db->serve(forked, forked.size());

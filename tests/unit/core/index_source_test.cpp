@@ -129,11 +129,11 @@ TEST_CASE("a failing fetch falls back to the cache with a warning giving its age
         Scripted response;
         const char* reason;
     };
-    auto row = GENERATE(Row{"network error", Scripted::failure(net_error(NetPhase::connect, 7, k_url)), "curl 7"},
-                        Row{"HTTP 500", Scripted::with_status(500, {}, "oops"), "HTTP 500"},
-                        Row{"HTML instead of JSON", Scripted::ok("<!doctype html><html>captive portal</html>"),
-                            "release index from"},
-                        Row{"truncated JSON", Scripted::ok(index_json().substr(0, 40)), "release index from"});
+    auto row = GENERATE(
+        Row{"network error", Scripted::failure(net_error(NetPhase::connect, 7, k_url)), "curl 7"},
+        Row{"HTTP 500", Scripted::with_status(500, {}, "oops"), "HTTP 500"},
+        Row{"HTML instead of JSON", Scripted::ok("<!doctype html><html>captive portal</html>"), "release index from"},
+        Row{"truncated JSON", Scripted::ok(index_json().substr(0, 40)), "release index from"});
     INFO(row.what);
     Rig rig;
     rig.warm_cache();
@@ -157,10 +157,11 @@ TEST_CASE("a failing fetch without a cache is an error naming the URL", "[core]"
         Scripted response;
         ErrorCode code;
     };
-    auto row = GENERATE(Row{"network error", Scripted::failure(net_error(NetPhase::connect, 7, k_url)), ErrorCode::network},
-                        Row{"HTTP 404", Scripted::with_status(404), ErrorCode::network},
-                        Row{"HTML instead of JSON", Scripted::ok("<html>hello</html>"), ErrorCode::index_invalid},
-                        Row{"TLS", Scripted::failure(net_error(NetPhase::tls, 60, k_url, ErrorCode::tls)), ErrorCode::tls});
+    auto row =
+        GENERATE(Row{"network error", Scripted::failure(net_error(NetPhase::connect, 7, k_url)), ErrorCode::network},
+                 Row{"HTTP 404", Scripted::with_status(404), ErrorCode::network},
+                 Row{"HTML instead of JSON", Scripted::ok("<html>hello</html>"), ErrorCode::index_invalid},
+                 Row{"TLS", Scripted::failure(net_error(NetPhase::tls, 60, k_url, ErrorCode::tls)), ErrorCode::tls});
     INFO(row.what);
     Rig rig;
     rig.net.script(k_url, row.response);

@@ -19,7 +19,8 @@ TEST_CASE("the module mirror state round-trips and drops damaged lines", "[core]
     const auto text = format_module_state(s);
     CHECK(parse_module_state(text) == s);
     const auto damaged = text + "garbage\n" + h1 + " 1 x v0.0.1-go1.21.3.linux-386\n" + h1 + " 1 2 ../escape\n" +
-                         "h1:short 1 2 v0.0.1-go1.21.3.linux-arm\n" + h1 + " 1 2\n" + h1 + " 1 -2 v0.0.1-go1.21.3.linux-s390x\n";
+                         "h1:short 1 2 v0.0.1-go1.21.3.linux-arm\n" + h1 + " 1 2\n" + h1 +
+                         " 1 -2 v0.0.1-go1.21.3.linux-s390x\n";
     CHECK(parse_module_state(damaged) == s);
     CHECK(parse_module_state("").empty());
     // Entries that could not be read back are not written.

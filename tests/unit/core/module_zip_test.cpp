@@ -19,14 +19,17 @@ std::string with_declared_size(std::string zip, std::uint32_t size) {
     auto put32 = [&](std::size_t at) {
         for (int i = 0; i < 4; ++i) zip[at + i] = static_cast<char>((size >> (8 * i)) & 0xff);
     };
-    for (std::size_t at = 0; (at = zip.find(std::string("PK\x03\x04", 4), at)) != std::string::npos; at += 4) put32(at + 22);
-    for (std::size_t at = 0; (at = zip.find(std::string("PK\x01\x02", 4), at)) != std::string::npos; at += 4) put32(at + 24);
+    for (std::size_t at = 0; (at = zip.find(std::string("PK\x03\x04", 4), at)) != std::string::npos; at += 4)
+        put32(at + 22);
+    for (std::size_t at = 0; (at = zip.find(std::string("PK\x01\x02", 4), at)) != std::string::npos; at += 4)
+        put32(at + 24);
     return zip;
 }
 
 } // namespace
 
-TEST_CASE("module zip: bytes before the first entry (a tar.gz in front of a genuine zip) are refused", "[core][goproxy][archive]") {
+TEST_CASE("module zip: bytes before the first entry (a tar.gz in front of a genuine zip) are refused",
+          "[core][goproxy][archive]") {
     TempDir tmp;
     auto z = make_zip(tmp, "go1.21.3");
     const auto evil_tgz = tmp / "evil.tar.gz";
@@ -62,7 +65,8 @@ TEST_CASE("module zip through the route: a polyglot file is refused, nothing ins
     rig.check_nothing_installed();
 }
 
-TEST_CASE("module zip: an entry with more data than it declares stops at once, in both readers", "[core][goproxy][archive]") {
+TEST_CASE("module zip: an entry with more data than it declares stops at once, in both readers",
+          "[core][goproxy][archive]") {
     TempDir tmp;
     const std::string version = "v0.0.1-go1.21.3.linux-amd64";
     const std::string prefix = "golang.org/toolchain@" + version + "/";

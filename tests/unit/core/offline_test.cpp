@@ -33,7 +33,8 @@ ArchiveManifest sample_manifest() {
 }
 
 // A go1.21.3 toolchain archive for the host whose `go version` answers correctly.
-std::filesystem::path make_toolchain_archive(const std::filesystem::path& dir, const std::string& version = "go1.21.3") {
+std::filesystem::path make_toolchain_archive(const std::filesystem::path& dir,
+                                             const std::string& version = "go1.21.3") {
     using namespace goinstall::test;
     auto host = host_platform();
     std::filesystem::create_directories(dir);
@@ -42,7 +43,8 @@ std::filesystem::path make_toolchain_archive(const std::filesystem::path& dir, c
                   {{"go", EntryType::dir, 0755, "", ""},
                    {"go/VERSION", EntryType::file, 0644, version + "\ntime 2023-10-05T00:00:00Z\n", ""},
                    {"go/bin", EntryType::dir, 0755, "", ""},
-                   {"go/bin/go", EntryType::file, 0755, go_printing("go version " + version + " " + host.os + "/" + host.arch), ""}});
+                   {"go/bin/go", EntryType::file, 0755,
+                    go_printing("go version " + version + " " + host.os + "/" + host.arch), ""}});
     return path;
 }
 
@@ -50,8 +52,9 @@ ArchiveManifest manifest_for(const std::filesystem::path& archive, const std::st
     auto m = sample_manifest();
     auto host = host_platform();
     m.version = version;
-    m.file = ReleaseFile{archive.filename().string(), host.os, host.arch, version, *sha256_file(archive), "archive",
-                         std::filesystem::file_size(archive)};
+    m.file =
+        ReleaseFile{archive.filename().string(),        host.os, host.arch, version, *sha256_file(archive), "archive",
+                    std::filesystem::file_size(archive)};
     return m;
 }
 
@@ -67,6 +70,7 @@ TEST_CASE("a manifest survives a round trip and is readable JSON", "[core][offli
 }
 
 TEST_CASE("a damaged manifest vouches for nothing", "[core][offline]") {
+    // clang-format off
     auto [text, fragment] = GENERATE(table<std::string, std::string>({
         {"", "not valid JSON"},
         {"[]", "not a JSON object"},
@@ -78,6 +82,7 @@ TEST_CASE("a damaged manifest vouches for nothing", "[core][offline]") {
         {R"({"goinstall_manifest":1,"version":"go1.2","filename":"a.tar.gz","sha256":")" + k_sha + R"(","size":-1})", "size"},
         {R"({"goinstall_manifest":1,"version":"go1.2","filename":"a.tar.gz","sha256":")" + k_sha + R"(","size":1,"os":3})", "\"os\""},
     }));
+    // clang-format on
     auto r = parse_manifest(text, "/x/a.manifest.json");
     REQUIRE_FALSE(r);
     CHECK(r.error().code() == ErrorCode::no_checksum);
@@ -90,8 +95,8 @@ TEST_CASE("the mirror state file keeps good lines and drops bad ones", "[core][o
     s["go1.21.3.darwin-arm64.tar.gz"] = VerifiedFile{std::string(64, 'b'), 1, -5};
     auto text = format_mirror_state(s);
     CHECK(parse_mirror_state(text) == s);
-    auto damaged = text + "garbage line\n" + k_sha + " 12 x file\n" + k_sha + " 1 2 ../escape\n" + "zz 1 2 f\n" +
-                   k_sha + " 1 2\n";
+    auto damaged =
+        text + "garbage line\n" + k_sha + " 12 x file\n" + k_sha + " 1 2 ../escape\n" + "zz 1 2 f\n" + k_sha + " 1 2\n";
     CHECK(parse_mirror_state(damaged) == s);
     CHECK(parse_mirror_state("").empty());
 }
@@ -120,7 +125,8 @@ TEST_CASE("a local archive's checksum: manifest, then cached index, then --sha25
     }
     SECTION("a cached index (any cached copy) lists the file name") {
         ReleaseIndex idx;
-        idx.releases.push_back(Release{*parse_version("go1.21.3"), true,
+        idx.releases.push_back(Release{*parse_version("go1.21.3"),
+                                       true,
                                        {ReleaseFile{"go1.21.3.linux-amd64.tar.gz", "linux", "amd64", "go1.21.3",
                                                     std::string(64, 'd'), "archive", 5}}});
         write_text(rq.cache_dir / "index-0123456789abcdef.json", serialize_index(idx));

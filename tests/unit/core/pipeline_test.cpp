@@ -40,8 +40,10 @@ public:
     Status remove_tree(const std::filesystem::path& p) override { return m_real.remove_tree(p); }
     Status sync_filesystem(const std::filesystem::path& d) override {
         ++syncs;
-        synced_before_commit = !std::filesystem::exists(d.parent_path().parent_path() / "go1.21.3") || synced_before_commit;
-        if (sync_fails_with != 0) return std::unexpected(errno_error(sync_fails_with, "syncing the file system of", d.string()));
+        synced_before_commit =
+            !std::filesystem::exists(d.parent_path().parent_path() / "go1.21.3") || synced_before_commit;
+        if (sync_fails_with != 0)
+            return std::unexpected(errno_error(sync_fails_with, "syncing the file system of", d.string()));
         return m_real.sync_filesystem(d);
     }
     int syncs = 0;
@@ -89,14 +91,17 @@ struct Rig {
         rq.layout = Layout(tmp / "root");
         rq.index.url = k_index_url;
         rq.download.mirrors = {{"first", "https://one.example/dl/"}, {"second", "https://two.example/golang/"}};
-        rq.download.head_start = std::chrono::milliseconds(0); // one transfer at a time: racing is the Downloader's test
+        rq.download.head_start =
+            std::chrono::milliseconds(0); // one transfer at a time: racing is the Downloader's test
     }
     std::string index_json(const std::string& sha) const {
         return R"([{"version":"go1.21.3","stable":true,"files":[{"filename":")" + filename + R"(","os":")" + host.os +
                R"(","arch":")" + host.arch + R"(","version":"go1.21.3","sha256":")" + sha + R"(","size":)" +
                std::to_string(archive.size()) + R"(,"kind":"archive"}]}])";
     }
-    void serve_index(const std::string& sha = "") { net.script(k_index_url, Scripted::ok(index_json(sha.empty() ? sha_of(archive) : sha))); }
+    void serve_index(const std::string& sha = "") {
+        net.script(k_index_url, Scripted::ok(index_json(sha.empty() ? sha_of(archive) : sha)));
+    }
     std::string url(std::size_t m) const { return join_url(rq.download.mirrors[m].base_url, filename); }
     Result<InstallOutcome> install(const CancelToken* cancel = nullptr) {
         Installer installer(net, clock, events, fs);
@@ -157,10 +162,14 @@ TEST_CASE("pipeline: a download cut short resumes from its .part on the next run
     Rig rig;
     rig.serve_index();
     const std::map<std::string, std::string> validators{{"etag", "\"v1\""}};
-    auto cut = Error(ErrorCode::network, "connection reset").with_net(NetDetail{.phase = NetPhase::body, .curl_code = 56});
+    auto cut =
+        Error(ErrorCode::network, "connection reset").with_net(NetDetail{.phase = NetPhase::body, .curl_code = 56});
     rig.rq.download.max_attempts_per_mirror = 1;
     rig.net.script(rig.url(0), Scripted::ok(rig.archive, validators).fail_after_bytes(rig.archive.size() / 2, cut));
-    rig.net.script(rig.url(1), Scripted::failure(Error(ErrorCode::network, "refused").with_net(NetDetail{.phase = NetPhase::connect, .curl_code = 7})));
+    rig.net.script(
+        rig.url(1),
+        Scripted::failure(
+            Error(ErrorCode::network, "refused").with_net(NetDetail{.phase = NetPhase::connect, .curl_code = 7})));
     auto first = rig.install();
     REQUIRE_FALSE(first);
     CHECK(first.error().code() == ErrorCode::network);
@@ -230,9 +239,10 @@ TEST_CASE("pipeline: an archive whose go reports another version is not committe
     Rig rig;
     auto path = rig.tmp / "liar" / rig.filename;
     std::filesystem::create_directories(path.parent_path());
-    goinstall::test::write_archive(path, ArchiveKind::tar_gz_pax,
-                                   {{"go/VERSION", EntryType::file, 0644, "go1.21.3\n", ""},
-                                    {"go/bin/go", EntryType::file, 0755, goinstall::test::go_printing("go version go1.19 linux/amd64"), ""}});
+    goinstall::test::write_archive(
+        path, ArchiveKind::tar_gz_pax,
+        {{"go/VERSION", EntryType::file, 0644, "go1.21.3\n", ""},
+         {"go/bin/go", EntryType::file, 0755, goinstall::test::go_printing("go version go1.19 linux/amd64"), ""}});
     rig.archive = read_all(path);
     rig.serve_index();
     rig.net.script(rig.url(0), Scripted::ok(rig.archive));

@@ -29,10 +29,13 @@ std::vector<std::string> names(const MirrorPlan& p) {
 }
 
 std::size_t count_named(const MirrorPlan& p, std::string_view name) {
-    return static_cast<std::size_t>(std::count_if(p.mirrors.begin(), p.mirrors.end(), [&](const Mirror& m) { return m.name == name; }));
+    return static_cast<std::size_t>(
+        std::count_if(p.mirrors.begin(), p.mirrors.end(), [&](const Mirror& m) { return m.name == name; }));
 }
 
-bool contains(const std::string& haystack, std::string_view needle) { return haystack.find(needle) != std::string::npos; }
+bool contains(const std::string& haystack, std::string_view needle) {
+    return haystack.find(needle) != std::string::npos;
+}
 
 const std::vector<std::string> k_healthy_builtins = {"official", "google-cn", "aliyun", "huaweicloud",
                                                      "tencent",  "nju",       "hust"};
@@ -109,6 +112,7 @@ TEST_CASE("index_sources skips entries that are not healthy", "[download][catalo
 }
 
 TEST_CASE("MirrorStatus names", "[download][catalog]") {
+    // clang-format off
     auto [status, name] = GENERATE(table<MirrorStatus, std::string>({
         {MirrorStatus::ok, "ok"},
         {MirrorStatus::unverified, "unverified"},
@@ -117,6 +121,7 @@ TEST_CASE("MirrorStatus names", "[download][catalog]") {
         {MirrorStatus::retired, "retired"},
         {MirrorStatus::disabled, "disabled"},
     }));
+    // clang-format on
     CHECK(to_string(status) == name);
 }
 
@@ -289,14 +294,14 @@ TEST_CASE("an entry error names the mirror", "[download][catalog]") {
 TEST_CASE("an error leaves no half-applied catalogue behind", "[download][catalog]") {
     // The function takes the base by value and returns an error, so the caller's copy is untouched.
     auto base = builtin_catalog();
-    auto c = apply_user_catalog(base, R"({"mirrors": [{"name": "aliyun", "enabled": false}, {"name": "x"}]})", k_source);
+    auto c =
+        apply_user_catalog(base, R"({"mirrors": [{"name": "aliyun", "enabled": false}, {"name": "x"}]})", k_source);
     REQUIRE_FALSE(c);
     CHECK(base.find("aliyun")->status == MirrorStatus::ok);
 }
 
 TEST_CASE("credentials in a rejected URL are redacted", "[download][catalog]") {
-    auto json = GENERATE(as<std::string>{},
-                         R"({"mirrors": [{"name": "corp", "url": "ftp://u:secret@h.example/go/"}]})",
+    auto json = GENERATE(as<std::string>{}, R"({"mirrors": [{"name": "corp", "url": "ftp://u:secret@h.example/go/"}]})",
                          R"({"mirrors": [{"name": "aliyun", "url": "https://u:secret@h.example:99999/"}]})",
                          R"({"mirrors": [{"name": "aliyun", "index": "ftp://u:secret@h.example/?mode=json"}]})");
     INFO(json);

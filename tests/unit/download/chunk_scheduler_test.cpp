@@ -15,7 +15,8 @@ using TP = ChunkScheduler::TimePoint;
 TP at(int ms) { return TP{} + std::chrono::milliseconds(ms); }
 } // namespace
 
-TEST_CASE("ChunkScheduler hands out the lowest pending chunk and tracks the contiguous prefix", "[download][segmented]") {
+TEST_CASE("ChunkScheduler hands out the lowest pending chunk and tracks the contiguous prefix",
+          "[download][segmented]") {
     ChunkScheduler s(10, 4, 2); // chunks [0,4) [4,8) [8,10)
     auto a = s.next(0, at(0));
     auto b = s.next(1, at(0));
@@ -80,7 +81,8 @@ TEST_CASE("ChunkScheduler re-assigns the chunk of a stalled worker and cancels t
     (void)other;
 }
 
-TEST_CASE("ChunkScheduler: faster workers take more chunks; the endgame duplicates a slow chunk", "[download][segmented]") {
+TEST_CASE("ChunkScheduler: faster workers take more chunks; the endgame duplicates a slow chunk",
+          "[download][segmented]") {
     ChunkScheduler s(1000, 100, 2, {}, 60000ms);
     std::vector<int> taken(2, 0);
     int t = 0;

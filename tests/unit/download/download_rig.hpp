@@ -66,7 +66,9 @@ struct Rig {
         return out;
     }
 
-    std::string url(std::size_t mirror = 0) const { return join_url(options.mirrors[mirror].base_url, target.filename); }
+    std::string url(std::size_t mirror = 0) const {
+        return join_url(options.mirrors[mirror].base_url, target.filename);
+    }
     std::filesystem::path dir() const { return tmp / "downloads"; }
     std::filesystem::path final_path() const { return dir() / target.filename; }
     std::filesystem::path part() const { return dir() / (target.filename + ".part"); }
@@ -77,8 +79,7 @@ struct Rig {
                      const std::string& meta_url = "") const {
         write_text(part(), part_bytes);
         write_text(meta(), "url=" + (meta_url.empty() ? url() : meta_url) + "\netag=" + etag +
-                               "\nlast_modified=" + last_modified + "\nexpected_size=" + std::to_string(k_size) +
-                               "\n");
+                               "\nlast_modified=" + last_modified + "\nexpected_size=" + std::to_string(k_size) + "\n");
     }
 
     Result<DownloadResult> run(const CancelToken* cancel = nullptr) {

@@ -167,8 +167,9 @@ TEST_CASE("a cancelled token stops before any request", "[download]") {
 
 TEST_CASE("a transfer cancelled midway keeps a resumable .part", "[download]") {
     Rig rig;
-    rig.net.script(rig.url(0), Scripted::ok(rig.body, {{"etag", "\"v1\""}})
-                                   .fail_after_bytes(2500, Error(ErrorCode::cancelled, "cancelled")));
+    rig.net.script(
+        rig.url(0),
+        Scripted::ok(rig.body, {{"etag", "\"v1\""}}).fail_after_bytes(2500, Error(ErrorCode::cancelled, "cancelled")));
     auto r = rig.run();
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().code() == ErrorCode::cancelled);

@@ -176,7 +176,8 @@ TEST_CASE("a .part from an earlier run is resumed with the right If-Range", "[do
     Rig rig;
     rig.earlier_run(rig.body.substr(0, 5000), row.etag, row.last_modified,
                     row.same_url ? "" : "https://elsewhere.example/" + rig.target.filename);
-    rig.net.script(rig.url(), Scripted::ok(rig.body, {{"etag", row.etag}, {"last-modified", row.last_modified}}).ranged());
+    rig.net.script(rig.url(),
+                   Scripted::ok(rig.body, {{"etag", row.etag}, {"last-modified", row.last_modified}}).ranged());
 
     auto r = rig.run();
     rig.check_installed(r);

@@ -19,9 +19,9 @@ using E = MirrorEvent;
 using A = FailoverAction;
 
 constexpr std::array k_states = {S::idle, S::transferring, S::racing, S::backing_off, S::dead, S::done};
-constexpr std::array k_events = {E::start,      E::join_race, E::rival_joined, E::answered,
-                                 E::lost_race,  E::verified,  E::mismatch_restart, E::transient,
-                                 E::unfit,      E::fatal,     E::backoff_done, E::backoff_refused};
+constexpr std::array k_events = {E::start,     E::join_race, E::rival_joined,     E::answered,
+                                 E::lost_race, E::verified,  E::mismatch_restart, E::transient,
+                                 E::unfit,     E::fatal,     E::backoff_done,     E::backoff_refused};
 
 struct Row {
     S from;

@@ -35,7 +35,8 @@ TEST_CASE("probe_mirrors: rates from the injected clock; a sample cut at its siz
     ProbeOptions o;
     o.sample_bytes = 32 * 1024; // cut after 2 of the 4 chunks
     o.clock = &clock;
-    auto results = probe_mirrors(net, {{"fast", "http://fast.test/"}, {"gone", "http://gone.test/"}}, "go.tgz", o, nullptr);
+    auto results =
+        probe_mirrors(net, {{"fast", "http://fast.test/"}, {"gone", "http://gone.test/"}}, "go.tgz", o, nullptr);
     REQUIRE(results.size() == 2);
     const auto& r = results[0];
     CHECK(r.ok);

@@ -200,7 +200,8 @@ TEST_CASE("downloader race: the loser keeps its attempts and is asked first agai
     rig.options.head_start = 400ms;
     rig.net.script(rig.url(0), Scripted::hang_until_cancelled());
     rig.net.script(rig.url(0), Scripted::ok(rig.body).ranged());
-    rig.net.script(rig.url(1), Scripted::ok(rig.body).fail_after_bytes(3000, net_error(NetPhase::body, 18, rig.url(1))));
+    rig.net.script(rig.url(1),
+                   Scripted::ok(rig.body).fail_after_bytes(3000, net_error(NetPhase::body, 18, rig.url(1))));
     // Once the second mirror is asked, freeze time: the next round's head start can then only end
     // with the first mirror's answer.
     rig.net.on_fetch([&](const Request& req, std::size_t) {

@@ -22,8 +22,7 @@
 namespace goinstall::test {
 
 // A transport failure shaped like CurlTransport's: code, phase, curl code, message naming the URL.
-inline Error net_error(NetPhase phase, int curl_code, const std::string& url,
-                       ErrorCode code = ErrorCode::network) {
+inline Error net_error(NetPhase phase, int curl_code, const std::string& url, ErrorCode code = ErrorCode::network) {
     return Error(code, std::string("fake ") + to_string(phase) + " failure (curl " + std::to_string(curl_code) +
                            ") for " + url)
         .with_net(NetDetail{.phase = phase, .curl_code = curl_code, .url = url});

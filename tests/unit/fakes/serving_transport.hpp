@@ -58,8 +58,9 @@ public:
                     }
                 }
                 if (db == nullptr) {
-                    return std::unexpected(Error(ErrorCode::network, "connection refused: " + request.url)
-                                               .with_net(NetDetail{.phase = NetPhase::connect, .curl_code = 7, .url = request.url}));
+                    return std::unexpected(
+                        Error(ErrorCode::network, "connection refused: " + request.url)
+                            .with_net(NetDetail{.phase = NetPhase::connect, .curl_code = 7, .url = request.url}));
                 }
                 auto got = db->get(path);
                 if (got) {
@@ -94,8 +95,8 @@ public:
         }
         if (auto st = sink.on_response(r); !st) return std::unexpected(st.error());
         if (!body.empty()) {
-            if (auto st = sink.on_data(std::span<const unsigned char>(reinterpret_cast<const unsigned char*>(body.data()),
-                                                                      body.size()));
+            if (auto st = sink.on_data(
+                    std::span<const unsigned char>(reinterpret_cast<const unsigned char*>(body.data()), body.size()));
                 !st) {
                 return std::unexpected(st.error());
             }
@@ -116,7 +117,8 @@ public:
     }
     std::size_t count_prefix(const std::string& prefix) const {
         auto u = urls();
-        return static_cast<std::size_t>(std::count_if(u.begin(), u.end(), [&](const std::string& s) { return s.starts_with(prefix); }));
+        return static_cast<std::size_t>(
+            std::count_if(u.begin(), u.end(), [&](const std::string& s) { return s.starts_with(prefix); }));
     }
     void clear_requests() {
         std::lock_guard lock(m_mu);

@@ -31,7 +31,8 @@ TEST_CASE("a held lock makes a second acquire time out", "[fs]") {
     REQUIRE(first.has_value());
     int waits = 0;
     FakeClock clock; // the timeout and the polling back-off run on fake time: nothing sleeps
-    auto second = FileLock::acquire(t / ".lock", 60ms, nullptr, [&] { ++waits; }, &clock);
+    auto second = FileLock::acquire(
+        t / ".lock", 60ms, nullptr, [&] { ++waits; }, &clock);
     REQUIRE_FALSE(second.has_value());
     CHECK(second.error().code() == ErrorCode::lock_timeout);
     CHECK(second.error().message().find((t / ".lock").string()) != std::string::npos);

@@ -14,10 +14,7 @@
 using namespace goinstall;
 using namespace goinstall::test;
 
-namespace {
-
-
-} // namespace
+namespace {} // namespace
 
 TEST_CASE("ensure_dir creates parents and accepts an existing directory", "[fs]") {
     TempDir t;

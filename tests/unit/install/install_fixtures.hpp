@@ -16,7 +16,8 @@ inline std::string go_printing(const std::string& line) {
            "[ \"$1\" = version ] || { echo \"bad argument $1\"; exit 3; }\n"
            "[ \"$GOTOOLCHAIN\" = local ] || { echo \"GOTOOLCHAIN=$GOTOOLCHAIN\"; exit 4; }\n"
            "[ -z \"$GOFLAGS\" ] || { echo \"GOFLAGS=$GOFLAGS\"; exit 5; }\n"
-           "echo '" + line + "'\n";
+           "echo '" +
+           line + "'\n";
 }
 
 // Builds <dir>/VERSION (when given) and <dir>/bin/go (when given, mode 0755).

@@ -14,7 +14,6 @@ using namespace goinstall::test;
 
 namespace {
 
-
 std::vector<std::string> versions(const std::vector<InstalledToolchain>& list) {
     std::vector<std::string> out;
     for (const auto& t : list) out.push_back(t.version);

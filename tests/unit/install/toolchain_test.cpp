@@ -27,8 +27,10 @@ public:
     ScopedEnv(const ScopedEnv&) = delete;
     ScopedEnv& operator=(const ScopedEnv&) = delete;
     ~ScopedEnv() {
-        if (m_old) ::setenv(m_name, m_old->c_str(), 1);
-        else ::unsetenv(m_name);
+        if (m_old)
+            ::setenv(m_name, m_old->c_str(), 1);
+        else
+            ::unsetenv(m_name);
     }
 
 private:
@@ -61,10 +63,10 @@ TEST_CASE("check_toolchain accepts a right tree and explains a wrong one", "[ins
         Row{"missing bin/go, not run", k_version, std::nullopt, false, "no go/bin/go"},
         Row{"go prints another version", k_version, go_printing("go version go1.20.1 linux/amd64"), true,
             "reports 'go version go1.20.1 linux/amd64'"},
-        Row{"go prints a longer version", k_version, go_printing("go version go1.21.30 linux/amd64"), true,
-            "reports"},
+        Row{"go prints a longer version", k_version, go_printing("go version go1.21.30 linux/amd64"), true, "reports"},
         Row{"go prints nothing", k_version, S("#!/bin/sh\nexit 0\n"), true, "reports ''"},
-        Row{"go exits 1", k_version, S("#!/bin/sh\necho 'go: broken' >&2\nexit 1\n"), true, "failed (exit 1): go: broken"},
+        Row{"go exits 1", k_version, S("#!/bin/sh\necho 'go: broken' >&2\nexit 1\n"), true,
+            "failed (exit 1): go: broken"},
         Row{"go is killed", k_version, S("#!/bin/sh\nkill -9 $$\n"), true, "killed by signal 9"},
         Row{"go is not executable", k_version, S("not a script"), true, "cannot run"});
     INFO(row.what);
@@ -139,7 +141,8 @@ TEST_CASE("check_toolchain ends a hostile bin/go at the deadline with toolchain_
         Row{"closes stdout and sleeps", "#!/bin/sh\nexec >&- 2>&-\nsleep 30\n", "did not finish within 2 s"},
         Row{"writes 64 KiB and sleeps", "#!/bin/sh\nhead -c 65536 /dev/zero\nexec sleep 30\n", "did not finish"},
         Row{"floods", "#!/bin/sh\nyes go version\n", "printed more than 64 KiB"},
-        Row{"floods and ignores SIGPIPE", "#!/bin/sh\ntrap '' PIPE\nyes go version 2>/dev/null\nsleep 30\n", "did not finish"},
+        Row{"floods and ignores SIGPIPE", "#!/bin/sh\ntrap '' PIPE\nyes go version 2>/dev/null\nsleep 30\n",
+            "did not finish"},
         Row{"leaves a child holding stdout", "#!/bin/sh\nsleep 30 &\necho 'go version go1.21.3 linux/amd64'\n",
             "did not finish"});
     INFO(row.what);
@@ -195,7 +198,8 @@ TEST_CASE("check_toolchain gives bin/go an environment made from the Env it is g
 
 TEST_CASE("run_go_version returns the first line", "[install]") {
     TempDir t;
-    make_toolchain(t / "go", k_version, std::string("#!/bin/sh\necho '  go version go1.21.3 linux/amd64  '\necho more\n"));
+    make_toolchain(t / "go", k_version,
+                   std::string("#!/bin/sh\necho '  go version go1.21.3 linux/amd64  '\necho more\n"));
     CHECK(run_go_version(t / "go/bin/go", 5s) == k_good_line);
     auto missing = run_go_version(t / "go/bin/nope", 5s);
     REQUIRE_FALSE(missing.has_value());

@@ -60,7 +60,8 @@ TEST_CASE("FakeTransport gives 2xx bodies to the sink in chunks", "[net]") {
     net.script(k_url, s);
     RecordingSink sink;
     std::uint64_t last_progress = 0;
-    auto r = net.fetch(Request{.url = k_url}, sink, nullptr, [&](std::uint64_t got, std::uint64_t) { last_progress = got; });
+    auto r =
+        net.fetch(Request{.url = k_url}, sink, nullptr, [&](std::uint64_t got, std::uint64_t) { last_progress = got; });
     REQUIRE(r.has_value());
     CHECK(r->status == 200);
     CHECK(r->body_bytes == 2500);
@@ -120,7 +121,8 @@ TEST_CASE("FakeTransport serves ranges when scripted to", "[net]") {
 
 TEST_CASE("FakeTransport fails after N bytes, returns sink errors unchanged, and honours cancel", "[net]") {
     FakeTransport net;
-    net.script(k_url, Scripted::ok(std::string(5000, 'b')).fail_after_bytes(1500, net_error(NetPhase::body, 18, k_url)));
+    net.script(k_url,
+               Scripted::ok(std::string(5000, 'b')).fail_after_bytes(1500, net_error(NetPhase::body, 18, k_url)));
     RecordingSink sink;
     auto r = net.fetch(Request{.url = k_url}, sink, nullptr);
     REQUIRE_FALSE(r.has_value());

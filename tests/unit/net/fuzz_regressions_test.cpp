@@ -11,6 +11,7 @@ using namespace goinstall;
 // tests/fuzz/corpus/no_proxy/regress-ipv4-trailing-dot: "1.2.3.4." was read as a host name, so it
 // matched neither the entry 1.2.3.4 nor loopback, although the dialect ignores a trailing dot.
 TEST_CASE("fuzz regression: a trailing dot on an IPv4 host is ignored", "[net][proxy][fuzz]") {
+    // clang-format off
     auto [no_proxy, host, bypass] = GENERATE(table<std::string, std::string, bool>({
         {"1.2.3.4", "1.2.3.4.", true},
         {"10.0.0.0/8", "10.1.2.3.", true},
@@ -20,6 +21,7 @@ TEST_CASE("fuzz regression: a trailing dot on an IPv4 host is ignored", "[net][p
         {"4.", "1.2.3.4.", false},         // still not a domain match on the last label
         {"1.2.3.4", "1.2.3.4..", false},   // only one trailing dot is dropped
     }));
+    // clang-format on
     CAPTURE(no_proxy, host);
     CHECK(bypass_reason(parse_no_proxy(no_proxy), host, 443).has_value() == bypass);
 }

@@ -20,6 +20,7 @@ constexpr int k_no_port = -1;
 } // namespace
 
 TEST_CASE("NO_PROXY dialect: which hosts bypass the proxy", "[net][proxy]") {
+    // clang-format off
     auto [no_proxy, host, port, bypass] = GENERATE(table<std::string, std::string, int, bool>({
         // --- domains
         {"example.com", "example.com", 443, true},
@@ -159,6 +160,7 @@ TEST_CASE("NO_PROXY dialect: which hosts bypass the proxy", "[net][proxy]") {
         {"示例.com", "示例.net", 443, false},
         {"\xff\xfe.example", "example", 443, false},
     }));
+    // clang-format on
     CAPTURE(no_proxy, host, port);
     auto list = parse_no_proxy(no_proxy);
     auto why = bypass_reason(list, host, port == k_no_port ? std::nullopt : std::optional<unsigned>(port));
@@ -205,7 +207,8 @@ TEST_CASE("NO_PROXY entries that cannot be read are listed, never fatal", "[net]
 
 TEST_CASE("bypass_reason says which entry matched, or that loopback is never proxied", "[net][proxy]") {
     auto list = parse_no_proxy("internal.example, .Corp.Example, 10.0.0.0/8, [fd00::1]:8443, *.svc");
-    CHECK(bypass_reason(list, "build.corp.example", 443) == std::optional<std::string>("NO_PROXY entry '.Corp.Example'"));
+    CHECK(bypass_reason(list, "build.corp.example", 443) ==
+          std::optional<std::string>("NO_PROXY entry '.Corp.Example'"));
     CHECK(bypass_reason(list, "10.20.30.40", 443) == std::optional<std::string>("NO_PROXY entry '10.0.0.0/8'"));
     CHECK(bypass_reason(list, "[fd00::1]", 8443) == std::optional<std::string>("NO_PROXY entry '[fd00::1]:8443'"));
     CHECK(bypass_reason(list, "api.svc", 443) == std::optional<std::string>("NO_PROXY entry '*.svc'"));
@@ -220,6 +223,7 @@ TEST_CASE("bypass_reason says which entry matched, or that loopback is never pro
 }
 
 TEST_CASE("is_loopback_host", "[net][proxy]") {
+    // clang-format off
     auto [host, loopback] = GENERATE(table<std::string, bool>({
         {"localhost", true},
         {"LocalHost", true},
@@ -242,11 +246,13 @@ TEST_CASE("is_loopback_host", "[net][proxy]") {
         {"::127.0.0.1", false}, // IPv4-compatible, not mapped
         {"[::1", false},
     }));
+    // clang-format on
     CAPTURE(host);
     CHECK(is_loopback_host(host) == loopback);
 }
 
 TEST_CASE("covers_loopback: which lists already send loopback direct", "[net][proxy]") {
+    // clang-format off
     auto [no_proxy, covers] = GENERATE(table<std::string, bool>({
         {"localhost", true},
         {".localhost", true},
@@ -270,6 +276,7 @@ TEST_CASE("covers_loopback: which lists already send loopback direct", "[net][pr
         {"localhost.example", false},
         {"", false},
     }));
+    // clang-format on
     CAPTURE(no_proxy);
     CHECK(covers_loopback(parse_no_proxy(no_proxy)) == covers);
 }
@@ -278,6 +285,7 @@ TEST_CASE("the resolver notes a NO_PROXY without loopback only when no entry cov
     // The note is produced in ProxyResolver::create (proxy_resolver.cpp). Issue #14 item 9: it
     // appeared for 127.0.0.1/8 and [::1] too, which other tools read as loopback.
     const std::string note = "NO_PROXY does not list localhost: goinstall never proxies loopback, but other tools may";
+    // clang-format off
     auto [no_proxy, noted] = GENERATE(table<std::string, bool>({
         {"corp.example", true},
         {"corp.example,127.0.0.2", true},
@@ -290,9 +298,10 @@ TEST_CASE("the resolver notes a NO_PROXY without loopback only when no entry cov
         {"corp.example,.localhost", false},
         {"*", false},
     }));
+    // clang-format on
     CAPTURE(no_proxy);
-    auto r = ProxyResolver::create({.use_system = false}, MapEnv(std::map<std::string, std::string>{{"NO_PROXY", no_proxy}}),
-                                   SystemProxyLookup{});
+    auto r = ProxyResolver::create(
+        {.use_system = false}, MapEnv(std::map<std::string, std::string>{{"NO_PROXY", no_proxy}}), SystemProxyLookup{});
     REQUIRE(r);
     CHECK((std::find(r->notes().begin(), r->notes().end(), note) != r->notes().end()) == noted);
 }

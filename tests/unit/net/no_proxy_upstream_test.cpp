@@ -31,7 +31,8 @@ const std::string k_long128 = "localhost,127.0.0.1.127.0.0.1.127.0.0.1.127.0.0.1
 const std::string k_long127 = "localhost,127.0.0.1.127.0.0.1.127.0.0.1.127.0.0.1.127.0.0.1.127.0.0.1.127.0.0.1."
                               "127.0.0.1.127.0.0.1.127.0.0.1.127.0.0.1.127.0.0.1.127.0.0";
 const char* const k_loop = "differs: loopback is never proxied (Go's rule; curl proxies it unless listed)";
-const char* const k_dot = "differs: a leading dot or '*.' also matches the bare domain (curl's reading; Go: subdomains only)";
+const char* const k_dot =
+    "differs: a leading dot or '*.' also matches the bare domain (curl's reading; Go: subdomains only)";
 
 struct Row {
     std::string no_proxy;
@@ -79,7 +80,8 @@ TEST_CASE("NO_PROXY: the rows of curl's unit1614", "[net][proxy][upstream]") {
         {"192.160.0.1/8", "https://192.160.0.1/", true, ""},
         {"10.0.0.1/8", "https://192.160.0.1/", false, ""},
         {"10.0.0.1/32", "https://192.160.0.1/", false, ""},
-        {"10.0.0.1/0", "https://192.160.0.1/", true, "differs: /0 matches every IPv4 address (Go); curl reads 0 as /32"},
+        {"10.0.0.1/0", "https://192.160.0.1/", true,
+         "differs: /0 matches every IPv4 address (Go); curl reads 0 as /32"},
         {"::1/0", "https://[::1]/", true, ""},
         {"::1/128", "https://[::1]/", true, ""},
         {"0:0::1/128", "https://[::1]/", true, ""},

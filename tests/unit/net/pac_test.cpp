@@ -39,8 +39,7 @@ TEST_CASE("PAC answer parsing", "[net][pac]") {
         for (const char* bad : {"", "   ", ";;", "garbage", "PROXY"}) {
             auto r = parse_pac_answer(bad);
             CHECK_FALSE(r);
-            if (!r)
-                CHECK(r.error().code() == ErrorCode::usage);
+            if (!r) CHECK(r.error().code() == ErrorCode::usage);
         }
     }
 }
@@ -51,8 +50,7 @@ namespace {
 
 std::vector<PacEntry> run(const PacScript& pac, const std::string& url, const std::string& host) {
     auto r = pac.find_proxy(url, host);
-    if (!r)
-        FAIL(r.error().describe());
+    if (!r) FAIL(r.error().describe());
     return *r;
 }
 
@@ -139,9 +137,8 @@ TEST_CASE("PAC: answers with HTTPS and lowercase keywords", "[net][pac]") {
                                   "kw.pac");
     REQUIRE(pac);
     CHECK(run(*pac, "https://a/", "a") == std::vector<PacEntry>{{Kind::proxy, "secure.example:443", "https"}});
-    CHECK(run(*pac, "https://b/", "b") == std::vector<PacEntry>{{Kind::proxy, "p:1", "http"},
-                                                                {Kind::socks, "s:2", "socks5"},
-                                                                {Kind::direct, "", ""}});
+    CHECK(run(*pac, "https://b/", "b") ==
+          std::vector<PacEntry>{{Kind::proxy, "p:1", "http"}, {Kind::socks, "s:2", "socks5"}, {Kind::direct, "", ""}});
 }
 
 TEST_CASE("PAC: runaway scripts are stopped", "[net][pac]") {
@@ -164,8 +161,8 @@ TEST_CASE("PAC: runaway scripts are stopped", "[net][pac]") {
     }
     SECTION("infinite loop at the top level, with the default limit") {
         const auto start = steady_clock::now();
-        auto pac = PacScript::compile("while (true) {}\nfunction FindProxyForURL(u, h) { return 'DIRECT'; }",
-                                      "top.pac");
+        auto pac =
+            PacScript::compile("while (true) {}\nfunction FindProxyForURL(u, h) { return 'DIRECT'; }", "top.pac");
         CHECK(steady_clock::now() - start < seconds(10)); // stopped at its limit, not running forever
         REQUIRE_FALSE(pac);
         CHECK_THAT(pac.error().describe(), Catch::Contains("timed out"));

@@ -14,6 +14,7 @@
 using namespace goinstall;
 
 TEST_CASE("pac_url: the URL a PAC script may see", "[net][pac]") {
+    // clang-format off
     auto [url, shown] = GENERATE(table<std::string, std::string>({
         {"https://go.dev/dl/go1.22.5.linux-amd64.tar.gz", "https://go.dev/"},
         {"https://alice:s3cret@go.dev/dl/?token=abc#frag", "https://go.dev/"},
@@ -28,6 +29,7 @@ TEST_CASE("pac_url: the URL a PAC script may see", "[net][pac]") {
         {"http://[::1]:3128/p", "http://[::1]:3128/p"},
         {"not a url", ""},
     }));
+    // clang-format on
     CAPTURE(url);
     CHECK(pac_url(url) == shown);
 }

@@ -12,6 +12,7 @@ using namespace goinstall;
 TEST_CASE("parse_proxy_url accepts the forms users type", "[net][proxy]") {
     using S = ProxyScheme;
     auto [text, scheme, host, port, user, password] =
+        // clang-format off
         GENERATE(table<std::string, ProxyScheme, std::string, unsigned, std::string, std::string>({
             {"proxy.corp:3128", S::http, "proxy.corp", 3128, "", ""},
             {"proxy.corp", S::http, "proxy.corp", 80, "", ""},
@@ -39,6 +40,7 @@ TEST_CASE("parse_proxy_url accepts the forms users type", "[net][proxy]") {
             {"http://proxy_internal.corp:1", S::http, "proxy_internal.corp", 1, "", ""},
             {"https://proxy:65535", S::https, "proxy", 65535, "", ""},
         }));
+    // clang-format on
     CAPTURE(text);
     auto spec = parse_proxy_url(text, "HTTPS_PROXY");
     REQUIRE(spec);
@@ -65,6 +67,7 @@ TEST_CASE("default proxy ports: the scheme's own, 1080 for SOCKS", "[net][proxy]
 }
 
 TEST_CASE("curl_url() and display() render the spec without the password", "[net][proxy]") {
+    // clang-format off
     auto [text, curl_url, display] = GENERATE(table<std::string, std::string, std::string>({
         {"socks5h://user:s3cret@Proxy:1080", "socks5h://proxy:1080", "socks5h://user:***@proxy:1080"},
         {"http://proxy:3128", "http://proxy:3128", "http://proxy:3128"},
@@ -76,6 +79,7 @@ TEST_CASE("curl_url() and display() render the spec without the password", "[net
         {"http://:s3cret@proxy", "http://proxy:80", "http://:***@proxy:80"},
         {"http://us%0Aer:s3cret@proxy", "http://proxy:80", "http://us er:***@proxy:80"},
     }));
+    // clang-format on
     CAPTURE(text);
     auto spec = parse_proxy_url(text, "--proxy");
     REQUIRE(spec);
@@ -87,6 +91,7 @@ TEST_CASE("curl_url_with_credentials() encodes the decoded credentials once more
           "[net][proxy]") {
     // libcurl decodes a proxy URL's userinfo once (curl_transport.cpp), so what reaches the proxy
     // is what the user meant: "a%41b" in --proxy-user is those five bytes, "%2541" in a URL is "%41".
+    // clang-format off
     auto [text, url] = GENERATE(table<std::string, std::string>({
         {"http://alice:pa%2541ss%3Aw%40rd@proxy:3128", "http://alice:pa%2541ss%3Aw%40rd@proxy:3128"},
         {"socks5h://b%40b:x~y_z.-1@[::1]:1080", "socks5h://b%40b:x~y_z.-1@[::1]:1080"},
@@ -95,6 +100,7 @@ TEST_CASE("curl_url_with_credentials() encodes the decoded credentials once more
         {"http://proxy:3128", "http://proxy:3128"},
         {"http://u:%2F%20%25%C3%A9@proxy", "http://u:%2F%20%25%C3%A9@proxy:80"},
     }));
+    // clang-format on
     CAPTURE(text);
     auto spec = parse_proxy_url(text, "--proxy");
     REQUIRE(spec);
@@ -107,19 +113,18 @@ TEST_CASE("curl_url_with_credentials() encodes the decoded credentials once more
 
 TEST_CASE("parse_proxy_url rejects bad input with one line that names the source and hides the password",
           "[net][proxy]") {
-    auto text = GENERATE(as<std::string>{}, "", "   ", "ftp://user:s3cret@proxy:21", "gopher://proxy", "://proxy",
-                         "http://", "http://:8080", "http://user:s3cret@", "http://user:s3cret@:3128", "proxy:0",
-                         "proxy:65536", "proxy:99999", "proxy:abc", "proxy:", "proxy:-1",
-                         "http://user:s3cret@proxy:port", "http://user:s3cret", "user:s3cret",
-                         "http://proxy:3128/path", "http://user:s3cret@proxy:3128/x", "http://proxy:3128?x=1",
-                         "http://proxy:3128#frag", "http://proxy:3128//", "http://user:s3/cret@proxy:3128",
-                         "http://user:s3cret#@proxy:3128", "http://user:s3?cret@proxy:3128",
-                         "user:s3cret@proxy/x://y", "http://pro xy:3128", "http://user:s3 cret@proxy:3128",
-                         "http://user:s3cret@proxy:3128\x01", "http://user:s3cret@prox\ty:3128",
-                         "http://user:s3cret\n@proxy", "http://proxy\x7f", "http://::1:3128", "http://[::1:3128",
-                         "http://[zz::1]:3128", "http://[::1]x3128", "http://[]:3128", "http://[10.0.0.1]:3128",
-                         "http://user:s3cret%zz@proxy:3128", "http://us%er:s3cret@proxy", "http://prox!y:3128",
-                         "http://pro,xy", "socks5h://user:s3cret@proxy:1080/?token=abc");
+    auto text = GENERATE(
+        as<std::string>{}, "", "   ", "ftp://user:s3cret@proxy:21", "gopher://proxy", "://proxy", "http://",
+        "http://:8080", "http://user:s3cret@", "http://user:s3cret@:3128", "proxy:0", "proxy:65536", "proxy:99999",
+        "proxy:abc", "proxy:", "proxy:-1", "http://user:s3cret@proxy:port", "http://user:s3cret", "user:s3cret",
+        "http://proxy:3128/path", "http://user:s3cret@proxy:3128/x", "http://proxy:3128?x=1", "http://proxy:3128#frag",
+        "http://proxy:3128//", "http://user:s3/cret@proxy:3128", "http://user:s3cret#@proxy:3128",
+        "http://user:s3?cret@proxy:3128", "user:s3cret@proxy/x://y", "http://pro xy:3128",
+        "http://user:s3 cret@proxy:3128", "http://user:s3cret@proxy:3128\x01", "http://user:s3cret@prox\ty:3128",
+        "http://user:s3cret\n@proxy", "http://proxy\x7f", "http://::1:3128", "http://[::1:3128", "http://[zz::1]:3128",
+        "http://[::1]x3128", "http://[]:3128", "http://[10.0.0.1]:3128", "http://user:s3cret%zz@proxy:3128",
+        "http://us%er:s3cret@proxy", "http://prox!y:3128", "http://pro,xy",
+        "socks5h://user:s3cret@proxy:1080/?token=abc");
     CAPTURE(text);
     auto spec = parse_proxy_url(text, "HTTPS_PROXY");
     REQUIRE_FALSE(spec);

@@ -11,6 +11,7 @@ using namespace goinstall;
 
 TEST_CASE("parse_resolve_pin accepts curl's forms", "[net][resolve]") {
     auto [text, host, port, addresses, curl] =
+        // clang-format off
         GENERATE(table<std::string, std::string, int, std::vector<std::string>, std::string>({
             {"mirror.test:443:127.0.0.1", "mirror.test", 443, {"127.0.0.1"}, "mirror.test:443:127.0.0.1"},
             {"Mirror.TEST:8443:[::1]", "mirror.test", 8443, {"::1"}, "mirror.test:8443:[::1]"},
@@ -20,6 +21,7 @@ TEST_CASE("parse_resolve_pin accepts curl's forms", "[net][resolve]") {
              "m:80:10.0.0.1,10.0.0.2,[2001:db8::1]"},
             {"*:443:127.0.0.2", "*", 443, {"127.0.0.2"}, "*:443:127.0.0.2"},
         }));
+    // clang-format on
     CAPTURE(text);
     auto pin = parse_resolve_pin(text);
     REQUIRE(pin);
@@ -30,6 +32,7 @@ TEST_CASE("parse_resolve_pin accepts curl's forms", "[net][resolve]") {
 }
 
 TEST_CASE("parse_resolve_pin rejects bad values with a usage error naming them", "[net][resolve]") {
+    // clang-format off
     auto [text, why] = GENERATE(table<std::string, std::string>({
         {"", "is empty"},
         {"mirror.test", "has no port"},
@@ -47,6 +50,7 @@ TEST_CASE("parse_resolve_pin rejects bad values with a usage error naming them",
         {"+mirror.test:443:127.0.0.1", "'+' or '-' prefix"},
         {"-mirror.test:443", "'+' or '-' prefix"},
     }));
+    // clang-format on
     CAPTURE(text);
     auto pin = parse_resolve_pin(text);
     REQUIRE_FALSE(pin);

@@ -25,17 +25,22 @@ TEST_CASE("resolv.conf search domains", "[net][wpad]") {
         Strings expected;
     };
     auto c = GENERATE(values<Case>({
-        {"search line, several domains", "nameserver 10.0.0.53\nsearch eng.corp.example corp.example\n",
+        {"search line, several domains",
+         "nameserver 10.0.0.53\nsearch eng.corp.example corp.example\n",
          {"eng.corp.example", "corp.example"}},
         {"domain line", "domain corp.example\nnameserver 10.0.0.53\n", {"corp.example"}},
         {"the last search/domain line wins", "search a.example\ndomain b.example\n", {"b.example"}},
-        {"the last one wins the other way round too", "domain b.example\nsearch a.example c.example\n",
+        {"the last one wins the other way round too",
+         "domain b.example\nsearch a.example c.example\n",
          {"a.example", "c.example"}},
-        {"tabs, upper case, trailing dots, duplicates", "search\tCorp.Example.  corp.example\tEng.Corp.Example\n",
+        {"tabs, upper case, trailing dots, duplicates",
+         "search\tCorp.Example.  corp.example\tEng.Corp.Example\n",
          {"corp.example", "eng.corp.example"}},
-        {"comments and a trailing comment", "# search no.example\n; domain no2.example\nsearch yes.example # x.example\n",
+        {"comments and a trailing comment",
+         "# search no.example\n; domain no2.example\nsearch yes.example # x.example\n",
          {"yes.example"}},
-        {"invalid names are left out", "search . -bad.example 10.0.0.1 under_score.example ok.example\n",
+        {"invalid names are left out",
+         "search . -bad.example 10.0.0.1 under_score.example ok.example\n",
          {"ok.example"}},
         {"no search or domain line", "nameserver 127.0.0.53\noptions edns0\n", {}},
         {"empty text", "", {}},
@@ -53,7 +58,8 @@ TEST_CASE("domain of a host name", "[net][wpad]") {
 }
 
 TEST_CASE("public suffixes", "[net][wpad]") {
-    for (const char* yes : {"com", "uk", "lan", "home", "corp", "co.uk", "CO.UK", "co.uk.", "com.cn", "com.au", "co.jp"}) {
+    for (const char* yes :
+         {"com", "uk", "lan", "home", "corp", "co.uk", "CO.UK", "co.uk.", "com.cn", "com.au", "co.jp"}) {
         INFO(yes);
         CHECK(is_public_suffix(yes));
     }
@@ -246,11 +252,13 @@ TEST_CASE("the resolver explains a WPAD miss and goes direct", "[net][wpad]") {
     CHECK(c.reason == "WPAD: no wpad.dat at " + k_b + " (HTTP 404); going direct");
     CHECK(std::find(c.skipped.begin(), c.skipped.end(),
                     "system settings: GNOME (gsettings org.gnome.system.proxy) uses WPAD auto-discovery; WPAD: no "
-                    "wpad.dat at " + k_b + " (HTTP 404)") != c.skipped.end());
+                    "wpad.dat at " +
+                        k_b + " (HTTP 404)") != c.skipped.end());
     REQUIRE(r->notes().size() == 1);
     CHECK(r->notes()[0] == "WPAD: no wpad.dat at " + k_b + " (HTTP 404)");
     // A source the resolver consults first still decides.
-    auto with_env = ProxyResolver::create(ps, MapEnv(std::map<std::string, std::string>{{"https_proxy", "http://10.9.9.9:8080"}}), sys);
+    auto with_env = ProxyResolver::create(
+        ps, MapEnv(std::map<std::string, std::string>{{"https_proxy", "http://10.9.9.9:8080"}}), sys);
     REQUIRE(with_env);
     CHECK(with_env->choose("https://go.dev/").source == "https_proxy");
 }

@@ -6,11 +6,13 @@
 using namespace goinstall;
 
 TEST_CASE("normalize_arch maps common spellings to Go's names", "[platform]") {
+    // clang-format off
     auto [input, expected] = GENERATE(table<std::string, std::string>({
         {"x86_64", "amd64"}, {"AMD64", "amd64"}, {"aarch64", "arm64"}, {"i686", "386"}, {"armv6l", "arm"},
         {"armv7l", "arm"},   {"arm", "arm"},     {"ppc64el", "ppc64le"}, {"loongarch64", "loong64"},
         {"s390x", "s390x"},  {"riscv64", "riscv64"},
     }));
+    // clang-format on
     CHECK(normalize_arch(input) == expected);
 }
 

@@ -110,15 +110,18 @@ TEST_CASE("read_system_proxy consults the host's sources in order", "[platform][
     }
     SECTION("no session: falls through GNOME and KDE to sysconfig, with reasons") {
         ScriptedRunner nothing;
-        auto r = read_system_proxy(MapEnv({{"XDG_CONFIG_HOME", (dir / "empty").string()}}), nothing.runner(), linux_opts);
+        auto r =
+            read_system_proxy(MapEnv({{"XDG_CONFIG_HOME", (dir / "empty").string()}}), nothing.runner(), linux_opts);
         REQUIRE(r.found);
         CHECK(r.found->source == (dir / "sysconfig").string());
-        CHECK(r.skipped == std::vector<std::string>{"GNOME: gsettings not installed",
-                                                    "KDE: no kioslaverc at " + (dir / "empty").string() + "/kioslaverc"});
+        CHECK(r.skipped ==
+              std::vector<std::string>{"GNOME: gsettings not installed",
+                                       "KDE: no kioslaverc at " + (dir / "empty").string() + "/kioslaverc"});
     }
     SECTION("KDE session: GNOME is not consulted") {
         auto gsettings = gnome_says("gsettings-manual.txt");
-        auto env = GENERATE(as<std::map<std::string, std::string>>{}, std::map<std::string, std::string>{{"XDG_CURRENT_DESKTOP", "KDE"}},
+        auto env = GENERATE(as<std::map<std::string, std::string>>{},
+                            std::map<std::string, std::string>{{"XDG_CURRENT_DESKTOP", "KDE"}},
                             std::map<std::string, std::string>{{"DESKTOP_SESSION", "/usr/share/xsessions/plasma"}},
                             std::map<std::string, std::string>{{"KDE_FULL_SESSION", "true"}});
         env["XDG_CONFIG_HOME"] = config;
@@ -148,7 +151,8 @@ TEST_CASE("read_system_proxy consults the host's sources in order", "[platform][
     }
     SECTION("darwin asks scutil only") {
         ScriptedRunner scutil{{{"scutil --proxy", fixture("scutil-manual.txt")}}, {}};
-        auto r = read_system_proxy(MapEnv({{"XDG_CONFIG_HOME", config}}), scutil.runner(), {"darwin", dir / "sysconfig"});
+        auto r =
+            read_system_proxy(MapEnv({{"XDG_CONFIG_HOME", config}}), scutil.runner(), {"darwin", dir / "sysconfig"});
         REQUIRE(r.found);
         CHECK(r.found->source == "macOS (scutil --proxy)");
         CHECK(scutil.calls == std::vector<std::string>{"scutil --proxy"});
@@ -191,10 +195,12 @@ TEST_CASE("read_gnome against the real gsettings with the keyfile backend", "[pl
         return;
     }
     CHECK(query_gnome(run).error() == "mode is none");
-    write_text(dir / "glib-2.0/settings/keyfile", "[system/proxy]\nmode='manual'\nignore-hosts=['localhost', '*.corp']\n\n"
-                                                  "[system/proxy/https]\nhost='127.0.0.1'\nport=3128\n");
+    write_text(dir / "glib-2.0/settings/keyfile",
+               "[system/proxy]\nmode='manual'\nignore-hosts=['localhost', '*.corp']\n\n"
+               "[system/proxy/https]\nhost='127.0.0.1'\nport=3128\n");
     auto p = read_gnome(run);
     CHECK(describe(p) == describe(proxy(Mode::manual, "127.0.0.1:3128", "", "", "", {"localhost", "*.corp"})));
     write_text(dir / "glib-2.0/settings/keyfile", "[system/proxy]\nmode='auto'\nautoconfig-url='http://wpad/x.pac'\n");
-    CHECK(describe(read_gnome(run)) == describe(proxy(Mode::auto_pac, "", "", "", "http://wpad/x.pac", {"localhost", "127.0.0.0/8", "::1"})));
+    CHECK(describe(read_gnome(run)) ==
+          describe(proxy(Mode::auto_pac, "", "", "", "http://wpad/x.pac", {"localhost", "127.0.0.0/8", "::1"})));
 }

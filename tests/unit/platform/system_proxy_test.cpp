@@ -41,7 +41,11 @@ TEST_CASE("parse_gnome reads gsettings values as gsettings prints them", "[platf
           {"ignore-hosts", "['localhost', '127.0.0.0/8', '::1']"}},
          proxy(Mode::manual, "proxy.corp:8080", "", "", "", k_gnome_default_ignore)},
         {"manual http only: https falls back to it",
-         {{"mode", "'manual'"}, {"http.host", "'proxy.corp'"}, {"http.port", "3128"}, {"https.host", "''"}, {"https.port", "0"}},
+         {{"mode", "'manual'"},
+          {"http.host", "'proxy.corp'"},
+          {"http.port", "3128"},
+          {"https.host", "''"},
+          {"https.port", "0"}},
          proxy(Mode::manual, "proxy.corp:3128", "proxy.corp:3128")},
         {"manual http and https differ",
          {{"mode", "'manual'"}, {"http.host", "'a'"}, {"http.port", "1"}, {"https.host", "'b'"}, {"https.port", "2"}},
@@ -49,11 +53,18 @@ TEST_CASE("parse_gnome reads gsettings values as gsettings prints them", "[platf
         {"manual socks only",
          {{"mode", "'manual'"}, {"socks.host", "'socks.corp'"}, {"socks.port", "1080"}, {"ignore-hosts", "@as []"}},
          proxy(Mode::manual, "", "", "socks5://socks.corp:1080")},
-        {"port 0 means not configured", {{"mode", "'manual'"}, {"https.host", "'proxy.corp'"}, {"https.port", "0"}}, std::nullopt},
-        {"empty host means not configured", {{"mode", "'manual'"}, {"https.host", "''"}, {"https.port", "8080"}}, std::nullopt},
+        {"port 0 means not configured",
+         {{"mode", "'manual'"}, {"https.host", "'proxy.corp'"}, {"https.port", "0"}},
+         std::nullopt},
+        {"empty host means not configured",
+         {{"mode", "'manual'"}, {"https.host", "''"}, {"https.port", "8080"}},
+         std::nullopt},
         {"port out of range", {{"mode", "'manual'"}, {"https.host", "'p'"}, {"https.port", "70000"}}, std::nullopt},
-        {"typed port", {{"mode", "'manual'"}, {"https.host", "'p'"}, {"https.port", "int32 8080"}}, proxy(Mode::manual, "p:8080", "")},
-        {"IPv6 host gets brackets", {{"mode", "'manual'"}, {"https.host", "'::1'"}, {"https.port", "3128"}},
+        {"typed port",
+         {{"mode", "'manual'"}, {"https.host", "'p'"}, {"https.port", "int32 8080"}},
+         proxy(Mode::manual, "p:8080", "")},
+        {"IPv6 host gets brackets",
+         {{"mode", "'manual'"}, {"https.host", "'::1'"}, {"https.port", "3128"}},
          proxy(Mode::manual, "[::1]:3128", "")},
         {"auto with PAC URL",
          {{"mode", "'auto'"}, {"autoconfig-url", "'http://wpad.corp/proxy.pac'"}, {"ignore-hosts", "@as []"}},
@@ -66,7 +77,9 @@ TEST_CASE("parse_gnome reads gsettings values as gsettings prints them", "[platf
          {{"mode", "'auto'"}, {"ignore-hosts", R"(["it's", 'caf\u00e9', 'a\\b', '*.corp'])"}},
          proxy(Mode::auto_pac, "", "", "", "", {"it's", "caf\xc3\xa9", "a\\b", "*.corp"})},
         {"empty ignore-hosts array", {{"mode", "'auto'"}, {"ignore-hosts", "[]"}}, proxy(Mode::auto_pac, "", "")},
-        {"malformed ignore-hosts is dropped", {{"mode", "'auto'"}, {"ignore-hosts", "['a', "}}, proxy(Mode::auto_pac, "", "")},
+        {"malformed ignore-hosts is dropped",
+         {{"mode", "'auto'"}, {"ignore-hosts", "['a', "}},
+         proxy(Mode::auto_pac, "", "")},
         {"no mode key", {{"https.host", "'p'"}, {"https.port", "1"}}, std::nullopt},
         {"unquoted mode", {{"mode", "manual"}, {"https.host", "'p'"}, {"https.port", "1"}}, std::nullopt},
         {"unknown mode", {{"mode", "'magic'"}, {"https.host", "'p'"}, {"https.port", "1"}}, std::nullopt},
@@ -85,16 +98,18 @@ TEST_CASE("parse_gsettings_listing feeds parse_gnome from captured gsettings out
     CHECK(values.at("mode") == "'manual'");
     CHECK(values.at("https.port") == "3128");
     CHECK(values.at("http.use-authentication") == "false");
-    CHECK(describe(parse_gnome(values)) ==
-          describe(proxy(Mode::manual, "secure-proxy.corp.example:3128", "proxy.corp.example:8080",
-                         "socks5://socks.corp.example:1080", "", {"localhost", "127.0.0.0/8", "::1", "*.corp.example"})));
+    CHECK(describe(parse_gnome(values)) == describe(proxy(Mode::manual, "secure-proxy.corp.example:3128",
+                                                          "proxy.corp.example:8080", "socks5://socks.corp.example:1080",
+                                                          "", {"localhost", "127.0.0.0/8", "::1", "*.corp.example"})));
     CHECK(describe(parse_gnome(parse_gsettings_listing(fixture("gsettings-manual-http-only.txt")))) ==
-          describe(proxy(Mode::manual, "proxy.corp.example:8080", "proxy.corp.example:8080", "", "", k_gnome_default_ignore)));
+          describe(proxy(Mode::manual, "proxy.corp.example:8080", "proxy.corp.example:8080", "", "",
+                         k_gnome_default_ignore)));
     CHECK(describe(parse_gnome(parse_gsettings_listing(fixture("gsettings-auto.txt")))) ==
           describe(proxy(Mode::auto_pac, "", "", "", "http://wpad.corp.example/proxy.pac")));
     CHECK_FALSE(parse_gnome(parse_gsettings_listing(fixture("gsettings-none.txt"))));
     // Other schemas sharing the prefix, and junk lines, are ignored.
-    auto mixed = parse_gsettings_listing("org.gnome.system.proxyx mode 'manual'\njunk\n\norg.gnome.system.proxy mode 'none'\r\n");
+    auto mixed = parse_gsettings_listing(
+        "org.gnome.system.proxyx mode 'manual'\njunk\n\norg.gnome.system.proxy mode 'none'\r\n");
     CHECK(mixed == std::map<std::string, std::string>{{"mode", "'none'"}});
 }
 
@@ -102,16 +117,21 @@ TEST_CASE("parse_kioslaverc reads every KDE ProxyType", "[platform][sysproxy]") 
     const std::string g = "[Proxy Settings]\n";
     auto c = GENERATE_REF(values<TextCase>({
         {"ProxyType 0", g + "ProxyType=0\nhttpsProxy=http://proxy.corp 8080\n", std::nullopt},
-        {"manual, KDE's space form", g + "ProxyType=1\nhttpsProxy=http://proxy.corp 8080\nhttpProxy=http://proxy.corp 8080\n",
+        {"manual, KDE's space form",
+         g + "ProxyType=1\nhttpsProxy=http://proxy.corp 8080\nhttpProxy=http://proxy.corp 8080\n",
          proxy(Mode::manual, "http://proxy.corp:8080", "http://proxy.corp:8080")},
-        {"manual, host:port form", g + "ProxyType=1\nhttpsProxy=proxy.corp:3128\n", proxy(Mode::manual, "proxy.corp:3128", "")},
-        {"manual, bare host and port", g + "ProxyType=1\nhttpsProxy=proxy.corp 3128\n", proxy(Mode::manual, "proxy.corp:3128", "")},
-        {"manual, https does not fall back to http", g + "ProxyType=1\nhttpProxy=http://p 80\n", proxy(Mode::manual, "", "http://p:80")},
+        {"manual, host:port form", g + "ProxyType=1\nhttpsProxy=proxy.corp:3128\n",
+         proxy(Mode::manual, "proxy.corp:3128", "")},
+        {"manual, bare host and port", g + "ProxyType=1\nhttpsProxy=proxy.corp 3128\n",
+         proxy(Mode::manual, "proxy.corp:3128", "")},
+        {"manual, https does not fall back to http", g + "ProxyType=1\nhttpProxy=http://p 80\n",
+         proxy(Mode::manual, "", "http://p:80")},
         {"manual, socks only", g + "ProxyType=1\nsocksProxy=socks://socks.corp 1080\n",
          proxy(Mode::manual, "", "", "socks5://socks.corp:1080")},
         {"manual, bypass list", g + "ProxyType=1\nhttpsProxy=p:1\nNoProxyFor=localhost, .corp 10.0.0.0/8,,\n",
          proxy(Mode::manual, "p:1", "", "", "", {"localhost", ".corp", "10.0.0.0/8"})},
-        {"manual, non-numeric port is discarded like KIO does", g + "ProxyType=1\nhttpsProxy=http://p abc\n", std::nullopt},
+        {"manual, non-numeric port is discarded like KIO does", g + "ProxyType=1\nhttpsProxy=http://p abc\n",
+         std::nullopt},
         {"manual, DIRECT", g + "ProxyType=1\nhttpsProxy=DIRECT\n", std::nullopt},
         {"manual, nothing set", g + "ProxyType=1\nhttpsProxy=\n", std::nullopt},
         {"manual, ReversedException", g + "ProxyType=1\nhttpsProxy=p:1\nReversedException=true\n", std::nullopt},
@@ -126,7 +146,8 @@ TEST_CASE("parse_kioslaverc reads every KDE ProxyType", "[platform][sysproxy]") 
         {"ProxyType missing", g + "httpsProxy=p:1\n", std::nullopt},
         {"another group", "[Other]\nProxyType=1\nhttpsProxy=p:1\n", std::nullopt},
         {"group ends at the next header", g + "ProxyType=1\n[Cache]\nhttpsProxy=p:1\n", std::nullopt},
-        {"CRLF and comments", "# c\r\n[Proxy Settings]\r\nProxyType = 1\r\nhttpsProxy = p:1\r\n", proxy(Mode::manual, "p:1", "")},
+        {"CRLF and comments", "# c\r\n[Proxy Settings]\r\nProxyType = 1\r\nhttpsProxy = p:1\r\n",
+         proxy(Mode::manual, "p:1", "")},
     }));
     INFO(c.name);
     CHECK(describe(parse_kioslaverc(c.text)) == describe(c.expected));
@@ -134,9 +155,9 @@ TEST_CASE("parse_kioslaverc reads every KDE ProxyType", "[platform][sysproxy]") 
 
 TEST_CASE("parse_kioslaverc reads constructed KDE files", "[platform][sysproxy]") {
     auto manual = parse_kioslaverc(fixture("kioslaverc-manual"));
-    CHECK(describe(manual) == describe(proxy(Mode::manual, "http://proxy.corp.example:8080", "http://proxy.corp.example:8080",
-                                             "socks5://socks.corp.example:1080", "",
-                                             {"localhost", "127.0.0.1", ".corp.example"})));
+    CHECK(describe(manual) ==
+          describe(proxy(Mode::manual, "http://proxy.corp.example:8080", "http://proxy.corp.example:8080",
+                         "socks5://socks.corp.example:1080", "", {"localhost", "127.0.0.1", ".corp.example"})));
     REQUIRE(manual);
     CHECK(manual->source == "KDE (~/.config/kioslaverc)");
     CHECK(describe(parse_kioslaverc(fixture("kioslaverc-pac"))) ==
@@ -149,19 +170,24 @@ TEST_CASE("parse_sysconfig_proxy reads SUSE's shell assignments", "[platform][sy
         {"no PROXY_ENABLED", "HTTPS_PROXY=\"http://p:3128\"\n", std::nullopt},
         {"enabled but empty", "PROXY_ENABLED=\"yes\"\nHTTPS_PROXY=\"\"\nHTTP_PROXY=''\n", std::nullopt},
         {"quotes, comments, export",
-         "# comment\nPROXY_ENABLED=yes # trailing\nexport HTTPS_PROXY='http://p:3128' # corp\nHTTP_PROXY=\"http://q:80\"\n"
+         "# comment\nPROXY_ENABLED=yes # trailing\nexport HTTPS_PROXY='http://p:3128' # "
+         "corp\nHTTP_PROXY=\"http://q:80\"\n"
          "NO_PROXY=\"localhost, 127.0.0.1\"\n",
          proxy(Mode::manual, "http://p:3128", "http://q:80", "", "", {"localhost", "127.0.0.1"})},
-        {"commented-out assignment", "PROXY_ENABLED=\"yes\"\n#HTTPS_PROXY=\"http://old:1\"\nHTTP_PROXY=\"http://q:80\"\n",
+        {"commented-out assignment",
+         "PROXY_ENABLED=\"yes\"\n#HTTPS_PROXY=\"http://old:1\"\nHTTP_PROXY=\"http://q:80\"\n",
          proxy(Mode::manual, "", "http://q:80")},
         {"later assignment wins", "PROXY_ENABLED=\"yes\"\nHTTPS_PROXY=\"http://a:1\"\nHTTPS_PROXY=\"http://b:2\"\n",
          proxy(Mode::manual, "http://b:2", "")},
         {"escaped quote inside double quotes", "PROXY_ENABLED=\"yes\"\nHTTPS_PROXY=\"http://u\\\"x@p:1\"\n",
          proxy(Mode::manual, "http://u\"x@p:1", "")},
-        {"unterminated quote is ignored", "PROXY_ENABLED=\"yes\"\nHTTPS_PROXY=\"http://p:1\nHTTP_PROXY=\"http://q:2\"\n",
+        {"unterminated quote is ignored",
+         "PROXY_ENABLED=\"yes\"\nHTTPS_PROXY=\"http://p:1\nHTTP_PROXY=\"http://q:2\"\n",
          proxy(Mode::manual, "", "http://q:2")},
-        {"SOCKS_PROXY", "PROXY_ENABLED=\"yes\"\nSOCKS_PROXY=\"socks.corp:1080\"\n", proxy(Mode::manual, "", "", "socks5://socks.corp:1080")},
-        {"SOCKS5_SERVER", "PROXY_ENABLED=\"yes\"\nSOCKS5_SERVER=\"s:1080\"\n", proxy(Mode::manual, "", "", "socks5://s:1080")},
+        {"SOCKS_PROXY", "PROXY_ENABLED=\"yes\"\nSOCKS_PROXY=\"socks.corp:1080\"\n",
+         proxy(Mode::manual, "", "", "socks5://socks.corp:1080")},
+        {"SOCKS5_SERVER", "PROXY_ENABLED=\"yes\"\nSOCKS5_SERVER=\"s:1080\"\n",
+         proxy(Mode::manual, "", "", "socks5://s:1080")},
         {"not an assignment", "PROXY_ENABLED=\"yes\"\nif true; then HTTPS_PROXY=x; fi\n1X=\"y\"\n", std::nullopt},
     }));
     INFO(c.name);
@@ -170,8 +196,9 @@ TEST_CASE("parse_sysconfig_proxy reads SUSE's shell assignments", "[platform][sy
 
 TEST_CASE("parse_sysconfig_proxy reads a constructed SUSE file", "[platform][sysproxy]") {
     auto p = parse_sysconfig_proxy(fixture("sysconfig-proxy"));
-    CHECK(describe(p) == describe(proxy(Mode::manual, "http://proxy.corp.example:3128/", "http://proxy.corp.example:3128/", "",
-                                        "", {"localhost", "127.0.0.1", ".corp.example"})));
+    CHECK(describe(p) ==
+          describe(proxy(Mode::manual, "http://proxy.corp.example:3128/", "http://proxy.corp.example:3128/", "", "",
+                         {"localhost", "127.0.0.1", ".corp.example"})));
     REQUIRE(p);
     CHECK(p->source == "/etc/sysconfig/proxy");
 }
@@ -181,7 +208,8 @@ TEST_CASE("parse_scutil_proxy reads macOS proxy dictionaries", "[platform][syspr
     auto c = GENERATE_REF(values<TextCase>({
         {"HTTPS only", dict("  HTTPSEnable : 1\n  HTTPSPort : 8080\n  HTTPSProxy : proxy.corp\n  HTTPEnable : 0\n"),
          proxy(Mode::manual, "proxy.corp:8080", "")},
-        {"HTTP only: no fallback for HTTPS", dict("  HTTPEnable : 1\n  HTTPPort : 80\n  HTTPProxy : p\n"), proxy(Mode::manual, "", "p:80")},
+        {"HTTP only: no fallback for HTTPS", dict("  HTTPEnable : 1\n  HTTPPort : 80\n  HTTPProxy : p\n"),
+         proxy(Mode::manual, "", "p:80")},
         {"SOCKS only", dict("  SOCKSEnable : 1\n  SOCKSPort : 1080\n  SOCKSProxy : socks.corp\n"),
          proxy(Mode::manual, "", "", "socks5://socks.corp:1080")},
         {"PAC and manual both enabled",
@@ -189,8 +217,9 @@ TEST_CASE("parse_scutil_proxy reads macOS proxy dictionaries", "[platform][syspr
               "  ProxyAutoConfigURLString : http://wpad/proxy.pac\n"),
          proxy(Mode::auto_pac, "p:1", "", "", "http://wpad/proxy.pac")},
         {"auto discovery", dict("  ProxyAutoDiscoveryEnable : 1\n"), proxy(Mode::auto_pac, "", "")},
-        {"exceptions", dict("  ExceptionsList : <array> {\n    0 : *.local\n    1 : 169.254/16\n  }\n  HTTPSEnable : 1\n"
-                            "  HTTPSPort : 3128\n  HTTPSProxy : fe80::1\n"),
+        {"exceptions",
+         dict("  ExceptionsList : <array> {\n    0 : *.local\n    1 : 169.254/16\n  }\n  HTTPSEnable : 1\n"
+              "  HTTPSPort : 3128\n  HTTPSProxy : fe80::1\n"),
          proxy(Mode::manual, "[fe80::1]:3128", "", "", "", {"*.local", "169.254/16"})},
         {"enabled without a port", dict("  HTTPSEnable : 1\n  HTTPSProxy : p\n"), std::nullopt},
         {"disabled proxy is ignored", dict("  HTTPSEnable : 0\n  HTTPSPort : 1\n  HTTPSProxy : p\n"), std::nullopt},
@@ -225,15 +254,18 @@ TEST_CASE("parse_windows_internet_settings reads the WinINet registry values", "
     auto c = GENERATE(values<Case>({
         {"one server for all", 1, "proxy.corp:8080", "<local>;*.corp;10.*", "",
          proxy(Mode::manual, "proxy.corp:8080", "proxy.corp:8080", "", "", {"<local>", "*.corp", "10.*"})},
-        {"per scheme", 1, "http=a:1;https=b:2;ftp=f:21;socks=c:3", "", "", proxy(Mode::manual, "b:2", "a:1", "socks4://c:3")},
-        {"per scheme with URLs", 1, "https=http://b:2; socks=socks5://c:3", "", "", proxy(Mode::manual, "http://b:2", "", "socks5://c:3")},
+        {"per scheme", 1, "http=a:1;https=b:2;ftp=f:21;socks=c:3", "", "",
+         proxy(Mode::manual, "b:2", "a:1", "socks4://c:3")},
+        {"per scheme with URLs", 1, "https=http://b:2; socks=socks5://c:3", "", "",
+         proxy(Mode::manual, "http://b:2", "", "socks5://c:3")},
         {"http only leaves https empty", 1, "http=a:1", "", "", proxy(Mode::manual, "", "a:1")},
         {"ftp only", 1, "ftp=f:21", "", "", std::nullopt},
         {"disabled", 0, "proxy.corp:8080", "<local>", "", std::nullopt},
         {"value missing", std::nullopt, "proxy.corp:8080", "", "", std::nullopt},
         {"enabled but empty", 1, "", "", "", std::nullopt},
         {"PAC", 0, "stale:1", "", "http://wpad/proxy.pac", proxy(Mode::auto_pac, "", "", "", "http://wpad/proxy.pac")},
-        {"PAC and manual", 1, "p:1", ";<local>;", "http://pac", proxy(Mode::auto_pac, "p:1", "p:1", "", "http://pac", {"<local>"})},
+        {"PAC and manual", 1, "p:1", ";<local>;", "http://pac",
+         proxy(Mode::auto_pac, "p:1", "p:1", "", "http://pac", {"<local>"})},
     }));
     INFO(c.name);
     auto got = parse_windows_internet_settings(c.enable, c.server, c.override_list, c.pac);
@@ -244,9 +276,24 @@ TEST_CASE("parse_windows_internet_settings reads the WinINet registry values", "
 }
 
 TEST_CASE("system proxy parsers survive garbage and truncation", "[platform][sysproxy]") {
-    std::vector<std::string> inputs = {"", "\n", "\0\0\0"s, "[", "[Proxy Settings", "'", "\"", "\\", "<dictionary> {",
-                                       "<dictionary> {\n}\n}\n", "=", "PROXY_ENABLED=\"yes", "@as [", "['a'", "'\\u12",
-                                       "'\\U0011FFFF'", std::string(100000, '['), std::string(100000, '}')};
+    std::vector<std::string> inputs = {"",
+                                       "\n",
+                                       "\0\0\0"s,
+                                       "[",
+                                       "[Proxy Settings",
+                                       "'",
+                                       "\"",
+                                       "\\",
+                                       "<dictionary> {",
+                                       "<dictionary> {\n}\n}\n",
+                                       "=",
+                                       "PROXY_ENABLED=\"yes",
+                                       "@as [",
+                                       "['a'",
+                                       "'\\u12",
+                                       "'\\U0011FFFF'",
+                                       std::string(100000, '['),
+                                       std::string(100000, '}')};
     for (const char* name : {"gsettings-manual.txt", "kioslaverc-manual", "sysconfig-proxy", "scutil-manual.txt"}) {
         auto text = fixture(name);
         for (std::size_t n = 0; n < text.size(); n += 7) {
@@ -267,7 +314,8 @@ TEST_CASE("system proxy parsers survive garbage and truncation", "[platform][sys
         CHECK_NOTHROW(parse_sysconfig_proxy(in));
         CHECK_NOTHROW(parse_scutil_proxy(in));
         CHECK_NOTHROW(parse_gnome(parse_gsettings_listing(in)));
-        CHECK_NOTHROW(parse_gnome({{"mode", "'manual'"}, {"https.host", in}, {"https.port", in}, {"ignore-hosts", in}}));
+        CHECK_NOTHROW(
+            parse_gnome({{"mode", "'manual'"}, {"https.host", in}, {"https.port", in}, {"ignore-hosts", in}}));
         CHECK_NOTHROW(parse_windows_internet_settings(1, in, in, ""));
     }
     for (std::size_t i = 0; i < 18; ++i) { // the hand-written garbage says nothing

@@ -17,7 +17,7 @@ inline std::string describe(const std::optional<SystemProxy>& p) {
     if (!p) {
         return "nullopt";
     }
-    const char* mode = p->mode == SystemProxy::Mode::manual ? "manual"
+    const char* mode = p->mode == SystemProxy::Mode::manual     ? "manual"
                        : p->mode == SystemProxy::Mode::auto_pac ? "auto_pac"
                                                                 : "none";
     std::string out = std::string(mode) + " https=" + p->https_proxy + " http=" + p->http_proxy +

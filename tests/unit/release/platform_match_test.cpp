@@ -145,8 +145,8 @@ TEST_CASE("find_archive chooses deterministically among hand-made candidates", "
     CHECK(find_archive(r, {"darwin", "arm64"})->filename == "go1.99.0.darwin-arm64.tar.gz");
     CHECK(find_archive(r, {"freebsd", "amd64"})->filename == "go1.99.0.freebsd-amd64.tar.gz");
     CHECK_FALSE(find_archive(r, {"linux", "386"})); // kind "installer"
-    CHECK(archive_platforms(r) == std::vector<Platform>{{"darwin", "amd64"}, {"darwin", "arm64"},
-                                                        {"freebsd", "amd64"}, {"linux", "amd64"}});
+    CHECK(archive_platforms(r) ==
+          std::vector<Platform>{{"darwin", "amd64"}, {"darwin", "arm64"}, {"freebsd", "amd64"}, {"linux", "amd64"}});
 }
 
 TEST_CASE("goarch_of_index_arch maps the index's ARM spellings", "[release][platform]") {
@@ -154,8 +154,15 @@ TEST_CASE("goarch_of_index_arch maps the index's ARM spellings", "[release][plat
         const char* index_arch;
         const char* goarch;
     };
-    auto row = GENERATE(values<Row>({{"armv6l", "arm"}, {"arm6", "arm"}, {"arm", "arm"}, {"arm64", "arm64"},
-                                     {"amd64", "amd64"}, {"386", "386"}, {"ppc64le", "ppc64le"},
-                                     {"loong64", "loong64"}, {"bootstrap", "bootstrap"}, {"", ""}}));
+    auto row = GENERATE(values<Row>({{"armv6l", "arm"},
+                                     {"arm6", "arm"},
+                                     {"arm", "arm"},
+                                     {"arm64", "arm64"},
+                                     {"amd64", "amd64"},
+                                     {"386", "386"},
+                                     {"ppc64le", "ppc64le"},
+                                     {"loong64", "loong64"},
+                                     {"bootstrap", "bootstrap"},
+                                     {"", ""}}));
     CHECK(goinstall::goarch_of_index_arch(row.index_arch) == row.goarch);
 }

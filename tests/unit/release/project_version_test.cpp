@@ -26,7 +26,9 @@ std::string go_mod_answer(const std::string& text) {
     if (!pv) return "error:" + pv.error().message();
     if (!*pv) return "none";
     const auto& s = (*pv)->spec;
-    std::string kind = s.kind == VersionSpec::Kind::line ? "line" : s.kind == VersionSpec::Kind::exact ? "exact" : "latest";
+    std::string kind = s.kind == VersionSpec::Kind::line    ? "line"
+                       : s.kind == VersionSpec::Kind::exact ? "exact"
+                                                            : "latest";
     std::string origin = (*pv)->origin == ProjectVersionOrigin::toolchain_line ? "toolchain" : "go";
     return kind + ":" + to_string(s.version) + "@" + origin + ":" + std::to_string((*pv)->line);
 }
@@ -65,13 +67,16 @@ TEST_CASE("go.mod: toolchain line wins, go line is a release or a language versi
         {"no go line", "module m\nrequire x v1.0.0\n", "none"},
         {"empty file", "", "none"},
         {"only toolchain default", "module m\ntoolchain default\n", "none"},
-        {"bad go value", "module m\ngo 1.x\n", "error:go.mod:2: go '1.x' is not a Go version (e.g. go 1.22 or go 1.22.5)"},
-        {"go prefix on go line", "module m\ngo go1.22\n", "error:go.mod:2: go 'go1.22' is not a Go version (e.g. go 1.22 or go 1.22.5)"},
+        {"bad go value", "module m\ngo 1.x\n",
+         "error:go.mod:2: go '1.x' is not a Go version (e.g. go 1.22 or go 1.22.5)"},
+        {"go prefix on go line", "module m\ngo go1.22\n",
+         "error:go.mod:2: go 'go1.22' is not a Go version (e.g. go 1.22 or go 1.22.5)"},
         {"bad toolchain", "module m\ngo 1.22\ntoolchain 1.22.5\n",
          "error:go.mod:3: toolchain '1.22.5' is not a Go toolchain name (e.g. go1.22.5)"},
         {"repeated go", "module m\ngo 1.21\ngo 1.22\n", "error:go.mod:3: repeated go line (first on line 2)"},
         {"go without value", "module m\ngo\n", "error:go.mod:2: usage: go 1.23 (one argument)"},
-        {"unclosed block", "module m\ngo 1.22\nrequire (\n  x v1\n", "error:go.mod:3: block opened with '(' is never closed"},
+        {"unclosed block", "module m\ngo 1.22\nrequire (\n  x v1\n",
+         "error:go.mod:3: block opened with '(' is never closed"},
     }));
     INFO(row.name);
     CHECK(go_mod_answer(row.text) == row.want);
@@ -90,7 +95,9 @@ TEST_CASE(".go-version: first token that is not a comment", "[release][project]"
         {"1.22\n", "go1.22", K::line},
         {"1.23rc1\n", "go1.23rc1", K::exact},
         {"# pinned for CI\n\n  1.21.13  # security fixes\n", "go1.21.13", K::exact},
-        {"\xEF\xBB\xBF" "1.22.5\r\n", "go1.22.5", K::exact},
+        {"\xEF\xBB\xBF"
+         "1.22.5\r\n",
+         "go1.22.5", K::exact},
         {"\t1.22.5\t1.21.0\n", "go1.22.5", K::exact},
         {"latest\n", "latest", K::latest},
         {"", "error:.go-version: no version in the file (e.g. a line '1.22.5')", K::latest},

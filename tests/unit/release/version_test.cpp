@@ -14,9 +14,7 @@ using goinstall::VersionSpec;
 
 namespace {
 
-const char* name(std::strong_ordering o) {
-    return o < 0 ? "less" : o > 0 ? "greater" : "equal";
-}
+const char* name(std::strong_ordering o) { return o < 0 ? "less" : o > 0 ? "greater" : "equal"; }
 
 std::strong_ordering reversed(std::strong_ordering o) {
     return o < 0 ? std::strong_ordering::greater : o > 0 ? std::strong_ordering::less : o;
@@ -60,11 +58,11 @@ TEST_CASE("parse_version reads every spelling Go uses", "[release][version]") {
 }
 
 TEST_CASE("parse_version rejects everything else", "[release][version]") {
-    auto input = GENERATE(as<std::string>{}, "", "go", "1.x", "go1.21.3.4", "1.21-rc1", " 1.21", "1.21 ",
-                          "1.21\n", "GO1.21", "v1.21", "go1.", "1.21.", ".1.21", "1..2", "go1.21rc",
-                          "go1.21rc1x", "go1.21alpha1", "go1rc1", "1.21.3rc", "1.021", "01.2", "1.2.03",
-                          "go1.21rc01", "1.9999999", "99999999999999999999.1", "1.21.4294967297", "-1.2",
-                          "+1.2", "go 1.21", "gogo1.21", "1.21.3-beta1", std::string("1.2\0", 4));
+    auto input =
+        GENERATE(as<std::string>{}, "", "go", "1.x", "go1.21.3.4", "1.21-rc1", " 1.21", "1.21 ", "1.21\n", "GO1.21",
+                 "v1.21", "go1.", "1.21.", ".1.21", "1..2", "go1.21rc", "go1.21rc1x", "go1.21alpha1", "go1rc1",
+                 "1.21.3rc", "1.021", "01.2", "1.2.03", "go1.21rc01", "1.9999999", "99999999999999999999.1",
+                 "1.21.4294967297", "-1.2", "+1.2", "go 1.21", "gogo1.21", "1.21.3-beta1", std::string("1.2\0", 4));
     CAPTURE(input);
     CHECK_FALSE(parse_version(input));
 }

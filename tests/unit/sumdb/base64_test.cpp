@@ -15,8 +15,9 @@ TEST_CASE("base64 round-trips the RFC 4648 section 10 vectors", "[sumdb][base64]
     struct Row {
         std::string plain, encoded;
     };
-    auto row = GENERATE(Row{"", ""}, Row{"f", "Zg=="}, Row{"fo", "Zm8="}, Row{"foo", "Zm9v"}, Row{"foob", "Zm9vYg=="},
-                        Row{"fooba", "Zm9vYmE="}, Row{"foobar", "Zm9vYmFy"}, Row{std::string("\xff\xfe\x00", 3), "//4A"});
+    auto row =
+        GENERATE(Row{"", ""}, Row{"f", "Zg=="}, Row{"fo", "Zm8="}, Row{"foo", "Zm9v"}, Row{"foob", "Zm9vYg=="},
+                 Row{"fooba", "Zm9vYmE="}, Row{"foobar", "Zm9vYmFy"}, Row{std::string("\xff\xfe\x00", 3), "//4A"});
     CHECK(base64_encode(bytes(row.plain)) == row.encoded);
     auto decoded = base64_decode(row.encoded);
     REQUIRE(decoded);
@@ -31,8 +32,8 @@ TEST_CASE("base64_decode rejects malformed text", "[sumdb][base64]") {
 
 TEST_CASE("parse_hash wants exactly 32 bytes", "[sumdb][base64]") {
     CHECK(parse_hash("A/+TP2a1pyCJM2jsWxhtn8S+e4UYsO5MYbxns1Xhj+o="));
-    CHECK_FALSE(parse_hash("A/+TP2a1pyCJM2jsWxhtn8S+e4UYsO5MYbxns1Xhjw=="));         // 31 bytes
-    CHECK_FALSE(parse_hash("A/+TP2a1pyCJM2jsWxhtn8S+e4UYsO5MYbxns1Xhj+o=AAAA"));     // 35 bytes
+    CHECK_FALSE(parse_hash("A/+TP2a1pyCJM2jsWxhtn8S+e4UYsO5MYbxns1Xhjw=="));     // 31 bytes
+    CHECK_FALSE(parse_hash("A/+TP2a1pyCJM2jsWxhtn8S+e4UYsO5MYbxns1Xhj+o=AAAA")); // 35 bytes
     CHECK(to_base64(*parse_hash("A/+TP2a1pyCJM2jsWxhtn8S+e4UYsO5MYbxns1Xhj+o=")) ==
           "A/+TP2a1pyCJM2jsWxhtn8S+e4UYsO5MYbxns1Xhj+o=");
 }

@@ -28,7 +28,8 @@ TestLog honest_log() {
 // The same records except record 500, so every tree larger than 500 differs.
 TestLog forked_log(const TestLog& honest) {
     TestLog log;
-    for (std::int64_t i = 0; i < honest.size(); ++i) log.append(i == 500 ? "evil.example/m v6.6.6 h1:x\n" : honest.record(i));
+    for (std::int64_t i = 0; i < honest.size(); ++i)
+        log.append(i == 500 ? "evil.example/m v6.6.6 h1:x\n" : honest.record(i));
     return log;
 }
 
@@ -60,7 +61,7 @@ TEST_CASE("a lookup is verified, and cached for the next one", "[sumdb][client]"
     CHECK_FALSE(r->from_cache);
     CHECK(f.latest() == f.db.note());
     CHECK(f.cached("lookup/golang.org/toolchain@" + k_v1));
-    CHECK(f.cached("tile/8/0/002"));      // record 700's tile
+    CHECK(f.cached("tile/8/0/002"));       // record 700's tile
     CHECK(f.cached("tile/8/0/003.p/232")); // the tree's last tile
 
     f.db.requests.clear();
@@ -116,7 +117,8 @@ TEST_CASE("the cached tree moves forward only along one timeline", "[sumdb][clie
         CHECK_THAT(r.error().message(), Catch::Contains("\t1000\n") && Catch::Contains("\t3000\n"));
         CHECK_THAT(r.error().message(), Catch::Contains(to_base64(f.log.root(1000))));
         CHECK_THAT(r.error().message(), Catch::Contains(to_base64(fork.root(1000)))); // the recomputed hash
-        CHECK_THAT(r.error().describe(), Catch::StartsWith("checksum database sum.test.example: golang.org/toolchain@"));
+        CHECK_THAT(r.error().describe(),
+                   Catch::StartsWith("checksum database sum.test.example: golang.org/toolchain@"));
         CHECK(f.latest() == note_1000);
         CHECK_FALSE(f.cached("lookup/golang.org/toolchain@" + k_v2));
     }
@@ -219,9 +221,9 @@ TEST_CASE("lookup failures are classified", "[sumdb][client]") {
         REQUIRE_FALSE(r);
         CHECK(r.error().code() == ErrorCode::usage);
         CHECK(f.db.requests.empty());
-        auto r2 = f.client().lookup(GENERATE("", "/golang.org/toolchain", "golang.org//toolchain", "golang.org/../x",
-                                              "golang.org/Toolchain"),
-                                     k_v1);
+        auto r2 = f.client().lookup(
+            GENERATE("", "/golang.org/toolchain", "golang.org//toolchain", "golang.org/../x", "golang.org/Toolchain"),
+            k_v1);
         CHECK(r2.error().code() == ErrorCode::usage);
     }
     SECTION("a damaged cached latest note") {

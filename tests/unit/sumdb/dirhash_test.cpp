@@ -73,9 +73,11 @@ TEST_CASE("a toolchain module zip's entries are accepted and hashed", "[sumdb][d
     ModuleZipChecker checker("golang.org/toolchain", "v0.0.1-go1.21.3.linux-amd64");
     CHECK(checker.prefix() == k_prefix);
     CHECK(checker.check_zip_size(70U << 20));
-    const std::vector<std::pair<std::string, std::string>> files{
-        {"bin/go", "go binary"}, {"VERSION", "go1.21.3\ntime 2023-10-09T17:04:35Z\n"}, {"src/_go.mod", "module std\n"},
-        {"pkg/tool/linux_amd64/compile", "compile"}, {"lib/time/zoneinfo.zip", "zip"}};
+    const std::vector<std::pair<std::string, std::string>> files{{"bin/go", "go binary"},
+                                                                 {"VERSION", "go1.21.3\ntime 2023-10-09T17:04:35Z\n"},
+                                                                 {"src/_go.mod", "module std\n"},
+                                                                 {"pkg/tool/linux_amd64/compile", "compile"},
+                                                                 {"lib/time/zoneinfo.zip", "zip"}};
     std::vector<std::pair<std::string_view, std::string_view>> named;
     std::vector<std::string> full_names;
     full_names.reserve(files.size());
@@ -96,11 +98,13 @@ TEST_CASE("unsafe or colliding module zip entries are refused", "[sumdb][dirhash
     };
     auto row = GENERATE(
         Row{"no prefix", {{"golang.org/toolchain@v0.0.1-go1.21.2.linux-amd64/bin/go", 1, 1}}, "does not start with"},
-        Row{"prefix without slash", {{"golang.org/toolchain@v0.0.1-go1.21.3.linux-amd64", 0, 0}}, "does not start with"},
+        Row{"prefix without slash",
+            {{"golang.org/toolchain@v0.0.1-go1.21.3.linux-amd64", 0, 0}},
+            "does not start with"},
         Row{"other module", {{"example.com/m@v1.0.0/x", 1, 1}}, "does not start with"},
-        Row{"dot-dot", {entry("bin/../../../etc/passwd")}, "not clean"},
-        Row{"dot", {entry("./bin/go")}, "not clean"}, Row{"double slash", {entry("bin//go")}, "not clean"},
-        Row{"empty rest", {entry("")}, "empty path"}, Row{"absolute after prefix", {entry("/etc/passwd")}, "not clean"},
+        Row{"dot-dot", {entry("bin/../../../etc/passwd")}, "not clean"}, Row{"dot", {entry("./bin/go")}, "not clean"},
+        Row{"double slash", {entry("bin//go")}, "not clean"}, Row{"empty rest", {entry("")}, "empty path"},
+        Row{"absolute after prefix", {entry("/etc/passwd")}, "not clean"},
         Row{"backslash", {entry("bin\\go")}, "not allowed"}, Row{"colon", {entry("c:/x")}, "not allowed"},
         Row{"control character", {entry("bin/g\x01o")}, "not allowed"},
         Row{"invalid UTF-8", {entry("bin/g\xffo")}, "invalid UTF-8"},

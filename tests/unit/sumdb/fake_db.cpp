@@ -34,7 +34,8 @@ Result<std::string> FakeDb::get(std::string_view path) {
         const auto at = what.rfind('@');
         const std::string prefix = what.substr(0, at) + " " + what.substr(at + 1) + " ";
         for (std::int64_t id = 0; id < m_size; ++id) {
-            if (m_log->record(id).starts_with(prefix)) return std::to_string(id) + "\n" + m_log->record(id) + "\n" + note();
+            if (m_log->record(id).starts_with(prefix))
+                return std::to_string(id) + "\n" + m_log->record(id) + "\n" + note();
         }
         return std::unexpected(http_error(path, 404));
     }
@@ -44,7 +45,8 @@ Result<std::string> FakeDb::get(std::string_view path) {
     const std::int64_t size = tiles_of_size != 0 ? tiles_of_size : m_size;
     Tile full = *tile;
     full.width = 1 << tile->height;
-    if (partial_tiles_missing && *tile != full && log.tile_data(full, size)) return std::unexpected(http_error(path, 404));
+    if (partial_tiles_missing && *tile != full && log.tile_data(full, size))
+        return std::unexpected(http_error(path, 404));
     auto data = log.tile_data(*tile, size);
     if (!data) return std::unexpected(http_error(path, 404));
     return *data;

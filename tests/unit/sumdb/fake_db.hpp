@@ -28,11 +28,11 @@ public:
 
     Result<std::string> get(std::string_view path) override;
 
-    bool partial_tiles_missing = false;         // .p/W tiles of complete tiles answer 404
-    std::int64_t tiles_of_size = 0;             // serve tiles of this (larger) tree; 0: the served size
-    const TestLog* tiles_of_log = nullptr;      // serve tiles of this log; nullptr: the served log
-    std::map<std::string, std::string> bodies;  // a path's body, replacing what would be served
-    std::set<std::string> not_found;            // paths answering 404
+    bool partial_tiles_missing = false;        // .p/W tiles of complete tiles answer 404
+    std::int64_t tiles_of_size = 0;            // serve tiles of this (larger) tree; 0: the served size
+    const TestLog* tiles_of_log = nullptr;     // serve tiles of this log; nullptr: the served log
+    std::map<std::string, std::string> bodies; // a path's body, replacing what would be served
+    std::set<std::string> not_found;           // paths answering 404
     std::vector<std::string> requests;
 
 private:

@@ -42,7 +42,8 @@ TEST_CASE("module paths and versions are escaped with '!' for upper case", "[sum
     CHECK_FALSE(escape_module_path("a b"));
     CHECK(module_file_url("https://p.example/", "github.com/Azure/x", "v1.0.0", ".zip") ==
           "https://p.example/github.com/!azure/x/@v/v1.0.0.zip");
-    CHECK(module_file_url("https://p.example", "golang.org/toolchain", "", "") == "https://p.example/golang.org/toolchain/@v/list");
+    CHECK(module_file_url("https://p.example", "golang.org/toolchain", "", "") ==
+          "https://p.example/golang.org/toolchain/@v/list");
     CHECK(file_url_path("file:///srv/go%20proxy") == std::filesystem::path("/srv/go proxy"));
     CHECK_FALSE(file_url_path("https://x.example/"));
 }
@@ -191,8 +192,9 @@ TEST_CASE("sumdb through the proxy: the first proxy that supports it, else the d
     SECTION("404 everywhere, or the list reaches direct or off → the database's own URL") {
         net.serve(sup_a, "", 410);
         net.serve(sup_b, "", 404);
-        auto text = GENERATE(std::string("https://a.example,https://b.example"), std::string("https://a.example,direct"),
-                             std::string("https://a.example,off"), std::string("direct"), std::string("off"));
+        auto text =
+            GENERATE(std::string("https://a.example,https://b.example"), std::string("https://a.example,direct"),
+                     std::string("https://a.example,off"), std::string("direct"), std::string("off"));
         CAPTURE(text);
         auto base = select_sumdb_base(net, proxies(text), db);
         REQUIRE(base);

@@ -57,11 +57,10 @@ TEST_CASE("the real lookup of go1.21.9.linux-amd64 parses and its note verifies"
 
 TEST_CASE("parse_lookup rejects malformed responses", "[sumdb][lookup]") {
     const std::string note = read_fixture("sumdb-note-6476701.txt");
-    auto body = GENERATE_COPY(std::string(""), std::string("\n"), "abc\n" + k_record + "\n" + note,
-                              "012\n" + k_record + "\n" + note, "-1\n" + k_record + "\n" + note,
-                              std::string("12\n") + k_record, std::string("12"), "12\n\n" + note,
-                              "12\nexample.com/m v1.0.0 h1:\x01\n\n" + note,
-                              "12\nexample.com/m v1.0.0 h1:\xff\n\n" + note);
+    auto body = GENERATE_COPY(
+        std::string(""), std::string("\n"), "abc\n" + k_record + "\n" + note, "012\n" + k_record + "\n" + note,
+        "-1\n" + k_record + "\n" + note, std::string("12\n") + k_record, std::string("12"), "12\n\n" + note,
+        "12\nexample.com/m v1.0.0 h1:\x01\n\n" + note, "12\nexample.com/m v1.0.0 h1:\xff\n\n" + note);
     CAPTURE(body);
     auto r = parse_lookup(body);
     REQUIRE_FALSE(r);
@@ -84,7 +83,8 @@ TEST_CASE("a proven toolchain record yields its hashes", "[sumdb][lookup]") {
     // Asking for another version of the same record's module is "not about" it.
     auto other = module_hashes(*proven, "golang.org/toolchain", "v0.0.1-go1.21.9.linux-arm64");
     REQUIRE_FALSE(other);
-    CHECK_THAT(other.error().message(), Catch::Contains("is not about golang.org/toolchain@v0.0.1-go1.21.9.linux-arm64"));
+    CHECK_THAT(other.error().message(),
+               Catch::Contains("is not about golang.org/toolchain@v0.0.1-go1.21.9.linux-arm64"));
 }
 
 TEST_CASE("records that are not proven are never used", "[sumdb][lookup]") {
@@ -137,11 +137,12 @@ TEST_CASE("a proven record must hold exactly the two lines of the module version
         const char* message;
     };
     auto row = GENERATE_COPY(
-        Row{"another module's record", chi, "is not about"},
-        Row{"zip line only", zip, "1 zip and 0 go.mod lines"}, Row{"go.mod line only", mod, "0 zip and 1 go.mod lines"},
+        Row{"another module's record", chi, "is not about"}, Row{"zip line only", zip, "1 zip and 0 go.mod lines"},
+        Row{"go.mod line only", mod, "0 zip and 1 go.mod lines"},
         Row{"two zip lines", zip + zip + mod, "2 zip and 1 go.mod lines"},
         Row{"malformed hash", "golang.org/toolchain " + k_version + " h1:rRL9\n" + mod, "malformed line"},
-        Row{"h2 hash", "golang.org/toolchain " + k_version + " h2:" + k_zip_h1.substr(3) + "\n" + mod, "malformed line"},
+        Row{"h2 hash", "golang.org/toolchain " + k_version + " h2:" + k_zip_h1.substr(3) + "\n" + mod,
+            "malformed line"},
         Row{"trailing field", "golang.org/toolchain " + k_version + " " + k_zip_h1 + " x\n" + mod, "malformed line"});
     CAPTURE(row.what);
     TestSigner signer("sum.test.example");

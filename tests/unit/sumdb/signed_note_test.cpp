@@ -54,9 +54,11 @@ TEST_CASE("parse_verifier_key rejects malformed keys", "[sumdb][note]") {
     };
     auto row = GENERATE_COPY(
         Row{"empty", ""}, Row{"name only", "sum.golang.org"}, Row{"no key", "sum.golang.org+033de0ae"},
-        Row{"wrong hash", "sum.golang.org+033de0af+" + good_key}, Row{"short hash", "sum.golang.org+33de0ae+" + good_key},
+        Row{"wrong hash", "sum.golang.org+033de0af+" + good_key},
+        Row{"short hash", "sum.golang.org+33de0ae+" + good_key},
         Row{"hash not hex", "sum.golang.org+033de0ag+" + good_key}, Row{"empty name", "+033de0ae+" + good_key},
-        Row{"other name", "sum.golang.com+033de0ae+" + good_key}, Row{"space in name", "sum golang+033de0ae+" + good_key},
+        Row{"other name", "sum.golang.com+033de0ae+" + good_key},
+        Row{"space in name", "sum golang+033de0ae+" + good_key},
         Row{"bad base64", "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn"},
         Row{"empty key", "sum.golang.org+033de0ae+"}, Row{"algorithm 2", with_hash("x", alg2)},
         Row{"31-byte key", with_hash("x", short_key)});
@@ -73,14 +75,15 @@ TEST_CASE("real sum.golang.org notes verify and parse", "[sumdb][note]") {
         const char* hash;
         bool lookup;
     };
-    auto row = GENERATE(Row{"sumdb-note-3935567.txt", 3935567, "SapHtgdNCeF00Cx8kqztePV24kgzNg++Xovae42HAMw=", false},
-                        Row{"sumdb-note-6476701.txt", 6476701, "mb8QLQIs0Z0yP5Cstq6guj87oXWeC9gEM8oVikmm9Wk=", false},
-                        Row{"sumdb-note-52544510.txt", 52544510, "+TGlZfnTizQCJgyZR56QixD8+X4dd8Wefy8U1w6k0Ig=", false},
-                        Row{"sumdb-latest-15067302.txt", 15067302, "gJyioq6dwR9n+NjEWORfYmH+ubeYm3kH42BBQ0bTpYI=", false},
-                        Row{"sumdb-latest-15081221.txt", 15081221, nullptr, false},
-                        Row{"sumdb-latest-28891140.txt", 28891140, "++pUIeKTwGvykMUkmM3AT97PwQipMT6H/p7t86E0Sp0=", false},
-                        Row{"sumdb-lookup-example.txt", 28905453, "f3f8U0MoQmXkWAgAEKDtXcaI3c2y6N9+55KNSRefF/w=", true},
-                        Row{"sumdb-lookup-go-chi-v5.3.2.txt", 63096908, nullptr, true});
+    auto row =
+        GENERATE(Row{"sumdb-note-3935567.txt", 3935567, "SapHtgdNCeF00Cx8kqztePV24kgzNg++Xovae42HAMw=", false},
+                 Row{"sumdb-note-6476701.txt", 6476701, "mb8QLQIs0Z0yP5Cstq6guj87oXWeC9gEM8oVikmm9Wk=", false},
+                 Row{"sumdb-note-52544510.txt", 52544510, "+TGlZfnTizQCJgyZR56QixD8+X4dd8Wefy8U1w6k0Ig=", false},
+                 Row{"sumdb-latest-15067302.txt", 15067302, "gJyioq6dwR9n+NjEWORfYmH+ubeYm3kH42BBQ0bTpYI=", false},
+                 Row{"sumdb-latest-15081221.txt", 15081221, nullptr, false},
+                 Row{"sumdb-latest-28891140.txt", 28891140, "++pUIeKTwGvykMUkmM3AT97PwQipMT6H/p7t86E0Sp0=", false},
+                 Row{"sumdb-lookup-example.txt", 28905453, "f3f8U0MoQmXkWAgAEKDtXcaI3c2y6N9+55KNSRefF/w=", true},
+                 Row{"sumdb-lookup-go-chi-v5.3.2.txt", 63096908, nullptr, true});
     CAPTURE(row.file);
     std::string msg = read_fixture(row.file);
     if (row.lookup) msg = note_of_lookup(msg);
@@ -118,7 +121,8 @@ TEST_CASE("tampered or foreign notes are rejected", "[sumdb][note]") {
         Row{"size changed", replace_once(good, "6476701", "6476702"), "invalid signature"},
         Row{"hash byte flipped", replace_once(good, "mb8QLQ", "mb8QLR"), "invalid signature"},
         Row{"signature byte flipped", replace_once(good, b64, b64_of(flipped_sig)), "invalid signature"},
-        Row{"wrong key hash", replace_once(good, b64, b64_of(other_hash)), "no signature by key sum.golang.org+033de0ae"},
+        Row{"wrong key hash", replace_once(good, b64, b64_of(other_hash)),
+            "no signature by key sum.golang.org+033de0ae"},
         Row{"wrong name", replace_once(good, "\xE2\x80\x94 sum.golang.org", "\xE2\x80\x94 sum.golang.com"),
             "no signature by key"},
         Row{"signed by another key only", by_other, "no signature by key"},
@@ -130,7 +134,11 @@ TEST_CASE("tampered or foreign notes are rejected", "[sumdb][note]") {
         Row{"signature too short", replace_once(good, b64, "AAAAAA=="), "malformed"},
         Row{"no signature after name", text + "\n\xE2\x80\x94 sum.golang.org\n", "malformed"},
         Row{"control character", replace_once(good, "tree\n", "tree\r\n"), "malformed"},
-        Row{"invalid UTF-8", replace_once(good, "database", "data\xff" "base"), "malformed"},
+        Row{"invalid UTF-8",
+            replace_once(good, "database",
+                         "data\xff"
+                         "base"),
+            "malformed"},
         Row{"empty", "", "malformed"});
     CAPTURE(row.what);
     auto r = open_note(row.msg, real_key());
@@ -160,13 +168,12 @@ TEST_CASE("parse_tree_text", "[sumdb][note]") {
     REQUIRE(ok);
     CHECK(ok->size == 6476701);
     CHECK(parse_tree_text(tree_text(0, h)));
-    auto bad = GENERATE_COPY(std::string("go.sum database tree\n012\n") + h + "\n",
-                             std::string("go.sum database tree\n-1\n") + h + "\n",
-                             std::string("go.sum database tree\n+1\n") + h + "\n",
-                             std::string("go.sum database tree\n99999999999999999999\n") + h + "\n",
-                             std::string("go.sum database tree\n12\n") + h, std::string("go.sum database tree\n12\n"),
-                             std::string("go.sum database tree\n12\nAAAA\n"), std::string("go.sum tree\n12\n") + h + "\n",
-                             std::string(""));
+    auto bad = GENERATE_COPY(
+        std::string("go.sum database tree\n012\n") + h + "\n", std::string("go.sum database tree\n-1\n") + h + "\n",
+        std::string("go.sum database tree\n+1\n") + h + "\n",
+        std::string("go.sum database tree\n99999999999999999999\n") + h + "\n",
+        std::string("go.sum database tree\n12\n") + h, std::string("go.sum database tree\n12\n"),
+        std::string("go.sum database tree\n12\nAAAA\n"), std::string("go.sum tree\n12\n") + h + "\n", std::string(""));
     CAPTURE(bad);
     auto r = parse_tree_text(bad);
     REQUIRE_FALSE(r);

@@ -53,9 +53,7 @@ std::string TestSigner::signature_line(std::string_view text) const {
     return "\xE2\x80\x94 " + m_name + " " + base64_encode(sig) + "\n";
 }
 
-std::string TestSigner::sign(std::string_view text) const {
-    return std::string(text) + "\n" + signature_line(text);
-}
+std::string TestSigner::sign(std::string_view text) const { return std::string(text) + "\n" + signature_line(text); }
 
 std::string tree_text(long long n, std::string_view hash_b64) {
     return "go.sum database tree\n" + std::to_string(n) + "\n" + std::string(hash_b64) + "\n";

@@ -25,9 +25,10 @@ TEST_CASE("tile paths", "[sumdb][tile]") {
 }
 
 TEST_CASE("parse_tile_path rejects non-canonical paths", "[sumdb][tile]") {
-    auto path = GENERATE("", "tile/8/0", "tiles/8/0/000", "tile/0/0/000", "tile/31/0/000", "tile/8/-1/000", "tile/8/0/00",
-                         "tile/8/0/1234", "tile/8/0/x001", "tile/8/0/001/002", "tile/8/0/000.p/0", "tile/8/0/000.p/256",
-                         "tile/8/0/000.p/", "tile/8/0/000.p/01", "tile/8/0/+00", "tile/8/0/x000/001", "tile/8/0/000/");
+    auto path =
+        GENERATE("", "tile/8/0", "tiles/8/0/000", "tile/0/0/000", "tile/31/0/000", "tile/8/-1/000", "tile/8/0/00",
+                 "tile/8/0/1234", "tile/8/0/x001", "tile/8/0/001/002", "tile/8/0/000.p/0", "tile/8/0/000.p/256",
+                 "tile/8/0/000.p/", "tile/8/0/000.p/01", "tile/8/0/+00", "tile/8/0/x000/001", "tile/8/0/000/");
     CAPTURE(path);
     CHECK_FALSE(parse_tile_path(path));
 }
@@ -182,12 +183,13 @@ TEST_CASE("a forked log fails the consistency check", "[sumdb][tile]") {
     // Both logs share records [0, 1000); the fork rewrites record 500 before growing on.
     TestLog honest, forked;
     honest.grow_to(3000);
-    for (std::int64_t i = 0; i < 3000; ++i) forked.append(i == 500 ? std::string("evil.example/m v6.6.6\n") : honest.record(i));
+    for (std::int64_t i = 0; i < 3000; ++i)
+        forked.append(i == 500 ? std::string("evil.example/m v6.6.6\n") : honest.record(i));
     const TreeHead old_head = honest.head(1000);
     FakeTiles tiles(forked, 3000);
     TileHashReader reader(forked.head(3000), tiles);
     auto h = tree_hash(old_head.size, reader);
-    REQUIRE(h); // the forked tiles are self-consistent...
+    REQUIRE(h);                 // the forked tiles are self-consistent...
     CHECK(*h != old_head.hash); // ...but do not contain the old tree
     // Records before the fork still prove into the forked tree; the forged one proves too — only
     // the consistency check catches the fork.

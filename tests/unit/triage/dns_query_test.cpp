@@ -42,12 +42,14 @@ TEST_CASE("query_nameserver: addresses from A and AAAA, IPv4 first", "[triage][d
 }
 
 TEST_CASE("query_nameserver maps rcodes to statuses", "[triage][dns]") {
+    // clang-format off
     auto [code, status, detail] = GENERATE(table<int, DnsStatus, std::string>({
         {3, DnsStatus::nxdomain, "NXDOMAIN"},
         {2, DnsStatus::servfail, "SERVFAIL"},
         {5, DnsStatus::refused, "REFUSED"},
         {4, DnsStatus::error, "NOTIMP 4"},
     }));
+    // clang-format on
     UdpResponder ns(rcode(code));
     DnsResult r = query_nameserver(ns.address(), "blocked.example", 30s, nullptr);
     CHECK(r.status == status);

@@ -40,7 +40,9 @@ void record(Bytes& b, const Bytes& owner, unsigned type, const Bytes& rdata) {
     b.insert(b.end(), rdata.begin(), rdata.end());
 }
 
-Bytes ptr(unsigned offset) { return {static_cast<unsigned char>(0xC0 | (offset >> 8)), static_cast<unsigned char>(offset & 0xFF)}; }
+Bytes ptr(unsigned offset) {
+    return {static_cast<unsigned char>(0xC0 | (offset >> 8)), static_cast<unsigned char>(offset & 0xFF)};
+}
 Bytes name_bytes(const std::string& n) {
     Bytes b;
     put_name(b, n);
@@ -103,9 +105,9 @@ TEST_CASE("parse_dns_response follows a CNAME chain and ignores records off the 
     record(b, ptr(static_cast<unsigned>(first_target)), 5, second);
     Bytes v6(16, 0);
     v6[0] = 0x20, v6[1] = 0x01, v6[2] = 0x0d, v6[3] = 0xb8, v6[15] = 9;
-    record(b, name_bytes("EDGE.cdn.example.net"), 28, v6);       // end of the chain, any case
+    record(b, name_bytes("EDGE.cdn.example.net"), 28, v6);           // end of the chain, any case
     record(b, name_bytes("unrelated.example.org"), 1, {9, 9, 9, 9}); // not on the chain
-    record(b, ptr(12), 16, {3, 'a', 'b', 'c'});                    // TXT: skipped
+    record(b, ptr(12), 16, {3, 'a', 'b', 'c'});                      // TXT: skipped
     DnsMessage m = parse_ok(b);
     CHECK(m.addresses == std::vector<std::string>{"2001:db8::9"});
 }
@@ -207,6 +209,7 @@ TEST_CASE("parse_dns_response rejects hostile names and records", "[triage][dns]
 }
 
 TEST_CASE("classify_address covers the RFC 6890 ranges at their boundaries", "[triage][dns]") {
+    // clang-format off
     auto [ip, cls] = GENERATE(table<std::string, AddressClass>({
         {"0.0.0.0", AddressClass::unspecified},        {"0.255.255.255", AddressClass::unspecified},
         {"1.0.0.0", AddressClass::global},             {"9.255.255.255", AddressClass::global},
@@ -250,6 +253,7 @@ TEST_CASE("classify_address covers the RFC 6890 ranges at their boundaries", "[t
         {"256.0.0.1", AddressClass::invalid},          {"example.com", AddressClass::invalid},
         {"1.2.3.4 ", AddressClass::invalid},           {":::1", AddressClass::invalid},
     }));
+    // clang-format on
     INFO(ip);
     CHECK(classify_address(ip) == cls);
     CHECK(is_bogon(cls) == (cls != AddressClass::global));
@@ -277,11 +281,13 @@ TEST_CASE("hosts_file_names finds a name on any hosts line, never the address", 
                        "::1 localhost ip6-localhost\r\n"
                        "127.0.0.1 Mirror.Test other.test # a comment naming trailing.test\n"
                        "10.0.0.1\n";
+    // clang-format off
     auto [host, named] = GENERATE(table<std::string, bool>({
         {"localhost", true}, {"mirror.test", true}, {"MIRROR.TEST", true}, {"other.test", true},
         {"ip6-localhost", true}, {"commented.test", false}, {"trailing.test", false}, {"127.0.0.1", false},
         {"10.0.0.1", false}, {"mirror", false}, {"", false},
     }));
+    // clang-format on
     CAPTURE(host);
     CHECK(hosts_file_names(text, host) == named);
 }

@@ -20,34 +20,40 @@ const char* k_route_docker =
 
 // A laptop: Wi-Fi default via 192.168.1.254 (metric 600), a VPN (tun0, point-to-point, no gateway,
 // metric 50), a down route and a reject route that must not count.
-const char* k_route_laptop =
-    "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
-    "tun0\t00000000\t00000000\t0001\t0\t0\t50\t00000000\t0\t0\t0\n"
-    "wlp2s0\t00000000\tFE01A8C0\t0003\t0\t0\t600\t00000000\t0\t0\t0\n"
-    "wlp2s0\t0001A8C0\t00000000\t0001\t0\t0\t600\t00FFFFFF\t0\t0\t0\n"
-    "eth9\t00000000\t0100000A\t0002\t0\t0\t0\t00000000\t0\t0\t0\n"
-    "lo\t00000000\t00000000\t0201\t0\t0\t0\t00000000\t0\t0\t0\n"
-    "garbage line\n";
+const char* k_route_laptop = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+                             "tun0\t00000000\t00000000\t0001\t0\t0\t50\t00000000\t0\t0\t0\n"
+                             "wlp2s0\t00000000\tFE01A8C0\t0003\t0\t0\t600\t00000000\t0\t0\t0\n"
+                             "wlp2s0\t0001A8C0\t00000000\t0001\t0\t0\t600\t00FFFFFF\t0\t0\t0\n"
+                             "eth9\t00000000\t0100000A\t0002\t0\t0\t0\t00000000\t0\t0\t0\n"
+                             "lo\t00000000\t00000000\t0201\t0\t0\t0\t00000000\t0\t0\t0\n"
+                             "garbage line\n";
 
 // Captured from the same container: a default via fd00::1 on eth0 and the kernel's ::/0 reject
 // route on lo.
-const char* k_ipv6_route_docker =
-    "fd000000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0\n"
-    "fe800000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000002 00000000 00000001     eth0\n"
-    "00000000000000000000000000000000 00 00000000000000000000000000000000 00 fd000000000000000000000000000001 00000400 00000003 00000000 00000003     eth0\n"
-    "00000000000000000000000000000001 80 00000000000000000000000000000000 00 00000000000000000000000000000000 00000000 00000004 00000000 80200001       lo\n"
-    "ff000000000000000000000000000000 08 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000003 00000000 00000001     eth0\n"
-    "00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo\n";
+const char* k_ipv6_route_docker = "fd000000000000000000000000000000 40 00000000000000000000000000000000 00 "
+                                  "00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0\n"
+                                  "fe800000000000000000000000000000 40 00000000000000000000000000000000 00 "
+                                  "00000000000000000000000000000000 00000100 00000002 00000000 00000001     eth0\n"
+                                  "00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
+                                  "fd000000000000000000000000000001 00000400 00000003 00000000 00000003     eth0\n"
+                                  "00000000000000000000000000000001 80 00000000000000000000000000000000 00 "
+                                  "00000000000000000000000000000000 00000000 00000004 00000000 80200001       lo\n"
+                                  "ff000000000000000000000000000000 08 00000000000000000000000000000000 00 "
+                                  "00000000000000000000000000000000 00000100 00000003 00000000 00000001     eth0\n"
+                                  "00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
+                                  "00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo\n";
 
 // A host without IPv6 connectivity: only the reject route and link-local.
-const char* k_ipv6_route_none =
-    "fe800000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0\n"
-    "00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo\n";
+const char* k_ipv6_route_none = "fe800000000000000000000000000000 40 00000000000000000000000000000000 00 "
+                                "00000000000000000000000000000000 00000100 00000001 00000000 00000001     eth0\n"
+                                "00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
+                                "00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo\n";
 
 bool same(const std::vector<DefaultRoute>& got, const std::vector<DefaultRoute>& want) {
     if (got.size() != want.size()) return false;
     for (std::size_t i = 0; i < got.size(); ++i) {
-        if (got[i].interface != want[i].interface || got[i].gateway != want[i].gateway || got[i].ipv6 != want[i].ipv6) return false;
+        if (got[i].interface != want[i].interface || got[i].gateway != want[i].gateway || got[i].ipv6 != want[i].ipv6)
+            return false;
     }
     return true;
 }
@@ -106,12 +112,16 @@ TEST_CASE("read_local_context reports this machine's loopback", "[triage][local]
         CHECK(r.interface != "lo");
         if (!r.gateway.empty()) CHECK(classify_address(r.gateway) != AddressClass::invalid);
     }
-    bool v6_route = std::any_of(ctx.default_routes.begin(), ctx.default_routes.end(), [](const DefaultRoute& r) { return r.ipv6; });
+    bool v6_route =
+        std::any_of(ctx.default_routes.begin(), ctx.default_routes.end(), [](const DefaultRoute& r) { return r.ipv6; });
     CHECK(v6_route == ctx.has_ipv6_default_route);
     for (const auto& ns : ctx.nameservers) CHECK(classify_address(ns) != AddressClass::invalid);
 }
 
 TEST_CASE("read_local_context takes KUBERNETES_SERVICE_HOST from the Env it is given", "[triage][local]") {
-    CHECK(read_local_context(goinstall::MapEnv(std::map<std::string, std::string>{{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}})).container == "kubernetes");
-    CHECK(read_local_context(goinstall::MapEnv(std::map<std::string, std::string>{{"KUBERNETES_SERVICE_HOST", ""}})).container != "kubernetes");
+    CHECK(read_local_context(
+              goinstall::MapEnv(std::map<std::string, std::string>{{"KUBERNETES_SERVICE_HOST", "10.96.0.1"}}))
+              .container == "kubernetes");
+    CHECK(read_local_context(goinstall::MapEnv(std::map<std::string, std::string>{{"KUBERNETES_SERVICE_HOST", ""}}))
+              .container != "kubernetes");
 }

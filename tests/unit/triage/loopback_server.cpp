@@ -39,7 +39,8 @@ LoopbackServer::LoopbackServer(Handler handler, bool ipv6, int backlog) : m_hand
         if (m_fd >= 0) ::close(m_fd);
         throw std::runtime_error("cannot listen on loopback");
     }
-    m_port = ntohs(ipv6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    m_port =
+        ntohs(ipv6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
     m_thread = std::thread([this] { run(); });
 }
 
@@ -103,8 +104,7 @@ void write_all(int fd, const std::string& data) {
 void drain_until_closed(int fd) {
     ::shutdown(fd, SHUT_WR);
     char buf[1024];
-    for (int i = 0; i < 64 && ::recv(fd, buf, sizeof buf, 0) > 0; ++i) {
-    }
+    for (int i = 0; i < 64 && ::recv(fd, buf, sizeof buf, 0) > 0; ++i) {}
 }
 
 // ---- certificates -----------------------------------------------------------------------------
@@ -146,8 +146,10 @@ CertPtr make_cert(EVP_PKEY* key, const std::string& cn, const std::string& org, 
     X509_gmtime_adj(X509_getm_notAfter(c.get()), na_days * 86400);
     X509_set_pubkey(c.get(), key);
     X509_NAME* name = X509_get_subject_name(c.get());
-    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(org.c_str()), -1, -1, 0);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(org.c_str()), -1, -1,
+                               0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1,
+                               0);
     X509* signer = issuer != nullptr ? issuer : c.get();
     X509_set_issuer_name(c.get(), X509_get_subject_name(signer));
     add_ext(c.get(), signer, NID_basic_constraints, ca ? "critical,CA:TRUE" : "CA:FALSE");
@@ -179,8 +181,7 @@ TestPki::TestPki(const std::string& ca_name) : m_state(std::make_unique<State>()
     if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
     m_dir = tmpl;
     m_state->ca_key = new_key();
-    m_state->ca_cert = make_cert(m_state->ca_key.get(), ca_name, "goinstall tests", nullptr, nullptr, -2, 60,
-                                 true, "");
+    m_state->ca_cert = make_cert(m_state->ca_key.get(), ca_name, "goinstall tests", nullptr, nullptr, -2, 60, true, "");
     m_ca.cert_path = m_dir + "/ca.pem";
     write_pem(m_ca.cert_path, m_state->ca_cert.get(), nullptr);
 }

@@ -136,7 +136,9 @@ TEST_CASE("probe_proxy: CONNECT answers", "[triage][proxy]") {
         {"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n", ProxyHopStatus::forbidden, 403, {}},
         {"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=x\r\n"
          "proxy-authenticate: NTLM\r\nContent-Length: 0\r\n\r\n",
-         ProxyHopStatus::auth_required, 407, {"Basic", "NTLM"}},
+         ProxyHopStatus::auth_required,
+         407,
+         {"Basic", "NTLM"}},
         {"HTTP/1.1 502 Bad Gateway\r\n\r\n", ProxyHopStatus::bad_status, 502, {}},
         {"SSH-2.0-OpenSSH_9.2\r\n\r\n", ProxyHopStatus::error, 0, {}},
     }));
@@ -149,7 +151,8 @@ TEST_CASE("probe_proxy: CONNECT answers", "[triage][proxy]") {
     CHECK(r.status == c.status);
     CHECK(r.http_status == c.http);
     CHECK(r.auth_schemes == c.schemes);
-    CHECK(r.proxy == (credentials ? "http://alice:***@127.0.0.1:" : "http://127.0.0.1:") + std::to_string(server.port()));
+    CHECK(r.proxy ==
+          (credentials ? "http://alice:***@127.0.0.1:" : "http://127.0.0.1:") + std::to_string(server.port()));
     REQUIRE(r.tcp.has_value());
     CHECK(r.tcp->status == TcpStatus::connected);
     CHECK(r.elapsed < 10s); // not the 30 s timeout
@@ -309,9 +312,11 @@ TEST_CASE("probe_proxy: SOCKS5", "[triage][proxy]") {
         CHECK(n.status == ProxyHopStatus::auth_required);
     }
     SECTION("reply codes") {
+        // clang-format off
         auto [rep, status] = GENERATE(table<int, ProxyHopStatus>({{2, ProxyHopStatus::forbidden},
                                                                    {5, ProxyHopStatus::bad_status},
                                                                    {1, ProxyHopStatus::bad_status}}));
+        // clang-format on
         LoopbackServer s(socks5_server(self, {false, rep}));
         self = &s;
         ProxyHopResult r = probe_proxy(spec(ProxyScheme::socks5h, s), "go.dev", 443, 30s, nullptr);

@@ -35,8 +35,8 @@ TEST_CASE("durations and UTC dates for people", "[triage][report]") {
 
 TEST_CASE("scrub_secrets removes raw and percent-encoded secrets everywhere", "[triage][report]") {
     TriageReport r;
-    r.findings.push_back(Finding{Layer::proxy, Mark::fail, "http://u:p@ss w@x:1", Millis{0}, "said p@ss w and p%40ss%20w",
-                                 {{"k", "p@ss w"}}});
+    r.findings.push_back(Finding{
+        Layer::proxy, Mark::fail, "http://u:p@ss w@x:1", Millis{0}, "said p@ss w and p%40ss%20w", {{"k", "p@ss w"}}});
     r.verdict.title = "p@ss w";
     r.verdict.action = "--proxy-user u:p@ss w";
     r.settings.emplace_back("proxy", "p%40ss%20w");

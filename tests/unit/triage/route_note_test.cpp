@@ -66,8 +66,8 @@ TEST_CASE("triage: go.dev blocked, the module proxy and its database answer: deg
 }
 
 TEST_CASE("triage: go.dev and the module proxy both blocked: failed, no route offered", "[triage][verdict][goproxy]") {
-    auto obs = observe({target(Role::index, k_index, false), target(Role::goproxy, k_proxy, false),
-                        target(Role::sumdb, k_db, true)});
+    auto obs = observe(
+        {target(Role::index, k_index, false), target(Role::goproxy, k_proxy, false), target(Role::sumdb, k_db, true)});
     CHECK(overall_health(obs) == Health::failed);
     Verdict v = decide_verdict(obs);
     CHECK(v.title.find("Installs work through") == std::string::npos);
@@ -91,8 +91,8 @@ TEST_CASE("triage: one way to the checksum database suffices; a broken fallback 
     CHECK(overall_health(all_ok) == Health::ok);
     CHECK(decide_verdict(all_ok).code == "ok");
     // The index works, the module proxy (the fallback) does not: works, but something is wrong.
-    auto fallback_dead = observe({target(Role::index, k_index, true), target(Role::goproxy, k_proxy, false),
-                                  target(Role::sumdb, k_db, true)});
+    auto fallback_dead = observe(
+        {target(Role::index, k_index, true), target(Role::goproxy, k_proxy, false), target(Role::sumdb, k_db, true)});
     CHECK(overall_health(fallback_dead) == Health::degraded);
     Verdict v = decide_verdict(fallback_dead);
     CHECK(v.code == "dns_nxdomain");

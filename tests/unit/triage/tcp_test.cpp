@@ -39,6 +39,7 @@ int closed_port() {
 } // namespace
 
 TEST_CASE("classify_connect_errno", "[triage][tcp]") {
+    // clang-format off
     auto [err, status] = GENERATE(table<int, TcpStatus>({
         {0, TcpStatus::connected},
         {ECONNREFUSED, TcpStatus::refused},
@@ -51,6 +52,7 @@ TEST_CASE("classify_connect_errno", "[triage][tcp]") {
         {EACCES, TcpStatus::error},
         {EPERM, TcpStatus::error},
     }));
+    // clang-format on
     CHECK(classify_connect_errno(err) == status);
 }
 

@@ -37,6 +37,7 @@ TlsResult probe(const LoopbackServer& server, const std::string& host, const Tls
 } // namespace
 
 TEST_CASE("tls_status_from_verify maps X509 verification codes", "[triage][tls]") {
+    // clang-format off
     auto [code, status] = GENERATE(table<long, TlsStatus>({
         {0, TlsStatus::ok},
         {10, TlsStatus::expired},        // X509_V_ERR_CERT_HAS_EXPIRED
@@ -48,6 +49,7 @@ TEST_CASE("tls_status_from_verify maps X509 verification codes", "[triage][tls]"
         {20, TlsStatus::untrusted},      // X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
         {21, TlsStatus::untrusted},      // X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE
     }));
+    // clang-format on
     CHECK(tls_status_from_verify(code) == status);
 }
 

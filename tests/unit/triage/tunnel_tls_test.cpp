@@ -47,7 +47,8 @@ ProxySpec http_proxy(const LoopbackServer& s) {
 
 } // namespace
 
-TEST_CASE("probe_proxy: the handshake inside the tunnel records the inspecting proxy's issuer", "[triage][proxy][tls]") {
+TEST_CASE("probe_proxy: the handshake inside the tunnel records the inspecting proxy's issuer",
+          "[triage][proxy][tls]") {
     TestPki inspection("Corp Inspection CA");
     CertSpec for_target;
     for_target.cn = "go.dev";

@@ -73,7 +73,8 @@ TargetObservation unresolved(const std::string& host, Role role, const std::stri
     return t;
 }
 
-void captive_unresolved(Observations& o, DnsStatus status = DnsStatus::nxdomain, std::vector<std::string> addresses = {}) {
+void captive_unresolved(Observations& o, DnsStatus status = DnsStatus::nxdomain,
+                        std::vector<std::string> addresses = {}) {
     o.captive.attempted = true;
     o.captive.url = "http://connectivitycheck.gstatic.com/generate_204";
     o.captive.error = "Could not resolve host: connectivitycheck.gstatic.com";
@@ -95,7 +96,8 @@ TEST_CASE("verdict: a TLS-inspecting proxy, seen inside its tunnel", "[triage][v
         CHECK(v.title.find("s3cret") == std::string::npos);
     }
     SECTION("two hosts behind the same proxy are named together") {
-        Verdict v = decide_verdict(base({tunnelled("go.dev", Role::index, k_mitm), tunnelled("dl.google.com", Role::mirror, k_mitm)}));
+        Verdict v = decide_verdict(
+            base({tunnelled("go.dev", Role::index, k_mitm), tunnelled("dl.google.com", Role::mirror, k_mitm)}));
         CHECK(v.code == "tls_interception");
         CHECK_THAT(v.title, Catch::Contains("dl.google.com, go.dev"));
     }
@@ -109,7 +111,8 @@ TEST_CASE("verdict: a TLS-inspecting proxy, seen inside its tunnel", "[triage][v
         auto findings = build_findings(base({tunnelled("go.dev", Role::index, k_mitm)}));
         bool shown = false;
         for (const auto& f : findings) {
-            if (f.layer == Layer::tls && f.target == "go.dev") shown = f.summary.find("issuer " + k_mitm) != std::string::npos;
+            if (f.layer == Layer::tls && f.target == "go.dev")
+                shown = f.summary.find("issuer " + k_mitm) != std::string::npos;
         }
         CHECK(shown);
     }
@@ -117,7 +120,8 @@ TEST_CASE("verdict: a TLS-inspecting proxy, seen inside its tunnel", "[triage][v
 
 TEST_CASE("verdict: a nameserver that resolves no public name", "[triage][verdict]") {
     SECTION("NXDOMAIN for both index hosts, a mirror and the captive-portal probe") {
-        auto o = base({unresolved("go.dev", Role::index, "index"), unresolved("golang.google.cn", Role::index, "index (fallback)"),
+        auto o = base({unresolved("go.dev", Role::index, "index"),
+                       unresolved("golang.google.cn", Role::index, "index (fallback)"),
                        unresolved("dl.google.com", Role::mirror, "mirror official")});
         captive_unresolved(o);
         Verdict v = decide_verdict(o);

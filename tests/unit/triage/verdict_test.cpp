@@ -49,9 +49,7 @@ Observations base(std::vector<TargetObservation> targets) {
     return o;
 }
 
-void http_unreached(TargetObservation& t) {
-    t.http = HttpObservation{};
-}
+void http_unreached(TargetObservation& t) { t.http = HttpObservation{}; }
 
 ProxySpec proxy(ProxyScheme scheme, const std::string& user = "", const std::string& password = "") {
     ProxySpec p;
@@ -141,6 +139,7 @@ struct Case {
     std::vector<std::string> in_action;
 };
 
+// clang-format off
 std::vector<Case> cases() {
     return {
         {"all good", [] { return base({healthy("go.dev", Role::index), healthy("dl.google.com")}); }, "ok", Health::ok,
@@ -330,6 +329,7 @@ std::vector<Case> cases() {
          }, "incomplete", Health::failed, {"ran out of time"}, {"--triage-timeout"}},
     };
 }
+// clang-format on
 
 } // namespace
 

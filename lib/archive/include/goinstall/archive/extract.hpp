@@ -41,11 +41,11 @@ struct ExtractOptions {
 };
 
 struct ExtractStats {
-    std::uint64_t files = 0;     // regular files written
-    std::uint64_t dirs = 0;      // directories created, listed in the archive or implied by a path
+    std::uint64_t files = 0; // regular files written
+    std::uint64_t dirs = 0;  // directories created, listed in the archive or implied by a path
     std::uint64_t symlinks = 0;
     std::uint64_t hardlinks = 0;
-    std::uint64_t bytes = 0;     // regular-file bytes written
+    std::uint64_t bytes = 0; // regular-file bytes written
 };
 
 // Extracts the .tar.gz (or plain .tar) or .zip at `archive` into `dest_dir`, which must already

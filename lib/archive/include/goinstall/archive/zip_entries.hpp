@@ -33,6 +33,7 @@ public:
 // Reads every entry of the zip at `path` (only zip; the central directory is read, as extraction
 // does) and hands it to `visitor`. bad_archive for a file that is not a readable zip, is corrupt or
 // truncated, or holds no entries; errno_error for open failures; cancelled via `cancel`.
-Status read_zip_entries(const std::filesystem::path& path, ZipEntryVisitor& visitor, const CancelToken* cancel = nullptr);
+Status read_zip_entries(const std::filesystem::path& path, ZipEntryVisitor& visitor,
+                        const CancelToken* cancel = nullptr);
 
 } // namespace goinstall

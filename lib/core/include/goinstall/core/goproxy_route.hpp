@@ -22,16 +22,16 @@
 namespace goinstall {
 
 struct GoproxyRouteOptions {
-    std::string spec;                        // "latest", "1.21", "1.21.3", "go1.22rc1"
-    Platform platform;                       // Go's names; "armv6l", "x86_64" are normalised
-    std::vector<sumdb::ProxyEntry> goproxy;  // sumdb::parse_goproxy(GOPROXY / --goproxy); empty → the default
-    sumdb::SumdbSetting gosumdb;             // sumdb::parse_gosumdb(GOSUMDB / --gosumdb); default-constructed → sum.golang.org
-    std::filesystem::path sumdb_cache_dir;   // required unless gosumdb.off: the database's verified
-                                             // notes, lookups and tiles live in <dir>/<database name>
+    std::string spec;                       // "latest", "1.21", "1.21.3", "go1.22rc1"
+    Platform platform;                      // Go's names; "armv6l", "x86_64" are normalised
+    std::vector<sumdb::ProxyEntry> goproxy; // sumdb::parse_goproxy(GOPROXY / --goproxy); empty → the default
+    sumdb::SumdbSetting gosumdb; // sumdb::parse_gosumdb(GOSUMDB / --gosumdb); default-constructed → sum.golang.org
+    std::filesystem::path sumdb_cache_dir; // required unless gosumdb.off: the database's verified
+                                           // notes, lookups and tiles live in <dir>/<database name>
     std::chrono::milliseconds sumdb_lock_timeout{std::chrono::minutes(2)}; // <dir>/<name>.lock around lookups
-    sumdb::GoproxyOptions proxy;             // limits for lists/.info/sumdb files; what "direct" reads
-    DownloadOptions download;                // the zip's limits, attempts, deadline (mirrors are the proxies)
-    std::string sha256_override;             // --sha256: "h1:..." or 64 hex (module_zip_digest)
+    sumdb::GoproxyOptions proxy; // limits for lists/.info/sumdb files; what "direct" reads
+    DownloadOptions download;    // the zip's limits, attempts, deadline (mirrors are the proxies)
+    std::string sha256_override; // --sha256: "h1:..." or 64 hex (module_zip_digest)
 };
 
 // The Go version that names a toolchain module: "go1.20" (not go1.20.0) before 1.21, "go1.21.0" from 1.21.
@@ -64,7 +64,8 @@ public:
 private:
     Result<std::string> resolve_version(const CancelToken* cancel);
     Result<sumdb::SumdbLookup> look_up(const CancelToken* cancel);
-    Result<Fetched> fetch_from(const sumdb::ProxyEntry& proxy, const std::filesystem::path& dir, const CancelToken* cancel);
+    Result<Fetched> fetch_from(const sumdb::ProxyEntry& proxy, const std::filesystem::path& dir,
+                               const CancelToken* cancel);
 
     Transport& m_transport;
     Clock& m_clock;

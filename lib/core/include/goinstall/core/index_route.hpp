@@ -19,7 +19,8 @@ namespace goinstall {
 // The one acquisition step of every verb that downloads from mirrors (install, download, mirror
 // sync). A failure carries the attempt log (Error::tried: each mirror tried, its URL and error).
 Result<Fetched> fetch_from_mirrors(Transport& transport, Clock& clock, EventSink& events, const DownloadTarget& target,
-                                   const std::filesystem::path& dir, DownloadOptions options, const CancelToken* cancel);
+                                   const std::filesystem::path& dir, DownloadOptions options,
+                                   const CancelToken* cancel);
 
 // The artifact for `spec` on `platform` in a loaded index: resolves the spec (emitting `resolved`),
 // picks the archive (not_found lists the platforms the release has) and its digest
@@ -29,7 +30,7 @@ Result<Artifact> artifact_in_index(const IndexResult& index, const std::string& 
                                    ReleaseFile* file_out = nullptr);
 
 struct IndexRouteOptions {
-    std::string spec;            // "latest", "1.21", "1.21.3", "go1.22rc1"
+    std::string spec; // "latest", "1.21", "1.21.3", "go1.22rc1"
     Platform platform;
     IndexOptions index;
     DownloadOptions download;    // mirrors, limits, ranking

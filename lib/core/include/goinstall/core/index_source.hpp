@@ -19,12 +19,12 @@ namespace goinstall {
 inline constexpr const char* k_default_index_url = "https://go.dev/dl/?mode=json&include=all";
 
 struct IndexOptions {
-    std::string url = k_default_index_url; // https://, file://, or a local path
+    std::string url = k_default_index_url;  // https://, file://, or a local path
     std::vector<std::string> fallback_urls; // tried in order when `url` fails (e.g. golang.google.cn)
-    std::filesystem::path cache_dir;       // empty: no cache
-    bool offline = false;                  // use the cache only
-    bool allow_insecure = false;           // accept a plain-http index URL
-    TransferLimits limits;                 // a total timeout is applied if none is set
+    std::filesystem::path cache_dir;        // empty: no cache
+    bool offline = false;                   // use the cache only
+    bool allow_insecure = false;            // accept a plain-http index URL
+    TransferLimits limits;                  // a total timeout is applied if none is set
 };
 
 struct IndexResult {

@@ -22,8 +22,8 @@
 namespace goinstall {
 
 struct InstallRequest : InstallPlace {
-    std::string spec;            // "latest", "1.21", "1.21.3", "go1.22rc1"
-    Platform platform;           // what to fetch
+    std::string spec;  // "latest", "1.21", "1.21.3", "go1.22rc1"
+    Platform platform; // what to fetch
     IndexOptions index;
     DownloadOptions download;    // mirrors, limits, attempts, ranking (--mirror auto)
     std::string sha256_override; // --sha256: required when the index has none, must agree otherwise
@@ -31,8 +31,8 @@ struct InstallRequest : InstallPlace {
     // The toolchain-module route (its spec, platform and sha256_override are taken from above);
     // nullopt: not used.
     std::optional<GoproxyRouteOptions> modules;
-    bool modules_first = false;  // --via goproxy: the module proxy before the index
-    bool use_index = true;       // false: the module proxy route alone (no index source or mirror configured)
+    bool modules_first = false; // --via goproxy: the module proxy before the index
+    bool use_index = true;      // false: the module proxy route alone (no index source or mirror configured)
 };
 
 // Whether a route's failure lets the install go on with the next route: it could not reach its

@@ -37,9 +37,9 @@ struct SyncedModule {
 
 struct ModuleSyncOutcome {
     std::vector<SyncedModule> modules;
-    std::size_t listed = 0;          // versions in DIR/golang.org/toolchain/@v/list
-    std::string sumdb_name;          // the database mirrored under DIR/sumdb/<name>
-    std::size_t sumdb_files = 0;     // lookups and tiles copied (or already there)
+    std::size_t listed = 0;      // versions in DIR/golang.org/toolchain/@v/list
+    std::string sumdb_name;      // the database mirrored under DIR/sumdb/<name>
+    std::size_t sumdb_files = 0; // lookups and tiles copied (or already there)
 };
 
 // The module state: "<h1> <size> <mtime_ns> <module version>" per line (after a comment line), so a
@@ -63,7 +63,8 @@ std::string format_module_state(const ModuleState& state);
 // synced versions' lookups and every verified tile are copied from the route's sumdb cache. All
 // writes are atomic. The caller holds DIR's sync lock.
 Result<ModuleSyncOutcome> sync_module_mirror(Transport& transport, Clock& clock, EventSink& events,
-                                             const std::filesystem::path& dir, const std::vector<ModuleMirrorItem>& items,
+                                             const std::filesystem::path& dir,
+                                             const std::vector<ModuleMirrorItem>& items,
                                              const GoproxyRouteOptions& options, const CancelToken* cancel);
 
 } // namespace goinstall

@@ -49,9 +49,9 @@ inline constexpr const char* k_mirror_state_name = ".goinstall-mirror-state";
 
 // What a sync knows about a file it verified.
 struct VerifiedFile {
-    std::string sha256;          // lowercase hex
+    std::string sha256; // lowercase hex
     std::uint64_t size = 0;
-    std::int64_t mtime_ns = 0;   // st_mtim when it was verified
+    std::int64_t mtime_ns = 0; // st_mtim when it was verified
     bool operator==(const VerifiedFile&) const = default;
 };
 using MirrorState = std::map<std::string, VerifiedFile>; // by file name
@@ -64,9 +64,9 @@ std::string format_mirror_state(const MirrorState& state);
 
 struct MirrorSyncRequest {
     std::filesystem::path dir;
-    std::vector<std::string> specs;   // version specs; empty = {"latest"}
-    std::vector<Platform> platforms;  // empty = {host}
-    IndexOptions index;               // the upstream index: the only source of checksums
+    std::vector<std::string> specs;  // version specs; empty = {"latest"}
+    std::vector<Platform> platforms; // empty = {host}
+    IndexOptions index;              // the upstream index: the only source of checksums
     DownloadOptions download;
     std::chrono::milliseconds lock_timeout{std::chrono::minutes(10)};
     std::optional<GoproxyRouteOptions> modules; // --modules: also the toolchain modules (spec/platform per file)
@@ -83,7 +83,7 @@ struct MirrorSyncOutcome {
     std::vector<SyncedFile> files; // the ones this sync asked for
     std::uint64_t bytes_downloaded = 0;
     std::filesystem::path index_path;
-    std::size_t index_files = 0;  // files listed in DIR/index.json (earlier syncs' included)
+    std::size_t index_files = 0;              // files listed in DIR/index.json (earlier syncs' included)
     std::optional<ModuleSyncOutcome> modules; // with request.modules
 };
 

@@ -33,7 +33,7 @@ std::filesystem::path manifest_path_for(const std::filesystem::path& archive);
 std::string rfc3339_utc(std::chrono::system_clock::time_point t);
 
 struct ArchiveDownloadRequest {
-    std::string spec;                 // "latest", "1.21", "1.21.3"
+    std::string spec; // "latest", "1.21", "1.21.3"
     Platform platform;
     IndexOptions index;
     DownloadOptions download;
@@ -72,8 +72,8 @@ struct ArchiveInstallRequest : InstallPlace {
 // Where the expected checksum of a local archive comes from, in this order: the manifest beside it,
 // an entry for its file name in a cached release index, --sha256.
 struct ExpectedArchive {
-    std::string source;          // "manifest <path>", "cached release index <url>", "--sha256"
-    std::string version;         // empty when only --sha256 vouches for the file
+    std::string source;  // "manifest <path>", "cached release index <url>", "--sha256"
+    std::string version; // empty when only --sha256 vouches for the file
     std::optional<ReleaseFile> file;
     std::string sha256;
 };
@@ -100,7 +100,7 @@ private:
 // Installs from a local archive without any network access: LocalArchiveRoute through the install
 // pipeline (pipeline.hpp). A digest mismatch fails before anything is extracted; any failure leaves
 // the installed toolchains and `current` as they were. The archive itself is left in place.
-Result<InstallOutcome> install_archive(EventSink& events, const ArchiveInstallRequest& request, const CancelToken* cancel,
-                                       FileSystem& fs = real_file_system());
+Result<InstallOutcome> install_archive(EventSink& events, const ArchiveInstallRequest& request,
+                                       const CancelToken* cancel, FileSystem& fs = real_file_system());
 
 } // namespace goinstall

@@ -27,7 +27,7 @@ namespace goinstall {
 struct InstallPlace {
     Layout layout{""};
     bool reinstall = false;
-    bool switch_current = true;      // point <root>/current at it (root mode, host platform)
+    bool switch_current = true; // point <root>/current at it (root mode, host platform)
     std::chrono::milliseconds lock_timeout{std::chrono::minutes(10)};
     std::chrono::milliseconds check_timeout{std::chrono::seconds(30)}; // the whole `bin/go version` child
 };
@@ -44,11 +44,11 @@ struct InstallOutcome {
     std::filesystem::path path;
     bool already_installed = false;
     bool switched = false;
-    std::string mirror;              // who served the bytes
+    std::string mirror; // who served the bytes
     std::string sha256;
-    std::string h1;                  // a module zip's verified h1: (module routes only)
+    std::string h1; // a module zip's verified h1: (module routes only)
     std::uint64_t bytes_downloaded = 0;
-    Provenance provenance;           // route, authority, server
+    Provenance provenance; // route, authority, server
     std::vector<Attempt> attempts;
 };
 
@@ -65,8 +65,8 @@ public:
     // `current` as they were and removes staging; a downloaded archive is removed once extracted.
     Result<InstallOutcome> run(Route& route, const PipelineRequest& request, const CancelToken* cancel);
     // The same, for a spec as the user wrote it (empty: none); a malformed spec is a usage error.
-    Result<InstallOutcome> run(Route& route, const InstallPlace& place, const std::string& spec, const Platform& platform,
-                               const CancelToken* cancel);
+    Result<InstallOutcome> run(Route& route, const InstallPlace& place, const std::string& spec,
+                               const Platform& platform, const CancelToken* cancel);
 
 private:
     FileSystem& m_fs;

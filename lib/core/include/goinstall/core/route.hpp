@@ -23,30 +23,31 @@ struct Provenance {
 
 // What a route resolved a request to, before any archive byte is fetched.
 struct Artifact {
-    std::string version;     // "go1.21.3"; empty when only the bytes can tell (a local file vouched for by --sha256)
-    Platform platform;       // what the toolchain is built for
-    std::string filename;    // "go1.21.3.linux-amd64.tar.gz"
-    std::uint64_t size = 0;  // 0: unknown
-    std::string sha256;      // lowercase hex the bytes must hash to (may be empty only when h1 is set:
-                             // nothing unproven is installed)
-    std::string h1;          // a module zip's go.sum hash ("h1:...", dirhash over its entries) the bytes
-                             // must match; empty for archives
-    std::string module_prefix; // non-empty: the file is a module zip ("golang.org/toolchain@v0.0.1-go1.21.3.linux-amd64")
-                               // whose entries all start with this + '/'; the pipeline extracts it as one
+    std::string version;    // "go1.21.3"; empty when only the bytes can tell (a local file vouched for by --sha256)
+    Platform platform;      // what the toolchain is built for
+    std::string filename;   // "go1.21.3.linux-amd64.tar.gz"
+    std::uint64_t size = 0; // 0: unknown
+    std::string sha256;     // lowercase hex the bytes must hash to (may be empty only when h1 is set:
+                            // nothing unproven is installed)
+    std::string h1;         // a module zip's go.sum hash ("h1:...", dirhash over its entries) the bytes
+                            // must match; empty for archives
+    std::string
+        module_prefix; // non-empty: the file is a module zip ("golang.org/toolchain@v0.0.1-go1.21.3.linux-amd64")
+                       // whose entries all start with this + '/'; the pipeline extracts it as one
     Provenance provenance;
 };
 
 // The bytes a route delivered.
 struct Fetched {
-    std::filesystem::path path;         // a complete file
-    std::string sha256;                 // computed over the bytes as they were read or written
-    std::string h1;                     // a module zip's h1: as the route computed it (empty: the pipeline
-                                        // computes it when the artifact has an h1)
-    std::string server;                 // who served them
+    std::filesystem::path path; // a complete file
+    std::string sha256;         // computed over the bytes as they were read or written
+    std::string h1;             // a module zip's h1: as the route computed it (empty: the pipeline
+                                // computes it when the artifact has an h1)
+    std::string server;         // who served them
     std::uint64_t bytes_transferred = 0;
-    bool owned = true;                  // the pipeline's to delete after use (false: the user's own file)
+    bool owned = true;                   // the pipeline's to delete after use (false: the user's own file)
     bool verification_announced = false; // the route already emitted the `verified` event
-    std::vector<Attempt> attempts;      // the attempt log, when the route used the network
+    std::vector<Attempt> attempts;       // the attempt log, when the route used the network
 };
 
 class Route {

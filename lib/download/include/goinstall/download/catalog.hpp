@@ -51,9 +51,9 @@ Catalog builtin_catalog();
 Result<Catalog> apply_user_catalog(Catalog base, std::string_view json, std::string_view source);
 
 struct MirrorPlan {
-    std::vector<Mirror> mirrors;     // in the order to try
-    std::vector<std::string> notes;  // e.g. "tuna: does not host Go binaries (checked 2026-11)"
-    bool auto_rank = false;          // "auto" was asked for: probe and reorder before downloading
+    std::vector<Mirror> mirrors;    // in the order to try
+    std::vector<std::string> notes; // e.g. "tuna: does not host Go binaries (checked 2026-11)"
+    bool auto_rank = false;         // "auto" was asked for: probe and reorder before downloading
 };
 
 // Turns the user's preferences (names or URLs, in order) into the mirrors to try: the preferred ones

@@ -24,8 +24,8 @@ struct Mirror {
 };
 
 struct DownloadTarget {
-    std::string filename;        // as the index names it
-    std::string expected_sha256; // lowercase hex, always required
+    std::string filename;            // as the index names it
+    std::string expected_sha256;     // lowercase hex, always required
     std::uint64_t expected_size = 0; // 0 = unknown
     // Compute the SHA-256 but accept any: the caller verifies the file afterwards by other means
     // (a module zip's h1: hash). expected_sha256 may then be empty; no `verified` event is emitted.
@@ -74,16 +74,16 @@ struct Attempt {
     std::uint64_t bytes = 0;
     long http_status = 0;
     int curl_code = 0;
-    std::string error;         // empty on success
+    std::string error; // empty on success
     Decision decision = Decision::stop;
-    bool lost_race = false;    // cancelled because another mirror answered first
+    bool lost_race = false; // cancelled because another mirror answered first
     std::chrono::milliseconds elapsed{0};
 };
 
 struct DownloadResult {
     std::filesystem::path path; // the complete, verified file (dir/filename)
     std::string sha256;
-    std::string mirror;         // the mirror that served the last byte
+    std::string mirror;                  // the mirror that served the last byte
     std::uint64_t bytes_transferred = 0; // over the network in this run
     std::vector<Attempt> attempts;
 };

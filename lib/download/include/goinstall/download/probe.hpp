@@ -16,19 +16,19 @@ namespace goinstall {
 
 struct ProbeResult {
     Mirror mirror;
-    bool ok = false;                    // answered 2xx and sent bytes
+    bool ok = false; // answered 2xx and sent bytes
     long http_status = 0;
     std::chrono::milliseconds head_time{0}; // request start → response head
     std::uint64_t bytes = 0;
-    double bytes_per_second = 0;        // over the body bytes received
-    std::string error;                  // redacted, one line
+    double bytes_per_second = 0; // over the body bytes received
+    std::string error;           // redacted, one line
 };
 
 struct ProbeOptions {
-    std::uint64_t sample_bytes = 512 * 1024;                    // read this much, then stop
+    std::uint64_t sample_bytes = 512 * 1024;                       // read this much, then stop
     std::chrono::milliseconds time_limit{std::chrono::seconds(8)}; // per mirror, all in parallel
-    TransferLimits limits;                                      // connect timeout etc.
-    const Clock* clock = nullptr;                               // times the samples; nullptr: real time
+    TransferLimits limits;                                         // connect timeout etc.
+    const Clock* clock = nullptr;                                  // times the samples; nullptr: real time
 };
 
 // Probes every mirror at once for `filename`; returns one result per mirror, in input order.

@@ -25,8 +25,8 @@ public:
     // cancelled, or a filesystem error naming the path. The timeout and the pauses between polls run
     // on `clock` (null: the system clock).
     static Result<FileLock> acquire(const std::filesystem::path& path, std::chrono::milliseconds timeout,
-                                    const CancelToken* cancel = nullptr,
-                                    const std::function<void()>& on_wait = {}, Clock* clock = nullptr);
+                                    const CancelToken* cancel = nullptr, const std::function<void()>& on_wait = {},
+                                    Clock* clock = nullptr);
 
 private:
     explicit FileLock(int fd) : m_fd(fd) {}

@@ -16,7 +16,8 @@ public:
     // Creates the directory and its parents.
     virtual Status make_dirs(const std::filesystem::path& dir) = 0;
     // A fresh "<parent>/<prefix>XXXXXX" directory.
-    virtual Result<std::filesystem::path> make_unique_dir(const std::filesystem::path& parent, const std::string& prefix) = 0;
+    virtual Result<std::filesystem::path> make_unique_dir(const std::filesystem::path& parent,
+                                                          const std::string& prefix) = 0;
     // Removes a file; a missing file is not an error.
     virtual Status remove_file(const std::filesystem::path& path) = 0;
     // Removes a tree if present, never following symlinks out of it.
@@ -29,7 +30,8 @@ public:
 class RealFileSystem final : public FileSystem {
 public:
     Status make_dirs(const std::filesystem::path& dir) override;
-    Result<std::filesystem::path> make_unique_dir(const std::filesystem::path& parent, const std::string& prefix) override;
+    Result<std::filesystem::path> make_unique_dir(const std::filesystem::path& parent,
+                                                  const std::string& prefix) override;
     Status remove_file(const std::filesystem::path& path) override;
     Status remove_tree(const std::filesystem::path& path) override;
     Status sync_filesystem(const std::filesystem::path& dir) override;

@@ -58,8 +58,8 @@ struct NoProxyEntry {
     // domain: lowercase, without a leading "." / "*." or a trailing "."; IP and CIDR: the
     // canonical text of the address ("10.0.0.0/8", "::1"); wildcard: "*".
     std::string value;
-    std::optional<unsigned> port; // only requests on this port match
-    std::string original;         // the entry as written (sanitised), for log lines and reasons
+    std::optional<unsigned> port;            // only requests on this port match
+    std::string original;                    // the entry as written (sanitised), for log lines and reasons
     std::array<unsigned char, 16> address{}; // IP and CIDR kinds: network-order bytes (4 or 16 used)
     unsigned prefix_bits = 0;                // CIDR kinds: the prefix length
 };
@@ -77,8 +77,7 @@ NoProxyList parse_no_proxy(std::string_view value);
 // (IPv6 with or without brackets, with or without a zone); `port` is the request's effective port
 // (the URL's, else 443 for https and 80 for http). An entry with a port never matches when `port`
 // is nullopt. An empty host never bypasses.
-std::optional<std::string> bypass_reason(const NoProxyList& list, std::string_view host,
-                                         std::optional<unsigned> port);
+std::optional<std::string> bypass_reason(const NoProxyList& list, std::string_view host, std::optional<unsigned> port);
 
 // True when some entry, whatever its port, matches localhost, 127.0.0.1 or ::1: a list that other
 // tools (which do proxy loopback) also read as "loopback goes direct". `127.0.0.1/8`, `[::1]`,

@@ -27,13 +27,13 @@ namespace goinstall {
 class PacScript; // goinstall/net/pac.hpp
 
 struct ProxySettings {
-    std::optional<std::string> proxy;          // --proxy URL
-    bool no_proxy = false;                     // --no-proxy: always direct
-    std::optional<std::string> noproxy_hosts;  // --noproxy-hosts LIST (replaces NO_PROXY)
-    std::optional<std::string> config_proxy;   // config file "proxy"
-    std::string proxy_user;                    // --proxy-user USER:PASSWORD (overrides URL credentials)
-    std::string proxy_auth = "any";            // basic, digest, ntlm, negotiate, any
-    bool use_system = true;                    // consult desktop/system settings
+    std::optional<std::string> proxy;         // --proxy URL
+    bool no_proxy = false;                    // --no-proxy: always direct
+    std::optional<std::string> noproxy_hosts; // --noproxy-hosts LIST (replaces NO_PROXY)
+    std::optional<std::string> config_proxy;  // config file "proxy"
+    std::string proxy_user;                   // --proxy-user USER:PASSWORD (overrides URL credentials)
+    std::string proxy_auth = "any";           // basic, digest, ntlm, negotiate, any
+    bool use_system = true;                   // consult desktop/system settings
     // A compiled PAC script (from --pac-url or the system's autoconfig URL) and where it came from.
     std::shared_ptr<const PacScript> pac;
     std::string pac_source;
@@ -44,7 +44,7 @@ struct ProxySettings {
 };
 
 struct ProxyChoice {
-    std::optional<ProxySpec> proxy;   // nullopt: direct
+    std::optional<ProxySpec> proxy; // nullopt: direct
     // A PAC answer's later entries ("PROXY a; SOCKS5 b; DIRECT"), tried in order when the proxy
     // before them cannot be reached; nullopt entries mean DIRECT.
     std::vector<std::optional<ProxySpec>> alternatives;
@@ -56,8 +56,7 @@ struct ProxyChoice {
 class ProxyResolver {
 public:
     // Parses every proxy value up front: a bad one is a usage error naming where it came from.
-    static Result<ProxyResolver> create(const ProxySettings& settings, const Env& env,
-                                        const SystemProxyLookup& system);
+    static Result<ProxyResolver> create(const ProxySettings& settings, const Env& env, const SystemProxyLookup& system);
     // A resolver that always goes direct.
     static ProxyResolver direct();
 
@@ -79,7 +78,7 @@ private:
     ProxySettings m_settings;
     std::vector<std::vector<Candidate>> m_tiers; // in order; within a tier, scheme-specific first
     std::vector<std::string> m_tier_names;
-    std::vector<std::string> m_tier_empty;       // why a tier said nothing
+    std::vector<std::string> m_tier_empty; // why a tier said nothing
     std::vector<std::string> m_notes;
 };
 

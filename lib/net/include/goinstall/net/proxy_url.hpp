@@ -39,9 +39,9 @@ unsigned default_proxy_port(ProxyScheme scheme);
 
 struct ProxySpec {
     ProxyScheme scheme = ProxyScheme::http;
-    std::string host;            // lowercase; IPv6 without brackets
-    unsigned port = 0;           // always set by parse_proxy_url (explicit or the default)
-    std::string user, password;  // percent-decoded; empty when absent
+    std::string host;           // lowercase; IPv6 without brackets
+    unsigned port = 0;          // always set by parse_proxy_url (explicit or the default)
+    std::string user, password; // percent-decoded; empty when absent
 
     bool has_credentials() const { return !user.empty() || !password.empty(); }
     // The URL without credentials: "socks5h://host:1080", "http://[::1]:3128".

@@ -33,9 +33,9 @@ struct TransferLimits {
 struct Request {
     std::string url;
     std::vector<std::pair<std::string, std::string>> headers; // e.g. If-None-Match
-    std::uint64_t range_start = 0;                           // > 0 → "Range: bytes=N-"
-    std::uint64_t range_end = 0;                             // > 0 → "Range: bytes=N-M" (M inclusive)
-    std::string if_range;                                    // strong validator, with range_start
+    std::uint64_t range_start = 0;                            // > 0 → "Range: bytes=N-"
+    std::uint64_t range_end = 0;                              // > 0 → "Range: bytes=N-M" (M inclusive)
+    std::string if_range;                                     // strong validator, with range_start
     // Never on ranges (docs/field-notes.md#retry-timeouts-resume).
     bool allow_compression = false;
     // For the release index (the root of trust): only https (or file) and no redirect to http.

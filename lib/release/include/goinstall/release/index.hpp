@@ -44,8 +44,7 @@ struct ReleaseIndex {
 // is not one plain path component (contains '/', '\\', ':', control bytes, or starts with '.'), a known
 // field has the wrong type ("stable" not a bool, "size" not a non-negative integer, "os"/"arch"/
 // "version"/"sha256"/"kind" not strings, "sha256" neither empty nor 64 hex digits).
-Result<ReleaseIndex> parse_index(std::string_view json, std::string_view source_url,
-                                 std::size_t* skipped = nullptr);
+Result<ReleaseIndex> parse_index(std::string_view json, std::string_view source_url, std::size_t* skipped = nullptr);
 
 // Serialises back to go.dev's schema, in go.dev's layout (1-space indent, key order version,
 // stable, files / filename, os, arch, version, sha256, size, kind; trailing newline), so a mirror

@@ -14,13 +14,13 @@ namespace goinstall {
 inline constexpr int k_manifest_format = 1;
 
 struct ArchiveManifest {
-    std::string version;         // the release ("go1.21.3")
-    ReleaseFile file;            // the index's entry, as given (filename, os, arch, sha256, size, kind)
-    std::string index_source;    // redacted URL or path of the release index the checksum came from
+    std::string version;          // the release ("go1.21.3")
+    ReleaseFile file;             // the index's entry, as given (filename, os, arch, sha256, size, kind)
+    std::string index_source;     // redacted URL or path of the release index the checksum came from
     std::string index_fetched_at; // RFC 3339 UTC: when that copy of the index was fetched
-    std::string mirror;          // name of the mirror that served the bytes
-    std::string mirror_url;      // its base URL, redacted
-    std::string downloaded_at;   // RFC 3339 UTC
+    std::string mirror;           // name of the mirror that served the bytes
+    std::string mirror_url;       // its base URL, redacted
+    std::string downloaded_at;    // RFC 3339 UTC
     bool operator==(const ArchiveManifest&) const = default;
 };
 

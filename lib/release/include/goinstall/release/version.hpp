@@ -37,8 +37,6 @@ inline bool operator==(const Version& a, const Version& b) { return std::is_eq(c
 std::string to_string(const Version& v);
 
 // True when both are in the same release line (same major and minor).
-inline bool same_line(const Version& a, const Version& b) {
-    return a.major == b.major && a.minor == b.minor;
-}
+inline bool same_line(const Version& a, const Version& b) { return a.major == b.major && a.minor == b.minor; }
 
 } // namespace goinstall

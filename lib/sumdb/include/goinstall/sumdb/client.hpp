@@ -26,10 +26,10 @@ public:
 };
 
 struct SumdbClientOptions {
-    VerifierKey key;                   // the database's verifier key (its name names the database)
-    std::filesystem::path cache_dir;   // one directory per database, created on demand, holding
-                                       // "latest" (newest verified note), "lookup/<module>@<version>"
-                                       // and "tile/8/..." (verified data only)
+    VerifierKey key;                 // the database's verifier key (its name names the database)
+    std::filesystem::path cache_dir; // one directory per database, created on demand, holding
+                                     // "latest" (newest verified note), "lookup/<module>@<version>"
+                                     // and "tile/8/..." (verified data only)
 };
 
 // What a lookup proved.
@@ -72,7 +72,8 @@ public:
     }
 
 private:
-    Result<SumdbLookup> verify_response(const std::string& body, std::string_view module_path, std::string_view version);
+    Result<SumdbLookup> verify_response(const std::string& body, std::string_view module_path,
+                                        std::string_view version);
     // Checks `tree` against the cached latest note; returns true when it is newer (to be saved).
     Result<bool> check_against_latest(const SignedTree& tree);
     Status check_trees(const SignedTree& older, const SignedTree& newer);

@@ -34,10 +34,10 @@ Result<std::vector<ProxyEntry>> parse_goproxy(std::string_view value);
 
 // The checksum database to use.
 struct SumdbSetting {
-    bool off = false;     // GOSUMDB=off (for golang.org/toolchain cmd/go then refuses to run)
-    VerifierKey key;      // when !off
-    std::string url;      // explicit base URL from "key url" (the proxies are then not asked);
-                          // empty: <proxy>/sumdb/<name> when a proxy supports it, else https://<name>
+    bool off = false; // GOSUMDB=off (for golang.org/toolchain cmd/go then refuses to run)
+    VerifierKey key;  // when !off
+    std::string url;  // explicit base URL from "key url" (the proxies are then not asked);
+                      // empty: <proxy>/sumdb/<name> when a proxy supports it, else https://<name>
     friend bool operator==(const SumdbSetting& a, const SumdbSetting& b) {
         return a.off == b.off && a.key.text == b.key.text && a.url == b.url;
     }

@@ -27,7 +27,8 @@ class ModuleZipChecker {
 public:
     // module_path and version name the module the zip must hold ("golang.org/toolchain",
     // "v0.0.1-go1.21.3.linux-amd64"); max_bytes caps the zip and its uncompressed total.
-    ModuleZipChecker(std::string_view module_path, std::string_view version, std::uint64_t max_bytes = k_max_module_zip);
+    ModuleZipChecker(std::string_view module_path, std::string_view version,
+                     std::uint64_t max_bytes = k_max_module_zip);
 
     // The zip file's size. bad_archive above max_bytes.
     Status check_zip_size(std::uint64_t zip_bytes) const;
@@ -63,7 +64,7 @@ private:
     std::uint64_t m_max;
     std::uint64_t m_compressed = 0;
     std::uint64_t m_uncompressed = 0;
-    std::map<std::string, Seen> m_folded;           // ASCII-lowercased path → first spelling
+    std::map<std::string, Seen> m_folded;            // ASCII-lowercased path → first spelling
     std::map<std::string, std::uint64_t> m_declared; // accepted entry → declared size
     Hash1Builder m_hash;
 };

@@ -25,7 +25,7 @@ struct VerifierKey {
     std::string name;           // "sum.golang.org"
     std::uint32_t key_hash = 0; // 0x033de0ae
     std::array<unsigned char, 32> public_key{};
-    std::string text;           // the key as given
+    std::string text; // the key as given
 };
 
 // The key hash of a key named `name` whose bytes (algorithm byte included) are `key`.

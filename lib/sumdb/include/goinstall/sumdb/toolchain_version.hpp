@@ -15,8 +15,8 @@ inline constexpr std::string_view k_toolchain_module = "golang.org/toolchain";
 inline constexpr std::string_view k_toolchain_version_prefix = "v0.0.1-";
 
 struct ToolchainModuleVersion {
-    Version go;        // go1.21.3, go1.22rc1, go1.20, go1.4beta1 (lib/release's parsing and order)
-    std::string goos;  // "linux"
+    Version go;         // go1.21.3, go1.22rc1, go1.20, go1.4beta1 (lib/release's parsing and order)
+    std::string goos;   // "linux"
     std::string goarch; // Go's name: "amd64", "arm" (never the tarball's "armv6l")
 };
 

@@ -25,22 +25,22 @@ using Millis = std::chrono::milliseconds;
 // ---- DNS ------------------------------------------------------------------------------------
 
 enum class DnsStatus {
-    ok,        // at least one address
-    nxdomain,  // the name does not exist (rcode 3 / EAI_NONAME)
-    no_data,   // the name exists but has no A/AAAA records
-    servfail,  // rcode 2 / EAI_AGAIN
-    refused,   // rcode 5
-    timeout,   // no answer within the timeout
-    error,     // anything else (malformed answer, socket error, other rcode)
+    ok,       // at least one address
+    nxdomain, // the name does not exist (rcode 3 / EAI_NONAME)
+    no_data,  // the name exists but has no A/AAAA records
+    servfail, // rcode 2 / EAI_AGAIN
+    refused,  // rcode 5
+    timeout,  // no answer within the timeout
+    error,    // anything else (malformed answer, socket error, other rcode)
 };
 const char* to_string(DnsStatus status); // "ok", "nxdomain", "no_data", "servfail", ...
 
 struct DnsResult {
-    std::string resolver;               // "system", "--resolve" (a pin) or the nameserver queried ("127.0.0.53:53")
+    std::string resolver; // "system", "--resolve" (a pin) or the nameserver queried ("127.0.0.53:53")
     DnsStatus status = DnsStatus::error;
     std::vector<std::string> addresses; // textual, IPv4 first then IPv6, de-duplicated
     Millis elapsed{0};
-    std::string detail;                 // gai_strerror text or the rcode's name; "" when ok
+    std::string detail; // gai_strerror text or the rcode's name; "" when ok
 };
 
 // The system resolver (getaddrinfo, both families), bounded by `timeout` (the lookup runs on a
@@ -65,10 +65,10 @@ struct DnsMessage {
     bool truncated = false;
     std::vector<std::string> addresses; // A and AAAA answers, textual (CNAME chains followed)
     // The question section, when present (answers are matched against the query's question).
-    std::string qname;                  // lowercase, without the trailing dot
+    std::string qname; // lowercase, without the trailing dot
     std::uint16_t qtype = 0;
     std::uint16_t qclass = 0;
-    bool is_response = false;           // QR bit
+    bool is_response = false; // QR bit
 };
 // Parses an answer, bounds-checked against hostile input (compression loops, short packets).
 Result<DnsMessage> parse_dns_response(std::span<const unsigned char> packet);
@@ -126,7 +126,7 @@ TcpStatus classify_connect_errno(int err);
 
 enum class TlsStatus {
     ok,
-    untrusted,        // chain does not lead to a trusted root (includes self-signed)
+    untrusted, // chain does not lead to a trusted root (includes self-signed)
     expired,
     not_yet_valid,
     name_mismatch,
@@ -146,13 +146,13 @@ struct TlsProbeOptions {
 
 struct TlsResult {
     TlsStatus status = TlsStatus::connect_failed;
-    long verify_code = 0;         // X509_V_* (0 = ok)
-    std::string verify_text;      // OpenSSL's words for verify_code
-    std::string issuer;           // leaf issuer, one line ("CN=..., O=...")
-    std::string subject;          // leaf subject
+    long verify_code = 0;                   // X509_V_* (0 = ok)
+    std::string verify_text;                // OpenSSL's words for verify_code
+    std::string issuer;                     // leaf issuer, one line ("CN=..., O=...")
+    std::string subject;                    // leaf subject
     std::optional<std::int64_t> not_before; // unix seconds, leaf
     std::optional<std::int64_t> not_after;
-    std::string protocol;         // "TLSv1.3"
+    std::string protocol; // "TLSv1.3"
     Millis elapsed{0};
     std::string detail;           // the OpenSSL error or alert, when not ok
     std::optional<TcpResult> tcp; // the TCP step it ran first
@@ -172,15 +172,15 @@ TlsStatus tls_status_from_verify(long verify_code);
 // ---- Proxy hop ------------------------------------------------------------------------------
 
 enum class ProxyHopStatus {
-    ok,               // CONNECT answered 200 (http/https proxy) or the SOCKS greeting succeeded
-    unresolvable,     // the proxy's host name does not resolve
-    unreachable,      // TCP to the proxy refused / timed out / no route (see tcp)
-    auth_required,    // 407 (Proxy-Authenticate schemes in detail), or SOCKS auth refused
-    forbidden,        // 403 on CONNECT
-    closed,           // the proxy closed the connection without an answer
-    bad_status,       // any other HTTP status
-    tls_to_plain,     // https:// proxy URL but the proxy speaks plain HTTP (curl error 35 "wrong version number")
-    timeout,          // connected, no answer
+    ok,            // CONNECT answered 200 (http/https proxy) or the SOCKS greeting succeeded
+    unresolvable,  // the proxy's host name does not resolve
+    unreachable,   // TCP to the proxy refused / timed out / no route (see tcp)
+    auth_required, // 407 (Proxy-Authenticate schemes in detail), or SOCKS auth refused
+    forbidden,     // 403 on CONNECT
+    closed,        // the proxy closed the connection without an answer
+    bad_status,    // any other HTTP status
+    tls_to_plain,  // https:// proxy URL but the proxy speaks plain HTTP (curl error 35 "wrong version number")
+    timeout,       // connected, no answer
     error,
 };
 const char* to_string(ProxyHopStatus status);
@@ -188,13 +188,13 @@ const char* to_string(ProxyHopStatus status);
 struct ProxyHopResult {
     ProxyHopStatus status = ProxyHopStatus::error;
     long http_status = 0;
-    std::string proxy;               // ProxySpec::display(): never the password
+    std::string proxy;                     // ProxySpec::display(): never the password
     std::vector<std::string> auth_schemes; // from Proxy-Authenticate on 407 ("Basic", "NTLM")
     Millis elapsed{0};
     std::string detail;
     std::optional<TcpResult> tcp;
-    std::optional<TlsResult> tls;    // https:// proxies: the handshake with the proxy itself
-    std::optional<int> socks_reply;  // SOCKS5 REP (RFC 1928 §6) or SOCKS4 CD (90 = granted)
+    std::optional<TlsResult> tls;   // https:// proxies: the handshake with the proxy itself
+    std::optional<int> socks_reply; // SOCKS5 REP (RFC 1928 §6) or SOCKS4 CD (90 = granted)
     // ProxyProbeOptions::target_tls: the TLS handshake with the target inside the open tunnel, as
     // the transfer makes it (a TLS-inspecting proxy shows its own certificate here). Unset when not
     // asked for, when the tunnel did not open, or through an https:// proxy (TLS in TLS, not probed).
@@ -247,9 +247,9 @@ struct DefaultRoute {
 struct LocalContext {
     std::vector<NetInterface> interfaces;
     std::vector<DefaultRoute> default_routes;
-    bool has_global_ipv6 = false;     // a global-scope IPv6 address on an up, non-loopback interface
+    bool has_global_ipv6 = false; // a global-scope IPv6 address on an up, non-loopback interface
     bool has_ipv6_default_route = false;
-    std::string container;            // "docker", "podman", "kubernetes", "lxc", "wsl" or ""
+    std::string container;                // "docker", "podman", "kubernetes", "lxc", "wsl" or ""
     std::vector<std::string> nameservers; // from /etc/resolv.conf
 };
 

@@ -35,16 +35,16 @@ const char* to_string(Health health);
 struct Finding {
     Layer layer = Layer::config;
     Mark status = Mark::ok;
-    std::string target;  // "mirror.test", "127.0.0.1:443", "" for the machine itself
+    std::string target; // "mirror.test", "127.0.0.1:443", "" for the machine itself
     Millis elapsed{0};
     std::string summary; // one line; never a password
     std::vector<std::pair<std::string, std::string>> facts;
 };
 
 struct Verdict {
-    std::string code;  // stable identifier: "ok", "dns_nxdomain", "tls_interception", ...
+    std::string code; // stable identifier: "ok", "dns_nxdomain", "tls_interception", ...
     Health health = Health::ok;
-    std::string title; // what is wrong, one or two sentences
+    std::string title;  // what is wrong, one or two sentences
     std::string action; // the one next step: an exact flag, variable or command
 };
 
@@ -68,19 +68,19 @@ struct HttpObservation {
     ErrorCode error_code = ErrorCode::network;
     NetPhase phase = NetPhase::none;
     int curl_code = 0;
-    std::string error;             // redacted, one line
+    std::string error; // redacted, one line
     long status = 0;
     std::string content_type;
-    std::string location;          // redacted
-    std::string effective_url;     // redacted, after redirects
-    std::string snippet;           // the error body, sanitized, ≤ 160 bytes
+    std::string location;      // redacted
+    std::string effective_url; // redacted, after redirects
+    std::string snippet;       // the error body, sanitized, ≤ 160 bytes
     std::optional<std::uint64_t> retry_after_seconds;
     std::optional<std::int64_t> server_date; // unix seconds, from the Date header
     Millis elapsed{0};
     // Throughput sample (2xx only).
     std::uint64_t sample_bytes = 0;
     Millis sample_time{0};
-    bool sample_complete = false;  // the whole body fitted in the sample
+    bool sample_complete = false; // the whole body fitted in the sample
     double bytes_per_second = 0;
 };
 
@@ -99,9 +99,9 @@ struct TargetObservation {
     std::string host; // lowercase, IPv6 without brackets; "" for file:// and paths
     int port = 0;
     bool https = false;
-    bool local_file = false;         // file:// or a path: nothing to probe
+    bool local_file = false; // file:// or a path: nothing to probe
     // Configuration: the proxy the transport would use for this URL, and why.
-    std::optional<ProxySpec> proxy;  // holds the password: only display() is ever shown
+    std::optional<ProxySpec> proxy; // holds the password: only display() is ever shown
     std::string proxy_source;
     std::string proxy_reason;
     std::optional<ProxyHopResult> proxy_hop;
@@ -116,11 +116,11 @@ struct TargetObservation {
 
 struct CaptiveObservation {
     bool attempted = false;
-    std::string url;          // redacted
-    std::string skipped_why;  // when not attempted
+    std::string url;         // redacted
+    std::string skipped_why; // when not attempted
     long status = 0;
-    std::string final_url;    // redacted, after redirects
-    bool portal = false;      // redirected elsewhere, or not the expected 204
+    std::string final_url; // redacted, after redirects
+    bool portal = false;   // redirected elsewhere, or not the expected 204
     std::string error;
     std::optional<std::int64_t> server_date;
     Millis elapsed{0};

@@ -25,11 +25,11 @@ namespace goinstall::triage {
 inline constexpr const char* k_default_captive_probe_url = "http://connectivitycheck.gstatic.com/generate_204";
 
 struct TriageOptions {
-    Millis budget{10000};                // the whole triage; probes get what is left
-    Millis step_timeout{3000};           // a single DNS/TCP/TLS/proxy step
+    Millis budget{10000};      // the whole triage; probes get what is left
+    Millis step_timeout{3000}; // a single DNS/TCP/TLS/proxy step
     // The proxy decision for each target (null: direct), the one the transport uses.
     std::shared_ptr<const ProxyResolver> proxy;
-    TlsProbeOptions tls;                 // trust settings as for transfers (timeout is set per step)
+    TlsProbeOptions tls; // trust settings as for transfers (timeout is set per step)
     // --resolve pins, as given to the transport: a pinned host:port is not looked up (its DNS
     // result says resolver "--resolve") and its TCP/TLS probes go to the pinned addresses.
     std::vector<ResolvePin> resolve;
@@ -40,12 +40,12 @@ struct TriageOptions {
     bool captive_explicit = false;
     std::uint64_t sample_bytes = 256 * 1024; // throughput sample per target
     Millis sample_time{1500};
-    std::string resolv_conf_text;        // "" → read /etc/resolv.conf
-    std::string hosts_text;              // "" → read /etc/hosts
+    std::string resolv_conf_text; // "" → read /etc/resolv.conf
+    std::string hosts_text;       // "" → read /etc/hosts
     std::size_t max_nameservers = 3;
     std::size_t max_addresses_per_family = 2;
-    ConfigObservation config;            // settings shown and configuration notes
-    std::vector<std::string> secrets;    // scrubbed from every string of the report
+    ConfigObservation config;         // settings shown and configuration notes
+    std::vector<std::string> secrets; // scrubbed from every string of the report
     // The environment the local context reads (KUBERNETES_SERVICE_HOST); null: the process's.
     const Env* env = nullptr;
 };
@@ -63,7 +63,7 @@ TriageReport run_triage(const std::vector<Target>& targets, const TriageOptions&
 
 struct HttpCheck {
     std::string url;
-    bool secure_only = false;          // as Request::secure_only
+    bool secure_only = false; // as Request::secure_only
     Millis connect_timeout{3000};
     Millis total_timeout{5000};
     std::uint64_t sample_bytes = 256 * 1024;
@@ -74,7 +74,8 @@ struct HttpCheck {
 HttpObservation check_http(Transport& transport, const HttpCheck& check, const CancelToken* cancel);
 
 // GETs the captive-portal probe URL (expects 204 and no redirect elsewhere).
-CaptiveObservation check_captive(Transport& transport, const std::string& url, Millis timeout, const CancelToken* cancel);
+CaptiveObservation check_captive(Transport& transport, const std::string& url, Millis timeout,
+                                 const CancelToken* cancel);
 
 // Reads the Date header of https://host:port/ at ip over TLS without verifying the certificate (only
 // the date is used, to tell a wrong local clock from a wrong certificate).
