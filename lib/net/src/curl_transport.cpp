@@ -173,11 +173,6 @@ struct EasyDeleter {
 
 } // namespace
 
-std::string Response::header(const std::string& lowercase_name) const {
-    auto it = headers.find(lowercase_name);
-    return it == headers.end() ? std::string() : it->second;
-}
-
 Result<std::unique_ptr<CurlTransport>> CurlTransport::create(TransportConfig config) {
     global_init();
     if (config.user_agent.empty()) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -52,6 +53,9 @@ struct Response {
     std::string error_body;                     // first 4 KiB of a non-2xx body, raw
     std::string primary_ip;
     std::chrono::milliseconds elapsed{0};
+    // The request rode a connection an earlier request of the same TransportSession had opened
+    // (keep-alive): no new TCP or TLS handshake.
+    bool reused_connection = false;
 
     bool ok() const { return status == 0 || (status >= 200 && status < 300); }
     // Header value or "".
@@ -72,9 +76,23 @@ public:
 // Progress of the body, called at most a few times a second.
 using ProgressFn = std::function<void(std::uint64_t received, std::uint64_t expected)>;
 
+// A series of requests that may ride one kept-alive connection: the byte ranges one worker fetches
+// from one mirror one after another (issue 15: a new connection per range pays TCP slow start and a
+// TLS handshake again on every range of a long, lossy path). One thread at a time.
+class TransportSession {
+public:
+    virtual ~TransportSession() = default;
+    // As Transport::fetch.
+    virtual Result<Response> fetch(const Request& request, BodySink& sink, const CancelToken* cancel,
+                                   const ProgressFn& progress = {}) = 0;
+};
+
 class Transport {
 public:
     virtual ~Transport() = default;
+    // A session whose requests may reuse one another's connections. The default sends each through
+    // fetch (no reuse); CurlTransport keeps one curl handle, and so its connection, per session.
+    virtual std::unique_ptr<TransportSession> session();
     // Performs one request, following redirects. An HTTP error status is a successful Result whose
     // Response says so (its body in error_body, not given to the sink). Transport failures (DNS,
     // connect, TLS, timeout, reset, disallowed redirect, body over the cap) are Errors with a
