@@ -8,7 +8,6 @@
 #include "goinstall/base/url.hpp"
 #include "goinstall/core/index_route.hpp"
 #include "goinstall/core/offline.hpp"
-#include "goinstall/fs/file_system.hpp"
 #include "goinstall/fs/files.hpp"
 #include "goinstall/release/manifest.hpp"
 #include "goinstall/release/platform_match.hpp"
@@ -159,7 +158,7 @@ Result<ArchiveDownloadOutcome> download_archive(Transport& transport, Clock& clo
     if (regular_file_size(out.archive)) {
         events.emit(Event{EventKind::warning, out.archive.string() + " does not match the index's SHA-256; "
                                                                      "downloading it again"});
-        if (auto st = real_file_system().remove_file(out.archive); !st) return std::unexpected(st.error());
+        if (auto st = remove_file(out.archive); !st) return std::unexpected(st.error());
     }
 
     auto fetched = route.fetch(*artifact, rq.output_dir, nullptr, cancel);

@@ -5,8 +5,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
 #include <optional>
 #include <system_error>
 
@@ -51,12 +49,9 @@ Status copy_atomic(const fs::path& src, const fs::path& dst) {
     std::error_code ec;
     fs::copy_file(src, tmp, fs::copy_options::overwrite_existing, ec);
     if (ec) return std::unexpected(errno_error(ec.value(), "copying to", tmp.string()));
-    if (std::rename(tmp.c_str(), dst.c_str()) != 0) {
-        const int err = errno;
-        fs::remove(tmp, ec);
-        return std::unexpected(errno_error(err, "renaming to", dst.string()));
-    }
-    return {};
+    auto st = rename_path(tmp, dst, "renaming to");
+    if (!st) fs::remove(tmp, ec);
+    return st;
 }
 
 // Writes `content` unless dst already holds exactly it.
@@ -175,11 +170,10 @@ Result<std::uint64_t> fetch_zip(GoproxyRoute& route, const Artifact& artifact, M
             return fail(ErrorCode::checksum, got->server + "'s " + v + ".zip changed while it was copied");
         }
     }
-    if (std::rename(ready.c_str(), tree.zip(v).c_str()) != 0) {
-        const int err = errno;
+    if (auto st = rename_path(ready, tree.zip(v), "renaming to"); !st) {
         std::error_code ec;
         fs::remove(ready, ec);
-        return std::unexpected(errno_error(err, "renaming to", tree.zip(v).string()));
+        return std::unexpected(st.error());
     }
     return got->bytes_transferred;
 }

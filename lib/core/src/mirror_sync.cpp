@@ -9,7 +9,6 @@
 #include "goinstall/base/strings.hpp"
 #include "goinstall/core/index_route.hpp"
 #include "goinstall/fs/file_lock.hpp"
-#include "goinstall/fs/file_system.hpp"
 #include "goinstall/fs/files.hpp"
 #include "goinstall/release/index.hpp"
 #include "goinstall/verify/sha256.hpp"
@@ -170,7 +169,7 @@ Result<MirrorSyncOutcome> sync_mirror(Transport& transport, Clock& clock, EventS
             if (stat_file(path)) {
                 events.emit(Event{EventKind::warning, w.file.filename + " in the mirror does not match the index's "
                                                                         "SHA-256; downloading it again"});
-                if (auto st = real_file_system().remove_file(path); !st) return std::unexpected(st.error());
+                if (auto st = remove_file(path); !st) return std::unexpected(st.error());
             }
             DownloadTarget target{w.file.filename, to_lower(w.file.sha256), w.file.size};
             auto got = fetch_from_mirrors(transport, clock, events, target, rq.dir, rq.download, cancel);

@@ -16,11 +16,10 @@ Result<std::filesystem::path> RealFileSystem::make_unique_dir(const std::filesys
     return goinstall::make_unique_dir(parent, prefix);
 }
 
-Status RealFileSystem::remove_file(const std::filesystem::path& path) {
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-        return std::unexpected(errno_error(errno, "removing", path.string()));
-    }
-    return {};
+Status RealFileSystem::remove_file(const std::filesystem::path& path) { return goinstall::remove_file(path); }
+
+Status RealFileSystem::rename(const std::filesystem::path& from, const std::filesystem::path& to) {
+    return rename_path(from, to);
 }
 
 Status RealFileSystem::remove_tree(const std::filesystem::path& path) { return goinstall::remove_tree(path); }

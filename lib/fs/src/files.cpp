@@ -147,6 +147,20 @@ Result<fs::path> make_unique_dir(const fs::path& parent, const std::string& pref
     return fs::path(tmpl);
 }
 
+Status remove_file(const fs::path& path) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+        return std::unexpected(errno_error(errno, "cannot remove", path.string()));
+    }
+    return {};
+}
+
+Status rename_path(const fs::path& from, const fs::path& to, const std::string& action, const std::string& what) {
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+        return std::unexpected(errno_error(errno, action, what.empty() ? to.string() : what));
+    }
+    return {};
+}
+
 Status remove_tree(const fs::path& path) {
     std::error_code ec;
     fs::remove_all(path, ec); // remove_all does not follow symlinks

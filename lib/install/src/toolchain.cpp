@@ -1,8 +1,6 @@
 #include "goinstall/install/toolchain.hpp"
 
-#include <cerrno>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "goinstall/base/strings.hpp"
 #include "goinstall/fs/files.hpp"
@@ -104,19 +102,16 @@ Status uninstall_version(const Layout& layout, const std::string& version, bool*
     }
     bool active = current_version(layout) == version;
     if (active) {
-        if (::unlink(layout.current_link().c_str()) != 0 && errno != ENOENT) {
-            return std::unexpected(errno_error(errno, "cannot remove", layout.current_link().string()));
-        }
+        if (auto st = remove_file(layout.current_link()); !st) return st;
     }
     auto trash = make_unique_dir(layout.root(), ".goinstall-trash-");
     if (!trash) {
         return std::unexpected(trash.error());
     }
     auto moved = *trash / version;
-    if (::rename(dir.c_str(), moved.c_str()) != 0) {
-        auto err = errno_error(errno, "cannot remove", dir.string());
+    if (auto st = rename_path(dir, moved, "cannot remove", dir.string()); !st) {
         (void)remove_tree(*trash);
-        return std::unexpected(err);
+        return st;
     }
     (void)fsync_dir(layout.root());
     if (was_active != nullptr) {
@@ -168,7 +163,7 @@ void clean_leftovers(const Layout& layout) {
     }
     const auto now = std::filesystem::file_time_type::clock::now();
     for (const auto& entry : std::filesystem::directory_iterator(layout.downloads_dir(), ec)) {
-        if (is_download_leftover(entry, now)) ::unlink(entry.path().c_str());
+        if (is_download_leftover(entry, now)) (void)remove_file(entry.path());
     }
 }
 

@@ -38,6 +38,9 @@ public:
     }
     Status remove_file(const std::filesystem::path& p) override { return m_real.remove_file(p); }
     Status remove_tree(const std::filesystem::path& p) override { return m_real.remove_tree(p); }
+    Status rename(const std::filesystem::path& from, const std::filesystem::path& to) override {
+        return m_real.rename(from, to);
+    }
     Status sync_filesystem(const std::filesystem::path& d) override {
         ++syncs;
         synced_before_commit =

@@ -22,6 +22,8 @@ public:
     virtual Status remove_file(const std::filesystem::path& path) = 0;
     // Removes a tree if present, never following symlinks out of it.
     virtual Status remove_tree(const std::filesystem::path& path) = 0;
+    // rename(2) on one filesystem, replacing a file at `to`.
+    virtual Status rename(const std::filesystem::path& from, const std::filesystem::path& to) = 0;
     // Makes everything written to the filesystem holding `dir` durable (syncfs(2); sync(2) where
     // syncfs does not exist). Errors map errno as errno_error does (ENOSPC → disk_full).
     virtual Status sync_filesystem(const std::filesystem::path& dir) = 0;
@@ -34,6 +36,7 @@ public:
                                                   const std::string& prefix) override;
     Status remove_file(const std::filesystem::path& path) override;
     Status remove_tree(const std::filesystem::path& path) override;
+    Status rename(const std::filesystem::path& from, const std::filesystem::path& to) override;
     Status sync_filesystem(const std::filesystem::path& dir) override;
 };
 

@@ -30,6 +30,14 @@ Status fsync_dir(const fs::path& dir);
 // Creates a fresh, uniquely named directory "<parent>/<prefix>XXXXXX" (mode 0755).
 Result<fs::path> make_unique_dir(const fs::path& parent, const std::string& prefix);
 
+// Removes a file (or symlink); a missing one is not an error. Errors name the path.
+Status remove_file(const fs::path& path);
+
+// rename(2): moves `from` to `to` on one filesystem, replacing a file at `to`. Errors read
+// "<action> <what>: <reason>" (what defaults to `to`).
+Status rename_path(const fs::path& from, const fs::path& to, const std::string& action = "cannot move into place",
+                   const std::string& what = "");
+
 // Removes a tree if present. Never follows symlinks out of it. Errors name the path.
 Status remove_tree(const fs::path& path);
 
