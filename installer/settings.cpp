@@ -13,12 +13,17 @@
 #include "goinstall/platform/paths.hpp"
 #include "goinstall/triage/triage.hpp"
 #include "settings_config.hpp"
+#include "settings_sources.hpp"
 
 namespace goinstall::cli {
 
-namespace {
+using settings_detail::first_env;
+using settings_detail::has;
+using settings_detail::Picked;
+using settings_detail::resolve_module_route;
+using settings_detail::Sources;
 
-bool has(const cxxopts::ParseResult& a, const char* name) { return a.count(name) > 0; }
+namespace {
 
 constexpr double k_week_seconds = 86400.0 * 7;
 
@@ -41,93 +46,6 @@ Result<double> parse_seconds(const std::string& text, const std::string& what, d
 std::chrono::milliseconds ms(double seconds) {
     return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000.0));
 }
-
-// The first of these variables that is set and not empty, with its name.
-std::optional<std::pair<std::string, std::string>> first_env(const Env& env, std::initializer_list<const char*> names) {
-    for (const char* n : names) {
-        if (n[0] == '\0') continue;
-        if (auto v = env.get(n); v && !v->empty()) return std::pair<std::string, std::string>{n, *v};
-    }
-    return std::nullopt;
-}
-
-// One setting's value from the first source that has it: flag, GOINSTALL_* variable, config
-// file; at each level the setting's name wins over its old name. Records where it came from in
-// Settings::origins (the default when none has it).
-struct Picked {
-    std::string text;
-    std::string name; // for messages: "--root", "GOINSTALL_ROOT", "<file>: root"
-    SettingOrigin::Source source;
-};
-
-class Sources {
-public:
-    Sources(const cxxopts::ParseResult& a, const Env& env, const ConfigFileInfo& info, const ConfigValues& file,
-            Settings& s)
-        : m_a(a), m_env(env), m_info(info), m_file(file), m_s(s) {}
-
-    std::optional<Picked> pick(const char* key_name, std::string default_hint = "") {
-        const ConfigKey& key = *find_config_key(key_name);
-        std::optional<Picked> out;
-        if (const char* flag = first_flag({key.flag, key.old_flag})) {
-            out = Picked{flag_text(key, flag), std::string("--") + flag, SettingOrigin::Source::flag};
-        } else if (auto v = first_env(m_env, {key.env, key.old_env})) {
-            out = Picked{v->second, v->first, SettingOrigin::Source::env};
-        } else if (auto it = file_entry(key); it != m_file.end()) {
-            out = Picked{it->second, m_info.path.string() + ": " + it->first, SettingOrigin::Source::file};
-        }
-        if (out) {
-            m_s.origins[key.key] = SettingOrigin{
-                out->source, out->source == SettingOrigin::Source::file ? m_info.path.string() : out->name};
-        } else {
-            m_s.origins[key.key] = SettingOrigin{SettingOrigin::Source::default_value, std::move(default_hint)};
-        }
-        return out;
-    }
-
-    // A boolean setting; false when no source has it.
-    Result<bool> flag_value(const char* key_name) {
-        auto p = pick(key_name);
-        if (!p) return false;
-        auto b = parse_bool_text(p->text);
-        if (!b) {
-            return fail(ErrorCode::usage, p->name + ": '" + sanitize_for_display(p->text, 20) +
-                                              "' is not a boolean (1/0, true/false, yes/no)");
-        }
-        return *b;
-    }
-
-private:
-    // The first of these flags that was given ("" entries skipped), or nullptr.
-    const char* first_flag(std::initializer_list<const char*> flags) const {
-        for (const char* f : flags) {
-            if (f[0] != '\0' && has(m_a, f)) return f;
-        }
-        return nullptr;
-    }
-
-    ConfigValues::const_iterator file_entry(const ConfigKey& key) const {
-        auto it = m_file.find(key.key);
-        if (it == m_file.end() && key.old_key[0] != '\0') it = m_file.find(key.old_key);
-        return it;
-    }
-
-    std::string flag_text(const ConfigKey& key, const char* flag) const {
-        if (key.type == ConfigType::boolean) return m_a[flag].as<bool>() ? "true" : "false";
-        if (key.type == ConfigType::list) {
-            std::string joined;
-            for (const auto& m : m_a[flag].as<std::vector<std::string>>()) joined += (joined.empty() ? "" : ",") + m;
-            return joined;
-        }
-        return m_a[flag].as<std::string>();
-    }
-
-    const cxxopts::ParseResult& m_a;
-    const Env& m_env;
-    const ConfigFileInfo& m_info;
-    const ConfigValues& m_file;
-    Settings& m_s;
-};
 
 Result<std::chrono::milliseconds> seconds_setting(Sources& src, const char* key, std::chrono::milliseconds fallback,
                                                   double max = k_week_seconds) {
@@ -302,81 +220,7 @@ Status resolve_triage(Sources& src, TriageSettings& t) {
     return {};
 }
 
-// The go command's own settings file, written by `go env -w` (golang/go src/cmd/go/internal/cfg:
-// $GOENV, else os.UserConfigDir()/go/env; GOENV=off means none). Lines are KEY=VALUE.
-std::optional<std::pair<std::string, std::filesystem::path>> go_env_file_value(const Env& env, std::string_view key) {
-    std::filesystem::path file;
-    if (auto g = env.get("GOENV"); g && !g->empty()) {
-        if (*g == "off") return std::nullopt;
-        file = *g;
-    } else if (auto dir = default_config_dir(env)) {
-        file = dir->parent_path() / "go" / "env"; // default_config_dir is <UserConfigDir>/goinstall
-    } else {
-        return std::nullopt;
-    }
-    auto text = read_file(file, 1 << 16);
-    if (!text) return std::nullopt; // missing or unreadable: the go command ignores it too
-    for (auto line : split(*text, '\n')) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        auto eq = line.find('=');
-        if (eq != std::string::npos && line.substr(0, eq) == key) {
-            return std::pair<std::string, std::filesystem::path>{line.substr(eq + 1), file};
-        }
-    }
-    return std::nullopt;
-}
-
-// goproxy, gosumdb (flag, variable, goinstall's config file, then the go command's env file) and via.
-Status resolve_module_route(Sources& src, const Env& env, Settings& s) {
-    ModuleRouteSettings& m = s.modules;
-    auto pick_go = [&](const char* key, const char* var, const char* hint) -> std::optional<Picked> {
-        if (auto p = src.pick(key, hint)) return p;
-        if (auto v = go_env_file_value(env, var)) {
-            s.origins[key] = SettingOrigin{SettingOrigin::Source::file, v->second.string()};
-            return Picked{v->first, v->second.string() + ": " + var, SettingOrigin::Source::file};
-        }
-        return std::nullopt;
-    };
-    auto proxy = pick_go("goproxy", "GOPROXY", "the go command's default");
-    m.goproxy = proxy ? proxy->text : std::string();
-    auto proxies = sumdb::parse_goproxy(m.goproxy);
-    // The parser's messages name the variable; a flag or file that gave the value is named first.
-    auto named = [](const std::optional<Picked>& p, const char* var, const Error& e) {
-        return fail(ErrorCode::usage, (p && p->name != var ? p->name + ": " : std::string()) + e.message());
-    };
-    if (!proxies) return named(proxy, "GOPROXY", proxies.error());
-    m.proxies = std::move(*proxies);
-    auto db = pick_go("gosumdb", "GOSUMDB", "sum.golang.org");
-    m.gosumdb = db ? db->text : std::string();
-    auto parsed = sumdb::parse_gosumdb(m.gosumdb);
-    if (!parsed) return named(db, "GOSUMDB", parsed.error());
-    m.sumdb = std::move(*parsed);
-    if (auto via = src.pick("via", "auto")) {
-        const auto v = to_lower(trim(via->text));
-        if (v == "auto") {
-            m.via = ModuleRouteSettings::Via::automatic;
-        } else if (v == "goproxy") {
-            m.via = ModuleRouteSettings::Via::goproxy;
-        } else if (v == "index") {
-            m.via = ModuleRouteSettings::Via::index;
-        } else {
-            return fail(ErrorCode::usage, via->name + ": '" + sanitize_for_display(via->text, 20) +
-                                              "' is not a route (auto, goproxy or index)");
-        }
-    }
-    return {};
-}
-
 } // namespace
-
-const char* to_string(ModuleRouteSettings::Via via) {
-    switch (via) {
-    case ModuleRouteSettings::Via::goproxy: return "goproxy";
-    case ModuleRouteSettings::Via::index: return "index";
-    case ModuleRouteSettings::Via::automatic: break;
-    }
-    return "auto";
-}
 
 std::optional<Sha256Hex> Sha256Hex::parse(std::string_view text) {
     if (!is_hex(text, 64)) return std::nullopt;
@@ -391,23 +235,6 @@ IndexOptions Settings::index_options() const {
     o.offline = offline;
     o.allow_insecure = allow_insecure_index;
     o.limits = limits;
-    return o;
-}
-
-std::optional<GoproxyRouteOptions> Settings::module_route_options() const {
-    using Via = ModuleRouteSettings::Via;
-    const bool off = !modules.proxies.empty() && modules.proxies.front().kind == sumdb::ProxyEntry::Kind::off;
-    if (modules.via == Via::index || (off && modules.via != Via::goproxy)) return std::nullopt;
-    GoproxyRouteOptions o;
-    o.goproxy = modules.proxies;
-    o.gosumdb = modules.sumdb;
-    // The newest verified tree head must outlive one run (it is what a fork is detected against).
-    o.sumdb_cache_dir = cache_dir.empty() ? root / ".sumdb" : cache_dir / "sumdb";
-    o.sumdb_lock_timeout = lock_timeout;
-    o.proxy.limits.connect_timeout = limits.connect_timeout;
-    o.download = download_options();
-    o.download.mirrors.clear(); // the proxies are the mirrors
-    o.download.rank_mirrors = false;
     return o;
 }
 
