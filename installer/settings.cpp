@@ -19,7 +19,6 @@ namespace goinstall::cli {
 
 using settings_detail::first_env;
 using settings_detail::has;
-using settings_detail::Picked;
 using settings_detail::resolve_module_route;
 using settings_detail::Sources;
 
