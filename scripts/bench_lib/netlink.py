@@ -166,7 +166,7 @@ class Network:
             self.made_ns = []
 
     def __enter__(self) -> "Network":
-        return self.start()
+        return self if self.proc is not None else self.start()
 
     def __exit__(self, *exc) -> None:
         self.close()
