@@ -53,7 +53,8 @@ def main(repo: str, a, reps: int, doc: Optional[str], binary: str, build_desc: s
             "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
             "commit": gi["commit"] + (" plus uncommitted changes" if gi["dirty"] and not snap_sha
                                       else ""),
-            "binary": f"{os.path.relpath(binary, repo)}, {build_desc}",
+            "binary": (f"{os.path.relpath(binary, repo) if binary.startswith(repo) else binary}, "
+                       f"{build_desc}"),
             "machine": f"{mi['nproc']} CPUs ({mi['cpu']}), Linux {mi['kernel']}",
             "load_start": load_start, "load_end": os.getloadavg()[0],
             "archive": f"{lb.archive.filename}, {lb.archive.size:,} bytes (a fake toolchain "

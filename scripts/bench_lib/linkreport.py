@@ -53,7 +53,8 @@ def section(rows: List[Row], ctx: dict) -> str:
         "(`scripts/bench_lib/linkemu.c`, a user-space forwarder between TUN devices, since this "
         "kernel has no `sch_netem`). Per link and direction it applies a one-way delay of RTT/2, "
         "a bottleneck that serialises packets at the link's rate behind a drop-tail queue (one "
-        "BDP, 64 KiB–1 MiB), and random loss in the mirror-to-client (data) direction. Addresses "
+        "BDP, 64 KiB–1 MiB), and random loss in the mirror-to-client (data) direction. The mirrors' "
+        "TCP uses CUBIC (Linux's default; this host's BBR would shrug off random loss). Addresses "
         "are 10.200.0.0/16 inside the namespaces only; nothing is routed out of them.",
         "",
         f"- date: {ctx['date']}; goinstall commit `{ctx['commit']}` ({ctx['binary']})",
@@ -76,7 +77,7 @@ def section(rows: List[Row], ctx: dict) -> str:
         "",
         "The bound is max(download over the best link, extraction): the archive's size at the "
         "best live link's rate plus three round trips, and `tar -xzf` of the archive alone on "
-        "tmpfs. Goals (issue 15; reported, not enforced): goinstall's default ≤ the best aria2 of "
+        "tmpfs (the fastest of three). Goals (issue 15; reported, not enforced): goinstall's default ≤ the best aria2 of "
         "the row and ≤ 1.05× the bound; D ≤ 2 s over the healthy case (B2); `--connections 1` "
         "finishes wherever any mirror works. aria2 \"all mirrors\" gets every mirror URL on one "
         "line with `-s` = their number; \"best link\" is the one a user with hindsight would pick.",
