@@ -48,7 +48,7 @@ PROFILES: Dict[str, Profile] = {p.key: p for p in [
     Profile("B2", "B2: two good mirrors", [GOOD, GOOD]),
     Profile("D", f"D: the first mirror stops answering {KILL_AFTER:g} s in, another is healthy",
             [GOOD, GOOD], kill_first=True),
-    Profile("A", "A: one lossy overseas mirror (200 ms, 0.5 % loss)", [LOSSY], cap=120.0,
+    Profile("A", "A: one lossy overseas mirror (200 ms, 0.5 % loss)", [LOSSY], cap=100.0,
             curl=True, aria_tuned=True),
     Profile("F", "F: default invocation, one good mirror and two fallbacks that drop SYNs",
             [GOOD], unreachable=2, curl=True),

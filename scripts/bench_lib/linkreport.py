@@ -54,7 +54,9 @@ def section(rows: List[Row], ctx: dict) -> str:
         "kernel has no `sch_netem`). Per link and direction it applies a one-way delay of RTT/2, "
         "a bottleneck that serialises packets at the link's rate behind a drop-tail queue (one "
         "BDP, 64 KiB–1 MiB), and random loss in the mirror-to-client (data) direction. The mirrors' "
-        "TCP uses CUBIC (Linux's default; this host's BBR would shrug off random loss). Addresses "
+        "TCP uses Reno: loss-based like CUBIC, Linux's default, which a non-initial namespace may "
+        "not pick here (this host's BBR would shrug off random loss; at 200 ms and 0.5 % loss "
+        "CUBIC's window stays in its Reno-friendly region anyway). Addresses "
         "are 10.200.0.0/16 inside the namespaces only; nothing is routed out of them.",
         "",
         f"- date: {ctx['date']}; goinstall commit `{ctx['commit']}` ({ctx['binary']})",

@@ -27,7 +27,7 @@ import goinstall_harness as h  # noqa: E402  (tests/harness is put on sys.path b
 IP = "/usr/sbin/ip"
 CLIENT_ADDR = "10.200.0.1"
 UNREACHABLE = ("10.200.99.1", "10.200.99.2")   # routed to linkemu, which has no link for them
-SERVER_CC = "cubic"
+SERVER_CC = "reno"
 
 
 @dataclasses.dataclass
@@ -146,9 +146,12 @@ class Network:
             _run([IP, "-n", ns, "addr", "add", f"{self.mirror_addr(i)}/32", "dev", tun])
             _run([IP, "-n", ns, "link", "set", tun, "up"])
             _run([IP, "-n", ns, "route", "add", f"{CLIENT_ADDR}/32", "dev", tun])
-            # The mirrors send with CUBIC, Linux's default and what most mirrors run; a new
-            # namespace inherits this host's choice (BBR here), which shrugs off random loss and
-            # would hide what issue 15 is about (profile A: "server on cubic").
+            # The mirrors send with a loss-based congestion control, as most mirrors do (Linux's
+            # default, CUBIC). A new namespace inherits this host's BBR, which shrugs off random
+            # loss and would hide what issue 15 is about (profile A: "server on cubic"). A
+            # non-initial namespace may only pick from tcp_allowed_congestion_control (reno, bbr
+            # here), so: Reno, which is what CUBIC falls back to at these windows (its
+            # "TCP-friendly" region: ~17 packets at 200 ms and 0.5 % loss).
             _run([IP, "netns", "exec", ns, "sysctl", "-q", "-w",
                   f"net.ipv4.tcp_congestion_control={SERVER_CC}"])
 
