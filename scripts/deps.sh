@@ -10,6 +10,7 @@ test_pkgs=(catch2 nginx-light golang-1.19-go openssl python3 python3-cryptograph
            clang-16 libclang-rt-16-dev # libFuzzer for scripts/fuzz: clang 14 cannot compile <expected> (docs/fuzzing.md)
            dpkg-dev rpm man-db groff-base zsh fish dash # packages (cpack .deb/.rpm), man page and completion tests
            time # GNU time: peak RSS in scripts/bench
+           aria2 iputils-ping # scripts/bench --links: the reference downloader, the emulator's RTT check
            clang-tidy-16 clang-format-14) # scripts/lint (clang-format: Debian's default, 14)
 
 want=("${build_pkgs[@]}")
