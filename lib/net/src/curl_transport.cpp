@@ -187,47 +187,35 @@ Result<std::unique_ptr<CurlTransport>> CurlTransport::create(TransportConfig con
 
 CurlTransport::~CurlTransport() = default;
 
-// One curl easy handle and the sockets it has open. The set is declared before the handle so it
-// outlives it: curl_easy_cleanup closes a kept-alive connection through on_close_socket, which
-// touches the set.
-struct CurlEasy {
+// One curl easy handle and the sockets it has open: a TransportSession, and what one plain fetch
+// uses for its one request. Kept by a session, it keeps curl's connection cache, DNS cache and
+// TLS session for all its requests: a range after the first rides the kept-alive connection (no
+// TCP slow start, no TLS handshake again). One handle per session, not one shared connection
+// cache (CURLSH with CURL_LOCK_DATA_CONNECT), because libcurl does not support sharing a
+// connection cache between threads that transfer at the same time, and the sessions of a
+// segmented download run on parallel workers. Nor are sessions multiplexed as HTTP/2 streams over
+// one connection: each worker has its own TCP connection on purpose, since on a lossy path
+// several TCP streams (each with its own congestion window) carry more than one.
+struct CurlEasy final : TransportSession {
+    explicit CurlEasy(CurlTransport& owner) : transport(owner) {}
+    Result<Response> fetch(const Request& request, BodySink& sink, const CancelToken* cancel,
+                           const ProgressFn& progress) override {
+        if (!handle) return fail(ErrorCode::internal, "curl_easy_init failed");
+        return transport.fetch_on(*this, request, sink, cancel, progress);
+    }
+
+    CurlTransport& transport;
+    // Declared before the handle so it outlives it: curl_easy_cleanup closes a kept-alive
+    // connection through on_close_socket, which touches the set.
     SocketSet sockets;
     std::unique_ptr<CURL, EasyDeleter> handle{curl_easy_init()};
 };
 
-namespace {
-
-// Keeps ONE easy handle, and with it curl's connection cache, DNS cache and TLS session, for all
-// its requests: a range after the first rides the kept-alive connection (no TCP slow start, no
-// TLS handshake again). One handle per session, not one shared connection cache (CURLSH with
-// CURL_LOCK_DATA_CONNECT), because libcurl does not support sharing a connection cache between
-// threads that transfer at the same time, and the sessions of a segmented download run on
-// parallel workers. Nor are sessions multiplexed as HTTP/2 streams over one connection: each
-// worker has its own TCP connection on purpose, since on a lossy path several TCP streams (each
-// with its own congestion window) carry more than one.
-class CurlSession final : public TransportSession {
-public:
-    explicit CurlSession(CurlTransport& transport) : m_transport(transport) {}
-    Result<Response> fetch(const Request& request, BodySink& sink, const CancelToken* cancel,
-                           const ProgressFn& progress) override {
-        if (!m_easy.handle) return fail(ErrorCode::internal, "curl_easy_init failed");
-        return m_transport.fetch_on(m_easy, request, sink, cancel, progress);
-    }
-
-private:
-    CurlTransport& m_transport;
-    CurlEasy m_easy;
-};
-
-} // namespace
-
-std::unique_ptr<TransportSession> CurlTransport::session() { return std::make_unique<CurlSession>(*this); }
+std::unique_ptr<TransportSession> CurlTransport::session() { return std::make_unique<CurlEasy>(*this); }
 
 Result<Response> CurlTransport::fetch(const Request& request, BodySink& sink, const CancelToken* cancel,
                                       const ProgressFn& progress) {
-    CurlEasy easy; // a fresh handle: nothing is kept after this one request
-    if (!easy.handle) return fail(ErrorCode::internal, "curl_easy_init failed");
-    return fetch_on(easy, request, sink, cancel, progress);
+    return CurlEasy(*this).fetch(request, sink, cancel, progress); // a fresh handle: nothing is kept
 }
 
 Result<Response> CurlTransport::fetch_on(CurlEasy& easy, const Request& request, BodySink& sink,

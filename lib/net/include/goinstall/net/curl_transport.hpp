@@ -11,7 +11,7 @@
 
 namespace goinstall {
 
-struct CurlEasy; // one curl easy handle and its sockets (curl_transport.cpp)
+struct CurlEasy; // one curl easy handle and its sockets: a session (curl_transport.cpp)
 
 struct TransportConfig {
     std::string user_agent; // empty → "goinstall/<version>"
