@@ -10,6 +10,7 @@
 #include "goinstall/fs/files.hpp"
 #include "failover.hpp"
 #include "part_file.hpp"
+#include "prefix_hasher.hpp"
 #include "race.hpp"
 #include "segmented.hpp"
 
@@ -439,14 +440,22 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
     // the loop below then verifies the file, or resumes what that phase could not fetch.
     const bool segmented = options.connections != 1 && mirrors.size() >= 2 && target.expected_size != 0 &&
                            target.expected_size >= options.segmented_min_size && existing < target.expected_size;
+    // The SHA-256 of the prefix the segmented phase writes is computed while it runs, so that after
+    // its last byte only what the hasher had not reached is read back (issue 15).
+    std::optional<PrefixHasher::Prefix> prehashed;
     if (segmented) {
+        PrefixHasher hasher(part_path);
+        HashingObserver observer(options.observer, hasher);
+        DownloadOptions seg_options = options;
+        seg_options.observer = &observer;
         auto seg = segmented_fetch(m_transport, m_clock, m_events, target, part_path, meta_path, meta, existing,
-                                   options, cancel);
+                                   seg_options, cancel);
         result.bytes_transferred += seg.bytes_transferred;
         for (auto& a : seg.attempts) log.record(a, /*segmented=*/true);
         if (cancel != nullptr && cancel->cancelled()) { // the sidecar keeps every finished chunk
             return fail(ErrorCode::cancelled, "cancelled while downloading " + target.filename);
         }
+        prehashed = hasher.finish(seg.contiguous);
         existing = seg.contiguous;
         served_by = seg.served_by;
         if (existing < target.expected_size) { // from here on a plain prefix (what follows it is dropped)
@@ -454,7 +463,10 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
             (void)save_part_meta(meta_path, meta);
         }
     }
-    auto sink_or = PartFileSink::open(part_path, existing);
+    const std::uint64_t hashed = prehashed ? prehashed->bytes : 0;
+    auto sink_or = prehashed ? PartFileSink::open(part_path, existing, std::move(prehashed->state), hashed)
+                             : PartFileSink::open(part_path, existing);
+    result.rehashed_bytes = existing - std::min(hashed, existing);
     if (!sink_or) {
         return std::unexpected(sink_or.error());
     }

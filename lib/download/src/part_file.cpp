@@ -65,6 +65,11 @@ Status save_part_meta(const std::filesystem::path& meta_path, const PartMeta& me
 }
 
 Result<PartFileSink> PartFileSink::open(const std::filesystem::path& part, std::uint64_t keep_bytes) {
+    return open(part, keep_bytes, Sha256(), 0);
+}
+
+Result<PartFileSink> PartFileSink::open(const std::filesystem::path& part, std::uint64_t keep_bytes, Sha256 hashed,
+                                        std::uint64_t hashed_bytes) {
     int fd = ::open(part.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         return std::unexpected(errno_error(errno, "cannot open", part.string()));
@@ -74,8 +79,12 @@ Result<PartFileSink> PartFileSink::open(const std::filesystem::path& part, std::
         return std::unexpected(errno_error(errno, "cannot truncate", part.string()));
     }
     // Re-hash the bytes kept from an earlier run: the final checksum covers the whole file.
-    std::array<unsigned char, 1 << 16> buf{};
     std::uint64_t done = 0;
+    if (hashed_bytes <= keep_bytes) {
+        sink.m_hash = std::move(hashed);
+        done = hashed_bytes;
+    }
+    std::array<unsigned char, 1 << 16> buf{};
     while (done < keep_bytes) {
         auto want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), keep_bytes - done));
         auto n = ::pread(fd, buf.data(), want, static_cast<off_t>(done));

@@ -34,6 +34,10 @@ class PartFileSink final : public BodySink {
 public:
     // Opens (creating) `part`, keeps its first `keep_bytes` bytes, re-hashes them and positions at the end.
     static Result<PartFileSink> open(const std::filesystem::path& part, std::uint64_t keep_bytes);
+    // As open, with `hashed` already fed [0, hashed_bytes) of the file (hashed_bytes <= keep_bytes,
+    // e.g. by a PrefixHasher during the segmented phase): only the rest is read back.
+    static Result<PartFileSink> open(const std::filesystem::path& part, std::uint64_t keep_bytes, Sha256 hashed,
+                                     std::uint64_t hashed_bytes);
     PartFileSink(PartFileSink&& other) noexcept;
     PartFileSink& operator=(PartFileSink&&) = delete;
     ~PartFileSink() override;

@@ -187,10 +187,41 @@ Result<std::unique_ptr<CurlTransport>> CurlTransport::create(TransportConfig con
 
 CurlTransport::~CurlTransport() = default;
 
+// One curl easy handle and the sockets it has open: a TransportSession, and what one plain fetch
+// uses for its one request. Kept by a session, it keeps curl's connection cache, DNS cache and
+// TLS session for all its requests: a range after the first rides the kept-alive connection (no
+// TCP slow start, no TLS handshake again). One handle per session, not one shared connection
+// cache (CURLSH with CURL_LOCK_DATA_CONNECT), because libcurl does not support sharing a
+// connection cache between threads that transfer at the same time, and the sessions of a
+// segmented download run on parallel workers. Nor are sessions multiplexed as HTTP/2 streams over
+// one connection: each worker has its own TCP connection on purpose, since on a lossy path
+// several TCP streams (each with its own congestion window) carry more than one.
+struct CurlEasy final : TransportSession {
+    explicit CurlEasy(CurlTransport& owner) : transport(owner) {}
+    Result<Response> fetch(const Request& request, BodySink& sink, const CancelToken* cancel,
+                           const ProgressFn& progress) override {
+        if (!handle) return fail(ErrorCode::internal, "curl_easy_init failed");
+        return transport.fetch_on(*this, request, sink, cancel, progress);
+    }
+
+    CurlTransport& transport;
+    // Declared before the handle so it outlives it: curl_easy_cleanup closes a kept-alive
+    // connection through on_close_socket, which touches the set.
+    SocketSet sockets;
+    std::unique_ptr<CURL, EasyDeleter> handle{curl_easy_init()};
+};
+
+std::unique_ptr<TransportSession> CurlTransport::session() { return std::make_unique<CurlEasy>(*this); }
+
 Result<Response> CurlTransport::fetch(const Request& request, BodySink& sink, const CancelToken* cancel,
                                       const ProgressFn& progress) {
+    return CurlEasy(*this).fetch(request, sink, cancel, progress); // a fresh handle: nothing is kept
+}
+
+Result<Response> CurlTransport::fetch_on(CurlEasy& easy, const Request& request, BodySink& sink,
+                                         const CancelToken* cancel, const ProgressFn& progress) {
     ProxyChoice choice = m_config.proxy ? m_config.proxy->choose(request.url) : ProxyChoice{};
-    auto result = fetch_with(request, sink, cancel, progress, choice);
+    auto result = fetch_with(easy, request, sink, cancel, progress, choice);
     // A PAC answer lists fallbacks ("PROXY a; SOCKS5 b; DIRECT"): when a proxy cannot be reached at
     // all (nothing was received), try the next one, as browsers do.
     for (const auto& next : choice.alternatives) {
@@ -201,21 +232,30 @@ Result<Response> CurlTransport::fetch(const Request& request, BodySink& sink, co
         ProxyChoice alt = choice;
         alt.proxy = next;
         alt.reason += "; the previous proxy failed";
-        result = fetch_with(request, sink, cancel, progress, alt);
+        result = fetch_with(easy, request, sink, cancel, progress, alt);
     }
     return result;
 }
 
-Result<Response> CurlTransport::fetch_with(const Request& request, BodySink& sink, const CancelToken* cancel,
-                                           const ProgressFn& progress, const ProxyChoice& choice) {
-    // Declared before the handle so it outlives it: curl_easy_cleanup closes the connection through
-    // on_close_socket, which touches this set.
-    SocketSet sockets;
-    std::unique_ptr<CURL, EasyDeleter> handle(curl_easy_init());
-    if (!handle) {
-        return fail(ErrorCode::internal, "curl_easy_init failed");
+Result<Response> CurlTransport::fetch_with(CurlEasy& easy, const Request& request, BodySink& sink,
+                                           const CancelToken* cancel, const ProgressFn& progress,
+                                           const ProxyChoice& choice) {
+    CURL* c = easy.handle.get();
+    SocketSet& sockets = easy.sockets;
+    // Every option is set again for this request; what survives a reset is the connection, DNS
+    // and TLS session caches. A cancelled earlier request does not poison this one: curl closed
+    // the connection it aborted, and the set forgets that cancellation.
+    curl_easy_reset(c);
+    // And again when done, so that no option keeps pointing at this call's locals while the
+    // handle waits for the next request (the connection keeps its own close-socket callback).
+    struct ResetAfter {
+        CURL* c;
+        ~ResetAfter() { curl_easy_reset(c); }
+    } reset_after{c};
+    {
+        std::lock_guard lock(sockets.mu);
+        sockets.cancelled = false;
     }
-    CURL* c = handle.get();
     Transfer t;
     t.curl = c;
     t.sink = &sink;
@@ -233,6 +273,9 @@ Result<Response> CurlTransport::fetch_with(const Request& request, BodySink& sin
     }
 
     curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
+    // HTTP/2 where the server offers it over TLS (libcurl's default since 7.62 when built with
+    // nghttp2, said here so it does not depend on the build); one stream per session, see CurlSession.
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, m_config.user_agent.c_str());
@@ -333,6 +376,10 @@ Result<Response> CurlTransport::fetch_with(const Request& request, BodySink& sin
     if (curl_easy_getinfo(c, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip != nullptr) {
         t.response.primary_ip = ip;
     }
+    // No new connection for this request: it rode one an earlier request of the handle opened.
+    long connects = 0;
+    t.response.reused_connection = curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK &&
+                                   connects == 0 && !request.url.starts_with("file:");
 
     if (t.sink_error) {
         return std::unexpected(std::move(*t.sink_error));

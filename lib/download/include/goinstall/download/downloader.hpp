@@ -86,6 +86,9 @@ struct DownloadResult {
     std::string mirror;                  // the mirror that served the last byte
     std::uint64_t bytes_transferred = 0; // over the network in this run
     std::vector<Attempt> attempts;
+    // Bytes of the .part read back to hash before the transfer went on or was verified (a resumed
+    // prefix; after a segmented phase only what its PrefixHasher had not reached).
+    std::uint64_t rehashed_bytes = 0;
 };
 
 // Randomness for backoff jitter, behind a function so tests are deterministic.

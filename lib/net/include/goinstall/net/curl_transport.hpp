@@ -11,6 +11,8 @@
 
 namespace goinstall {
 
+struct CurlEasy; // one curl easy handle and its sockets: a session (curl_transport.cpp)
+
 struct TransportConfig {
     std::string user_agent; // empty → "goinstall/<version>"
     // Extra trust anchors (PEM file), added to the system store rather than replacing it.
@@ -30,12 +32,19 @@ public:
     static Result<std::unique_ptr<CurlTransport>> create(TransportConfig config);
     ~CurlTransport() override;
 
+    // One curl handle kept for all the session's requests (keep-alive); the transport outlives it.
+    std::unique_ptr<TransportSession> session() override;
+    // A fresh handle per call: no connection is kept.
     Result<Response> fetch(const Request& request, BodySink& sink, const CancelToken* cancel,
                            const ProgressFn& progress) override;
 
+    // One request on `easy`, trying the proxy choice's alternatives (fetch and sessions).
+    Result<Response> fetch_on(CurlEasy& easy, const Request& request, BodySink& sink, const CancelToken* cancel,
+                              const ProgressFn& progress);
+
 private:
-    // One request through one proxy choice (its alternatives are tried by fetch()).
-    Result<Response> fetch_with(const Request& request, BodySink& sink, const CancelToken* cancel,
+    // One request through one proxy choice.
+    Result<Response> fetch_with(CurlEasy& easy, const Request& request, BodySink& sink, const CancelToken* cancel,
                                 const ProgressFn& progress, const ProxyChoice& choice);
     explicit CurlTransport(TransportConfig config) : m_config(std::move(config)) {}
     TransportConfig m_config;
