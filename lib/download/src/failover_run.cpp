@@ -6,6 +6,7 @@
 #include "goinstall/base/strings.hpp"
 #include "goinstall/base/url.hpp"
 #include "race.hpp"
+#include "stall_watch.hpp"
 
 namespace goinstall {
 
@@ -64,18 +65,20 @@ public:
     FailoverRun(Setup setup, PartFileSink& sink, PartMeta& meta, DownloadResult& result, AttemptLog& log)
         : m(std::move(setup)), m_sink(sink), m_meta(meta), m_result(result), m_log(log),
           m_board(m.options.mirrors.size(), m.options.max_attempts_per_mirror),
-          m_deadline(m.clock.now() + m.options.deadline) {}
+          m_deadline(m.clock.now() + m.options.deadline), m_scouts(m.options.mirrors.size(), 0) {
+        for (std::size_t i = 0; i < m.options.mirrors.size(); ++i) m_order.push_back(i);
+    }
 
     Result<DownloadResult> run() {
         while (true) {
             if (cancelled()) return cancelled_error();
-            auto primary = m_board.idle_from(0);
+            auto primary = idle_in_order(std::nullopt);
             if (!primary || m.clock.now() >= m_deadline) break;
             if (m.served_by && m_sink.size() == m.target.expected_size &&
                 m_board.state(*m.served_by) == MirrorState::idle) {
                 primary = m.served_by; // the file is here: verify it under the mirror that sent it
             }
-            auto secondary = m.options.head_start.count() > 0 ? m_board.idle_from(*primary + 1) : std::nullopt;
+            auto secondary = m.options.head_start.count() > 0 ? idle_in_order(primary) : std::nullopt;
             const std::uint64_t offset = m_sink.size();
             auto outcomes = transfer(*primary, secondary, offset);
 
@@ -101,6 +104,27 @@ private:
     bool cancelled() const { return m.cancel != nullptr && m.cancel->cancelled(); }
     Result<DownloadResult> cancelled_error() const {
         return fail(ErrorCode::cancelled, "cancelled while downloading " + m.target.filename);
+    }
+
+    // The first mirror that may be asked now, in the current order of preference (after `after`).
+    std::optional<std::size_t> idle_in_order(std::optional<std::size_t> after) const {
+        bool past = !after;
+        for (std::size_t i : m_order) {
+            if (!past) {
+                past = i == *after;
+                continue;
+            }
+            if (m_board.idle_from(i) == i) return i;
+        }
+        return std::nullopt;
+    }
+    void move_in_order(std::size_t i, bool to_front) {
+        std::erase(m_order, i);
+        if (to_front) {
+            m_order.insert(m_order.begin(), i);
+        } else {
+            m_order.push_back(i);
+        }
     }
 
     RaceEntrant make_request(std::size_t i) const {
@@ -149,6 +173,11 @@ private:
                           .with("size", static_cast<std::int64_t>(target.expected_size)));
         std::atomic<std::uint64_t> reported{0};
         std::atomic<std::size_t> reporting_mirror{primary};
+        // Only the winner reports progress, from its transfer's thread: the pace watch is its own.
+        CancelToken abandon;
+        const auto t0 = m.clock.now();
+        StallWatch watch({.ceiling = std::max(m.options.limits.stall_time, std::chrono::seconds(1))}, t0);
+        m_abandon.reset();
         auto progress = [&](std::size_t i, std::uint64_t got, std::uint64_t) {
             reported = offset + got;
             reporting_mirror = i;
@@ -156,9 +185,21 @@ private:
                               .with("bytes", static_cast<std::int64_t>(offset + got))
                               .with("total", static_cast<std::int64_t>(target.expected_size))
                               .with("mirror", mirror(i).name));
+            if (abandon.cancelled()) return;
+            const auto now = m.clock.now();
+            watch.observe(now, got);
+            if (watch.silent(now)) {
+                m_abandon = Abandon{.mirror = i, .reason = watch.describe_silence(now)};
+                abandon.cancel();
+                return;
+            }
+            if (auto to = consider_handover(i, offset + got, watch, std::chrono::nanoseconds(now - t0))) {
+                m_abandon = std::move(to);
+                abandon.cancel();
+            }
         };
         auto outcomes =
-            race_fetch(m.transport, m.clock, m_sink, first, second, m.options.head_start, m.cancel, progress);
+            race_fetch(m.transport, m.clock, m_sink, first, second, m.options.head_start, m.cancel, progress, &abandon);
         m_result.bytes_transferred += m_sink.received();
         // curl's progress callback is periodic, so its last call may predate the last bytes:
         // a transfer that completed the file always ends with a 100 % progress event.
@@ -199,6 +240,9 @@ private:
             attempt.decision = m_board.apply(i, MirrorEvent::lost_race).decision;
             m_log.record(attempt);
             return std::nullopt;
+        }
+        if (!o.response && m_abandon && m_abandon->mirror == i && !cancelled()) {
+            return abandoned(o, attempt);
         }
         std::optional<Error> err;
         bool verify = false;
@@ -282,6 +326,35 @@ private:
         return std::nullopt;
     }
 
+    // The transfer was left on purpose (silent, or slower than another mirror has shown): the next
+    // round resumes the .part from its offset elsewhere.
+    std::optional<Result<DownloadResult>> abandoned(const RaceOutcome& o, Attempt& attempt) {
+        const std::size_t i = o.mirror;
+        const Abandon why = *m_abandon;
+        m_abandon.reset();
+        attempt.bytes = m_sink.received();
+        attempt.error = why.reason;
+        const auto step = m_board.apply(i, MirrorEvent::abandoned, /*counts=*/m_sink.received() == 0);
+        attempt.decision = step.decision;
+        m_log.record(attempt);
+        move_in_order(i, false);
+        if (why.to) move_in_order(*why.to, true);
+        const auto next = idle_in_order(std::nullopt);
+        Event e{EventKind::failover,
+                mirror(i).name + " " + why.reason + (next ? "; resuming from " + mirror(*next).name : std::string())};
+        e.with("from", mirror(i).name)
+            .with("to", next ? mirror(*next).name : std::string())
+            .with("reason", why.reason)
+            .with("offset", static_cast<std::int64_t>(m_sink.size()))
+            .with("handover", why.to.has_value());
+        if (why.to) e.with("from_rate", why.from_rate).with("to_rate", why.to_rate);
+        m.events.emit(e);
+        if (step.action == FailoverAction::retire) {
+            m_best_error = Error(ErrorCode::network, mirror(i).name + " " + why.reason);
+        }
+        return std::nullopt;
+    }
+
     static MirrorEvent event_for(Decision d) {
         switch (d) {
         case Decision::retry_same: return MirrorEvent::transient;
@@ -346,6 +419,16 @@ private:
         return m_result;
     }
 
+    struct Abandon {
+        std::size_t mirror = 0;
+        std::string reason;
+        std::optional<std::size_t> to; // a hand-over: the faster mirror
+        double from_rate = 0, to_rate = 0;
+    };
+
+    std::optional<Abandon> consider_handover(std::size_t i, std::uint64_t at, StallWatch& watch,
+                                             std::chrono::nanoseconds running);
+
     Setup m;
     PartFileSink& m_sink;
     PartMeta& m_meta;
@@ -356,7 +439,82 @@ private:
     std::optional<Error> m_best_error;
     std::optional<Error> m_backoff_error;
     bool m_restarted_after_mismatch = false;
+    std::vector<std::size_t> m_order; // mirrors in order of preference
+    std::vector<int> m_scouts;        // scouts (or probe-rate hand-over checks) spent on each mirror
+    std::optional<Clock::TimePoint> m_last_scout;
+    std::optional<Abandon> m_abandon; // set from the winner's progress callback
 };
+
+// A counting sink that keeps nothing: a scout's bytes are only measured.
+class DiscardSink final : public BodySink {
+public:
+    Status on_response(const Response&) override { return {}; }
+    Status on_data(std::span<const unsigned char> data) override {
+        bytes += data.size();
+        return {};
+    }
+    std::uint64_t bytes = 0;
+};
+
+// Single-stream mode leaves a mirror that is clearly slower than another one has shown. What the
+// other has shown: its probe rate (--mirror auto), else a scout, a short range from the end of the
+// file, fetched while the transfer waits (so --connections 1 is one transfer plus at most a brief
+// scout). Bounded: once the transfer has run k_scout_after and still needs more than
+// k_scout_if_left, one check per mirror, k_scout_spacing apart.
+std::optional<FailoverRun::Abandon> FailoverRun::consider_handover(std::size_t i, std::uint64_t at, StallWatch& watch,
+                                                                   std::chrono::nanoseconds running) {
+    constexpr std::chrono::seconds k_scout_after{3}, k_scout_spacing{10}, k_scout_if_left{8};
+    constexpr std::uint64_t k_scout_bytes = 1ULL << 20;
+    constexpr double k_factor = 2.0;
+    const auto size = m.target.expected_size;
+    const double rate = watch.recent_rate();
+    if (size == 0 || at >= size || rate <= 0 || running < k_scout_after) return std::nullopt;
+    if (static_cast<double>(size - at) / rate < static_cast<double>(k_scout_if_left.count())) return std::nullopt;
+    const auto now = m.clock.now();
+    if (m_last_scout && now - *m_last_scout < k_scout_spacing) return std::nullopt;
+    std::optional<std::size_t> j;
+    for (std::size_t k : m_order) {
+        if (k != i && m_scouts[k] < 1 && m_board.idle_from(k) == k) {
+            j = k;
+            break;
+        }
+    }
+    if (!j) return std::nullopt;
+    ++m_scouts[*j];
+    m_last_scout = now;
+    const auto& known = m.options.expected_rates;
+    double seen = *j < known.size() ? known[*j] : 0;
+    std::string how = "its probe";
+    if (seen <= 0 && size > 2 * k_scout_bytes) {
+        Request req{.url = url(*j), .limits = m.options.limits};
+        req.range_start = size - k_scout_bytes;
+        req.range_end = size - 1;
+        req.limits.total_timeout = std::chrono::seconds(5);
+        DiscardSink discard;
+        CancelToken scout_cancel;
+        const auto s0 = m.clock.now();
+        auto resp = m.transport.fetch(req, discard, m.cancel != nullptr ? m.cancel : &scout_cancel);
+        const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(m.clock.now() - s0);
+        watch.pause(took);
+        const double secs = std::max(0.001, std::chrono::duration<double>(took).count());
+        seen = resp && resp->status == 206 ? static_cast<double>(discard.bytes) / secs : 0;
+        how = "a " + human_bytes(discard.bytes) + " scout";
+        m.events.emit(Event{EventKind::info, "scouted " + mirror(*j).name + ": " + human_rate(seen) + " against " +
+                                                 human_rate(rate) + " from " + mirror(i).name}
+                          .with("scout", mirror(*j).name)
+                          .with("bytes", static_cast<std::int64_t>(discard.bytes))
+                          .with("rate", seen)
+                          .with("current", mirror(i).name)
+                          .with("current_rate", rate));
+    }
+    if (seen < k_factor * rate) return std::nullopt;
+    return Abandon{.mirror = i,
+                   .reason = "is slow (" + human_rate(rate) + "); " + mirror(*j).name + " showed " + human_rate(seen) +
+                             " (" + how + "): handing the rest over",
+                   .to = j,
+                   .from_rate = rate,
+                   .to_rate = seen};
+}
 
 } // namespace
 
