@@ -54,7 +54,7 @@ double StallWatch::recent_rate() const {
 
 std::chrono::milliseconds StallWatch::window() const {
     if (!m_any) return m_opt.ceiling;
-    double ms = static_cast<double>(m_opt.floor.count());
+    auto ms = static_cast<double>(m_opt.floor.count());
     ms = std::max(ms, m_opt.gap_factor * m_gap_ms);
     if (const double rate = recent_rate(); rate > 0) {
         ms = std::max(ms, 1000.0 * static_cast<double>(m_opt.quantum) / rate);
