@@ -28,6 +28,7 @@ const char* to_string(MirrorEvent e) {
     case MirrorEvent::fatal: return "fatal";
     case MirrorEvent::backoff_done: return "backoff_done";
     case MirrorEvent::backoff_refused: return "backoff_refused";
+    case MirrorEvent::abandoned: return "abandoned";
     }
     return "?";
 }
@@ -86,6 +87,13 @@ FailoverStep transition(MirrorState state, MirrorEvent event, bool attempts_left
     case E::fatal:
         if (asked) return {S::dead, A::abort, Decision::stop};
         break;
+    case E::abandoned:
+        // No backoff: the mirror answered, and the driver turns to another one at once. Only an
+        // abandonment that brought nothing counts as an attempt, so a slow but working mirror is
+        // never retired for it.
+        if (!asked) break;
+        if (!attempts_left) return {S::dead, A::retire, Decision::next_mirror};
+        return {S::idle, A::retry_now, Decision::next_mirror};
     case E::backoff_done:
         if (state == S::backing_off) return {S::idle, A::none, Decision::retry_same};
         break;

@@ -12,6 +12,7 @@
 //                       ──transient──▶ backing_off    (in use: back_off) | idle (a bystander) | dead
 //                       ──unfit──▶ dead               (retire)
 //                       ──fatal──▶ dead               (abort)
+//                       ──abandoned──▶ idle (retry_now; the driver asks another mirror first) | dead
 //   backing_off ──backoff_done──▶ idle | ──backoff_refused──▶ dead (retire)
 
 #include <cstddef>
@@ -47,6 +48,7 @@ enum class MirrorEvent : std::uint8_t {
     fatal,            // the attempt failed; no mirror can help (Decision::stop), or cancelled
     backoff_done,     // its backoff delay has passed on the clock
     backoff_refused,  // its backoff delay would overrun the download's deadline
+    abandoned,        // left mid-transfer: it went silent, or a faster mirror takes the rest over
 };
 
 enum class FailoverAction : std::uint8_t {

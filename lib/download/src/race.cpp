@@ -54,7 +54,8 @@ struct Runner {
 std::vector<RaceOutcome> race_fetch(Transport& transport, Clock& clock, BodySink& sink, const RaceEntrant& primary,
                                     const std::optional<RaceEntrant>& secondary, std::chrono::milliseconds head_start,
                                     const CancelToken* parent,
-                                    const std::function<void(std::size_t, std::uint64_t, std::uint64_t)>& progress) {
+                                    const std::function<void(std::size_t, std::uint64_t, std::uint64_t)>& progress,
+                                    const CancelToken* abandon) {
     Arbiter arbiter;
     Runner runners[2];
     RaceSink sinks[2] = {RaceSink(arbiter, 0, sink), RaceSink(arbiter, 1, sink)};
@@ -71,6 +72,7 @@ std::vector<RaceOutcome> race_fetch(Transport& transport, Clock& clock, BodySink
                     mine = arbiter.winner == id;
                 }
                 if (mine && progress) progress(runners[id].outcome.mirror, got, total);
+                if (mine && abandon != nullptr && abandon->cancelled()) runners[id].cancel.cancel_and_notify();
             };
             auto resp = transport.fetch(request, sinks[id], &runners[id].cancel, pf);
             std::lock_guard lock(arbiter.mu);

@@ -32,10 +32,13 @@ struct RaceOutcome {
 // Runs the race. `sink` receives only the winner's body. `progress(mirror, bytes, total)` is called
 // for the winner only. Returns one outcome per entrant started (primary first). Thread-safe use of
 // `transport` is required (CurlTransport is: one easy handle per fetch). While `parent` is given it
-// is polled every 50 ms of `clock` time (a signal handler can only set its flag).
+// is polled every 50 ms of `clock` time (a signal handler can only set its flag). `abandon`, when
+// given, is checked right after each call of `progress`: once it is cancelled (by `progress`
+// itself, say: the transfer went silent) the winner's transfer is cancelled too.
 std::vector<RaceOutcome> race_fetch(Transport& transport, Clock& clock, BodySink& sink, const RaceEntrant& primary,
                                     const std::optional<RaceEntrant>& secondary, std::chrono::milliseconds head_start,
                                     const CancelToken* parent,
-                                    const std::function<void(std::size_t, std::uint64_t, std::uint64_t)>& progress);
+                                    const std::function<void(std::size_t, std::uint64_t, std::uint64_t)>& progress,
+                                    const CancelToken* abandon = nullptr);
 
 } // namespace goinstall

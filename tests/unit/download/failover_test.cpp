@@ -19,9 +19,9 @@ using E = MirrorEvent;
 using A = FailoverAction;
 
 constexpr std::array k_states = {S::idle, S::transferring, S::racing, S::backing_off, S::dead, S::done};
-constexpr std::array k_events = {E::start,     E::join_race, E::rival_joined,     E::answered,
-                                 E::lost_race, E::verified,  E::mismatch_restart, E::transient,
-                                 E::unfit,     E::fatal,     E::backoff_done,     E::backoff_refused};
+constexpr std::array k_events = {E::start,        E::join_race,        E::rival_joined, E::answered, E::lost_race,
+                                 E::verified,     E::mismatch_restart, E::transient,    E::unfit,    E::fatal,
+                                 E::backoff_done, E::backoff_refused,  E::abandoned};
 
 struct Row {
     S from;
@@ -57,6 +57,11 @@ const std::vector<Row>& table() {
         r.push_back({S::racing, E::transient, true, S::idle, A::none, Decision::retry_same});
         r.push_back({S::transferring, E::transient, false, S::dead, A::retire, Decision::next_mirror});
         r.push_back({S::racing, E::transient, false, S::dead, A::retire, Decision::next_mirror});
+        // Abandoned mid-transfer (silent, or handed over): no backoff, another mirror next.
+        for (S asked : {S::transferring, S::racing}) {
+            r.push_back({asked, E::abandoned, true, S::idle, A::retry_now, Decision::next_mirror});
+            r.push_back({asked, E::abandoned, false, S::dead, A::retire, Decision::next_mirror});
+        }
         return r;
     }();
     return rows;

@@ -64,6 +64,10 @@ struct DownloadOptions {
     // --mirror auto: the route probes `mirrors` for the file and tries the fastest first (read by
     // the routes that choose mirrors, not by the Downloader).
     bool rank_mirrors = false;
+    // Bytes per second each mirror showed when probed (index as `mirrors`; 0 or missing: unknown).
+    // Single-stream mode hands a slow transfer over to a mirror that showed at least twice its rate
+    // without scouting it first.
+    std::vector<double> expected_rates;
 };
 
 // One attempt, as recorded in the attempt log (URLs redacted).
