@@ -139,6 +139,9 @@ void run_worker(Transport& transport, Shared& sh, std::size_t w, const Mirror& m
     log.attempt.url = redact_url(url);
     const auto t0 = sh.clock.now();
     int failures = 0;
+    // One session for all of this worker's ranges: they may ride one kept-alive connection. A
+    // request that failed or was cancelled mid-body leaves the session usable (it reconnects).
+    auto session = transport.session();
     for (;;) {
         CancelToken token;
         std::optional<ChunkScheduler::Assignment> a;
@@ -163,7 +166,7 @@ void run_worker(Transport& transport, Shared& sh, std::size_t w, const Mirror& m
         // Open-ended while no other mirror has answered: one request may then carry the whole file.
         req.range_end = open ? 0 : a->end - 1;
         SegmentSink sink(fd, sh, w, *a, target.expected_size);
-        auto r = transport.fetch(req, sink, &token);
+        auto r = session->fetch(req, sink, &token);
         log.bytes += sink.written();
         bool retire = false;
         {
