@@ -61,6 +61,15 @@ public:
     // True when `worker` no longer holds an assignment (it was completed by another worker).
     bool idle(std::size_t worker) const { return !m_workers[worker].chunk; }
     bool retired(std::size_t worker) const { return m_workers[worker].retired; }
+    // Adds a worker (a connection opened later); returns its index.
+    std::size_t add_worker() {
+        m_workers.emplace_back();
+        return m_workers.size() - 1;
+    }
+    std::size_t workers() const { return m_workers.size(); }
+    // Bytes `worker` has written so far; whether any request of it was answered.
+    std::uint64_t bytes(std::size_t worker) const { return m_workers[worker].total_bytes; }
+    bool ever_answered(std::size_t worker) const { return m_workers[worker].ever_answered; }
 
     std::uint64_t contiguous() const; // bytes from offset 0 in done chunks
     bool all_done() const;

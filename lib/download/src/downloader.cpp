@@ -435,9 +435,10 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
     std::optional<std::size_t> served_by;
     std::vector<Attempt> local_log;
     AttemptLog log(attempts_out != nullptr ? *attempts_out : local_log, m_events);
-    // Large file, several mirrors: fetch ranges from all of them at once first (segmented.hpp);
-    // the loop below then verifies the file, or resumes what that phase could not fetch.
-    const bool segmented = options.connections != 1 && mirrors.size() >= 2 && target.expected_size != 0 &&
+    // Large file: fetch ranges from all mirrors at once first, more than one connection to a mirror
+    // when that measurably pays (segmented.hpp); the loop below then verifies the file, or resumes
+    // what that phase could not fetch.
+    const bool segmented = options.connections != 1 && !mirrors.empty() && target.expected_size != 0 &&
                            target.expected_size >= options.segmented_min_size && existing < target.expected_size;
     if (segmented) {
         auto seg = segmented_fetch(m_transport, m_clock, m_events, target, part_path, meta_path, meta, existing,
