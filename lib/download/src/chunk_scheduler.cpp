@@ -28,6 +28,20 @@ double ChunkScheduler::rate(const Worker& w) const {
     return secs > 0.05 ? static_cast<double>(w.total_bytes) / secs : 0.0;
 }
 
+std::chrono::nanoseconds ChunkScheduler::silence_allowed(const Worker& w) const {
+    if (w.gap.count() == 0) return m_stall_after;
+    const std::chrono::nanoseconds floor = std::min<std::chrono::nanoseconds>(std::chrono::seconds(1), m_stall_after);
+    return std::max(floor, 8 * w.gap);
+}
+
+bool ChunkScheduler::slow(const Worker& w) const {
+    const double mine = rate(w);
+    if (mine <= 0) return false;
+    double best = 0;
+    for (const auto& other : m_workers) best = std::max(best, rate(other));
+    return mine * 4.0 < best;
+}
+
 ChunkScheduler::Assignment ChunkScheduler::assign(std::size_t worker, std::size_t chunk, TimePoint now) {
     Chunk& c = m_chunks[chunk];
     Worker& w = m_workers[worker];
@@ -54,9 +68,19 @@ std::optional<ChunkScheduler::Assignment> ChunkScheduler::next(std::size_t worke
     for (std::size_t i = 0; i < m_chunks.size(); ++i) {
         if (m_done[i] || m_chunks[i].holders != 1) continue;
         for (auto& other : m_workers) {
-            if (other.chunk == i && now - other.last_progress >= m_stall_after) {
+            if (other.chunk == i && now - other.last_progress >= silence_allowed(other)) {
                 other.stalled_once = true;
                 return assign(worker, i, now);
+            }
+        }
+    }
+    // 1b. A chunk whose only holder is much slower than the best worker, for a worker that is not:
+    // the rest of it goes to the faster one (the first to finish it wins; the other is cancelled).
+    if (!slow(me) && rate(me) > 0) {
+        for (std::size_t i = 0; i < m_chunks.size(); ++i) {
+            if (m_done[i] || m_chunks[i].holders != 1) continue;
+            for (auto& other : m_workers) {
+                if (other.chunk == i && &other != &me && slow(other)) return assign(worker, i, now);
             }
         }
     }
@@ -169,6 +193,10 @@ void ChunkScheduler::progress(std::size_t worker, std::uint64_t bytes, TimePoint
     Chunk& c = m_chunks[*w.chunk];
     w.written += bytes;
     w.total_bytes += bytes;
+    if (w.written > bytes) { // a gap between two arrivals of one assignment
+        const auto g = now - w.last_progress;
+        w.gap = w.gap.count() == 0 ? g : (7 * w.gap + g) / 8;
+    }
     w.last_progress = now;
     w.stalled_once = false;
     c.filled = std::max(c.filled, std::min(c.end, w.start + w.written));

@@ -5,6 +5,9 @@
 // whose connection has made no progress for `stall_after` is handed to an idle connection as well,
 // and at the end (nothing pending) an idle connection duplicates the in-flight chunk that its owner
 // would finish much later than it could; the first to finish wins and the other is cancelled.
+// "Stalled" is relative to the holder's own pace (silent for 8 x its typical gap between data
+// arrivals, at least 1 s; `stall_after` before its first bytes), and a holder delivering under a
+// quarter of the best worker's rate has its chunk duplicated by a faster idle worker at any time.
 
 #include <chrono>
 #include <cstddef>
@@ -61,6 +64,15 @@ public:
     // True when `worker` no longer holds an assignment (it was completed by another worker).
     bool idle(std::size_t worker) const { return !m_workers[worker].chunk; }
     bool retired(std::size_t worker) const { return m_workers[worker].retired; }
+    // Adds a worker (a connection opened later); returns its index.
+    std::size_t add_worker() {
+        m_workers.emplace_back();
+        return m_workers.size() - 1;
+    }
+    std::size_t workers() const { return m_workers.size(); }
+    // Bytes `worker` has written so far; whether any request of it was answered.
+    std::uint64_t bytes(std::size_t worker) const { return m_workers[worker].total_bytes; }
+    bool ever_answered(std::size_t worker) const { return m_workers[worker].ever_answered; }
 
     std::uint64_t contiguous() const; // bytes from offset 0 in done chunks
     bool all_done() const;
@@ -85,11 +97,17 @@ private:
         std::chrono::nanoseconds busy{0};
         bool retired = false;
         bool stalled_once = false;
-        bool answered = false;      // its current request's head arrived
-        bool ever_answered = false; // some request of it got an answer
-        bool open = false;          // its current response runs past the assignment
+        bool answered = false;           // its current request's head arrived
+        bool ever_answered = false;      // some request of it got an answer
+        bool open = false;               // its current response runs past the assignment
+        std::chrono::nanoseconds gap{0}; // typical time between its data arrivals (moving average)
     };
     double rate(const Worker& w) const; // bytes per second, 0 if unknown
+    // How long `w` may stay silent before its chunk is handed on: relative to its own gaps between
+    // data arrivals (8 x, at least 1 s), `stall_after` before it has delivered any.
+    std::chrono::nanoseconds silence_allowed(const Worker& w) const;
+    // `w` delivers at under a quarter of the best worker's rate: its chunk goes to a faster one.
+    bool slow(const Worker& w) const;
     Assignment assign(std::size_t worker, std::size_t chunk, TimePoint now);
     bool answered_holder(std::size_t chunk) const;
     void clear(std::size_t worker, TimePoint now);

@@ -74,9 +74,10 @@ Result<DownloadResult> Downloader::download(const DownloadTarget& target, const 
     std::optional<std::size_t> served_by;
     std::vector<Attempt> local_log;
     AttemptLog log(attempts_out != nullptr ? *attempts_out : local_log, m_events);
-    // Large file, several mirrors: fetch ranges from all of them at once first (segmented.hpp);
-    // the loop below then verifies the file, or resumes what that phase could not fetch.
-    const bool segmented = options.connections != 1 && mirrors.size() >= 2 && target.expected_size != 0 &&
+    // Large file: fetch ranges from all mirrors at once first, more than one connection to a mirror
+    // when that measurably pays (segmented.hpp); the loop below then verifies the file, or resumes
+    // what that phase could not fetch.
+    const bool segmented = options.connections != 1 && !mirrors.empty() && target.expected_size != 0 &&
                            target.expected_size >= options.segmented_min_size && existing < target.expected_size;
     // The SHA-256 of the prefix the segmented phase writes is computed while it runs, so that after
     // its last byte only what the hasher had not reached is read back (issue 15).

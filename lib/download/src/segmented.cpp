@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <thread>
 
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "chunk_scheduler.hpp"
+#include "connection_planner.hpp"
 #include "goinstall/base/strings.hpp"
 #include "goinstall/base/url.hpp"
 #include "goinstall/download/policy.hpp"
@@ -27,6 +29,7 @@ struct Shared {
     ChunkScheduler sched;
     std::vector<CancelToken*> transfer; // per worker, the running transfer's token (or null)
     std::vector<bool> lost;             // per worker: another mirror answered first (a lost race)
+    std::vector<bool> drop;             // per worker: close after the current range (a connection dropped)
     int running = 0;
     Clock& clock;
 
@@ -139,6 +142,9 @@ void run_worker(Transport& transport, Shared& sh, std::size_t w, const Mirror& m
     log.attempt.url = redact_url(url);
     const auto t0 = sh.clock.now();
     int failures = 0;
+    // One session for all of this worker's ranges: they may ride one kept-alive connection. A
+    // request that failed or was cancelled mid-body leaves the session usable (it reconnects).
+    auto session = transport.session();
     for (;;) {
         CancelToken token;
         std::optional<ChunkScheduler::Assignment> a;
@@ -146,6 +152,10 @@ void run_worker(Transport& transport, Shared& sh, std::size_t w, const Mirror& m
         {
             std::unique_lock lock(sh.mu);
             if (sh.lost[w]) break;
+            if (sh.drop[w]) {
+                sh.sched.release(w, true);
+                break;
+            }
             a = sh.sched.race(w, sh.clock.now()); // nobody has answered yet: race for the same chunk
             if (!a) a = sh.sched.next(w, sh.clock.now());
             if (a) {
@@ -163,7 +173,7 @@ void run_worker(Transport& transport, Shared& sh, std::size_t w, const Mirror& m
         // Open-ended while no other mirror has answered: one request may then carry the whole file.
         req.range_end = open ? 0 : a->end - 1;
         SegmentSink sink(fd, sh, w, *a, target.expected_size);
-        auto r = transport.fetch(req, sink, &token);
+        auto r = session->fetch(req, sink, &token);
         log.bytes += sink.written();
         bool retire = false;
         {
@@ -262,12 +272,16 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
     if (fd < 0) {
         return result; // the sequential loop reports the error
     }
-    const std::size_t max_conn = options.connections > 0 ? static_cast<std::size_t>(options.connections) : 4;
-    const std::size_t workers = std::min(options.mirrors.size(), max_conn);
-    Shared sh{.sched = ChunkScheduler(total, k_segment_size, workers, done),
-              .transfer = std::vector<CancelToken*>(workers),
-              .lost = std::vector<bool>(workers),
+    const std::size_t max_conn =
+        options.connections > 0 ? static_cast<std::size_t>(options.connections) : k_default_connections;
+    const std::size_t initial = std::min(options.mirrors.size(), max_conn); // one per mirror first
+    Shared sh{.sched = ChunkScheduler(total, k_segment_size, initial, done),
+              .transfer = std::vector<CancelToken*>(initial),
+              .lost = std::vector<bool>(initial),
+              .drop = std::vector<bool>(initial),
               .clock = clock};
+    std::vector<std::size_t> mirror_of(initial); // worker -> mirror
+    for (std::size_t w = 0; w < initial; ++w) mirror_of[w] = w;
     if (options.observer != nullptr) {
         options.observer->on_open(fd);
     }
@@ -276,18 +290,65 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
         seg_meta.segments = format_segments(sh.sched.done());
         (void)save_part_meta(meta_path, seg_meta);
     };
-    std::vector<WorkerLog> logs(workers);
+    std::deque<WorkerLog> logs(initial); // a deque: workers keep references while others are added
     std::vector<std::thread> threads;
     events.emit(Event{EventKind::download_start, "downloading " + target.filename + " from up to " +
-                                                     std::to_string(workers) + " mirrors at once (" +
+                                                     std::to_string(initial) + " mirrors at once (" +
                                                      human_bytes(k_segment_size) + " ranges)"}
                     .with("mirror", options.mirrors[0].name)
                     .with("offset", static_cast<std::int64_t>(sh.sched.contiguous()))
                     .with("size", static_cast<std::int64_t>(total))
-                    .with("connections", static_cast<std::int64_t>(workers)));
+                    .with("connections", static_cast<std::int64_t>(initial)));
+    auto start_worker = [&](std::size_t w) { // under sh.mu
+        ++sh.running;
+        threads.emplace_back([&, w, m = mirror_of[w]] {
+            run_worker(transport, sh, w, options.mirrors[m], target, options, fd, logs[w]);
+            std::lock_guard worker_lock(sh.mu);
+            --sh.running;
+            sh.changed.notify_all();
+        });
+    };
+    // More connections to a mirror while that raises its total (connection_planner.hpp).
+    ConnectionPlanner planner({.max_total = max_conn}, options.mirrors.size(), clock.now());
+    auto plan = [&] { // under sh.mu
+        std::vector<std::uint64_t> bytes(options.mirrors.size());
+        std::vector<std::size_t> live(options.mirrors.size());
+        for (std::size_t w = 0; w < threads.size(); ++w) {
+            bytes[mirror_of[w]] += sh.sched.bytes(w);
+            if (sh.sched.ever_answered(w) && !sh.sched.retired(w) && !sh.drop[w]) ++live[mirror_of[w]];
+        }
+        const std::uint64_t have = sh.sched.contiguous();
+        auto change = planner.sample(clock.now(), bytes, live, total - std::min(total, have));
+        if (!change) return;
+        using Action = ConnectionPlanner::Change::Action;
+        const std::size_t m = change->mirror;
+        if (change->action == Action::add) {
+            const std::size_t w = sh.sched.add_worker();
+            sh.transfer.push_back(nullptr);
+            sh.lost.push_back(false);
+            sh.drop.push_back(false);
+            mirror_of.push_back(m);
+            logs.emplace_back();
+            start_worker(w);
+            ++live[m];
+        } else if (change->action == Action::drop) {
+            for (std::size_t w = threads.size(); w-- > 0;) { // the newest connection of the mirror
+                if (mirror_of[w] == m && !sh.drop[w] && !sh.sched.retired(w)) {
+                    sh.drop[w] = true;
+                    --live[m];
+                    break;
+                }
+            }
+        }
+        events.emit(Event{EventKind::info, options.mirrors[m].name + ": " + std::to_string(live[m]) +
+                                               " connection(s): " + change->reason}
+                        .with("mirror", options.mirrors[m].name)
+                        .with("connections", static_cast<std::int64_t>(live[m]))
+                        .with("reason", change->reason));
+    };
     // Coordinate: start mirrors as the race allows (the next one after the head start while none
-    // has answered, all the others once one has), publish the contiguous prefix, save the sidecar
-    // about once a second, cancel.
+    // has answered, all the others once one has), add or drop connections, publish the contiguous
+    // prefix, save the sidecar about once a second, cancel.
     auto last_save = clock.now();
     auto last_start = clock.now();
     std::uint64_t last_prefix = 0;
@@ -296,24 +357,17 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
         std::unique_lock lock(sh.mu);
         while (true) {
             const bool stopping = sh.sched.all_done() || (cancel != nullptr && cancel->cancelled());
-            if (threads.size() < workers && !stopping) {
+            if (threads.size() < initial && !stopping) {
                 const bool head_start_over =
                     options.head_start.count() > 0 && clock.now() >= last_start + options.head_start;
                 if (threads.empty() || sh.sched.any_answered() || head_start_over || sh.running == 0) {
-                    const std::size_t w = threads.size();
-                    ++sh.running;
                     last_start = clock.now();
-                    threads.emplace_back([&, w] {
-                        run_worker(transport, sh, w, options.mirrors[w], target, options, fd, logs[w]);
-                        std::lock_guard worker_lock(sh.mu);
-                        --sh.running;
-                        sh.changed.notify_all();
-                    });
+                    start_worker(threads.size());
                     continue;
                 }
             }
-            if (sh.running == 0 && (threads.size() == workers || stopping)) break;
-            if (threads.size() < workers && options.head_start.count() > 0 && !stopping) {
+            if (sh.running == 0 && (threads.size() >= initial || stopping)) break;
+            if (threads.size() < initial && options.head_start.count() > 0 && !stopping) {
                 clock.wait_until(sh.changed, lock, last_start + options.head_start); // the head start, on the clock
             } else {
                 sh.changed.wait_for(lock, std::chrono::milliseconds(100));
@@ -322,7 +376,11 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
                 for (auto* t : sh.transfer) {
                     if (t != nullptr) t->cancel_and_notify();
                 }
-                for (std::size_t w = 0; w < workers; ++w) sh.sched.release(w, true);
+                for (std::size_t w = 0; w < sh.sched.workers(); ++w) sh.sched.release(w, true);
+            }
+            if (threads.size() >= initial && !sh.sched.all_done() && sh.running > 0 &&
+                !(cancel != nullptr && cancel->cancelled())) {
+                plan();
             }
             const std::uint64_t prefix = sh.sched.contiguous();
             if (prefix != last_prefix && options.observer != nullptr) {
@@ -345,8 +403,13 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
     result.contiguous = sh.sched.contiguous();
     if (options.observer != nullptr) options.observer->on_contiguous(result.contiguous);
     ::close(fd);
+    // One attempt per mirror (its first connection's), with the bytes of all its connections.
+    for (std::size_t w = initial; w < threads.size(); ++w) {
+        logs[mirror_of[w]].bytes += logs[w].bytes;
+        logs[mirror_of[w]].attempt.bytes += logs[w].bytes;
+    }
     std::uint64_t most = 0;
-    for (std::size_t w = 0; w < threads.size(); ++w) { // mirrors never started made no attempt
+    for (std::size_t w = 0; w < std::min(initial, threads.size()); ++w) { // mirrors never started made no attempt
         result.bytes_transferred += logs[w].bytes;
         result.attempts.push_back(logs[w].attempt);
         if (logs[w].bytes > most) {

@@ -29,6 +29,8 @@ struct SegmentedResult {
 // Chunk size of segmented downloads: 4 MiB (aria2's default piece size is 1 MiB; larger chunks cost
 // fewer requests, smaller ones balance better at the end; 4 MiB is ~35 chunks for a Go archive).
 inline constexpr std::uint64_t k_segment_size = 4ULL << 20;
+// Connections of a segmented download when DownloadOptions::connections is 0.
+inline constexpr std::size_t k_default_connections = 4;
 
 // Fetches `target` (expected_size must be known) from options.mirrors in parallel into
 // `part_path`, starting from what `meta` (the sidecar) and `existing` (a sequential .part's size)

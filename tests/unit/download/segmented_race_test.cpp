@@ -5,6 +5,8 @@
 // as a server that ignores the range end does.
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "chunk_scheduler.hpp"
 #include "download_rig.hpp"
 
@@ -159,4 +161,25 @@ TEST_CASE("segmented: a range answered with more than asked is used, and the mir
     for (const auto* a : rig.errors()) {
         CHECK(a->error.find("answered a range request") == std::string::npos);
     }
+}
+
+TEST_CASE("segmented: one worker sends all its ranges through one session", "[download][segmented]") {
+    SegRig rig;
+    const auto reset = [&] { return net_error(NetPhase::body, 56, rig.url(0)); };
+    rig.net.script(rig.url(0), Scripted::ok(rig.body).ranged().fail_after_bytes(1 << 20, reset()));
+    rig.net.script(rig.url(0), Scripted::ok(rig.body).ranged().fail_after_bytes(1 << 20, reset()));
+    rig.net.script(rig.url(0), Scripted::ok(rig.body).ranged());
+    // second is unscripted: it fails like a refused connection and leaves the phase.
+
+    auto r = rig.go();
+    rig.check_file(r);
+    std::set<int> sessions;
+    std::size_t to_first = 0;
+    for (std::size_t i = 0; i < rig.net.requests().size(); ++i) {
+        if (rig.net.requests()[i].url != rig.url(0) || rig.net.request_sessions()[i] == 0) continue;
+        ++to_first;
+        sessions.insert(rig.net.request_sessions()[i]);
+    }
+    CHECK(to_first >= 3); // the open-ended request, two resumptions, each through the session
+    CHECK(sessions.size() == 1);
 }

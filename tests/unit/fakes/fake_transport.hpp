@@ -11,6 +11,7 @@
 #include <functional>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -87,6 +88,13 @@ public:
         return *this;
     }
 
+    // Sessions are counted: each request records the session it was sent through (1, 2, ... in the
+    // order sessions were opened; 0 for a plain fetch). Requests are served as by fetch.
+    std::unique_ptr<TransportSession> session() override {
+        std::lock_guard lock(m_mu);
+        return std::make_unique<Session>(*this, ++m_sessions);
+    }
+
     Result<Response> fetch(const Request& request, BodySink& sink, const CancelToken* cancel,
                            const ProgressFn& progress = {}) override {
         std::size_t index = 0;
@@ -94,6 +102,7 @@ public:
         {
             std::lock_guard lock(m_mu);
             m_requests.push_back(request);
+            m_session_of.push_back(t_session);
             index = m_requests.size() - 1;
             hook = m_on_fetch;
         }
@@ -185,6 +194,9 @@ public:
     }
 
     const std::vector<Request>& requests() const { return m_requests; }
+    // Per request (as requests()), the session it went through (0: a plain fetch).
+    const std::vector<int>& request_sessions() const { return m_session_of; }
+    int sessions_opened() const { return m_sessions; }
     std::vector<Request> requests_to(const std::string& url) const {
         std::vector<Request> out;
         std::copy_if(m_requests.begin(), m_requests.end(), std::back_inserter(out),
@@ -208,6 +220,23 @@ public:
     }
 
 private:
+    class Session final : public TransportSession {
+    public:
+        Session(FakeTransport& parent, int id) : m_parent(parent), m_id(id) {}
+        Result<Response> fetch(const Request& request, BodySink& sink, const CancelToken* cancel,
+                               const ProgressFn& progress = {}) override {
+            t_session = m_id;
+            auto r = m_parent.fetch(request, sink, cancel, progress);
+            t_session = 0;
+            return r;
+        }
+
+    private:
+        FakeTransport& m_parent;
+        int m_id;
+    };
+    static inline thread_local int t_session = 0;
+
     Result<Response> hang(const Request& request, const CancelToken* cancel) {
         if (cancel == nullptr) {
             return std::unexpected(Error(ErrorCode::internal, "a hanging fake request needs a cancel token"));
@@ -236,6 +265,8 @@ private:
     std::mutex m_mu;
     std::map<std::string, std::deque<Scripted>> m_script;
     std::vector<Request> m_requests;
+    std::vector<int> m_session_of;
+    int m_sessions = 0;
     std::uint64_t m_bytes_served = 0;
     int m_unscripted = 0;
     int m_hangs_cancelled = 0;

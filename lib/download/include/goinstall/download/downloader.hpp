@@ -56,8 +56,10 @@ struct DownloadOptions {
     // are farther apart, so a little more).
     std::chrono::milliseconds head_start{400};
     // Segmented download (byte ranges from several mirrors at once) for files of at least
-    // segmented_min_size: up to this many connections, one per mirror. 0 = one per mirror, at
-    // most 4; 1 = off (one mirror at a time).
+    // segmented_min_size: up to this many connections in all. One per mirror first (as mirrors
+    // answer); then more to a mirror while each addition raises that mirror's measured total (a
+    // lossy or far link; one fast mirror stays one stream). 0 = the default, 4
+    // (k_default_connections); 1 = off (one connection, one mirror at a time).
     int connections = 0;
     std::uint64_t segmented_min_size = 16ULL << 20;
     PartObserver* observer = nullptr; // not owned; may be null

@@ -1,0 +1,67 @@
+#include "connection_planner.hpp"
+
+#include <numeric>
+
+#include "goinstall/base/strings.hpp"
+
+namespace goinstall {
+
+namespace {
+std::string rate_text(double bytes_per_second) {
+    return human_bytes(static_cast<std::uint64_t>(bytes_per_second)) + "/s";
+}
+} // namespace
+
+ConnectionPlanner::ConnectionPlanner(Options options, std::size_t mirrors, TimePoint start)
+    : m_opt(options), m_mirrors(mirrors), m_window_start(start) {}
+
+std::optional<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now,
+                                                                   const std::vector<std::uint64_t>& bytes,
+                                                                   const std::vector<std::size_t>& connections,
+                                                                   std::uint64_t remaining) {
+    if (now - m_window_start < m_opt.window) return std::nullopt;
+    const double secs = std::chrono::duration<double>(now - m_window_start).count();
+    double total_rate = 0;
+    for (std::size_t m = 0; m < m_mirrors.size() && m < bytes.size(); ++m) {
+        Mirror& mi = m_mirrors[m];
+        mi.rate = static_cast<double>(bytes[m] - mi.last_bytes) / secs;
+        mi.last_bytes = bytes[m];
+        total_rate += mi.rate;
+    }
+    const TimePoint window_start = m_window_start;
+    m_window_start = now;
+    // A trial is judged on the second window after it was added (the first also holds its first
+    // request's round trip and slow start).
+    if (m_trial) {
+        if (window_start <= m_trial->added) return std::nullopt;
+        const Trial t = *m_trial;
+        m_trial.reset();
+        const double after = m_mirrors[t.mirror].rate;
+        if (after >= t.before * (1.0 + m_opt.min_gain)) {
+            return Change{t.mirror, Change::Action::keep, t.before, after, // the mirror may take another one
+                          "mirror total grew from " + rate_text(t.before) + " to " + rate_text(after)};
+        }
+        m_mirrors[t.mirror].capped = true;
+        return Change{t.mirror, Change::Action::drop, t.before, after,
+                      "another connection did not pay off: mirror total " + rate_text(t.before) + " then " +
+                          rate_text(after)};
+    }
+    const std::size_t live = std::accumulate(connections.begin(), connections.end(), std::size_t{0});
+    if (live >= m_opt.max_total || total_rate <= 0) return std::nullopt;
+    // Worth a trial only when the download has at least three more windows to go at this rate.
+    if (static_cast<double>(remaining) < 3.0 * total_rate * std::chrono::duration<double>(m_opt.window).count()) {
+        return std::nullopt;
+    }
+    std::optional<std::size_t> best;
+    for (std::size_t m = 0; m < m_mirrors.size() && m < connections.size(); ++m) {
+        if (connections[m] == 0 || m_mirrors[m].capped || m_mirrors[m].rate <= 0) continue;
+        if (!best || m_mirrors[m].rate > m_mirrors[*best].rate) best = m;
+    }
+    if (!best) return std::nullopt;
+    m_trial = Trial{*best, m_mirrors[*best].rate, now};
+    return Change{*best, Change::Action::add, m_mirrors[*best].rate, 0,
+                  "trying connection " + std::to_string(connections[*best] + 1) + ": mirror total " +
+                      rate_text(m_mirrors[*best].rate) + " with " + std::to_string(connections[*best])};
+}
+
+} // namespace goinstall

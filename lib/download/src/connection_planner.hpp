@@ -1,0 +1,69 @@
+#pragma once
+// How many connections a segmented download keeps to each mirror (pure logic on the injected
+// clock's time points; issue 15). A mirror starts with one connection. Every `window` the planner
+// measures each mirror's rate (all its connections together); it then tries one more connection to
+// the fastest mirror that may still gain, and after the next full window keeps it only when the
+// mirror's total grew by at least `min_gain` of what it was (a lossy or far link: each stream is
+// capped by its window and round trip, several streams add up) — otherwise it drops it again and
+// stops adding to that mirror (one stream already fills the link, or the mirror caps per client).
+// One trial at a time, never beyond `max_total` connections, and only while enough of the file is
+// left that a trial can pay off (a fast loopback download ends before the first window does).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace goinstall {
+
+class ConnectionPlanner {
+public:
+    using TimePoint = std::chrono::steady_clock::time_point;
+
+    struct Options {
+        std::chrono::milliseconds window{1000};
+        double min_gain = 0.2; // a trial connection must add this share of the mirror's total
+        std::size_t max_total = 4;
+    };
+    struct Change {
+        enum class Action { add, keep, drop }; // keep: a trial connection paid off (no change to make)
+        std::size_t mirror = 0;
+        Action action = Action::add;
+        double before = 0;  // the mirror's total rate before (bytes/s)
+        double after = 0;   // ... and with the trial connection (drops and later trials)
+        std::string reason; // "mirror total grew from X to Y B/s", ...
+    };
+
+    ConnectionPlanner(Options options, std::size_t mirrors, TimePoint start);
+
+    // Called now and then (any rate is fine: it acts at window ends). `bytes[m]`: bytes mirror m
+    // delivered so far; `connections[m]`: its live connections (0: not answering yet or gone);
+    // `remaining`: bytes still missing. Returns the change to make now, if any; the caller makes it
+    // (adds or drops a connection) before the next call.
+    std::optional<Change> sample(TimePoint now, const std::vector<std::uint64_t>& bytes,
+                                 const std::vector<std::size_t>& connections, std::uint64_t remaining);
+
+    // The rate of mirror m over the last full window (0 before one).
+    double rate(std::size_t mirror) const { return m_mirrors[mirror].rate; }
+
+private:
+    struct Mirror {
+        std::uint64_t last_bytes = 0;
+        double rate = 0;
+        bool capped = false; // a trial did not pay off: no more connections to it
+    };
+    struct Trial {
+        std::size_t mirror = 0;
+        double before = 0;
+        TimePoint added{};
+    };
+
+    Options m_opt;
+    std::vector<Mirror> m_mirrors;
+    TimePoint m_window_start;
+    std::optional<Trial> m_trial;
+};
+
+} // namespace goinstall

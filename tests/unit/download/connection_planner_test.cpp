@@ -1,0 +1,77 @@
+// ConnectionPlanner against a simulated link on synthetic time (no threads, no sleeps): a mirror's
+// link carries min(capacity, connections x per-stream cap) bytes per second, as a lossy overseas
+// path does where each TCP stream is held back by its window and loss (issue 15, profile A).
+#include <catch2/catch.hpp>
+
+#include "connection_planner.hpp"
+
+using namespace goinstall;
+using namespace std::chrono_literals;
+
+namespace {
+using TP = ConnectionPlanner::TimePoint;
+
+struct Sim {
+    double per_stream = 0; // bytes/s one connection gets
+    double capacity = 0;   // bytes/s all connections together get
+    std::size_t max_total = 4;
+    std::uint64_t size = 1ULL << 30;
+    std::size_t connections = 1;
+    std::size_t most = 1;
+    int adds = 0, drops = 0, keeps = 0;
+
+    void run(std::chrono::milliseconds duration) {
+        ConnectionPlanner p({.window = 1000ms, .min_gain = 0.2, .max_total = max_total}, 1, TP{});
+        double bytes = 0;
+        for (auto t = 250ms; t <= duration; t += 250ms) {
+            bytes += std::min(capacity, static_cast<double>(connections) * per_stream) * 0.25;
+            const auto got = static_cast<std::uint64_t>(bytes);
+            auto c = p.sample(TP{} + t, {got}, {connections}, size - std::min(size, got));
+            if (!c) continue;
+            using A = ConnectionPlanner::Change::Action;
+            CHECK_FALSE(c->reason.empty());
+            if (c->action == A::add) ++adds, ++connections;
+            if (c->action == A::drop) ++drops, --connections;
+            if (c->action == A::keep) ++keeps;
+            most = std::max(most, connections);
+        }
+    }
+};
+} // namespace
+
+TEST_CASE("ConnectionPlanner: per-stream capped link: connections are added while the total grows",
+          "[download][segmented][planner]") {
+    Sim s{.per_stream = 1e6, .capacity = 10e6};
+    s.run(20s);
+    CHECK(s.connections == 4); // up to max_total, each addition kept
+    CHECK(s.drops == 0);
+    CHECK(s.keeps == 3);
+}
+
+TEST_CASE("ConnectionPlanner: the growth stops where the link is full", "[download][segmented][planner]") {
+    Sim s{.per_stream = 1e6, .capacity = 2.1e6, .max_total = 6};
+    s.run(30s);
+    CHECK(s.connections == 2); // the third added nothing: dropped, and no more trials
+    CHECK(s.most == 3);
+    CHECK(s.drops == 1);
+}
+
+TEST_CASE("ConnectionPlanner: one stream fills the link: one trial, dropped, none after",
+          "[download][segmented][planner]") {
+    Sim s{.per_stream = 10e6, .capacity = 10e6};
+    s.run(30s);
+    CHECK(s.connections == 1);
+    CHECK(s.adds == 1);
+    CHECK(s.drops == 1);
+}
+
+TEST_CASE("ConnectionPlanner: no trial with one connection allowed, or when the file is nearly done",
+          "[download][segmented][planner]") {
+    Sim one{.per_stream = 1e6, .capacity = 10e6, .max_total = 1};
+    one.run(20s);
+    CHECK(one.adds == 0);
+    // Loopback: 1 GB/s, a 64 MiB file is done long before three windows.
+    Sim fast{.per_stream = 1e9, .capacity = 1e9, .size = 64ULL << 20};
+    fast.run(5s);
+    CHECK(fast.adds == 0);
+}
