@@ -1,10 +1,10 @@
 #include "failover_run.hpp"
 
 #include <atomic>
-#include <unistd.h>
 
 #include "goinstall/base/strings.hpp"
 #include "goinstall/base/url.hpp"
+#include "goinstall/fs/files.hpp"
 #include "race.hpp"
 #include "stall_watch.hpp"
 
@@ -286,7 +286,7 @@ private:
             const std::uint64_t got_size = m_sink.size();
             const bool was_resumed = offset > 0 && !m_sink.restarted_on_200();
             (void)m_sink.restart();
-            ::unlink(m.meta_path.c_str());
+            (void)remove_file(m.meta_path);
             m_meta = PartMeta{};
             if (was_resumed && !m_restarted_after_mismatch) {
                 // The kept bytes may be the bad ones: restart once from zero (not counted).
@@ -403,10 +403,10 @@ private:
 
     Result<DownloadResult> succeed(std::size_t i, const std::string& digest) {
         if (auto st = m_sink.sync(); !st) return std::unexpected(st.error());
-        if (::rename(m.part_path.c_str(), m.final_path.c_str()) != 0) {
-            return std::unexpected(errno_error(errno, "cannot rename", m.part_path.string()));
+        if (auto st = rename_path(m.part_path, m.final_path, "cannot rename", m.part_path.string()); !st) {
+            return std::unexpected(st.error());
         }
-        ::unlink(m.meta_path.c_str());
+        (void)remove_file(m.meta_path);
         m_result.path = m.final_path;
         m_result.sha256 = digest;
         m_result.mirror = mirror(i).name;
