@@ -84,6 +84,13 @@ class Segmented(unittest.TestCase):
         # the endgame duplicates depends on how the three servers' timing compares (under load,
         # 1.33x was seen), so only that invariant is asserted, not a tighter share.
         self.assertLessEqual(sent, 2 * len(self.data))
+        # Issue 15: a worker's ranges ride one kept-alive connection. Over several ranges from
+        # nginx, at least one came on a connection an earlier range had opened (a cancelled
+        # endgame duplicate closes its connection, so not all of them need to).
+        ranged = [e for e in nginx if e.status == 206]
+        if len(ranged) >= 3:
+            self.assertGreaterEqual(max(e.connection_requests for e in ranged), 2,
+                                    [(e.connection, e.connection_requests, e.range) for e in ranged])
 
     def test_stalling_mirror_chunk_is_reassigned(self):
         slow = fs.start_fault_server(self, {self.arc.filename: self.data})
