@@ -42,9 +42,11 @@ Result<Fetched> fetch_from_mirrors(Transport& transport, Clock& clock, EventSink
         po.limits = options.limits;
         auto ranked = rank_probes(probe_mirrors(transport, options.mirrors, target.filename, po, cancel));
         options.mirrors.clear();
+        options.expected_rates.clear(); // what each showed: single-stream mode hands over to a much faster one
         std::string order;
         for (const auto& r : ranked) {
             options.mirrors.push_back(r.mirror);
+            options.expected_rates.push_back(r.ok ? r.bytes_per_second : 0.0);
             order += (order.empty() ? "" : ", ") + r.mirror.name +
                      (r.ok ? " " + human_bytes(static_cast<std::uint64_t>(r.bytes_per_second)) + "/s" : " (failed)");
         }
