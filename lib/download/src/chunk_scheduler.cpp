@@ -21,6 +21,19 @@ ChunkScheduler::ChunkScheduler(std::uint64_t total, std::uint64_t chunk_size, st
     }
 }
 
+void ChunkScheduler::prefilled(std::uint64_t bytes) {
+    for (std::size_t i = 0; i < m_chunks.size(); ++i) {
+        Chunk& c = m_chunks[i];
+        if (m_done[i] || c.holders > 0 || bytes <= c.begin) continue;
+        if (bytes >= c.end) {
+            m_done[i] = true;
+            c.filled = c.end;
+        } else {
+            c.filled = std::max(c.filled, bytes);
+        }
+    }
+}
+
 double ChunkScheduler::rate(const Worker& w) const {
     auto busy = w.busy;
     if (w.chunk) busy += w.last_progress - w.assigned_at;

@@ -75,6 +75,9 @@ public:
     bool ever_answered(std::size_t worker) const { return m_workers[worker].ever_answered; }
 
     std::uint64_t contiguous() const; // bytes from offset 0 in done chunks
+    // Bytes [0, bytes) are already in the file (a sequential .part being resumed): the chunk they
+    // end in is handed out from there, not from its start, so nothing written is fetched again.
+    void prefilled(std::uint64_t bytes);
     bool all_done() const;
     const std::vector<bool>& done() const { return m_done; }
     std::uint64_t chunk_size() const { return m_chunk; }

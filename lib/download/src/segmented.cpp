@@ -280,6 +280,7 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
               .lost = std::vector<bool>(initial),
               .drop = std::vector<bool>(initial),
               .clock = clock};
+    sh.sched.prefilled(existing);                // a sequential .part's tail past its last whole chunk is kept too
     std::vector<std::size_t> mirror_of(initial); // worker -> mirror
     for (std::size_t w = 0; w < initial; ++w) mirror_of[w] = w;
     if (options.observer != nullptr) {

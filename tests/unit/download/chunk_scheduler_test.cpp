@@ -45,6 +45,20 @@ TEST_CASE("ChunkScheduler hands out the lowest pending chunk and tracks the cont
     CHECK_FALSE(s.next(0, at(50)));
 }
 
+TEST_CASE("ChunkScheduler: a resumed sequential .part is not fetched again, its partial chunk included",
+          "[download][segmented]") {
+    ChunkScheduler s(10, 4, 1); // chunks [0,4) [4,8) [8,10)
+    s.prefilled(6);             // the .part holds [0, 6)
+    CHECK(s.contiguous() == 6);
+    auto a = s.next(0, at(0));
+    REQUIRE(a);
+    CHECK(a->begin == 6); // not 4: bytes 4-5 are in the file
+    CHECK(a->end == 8);
+    s.progress(0, 2, at(10));
+    s.complete(0);
+    CHECK(s.contiguous() == 8);
+}
+
 TEST_CASE("ChunkScheduler: a released chunk resumes where its worker stopped", "[download][segmented]") {
     ChunkScheduler s(8, 8, 2);
     REQUIRE(s.next(0, at(0)));
