@@ -78,7 +78,7 @@ def section(rows: List[Row], ctx: dict) -> str:
         *table,
         "",
         "The bound is max(download over the best link, extraction): the archive's size at the "
-        "best live link's rate plus three round trips, and `tar -xzf` of the archive alone on "
+        "best live link's TCP payload rate (1448 of every 1500 bytes the link carries) plus three round trips, and `tar -xzf` of the archive alone on "
         "tmpfs (the fastest of three). Goals (issue 15; reported, not enforced): goinstall's default ≤ the best aria2 of "
         "the row and ≤ 1.05× the bound; D ≤ 2 s over the healthy case (B2); `--connections 1` "
         "finishes wherever any mirror works. aria2 \"all mirrors\" gets every mirror URL on one "
