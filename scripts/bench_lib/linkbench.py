@@ -71,6 +71,7 @@ class Cell:
     times: List[float] = dataclasses.field(default_factory=list)
     capped: Optional[float] = None     # a run did not finish within this many seconds
     failed: Optional[str] = None       # a run ended in an error (first line)
+    rss_mib: List[float] = dataclasses.field(default_factory=list)  # goinstall's peak RSS per run
 
     @property
     def median(self) -> Optional[float]:
@@ -211,7 +212,8 @@ class LinkBench:
         urls += [f"http://{ip}/" for ip in nl.UNREACHABLE[:p.unreachable]]
         best = urls[best_link(p)] + a.filename
         if tool.startswith("goinstall"):
-            args = [h.goinstall_bin(), a.version, "--index-url", self.index_path,
+            # GNU time's %M: the peak RSS with all of the run's connections open (issue 15: ≤ 32 MiB).
+            args = ["/usr/bin/time", "-f", "maxrss_kib=%M", h.goinstall_bin(), a.version, "--index-url", self.index_path,
                     "--allow-insecure-index", "--root", root, "--mirror", ",".join(urls),
                     "--no-fallback", "--json"]
             return args + (["--connections", "1"] if tool == "goinstall-c1" else [])
@@ -252,6 +254,9 @@ class LinkBench:
                 self.log(f"    {tool} failed: {r.output[-800:]}")
                 return
             cell.times.append(r.duration)
+            rss = [x for x in r.stderr.splitlines() if x.startswith("maxrss_kib=")]
+            if rss:
+                cell.rss_mib.append(int(rss[-1].split("=", 1)[1]) / 1024)
 
     def run_profile(self, p: Profile) -> Row:
         tools = tools_for(p)
@@ -302,4 +307,7 @@ def judge(rows: List[Row]) -> None:
                 else:
                     g.append("≤ B2 + 2 s: not judged (B2 not run)")
         g.append(f"`--connections 1` finishes: {'pass' if c1.median else '**FAIL**'}")
+        rss = gi.rss_mib + c1.rss_mib
+        if rss:
+            g.append(f"peak RSS ≤ 32 MiB: {'pass' if max(rss) <= 32 else '**FAIL**'} ({max(rss):.1f} MiB)")
         r.goals = g

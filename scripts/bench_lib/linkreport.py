@@ -81,7 +81,7 @@ def section(rows: List[Row], ctx: dict) -> str:
         "best live link's TCP payload rate (1448 of every 1500 bytes the link carries) plus three round trips, and `tar -xzf` of the archive alone on "
         "tmpfs (the fastest of three). Goals (issue 15; reported, not enforced): goinstall's default ≤ the best aria2 of "
         "the row and ≤ 1.05× the bound; D ≤ 2 s over the healthy case (B2); `--connections 1` "
-        "finishes wherever any mirror works. aria2 \"all mirrors\" gets every mirror URL on one "
+        "finishes wherever any mirror works; goinstall's peak RSS (GNU time's %M, the largest over its runs in the row) ≤ 32 MiB. aria2 \"all mirrors\" gets every mirror URL on one "
         "line with `-s` = their number; \"best link\" is the one a user with hindsight would pick.",
         "",
         "What bounds each row:",
