@@ -141,6 +141,10 @@ Status resolve_limits(Sources& src, Settings& s) {
         }
         s.connections = static_cast<int>(*n);
     }
+    constexpr double k_max_race_after_seconds = 600;
+    auto race_after = seconds_setting(src, "race_after", s.race_after, k_max_race_after_seconds);
+    if (!race_after) return std::unexpected(race_after.error());
+    s.race_after = *race_after;
     auto deadline = seconds_setting(src, "deadline", s.deadline);
     if (!deadline) return std::unexpected(deadline.error());
     s.deadline = *deadline;
@@ -244,6 +248,7 @@ DownloadOptions Settings::download_options() const {
     o.max_attempts_per_mirror = attempts_per_mirror;
     o.deadline = deadline;
     o.connections = connections;
+    o.head_start = race_after;
     o.rank_mirrors = rank_mirrors;
     return o;
 }

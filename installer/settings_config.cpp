@@ -35,6 +35,7 @@ constexpr std::array k_keys{
     ConfigKey{"attempts_per_mirror", "attempts-per-mirror", "GOINSTALL_ATTEMPTS_PER_MIRROR", T::count, false,
               "max-retries", "GOINSTALL_MAX_RETRIES", "max_retries"},
     ConfigKey{"connections", "connections", "GOINSTALL_CONNECTIONS", T::count, false},
+    ConfigKey{"race_after", "race-after", "GOINSTALL_RACE_AFTER", T::seconds, false},
     ConfigKey{"deadline", "deadline", "GOINSTALL_DEADLINE", T::seconds, false},
     ConfigKey{"lock_timeout", "lock-timeout", "GOINSTALL_LOCK_TIMEOUT", T::seconds, false},
     ConfigKey{"check_timeout", "check-timeout", "GOINSTALL_CHECK_TIMEOUT", T::seconds, false},

@@ -131,7 +131,7 @@ class BadInput(unittest.TestCase):
 
     def test_numbers(self):
         for flag in ("--connect-timeout", "--stall-timeout", "--deadline", "--lock-timeout", "--attempts-per-mirror",
-                     "--max-retries", "--triage-timeout"):
+                     "--max-retries", "--triage-timeout", "--race-after"):
             for value in ("-1", "nan", "1e309", "10s", "", ESC):
                 with self.subTest(flag=flag, value=value):
                     self.check(["install", "1.21.0", "--reinstall", "--index-url", self.index, "--mirror", self.mirror,

@@ -275,7 +275,7 @@ class ConfigTest(unittest.TestCase):
         rows = {ln.split()[0]: ln for ln in lines[2:]}
         self.assertEqual(list(rows), ["root", "cache_dir", "index_url", "mirrors", "no_fallback", "proxy",
                                       "no_proxy_hosts", "proxy_auth", "no_system_proxy", "pac_url", "cacert",
-                                      "connect_timeout", "stall_timeout", "attempts_per_mirror", "connections", "deadline",
+                                      "connect_timeout", "stall_timeout", "attempts_per_mirror", "connections", "race_after", "deadline",
                                       "lock_timeout", "check_timeout", "offline", "no_triage", "triage_timeout", "captive_probe_url",
                                       "goproxy", "gosumdb", "via"])
         self.assertRegex(rows["deadline"], r"^deadline\s+120\s+file$")
@@ -283,6 +283,7 @@ class ConfigTest(unittest.TestCase):
         self.assertRegex(rows["attempts_per_mirror"], r"^attempts_per_mirror\s+2\s+env GOINSTALL_MAX_RETRIES$")
         self.assertRegex(rows["triage_timeout"], r"^triage_timeout\s+10\s+default$")
         self.assertRegex(rows["connect_timeout"], r"^connect_timeout\s+10\s+default$")
+        self.assertRegex(rows["race_after"], r"^race_after\s+0\.4\s+default$")
         self.assertEqual(r.stderr, "")
 
     def test_install_from_a_config_file_alone(self):

@@ -120,7 +120,9 @@ class PlainMirror(unittest.TestCase):
         with open(self.arc.path, "rb") as f:
             lead = fs.start_fault_server(self, {self.arc.filename: f.read()})
         lead.set_fault(fs.drip(bytes_per_second=2_000_000, max_seconds=60))
-        r, events = self.install([lead.url, more.url])
+        # The lead must answer before the plain mirror is raced against it (else the plain mirror
+        # may win the race and stream the whole file): 20 s, not 0.4 s, for a loaded machine.
+        r, events = self.install([lead.url, more.url], ["--race-after", "20"])
         self.assert_ok(r, events)
         reqs = more.requests(self.arc.filename)
         self.assertTrue(reqs, reqs)
