@@ -4,16 +4,14 @@ RSS; small-command latency. Every goinstall run goes through the harness like th
 scenarios.py (isolated environment, loopback mirrors only, fresh HOME and --root on /dev/shm)."""
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
 import subprocess
 import time
-import zipfile
 from typing import List
 
 import goinstall_harness as h  # noqa: E402
+import toolchain_module_cache as tmc  # noqa: E402 (tests/harness; needs python3-cryptography)
 
 from .link import SharedLink
 from .scenarios import RUN_TIMEOUT, SMALL_VERSION, BenchError, Metric, Workdir, _events, _med
@@ -41,75 +39,6 @@ def _loopback(url: str) -> str:
     if not url.startswith("http://127.0.0.1:"):
         raise BenchError(f"refusing a non-loopback URL {url}")
     return url
-
-
-# Bumped when the cached module zip's layout or metadata changes (goproxy_site.py's own source is
-# part of the fingerprint too, so a change to make_toolchain_zip rebuilds it).
-_MODULE_CACHE_FORMAT = 1
-
-
-def toolchain_module(archive, log=lambda msg: None):
-    """The golang.org/toolchain module form (goproxy_site.make_toolchain_zip, distpack's layout
-    and compression) of the real toolchain `archive`: built once (~60 s) next to the archive in the
-    harness's test cache (/dev/shm/goinstall-test-cache or $GOINSTALL_BUILD_DIR/test-cache), keyed
-    by the archive's SHA-256 and goproxy_site.py's source, under the same kind of flock."""
-    import goproxy_site as gps  # noqa: E402 (tests/harness; needs python3-cryptography)
-
-    cache = os.path.dirname(os.path.abspath(archive.path))
-    with open(gps.__file__, "rb") as f:
-        fingerprint = (f"{_MODULE_CACHE_FORMAT}:{archive.sha256}:"
-                       f"{hashlib.sha256(f.read()).hexdigest()}")
-    base = os.path.join(cache, archive.filename + ".module")
-    zpath, mpath = base + ".zip", base + ".json"
-
-    def load():
-        try:
-            with open(mpath, encoding="utf-8") as f:
-                meta = json.load(f)
-            st = os.stat(zpath)
-            if (meta.get("fingerprint") != fingerprint or meta.get("size") != st.st_size
-                    or meta.get("mtime_ns") != st.st_mtime_ns):
-                return None
-            with open(zpath, "rb") as f:
-                data = f.read()
-            with zipfile.ZipFile(zpath) as zf:
-                names = zf.namelist()
-        except (OSError, ValueError, zipfile.BadZipFile):
-            return None
-        return gps.ToolchainModule(
-            go_version=meta["go_version"], goos=meta["goos"], goarch=meta["goarch"],
-            version=meta["version"], zip=data, mod=meta["mod"].encode(), info=meta["info"].encode(),
-            h1=meta["h1"], gomod_h1=meta["gomod_h1"], time=meta["time"], names=names)
-
-    with h._FileLock(os.path.join(cache, ".toolchain-module.lock")):
-        mod = load()
-        if mod is not None:
-            return mod
-        log("building the toolchain's module zip (once; then cached next to the archive)...")
-        t = time.monotonic()
-        mod = gps.make_toolchain_zip(archive)
-        tmp = f"{zpath}.tmp.{os.getpid()}"
-        try:
-            with open(tmp, "wb") as f:
-                f.write(mod.zip)
-            os.replace(tmp, zpath)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        st = os.stat(zpath)
-        meta = {"fingerprint": fingerprint, "size": st.st_size, "mtime_ns": st.st_mtime_ns,
-                "go_version": mod.go_version, "goos": mod.goos, "goarch": mod.goarch,
-                "version": mod.version, "mod": mod.mod.decode(), "info": mod.info.decode(),
-                "h1": mod.h1, "gomod_h1": mod.gomod_h1, "time": mod.time,
-                "build_seconds": round(time.monotonic() - t, 1)}
-        tmp = f"{mpath}.tmp.{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(meta, f, indent=1)
-        os.replace(tmp, mpath)
-        log(f"built {zpath} ({st.st_size / 1e6:.1f} MB, {len(mod.names)} entries) in "
-            f"{meta['build_seconds']:.1f} s")
-        return mod
 
 
 class Perf:
@@ -259,7 +188,7 @@ class Perf:
     def row6(self, mod_route: Metric, tar_route: Metric, ratio: Metric) -> None:
         import goproxy_site as gps  # noqa: E402
 
-        mod = toolchain_module(self.a, self.b.log)
+        mod = tmc.cached_toolchain_zip(self.a, 9, self.b.log)
         downloads: List[float] = []
         with gps.GoproxySite([mod]) as site:
             r = self.alternate({

@@ -19,6 +19,7 @@ from test_output import schema_problem  # noqa: E402  (docs/json-schema.json, as
 
 try:
     import goproxy_site as gps  # noqa: E402
+    import toolchain_module_cache as tmc  # noqa: E402
 except ImportError:  # python3-cryptography missing (scripts/deps.sh --test installs it)
     gps = None
 
@@ -298,7 +299,7 @@ class GoproxyRouteTest(unittest.TestCase):
         # Debian's Go 1.19 in distpack's module layout (no api/doc/misc/test, _go.mod, no modes in
         # the zip): the installed tree must get its modes back, report its version and build.
         archive = h.toolchain_archive()
-        mod = gps.make_toolchain_zip(archive, dest_dir=self.home, compresslevel=1)
+        mod = tmc.cached_toolchain_zip(archive, compresslevel=1)   # built once, then cached
         site = gps.GoproxySite([mod])
         site.start()
         self.addCleanup(site.close)
