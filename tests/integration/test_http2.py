@@ -8,7 +8,8 @@ by the sink or by its CancelToken, leaves the h2 connection usable for the sessi
 Servers: two h2 nginx and one HTTP/1.1-only nginx, one certificate, started once for the file.
 Archive paths under /slow/ are limited to 4 MB/s a request so that a second mirror surely joins a
 17 MiB download with ranges (loopback would otherwise deliver it all from the first mirror at
-once); /fast/ is not limited."""
+once); /fast/ is not limited. Through squid (a CONNECT tunnel), goinstall runs in proxy_harness's
+hosts namespace, where mirror.test is 127.0.0.1 (loopback names are never proxied)."""
 import gzip
 import hashlib
 import io
@@ -21,6 +22,8 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
 import goinstall_harness as h  # noqa: E402
+import proxy_harness as ph  # noqa: E402
+import real_proxies as rp  # noqa: E402
 
 VERSION = "go1.21.5"
 BLOB = 17 << 20        # the archive just passes the 16 MiB segmented threshold (downloader.hpp)
@@ -66,7 +69,7 @@ class Http2(unittest.TestCase):
         cls.tmp = h.tmpfs_dir("goinstall-http2-")
         d = str(cls.tmp)
         ca = h.make_ca(os.path.join(d, "ca"))
-        cls.cert = h.make_cert(os.path.join(d, "ca"), ca)
+        cls.cert = h.make_cert(os.path.join(d, "ca"), ca, names=("localhost", "127.0.0.1", "mirror.test"))
         cls.arc = big_archive(os.path.join(d, "a"), BLOB)
         slow = "location /slow/ { limit_rate 4m; }"
         cls.h2a = h.Nginx(tls=True, http2=True, cert=cls.cert, locations=[slow, CANCEL_LOCATION])
@@ -152,6 +155,33 @@ class Http2(unittest.TestCase):
         self.assertTrue(all(e.ssl_protocol for e in logs[self.h1]), logs[self.h1])
         self.assertTrue(any(e.status in (200, 206) and e.bytes > 0 for e in logs[self.h1]), logs[self.h1])
         self.assert_one_connection(logs[self.h2a])
+
+    def test_h2_through_a_connect_proxy(self):
+        # ALPN rides inside the tunnel: squid relays bytes, the origin still negotiates h2.
+        hosts = ph.hosts_file(h.tmpfs_path(self, "goinstall-http2-hosts-"))
+        squid = rp.Squid(hosts, {})
+        self.addCleanup(squid.close)
+        ng = self.h2b
+        since = len(ng.access_log_lines())
+        base = f"https://mirror.test:{ng.port}/"
+        ng.put("dl/index.json", h.make_index([self.arc]))
+        home = h.tmpfs_path(self, "goinstall-http2-home-")
+        root = os.path.join(home, "root")
+        argv = [h.goinstall_bin(), VERSION, "--index-url", base + "dl/?mode=json&include=all", "--mirror",
+                base + "fast/", "--no-fallback", "--root", root, "--cacert", self.cert.ca_cert,
+                "--no-system-proxy", "--proxy", squid.url()]
+        r = subprocess.run(ph.in_hosts_namespace(argv, hosts), env=h.isolated_env(home), capture_output=True,
+                           text=True, timeout=60, stdin=subprocess.DEVNULL, cwd=home)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(os.path.getsize(os.path.join(root, VERSION, "pkg", "blob.bin")), BLOB)
+        tunnel = f"mirror.test:{ng.port}"
+        entries = squid.wait_for_access(lambda e: e.method == "CONNECT" and e.url == tunnel)
+        self.assertTrue(any(e.code == "TCP_TUNNEL" and e.status == 200 for e in entries
+                            if e.method == "CONNECT" and e.url == tunnel), entries)
+        got = [e for e in ng.requests_until_marker(since=since) if not e.path.startswith("/goinstall-test")]
+        self.assertEqual({e.path for e in got}, {"/dl/", "/fast/" + self.arc.filename}, got)
+        self.assertEqual({e.protocol for e in got}, {"HTTP/2.0"}, got)
+        self.assertEqual({e.host for e in got}, {tunnel}, got)
 
     # -- goinstall_session_probe ---------------------------------------------------------------
     def probe(self, path, *flags):
