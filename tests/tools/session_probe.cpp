@@ -2,26 +2,32 @@
 // URL, for tests/integration/test_keepalive.py, which reads nginx's access log to see which
 // connection served each range. Prints one JSON line per request.
 //
-//   goinstall_session_probe [--cafile PEM] [--no-session] [--cancel-first] URL RANGE_BYTES COUNT
+//   goinstall_session_probe [--cafile PEM] [--no-session] [--cancel-first | --cancel-token-first]
+//                           URL RANGE_BYTES COUNT
 //
 // --cancel-first: the sink of the first request fails on its first data (a request cancelled
-// mid-body); the others must still succeed on the same session.
+// mid-body); the others must still succeed on the same session. --cancel-token-first: the first
+// request's CancelToken is cancelled (cancel_and_notify, as the segmented downloader stops a
+// worker's transfer) on its first data instead.
 
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "goinstall/base/cancel.hpp"
 #include "goinstall/net/curl_transport.hpp"
 
 namespace {
 
 class CountingSink final : public goinstall::BodySink {
 public:
-    explicit CountingSink(bool fail_on_data) : m_fail(fail_on_data) {}
+    CountingSink(bool fail_on_data, goinstall::CancelToken* cancel_on_data)
+        : m_fail(fail_on_data), m_cancel(cancel_on_data) {}
     goinstall::Status on_response(const goinstall::Response&) override { return {}; }
     goinstall::Status on_data(std::span<const unsigned char> data) override {
         if (m_fail) return goinstall::fail(goinstall::ErrorCode::cancelled, "probe: cancelled mid-body");
+        if (m_cancel != nullptr) m_cancel->cancel_and_notify();
         bytes += data.size();
         return {};
     }
@@ -29,6 +35,7 @@ public:
 
 private:
     bool m_fail;
+    goinstall::CancelToken* m_cancel;
 };
 
 } // namespace
@@ -37,6 +44,7 @@ int main(int argc, char** argv) {
     goinstall::TransportConfig config;
     bool use_session = true;
     bool cancel_first = false;
+    bool cancel_token_first = false;
     int i = 1;
     for (; i < argc && std::string_view(argv[i]).starts_with("--"); ++i) {
         std::string_view a = argv[i];
@@ -46,13 +54,16 @@ int main(int argc, char** argv) {
             use_session = false;
         } else if (a == "--cancel-first") {
             cancel_first = true;
+        } else if (a == "--cancel-token-first") {
+            cancel_token_first = true;
         } else {
             std::fprintf(stderr, "unknown option %s\n", argv[i]);
             return 2;
         }
     }
     if (argc - i != 3) {
-        std::fprintf(stderr, "usage: %s [--cafile PEM] [--no-session] [--cancel-first] URL RANGE_BYTES COUNT\n",
+        std::fprintf(stderr, "usage: %s [--cafile PEM] [--no-session] [--cancel-first | --cancel-token-first] URL "
+                     "RANGE_BYTES COUNT\n",
                      argv[0]);
         return 2;
     }
@@ -71,9 +82,9 @@ int main(int argc, char** argv) {
         request.url = url;
         request.range_start = static_cast<std::uint64_t>(n) * size;
         request.range_end = request.range_start + size - 1;
-        CountingSink sink(cancel_first && n == 0);
-        auto r =
-            use_session ? session->fetch(request, sink, nullptr, {}) : (*transport)->fetch(request, sink, nullptr, {});
+        goinstall::CancelToken token;
+        CountingSink sink(cancel_first && n == 0, cancel_token_first && n == 0 ? &token : nullptr);
+        auto r = use_session ? session->fetch(request, sink, &token, {}) : (*transport)->fetch(request, sink, &token, {});
         if (r) {
             std::printf("{\"n\":%d,\"ok\":true,\"status\":%ld,\"bytes\":%llu,\"reused\":%s}\n", n, r->status,
                         static_cast<unsigned long long>(sink.bytes), r->reused_connection ? "true" : "false");

@@ -26,6 +26,19 @@ void global_init() {
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+// The sockets of one transfer, so that cancellation can shut them down: a shutdown() aborts a
+// connect() in progress on Linux (inet_shutdown disconnects a SYN_SENT socket), which curl would
+// otherwise only notice at its next progress tick, up to a second later.
+struct SocketSet {
+    std::mutex mu;
+    std::vector<curl_socket_t> fds;
+    bool cancelled = false;
+    // The response being received rides an HTTP/2 connection (its status line says so); false
+    // again while curl opens a new socket (a redirect to another host). See fetch_with's cancel
+    // subscription.
+    bool multiplexed = false;
+};
+
 // State shared with curl's callbacks during one fetch.
 struct Transfer {
     CURL* curl = nullptr;
@@ -38,6 +51,7 @@ struct Transfer {
     bool error_body_full = false;
     std::optional<Error> sink_error;
     std::chrono::steady_clock::time_point last_progress{};
+    SocketSet* sockets = nullptr;
 };
 
 size_t on_header(char* buffer, size_t size, size_t nitems, void* userdata) {
@@ -46,6 +60,8 @@ size_t on_header(char* buffer, size_t size, size_t nitems, void* userdata) {
     if (line.starts_with("HTTP/")) {
         // A new response (after a redirect or a 100 Continue): forget the previous headers.
         t->response.headers.clear();
+        std::lock_guard lock(t->sockets->mu);
+        t->sockets->multiplexed = line.starts_with("HTTP/2");
         return size * nitems;
     }
     auto colon = line.find(':');
@@ -78,6 +94,9 @@ Status deliver_head(Transfer& t) {
 size_t on_write(char* ptr, size_t size, size_t nmemb, void* userdata) {
     auto* t = static_cast<Transfer*>(userdata);
     size_t n = size * nmemb;
+    if (t->cancel != nullptr && t->cancel->cancelled()) {
+        return 0; // stop at once, not at the next progress tick (an HTTP/2 stream's socket stays open)
+    }
     if (!t->head_delivered) {
         if (auto st = deliver_head(*t); !st) {
             t->sink_error = st.error();
@@ -139,19 +158,11 @@ long proxy_auth_mask(const std::string& name) {
     return static_cast<long>(CURLAUTH_ANY);
 }
 
-// The sockets of one transfer, so that cancellation can shut them down: a shutdown() aborts a
-// connect() in progress on Linux (inet_shutdown disconnects a SYN_SENT socket), which curl would
-// otherwise only notice at its next progress tick, up to a second later.
-struct SocketSet {
-    std::mutex mu;
-    std::vector<curl_socket_t> fds;
-    bool cancelled = false;
-};
-
 curl_socket_t on_open_socket(void* userdata, curlsocktype, struct curl_sockaddr* addr) {
     auto* set = static_cast<SocketSet*>(userdata);
     std::lock_guard lock(set->mu);
     if (set->cancelled) return CURL_SOCKET_BAD;
+    set->multiplexed = false;
     curl_socket_t fd = ::socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
     if (fd != CURL_SOCKET_BAD) set->fds.push_back(fd);
     return fd;
@@ -255,9 +266,11 @@ Result<Response> CurlTransport::fetch_with(CurlEasy& easy, const Request& reques
     {
         std::lock_guard lock(sockets.mu);
         sockets.cancelled = false;
+        sockets.multiplexed = false;
     }
     Transfer t;
     t.curl = c;
+    t.sockets = &sockets;
     t.sink = &sink;
     t.cancel = cancel;
     t.progress = &progress;
@@ -359,9 +372,16 @@ Result<Response> CurlTransport::fetch_with(CurlEasy& easy, const Request& reques
     curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, &sockets);
     int subscription = -1;
     if (cancel != nullptr) {
+        // Once an HTTP/2 response has begun, the sockets stay open: curl resets just this stream
+        // (RST_STREAM) at its next write or progress callback (at most a second apart), and the
+        // connection stays usable for the session's next request. A shutdown() would kill it
+        // for nothing (nginx: "client prematurely closed connection while processing HTTP/2
+        // connection"; tests/integration/test_http2.py). An HTTP/1.x connection is closed after
+        // an aborted transfer anyway.
         subscription = cancel->subscribe([&sockets] {
             std::lock_guard lock(sockets.mu);
             sockets.cancelled = true;
+            if (sockets.multiplexed) return;
             for (auto fd : sockets.fds) ::shutdown(fd, SHUT_RDWR);
         });
     }
