@@ -30,6 +30,8 @@ struct Shared {
     std::vector<CancelToken*> transfer; // per worker, the running transfer's token (or null)
     std::vector<bool> lost;             // per worker: another mirror answered first (a lost race)
     std::vector<bool> drop;             // per worker: close after the current range (a connection dropped)
+    std::vector<bool> asked;            // per worker: it sent its first request (or ended)
+    Clock::TimePoint last_ask{};        // when the latest first request was sent
     int running = 0;
     Clock& clock;
 
@@ -160,6 +162,11 @@ void run_worker(Transport& transport, Shared& sh, std::size_t w, const Mirror& m
             if (a) {
                 sh.transfer[w] = &token;
                 open = sh.sched.open_request(w);
+                if (!sh.asked[w]) { // the next mirror's head start runs from here
+                    sh.asked[w] = true;
+                    sh.last_ask = sh.clock.now();
+                    sh.changed.notify_all();
+                }
             } else if (!sh.sched.all_done() && !sh.sched.retired(w)) {
                 // Others still hold chunks: wait, then see whether one stalled or lags.
                 sh.changed.wait_for(lock, std::chrono::milliseconds(200));
@@ -291,6 +298,7 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
               .transfer = std::vector<CancelToken*>(initial),
               .lost = std::vector<bool>(initial),
               .drop = std::vector<bool>(initial),
+              .asked = std::vector<bool>(initial),
               .clock = clock};
     sh.sched.prefilled(existing);                // a sequential .part's prefix (and an old sidecar's) is kept
     std::vector<std::size_t> mirror_of(initial); // worker -> mirror
@@ -319,6 +327,7 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
             run_worker(transport, sh, w, options.mirrors[m], target, options, fd, logs[w]);
             std::lock_guard worker_lock(sh.mu);
             --sh.running;
+            sh.asked[w] = true;
             sh.changed.notify_all();
         });
     };
@@ -341,6 +350,7 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
             sh.transfer.push_back(nullptr);
             sh.lost.push_back(false);
             sh.drop.push_back(false);
+            sh.asked.push_back(true);
             mirror_of.push_back(m);
             logs.emplace_back();
             start_worker(w);
@@ -364,25 +374,26 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
     // has answered, all the others once one has), add or drop connections, publish the contiguous
     // prefix, save the sidecar about once a second, cancel.
     auto last_save = clock.now();
-    auto last_start = clock.now();
     std::uint64_t last_prefix = 0;
     std::vector<bool> last_done;
     {
         std::unique_lock lock(sh.mu);
         while (true) {
             const bool stopping = sh.sched.all_done() || (cancel != nullptr && cancel->cancelled());
+            // The head start runs from the previous mirror's request, not its thread's start (a
+            // thread may be scheduled late on a loaded machine).
+            const bool asked = threads.empty() || sh.asked[threads.size() - 1];
             if (threads.size() < initial && !stopping) {
                 const bool head_start_over =
-                    options.head_start.count() > 0 && clock.now() >= last_start + options.head_start;
+                    options.head_start.count() > 0 && asked && clock.now() >= sh.last_ask + options.head_start;
                 if (threads.empty() || sh.sched.any_answered() || head_start_over || sh.running == 0) {
-                    last_start = clock.now();
                     start_worker(threads.size());
                     continue;
                 }
             }
             if (sh.running == 0 && (threads.size() >= initial || stopping)) break;
-            if (threads.size() < initial && options.head_start.count() > 0 && !stopping) {
-                clock.wait_until(sh.changed, lock, last_start + options.head_start); // the head start, on the clock
+            if (threads.size() < initial && options.head_start.count() > 0 && !stopping && asked) {
+                clock.wait_until(sh.changed, lock, sh.last_ask + options.head_start); // the head start, on the clock
             } else {
                 sh.changed.wait_for(lock, std::chrono::milliseconds(100));
             }
