@@ -134,15 +134,19 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> two_links(std::uint64_t siz
 }
 } // namespace
 
-TEST_CASE("segmented: a fast link's ranges grow to its bandwidth-delay product, a slow one's stay 1 MiB",
-          "[download][segmented]") {
+TEST_CASE("segmented: a fast link's ranges grow to its bandwidth-delay product", "[download][segmented]") {
     constexpr std::uint64_t mib = 1ULL << 20;
-    // 100 MB/s, 20 ms round trip: the second mirror's first range (unmeasured) is one piece from the
-    // top; its second, measured at 1 MiB per 20 ms x 20 ms x 32 = 33 MB, is the 16 MiB maximum.
-    auto fast = two_links(48 * mib, 100e6, 64 << 10, 20ms);
+    // 100 MB/s, 20 ms round trip, 256 KiB every 2 ms: the second mirror's first range (unmeasured)
+    // is one piece from the top; its second, measured at 1 MiB per 28 ms x 22 ms to the first
+    // byte x 32 = 26 MB (over the 16 MiB maximum), is its share of what is free: 18 pieces / 2.
+    auto fast = two_links(20 * mib, 100e6, 256 << 10, 20ms);
     REQUIRE(fast.size() >= 2);
-    CHECK(fast[0] == std::pair{47 * mib, 48 * mib});
-    CHECK(fast[1] == std::pair{31 * mib, 47 * mib});
+    CHECK(fast[0] == std::pair{19 * mib, 20 * mib});
+    CHECK(fast[1] == std::pair{10 * mib, 19 * mib});
+}
+
+TEST_CASE("segmented: a slow link's ranges stay 1 MiB", "[download][segmented]") {
+    constexpr std::uint64_t mib = 1ULL << 20;
     // 2 MB/s, 1 ms round trip (5 ms to the first 8 KiB): 2 MB/s x 5 ms x 32 = 330 kB, so 1 MiB.
     auto slow = two_links(8 * mib, 2e6, 8 << 10, 1ms);
     REQUIRE(slow.size() >= 2);
