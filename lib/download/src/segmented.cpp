@@ -30,6 +30,8 @@ struct Shared {
     std::vector<CancelToken*> transfer; // per worker, the running transfer's token (or null)
     std::vector<bool> lost;             // per worker: another mirror answered first (a lost race)
     std::vector<bool> drop;             // per worker: close after the current range (a connection dropped)
+    std::vector<bool> asked;            // per worker: it sent its first request (or ended)
+    Clock::TimePoint last_ask{};        // when the latest first request was sent
     int running = 0;
     Clock& clock;
 
@@ -40,21 +42,21 @@ struct Shared {
     }
 };
 
-// Writes one response's body at its offsets. Accepts a 206 for the range asked that may run past
-// its end (a server that ignores the range end), or a 200 when the range starts at 0; a response
-// that runs on continues into the next chunks while they are free (a stream), and is stopped at
-// the first chunk it may not write.
+// Writes one response's body at its offsets, piece by piece. Accepts a 206 for the range asked that
+// may run past its end (a server that ignores the range end), or a 200 when the range starts at 0;
+// the response continues through the pieces of its span, and past it while they are free (a
+// stream), and is stopped at the first piece it may not write.
 class SegmentSink final : public BodySink {
 public:
     SegmentSink(int fd, Shared& shared, std::size_t worker, const ChunkScheduler::Assignment& a, std::uint64_t total)
         : m_fd(fd), m_shared(shared), m_worker(worker), m_chunk(a.chunk), m_pos(a.begin), m_begin(a.begin),
-          m_end(a.end), m_total(total) {}
+          m_end(a.piece_end), m_req_end(a.end), m_total(total) {}
 
     Status on_response(const Response& head) override {
         auto cr = parse_content_range(head.header("content-range"));
         const auto length = parse_u64(head.header("content-length"));
         const bool range_ok = head.status == 206 && cr && cr->first && *cr->first == m_begin && cr->last &&
-                              *cr->last + 1 >= m_end && *cr->last < m_total && cr->total && *cr->total == m_total;
+                              *cr->last + 1 >= m_req_end && *cr->last < m_total && cr->total && *cr->total == m_total;
         const bool whole_ok = head.status == 200 && m_begin == 0 && (!length || *length == m_total);
         if (!range_ok && !whole_ok) {
             m_mismatch = true;
@@ -62,15 +64,15 @@ public:
                 head.status == 206 ? "Content-Range '" + sanitize_for_display(head.header("content-range"), 80) + "'"
                                    : "HTTP " + std::to_string(head.status);
             return fail(ErrorCode::network, "answered a range request for bytes " + std::to_string(m_begin) + "-" +
-                                                std::to_string(m_end - 1) + "/" + std::to_string(m_total) + " with " +
-                                                got);
+                                                std::to_string(m_req_end - 1) + "/" + std::to_string(m_total) +
+                                                " with " + got);
         }
         m_resp_end = range_ok ? *cr->last + 1 : m_total;
         std::lock_guard lock(m_shared.mu);
         if (m_shared.sched.idle(m_worker)) {
             return fail(ErrorCode::cancelled, "another mirror answered first");
         }
-        auto lost = m_shared.sched.answered(m_worker, m_resp_end > m_end);
+        auto lost = m_shared.sched.answered(m_worker, m_resp_end > m_req_end);
         for (std::size_t k : lost) m_shared.lost[k] = true;
         m_shared.cancel(lost);
         m_shared.changed.notify_all();
@@ -105,7 +107,7 @@ public:
     std::uint64_t written() const { return m_written; }
 
 private:
-    // The assignment is written (under the lock): complete it, then stream on or stop.
+    // A piece is written (under the lock): complete it, then go on to the next or stop.
     void next_chunk() {
         m_shared.cancel(m_shared.sched.complete(m_worker));
         std::optional<ChunkScheduler::Assignment> a;
@@ -115,15 +117,14 @@ private:
             return;
         }
         m_chunk = a->chunk;
-        m_begin = a->begin;
-        m_end = std::min(a->end, m_resp_end);
+        m_end = std::min(a->piece_end, m_resp_end);
     }
 
     int m_fd;
     Shared& m_shared;
     std::size_t m_worker;
     std::size_t m_chunk;
-    std::uint64_t m_pos, m_begin, m_end, m_total;
+    std::uint64_t m_pos, m_begin, m_end, m_req_end, m_total; // m_end: the current piece's
     std::uint64_t m_resp_end = 0;
     std::uint64_t m_written = 0;
     bool m_mismatch = false;
@@ -161,6 +162,11 @@ void run_worker(Transport& transport, Shared& sh, std::size_t w, const Mirror& m
             if (a) {
                 sh.transfer[w] = &token;
                 open = sh.sched.open_request(w);
+                if (!sh.asked[w]) { // the next mirror's head start runs from here
+                    sh.asked[w] = true;
+                    sh.last_ask = sh.clock.now();
+                    sh.changed.notify_all();
+                }
             } else if (!sh.sched.all_done() && !sh.sched.retired(w)) {
                 // Others still hold chunks: wait, then see whether one stalled or lags.
                 sh.changed.wait_for(lock, std::chrono::milliseconds(200));
@@ -254,20 +260,29 @@ std::uint64_t segments_prefix(const PartMeta& meta, std::uint64_t total) {
     return n;
 }
 
+std::vector<bool> pieces_from_meta(const PartMeta& meta, std::uint64_t total, std::uint64_t piece) {
+    const auto pieces = static_cast<std::size_t>((total + piece - 1) / piece);
+    std::vector<bool> done(pieces, false);
+    const std::uint64_t old = meta.segment_size;
+    if (old == 0 || meta.expected_size != total || total == 0) return done;
+    const auto segments = parse_segments(meta.segments, static_cast<std::size_t>((total + old - 1) / old));
+    for (std::size_t i = 0; i < pieces; ++i) { // done when every segment it overlaps is
+        const std::uint64_t begin = i * piece;
+        const std::uint64_t last = std::min(total, begin + piece) - 1;
+        bool all = true;
+        for (std::uint64_t k = begin / old; k <= last / old && all; ++k) all = segments[k];
+        done[i] = all;
+    }
+    return done;
+}
+
 SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& events, const DownloadTarget& target,
                                 const std::filesystem::path& part_path, const std::filesystem::path& meta_path,
                                 const PartMeta& meta, std::uint64_t existing, const DownloadOptions& options,
                                 const CancelToken* cancel) {
     SegmentedResult result;
     const std::uint64_t total = target.expected_size;
-    const auto chunks = static_cast<std::size_t>((total + k_segment_size - 1) / k_segment_size);
-    std::vector<bool> done(chunks, false);
-    if (meta.segment_size == k_segment_size && meta.expected_size == total) {
-        done = parse_segments(meta.segments, chunks);
-    }
-    for (std::size_t i = 0; i < chunks; ++i) { // a sequential .part's prefix counts too
-        if (std::min(total, (i + 1) * k_segment_size) <= existing) done[i] = true;
-    }
+    const std::vector<bool> done = pieces_from_meta(meta, total, k_piece_size);
     int fd = ::open(part_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         return result; // the sequential loop reports the error
@@ -275,18 +290,23 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
     const std::size_t max_conn =
         options.connections > 0 ? static_cast<std::size_t>(options.connections) : k_default_connections;
     const std::size_t initial = std::min(options.mirrors.size(), max_conn); // one per mirror first
-    Shared sh{.sched = ChunkScheduler(total, k_segment_size, initial, done),
+    const ChunkScheduler::Options sched_options{
+        .min_span = k_span_min,
+        .max_span = k_span_max,
+        .stall_ceiling = std::max<std::chrono::milliseconds>(options.limits.stall_time, std::chrono::seconds(1))};
+    Shared sh{.sched = ChunkScheduler(total, k_piece_size, initial, done, sched_options),
               .transfer = std::vector<CancelToken*>(initial),
               .lost = std::vector<bool>(initial),
               .drop = std::vector<bool>(initial),
+              .asked = std::vector<bool>(initial),
               .clock = clock};
-    sh.sched.prefilled(existing);                // a sequential .part's tail past its last whole chunk is kept too
+    sh.sched.prefilled(existing);                // a sequential .part's prefix (and an old sidecar's) is kept
     std::vector<std::size_t> mirror_of(initial); // worker -> mirror
     for (std::size_t w = 0; w < initial; ++w) mirror_of[w] = w;
     if (options.observer != nullptr) {
         options.observer->on_open(fd);
     }
-    PartMeta seg_meta{.expected_size = total, .segment_size = k_segment_size};
+    PartMeta seg_meta{.expected_size = total, .segment_size = k_piece_size};
     auto save = [&] {
         seg_meta.segments = format_segments(sh.sched.done());
         (void)save_part_meta(meta_path, seg_meta);
@@ -295,7 +315,8 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
     std::vector<std::thread> threads;
     events.emit(Event{EventKind::download_start, "downloading " + target.filename + " from up to " +
                                                      std::to_string(initial) + " mirrors at once (" +
-                                                     human_bytes(k_segment_size) + " ranges)"}
+                                                     human_bytes(k_span_min) + " to " + human_bytes(k_span_max) +
+                                                     " ranges)"}
                     .with("mirror", options.mirrors[0].name)
                     .with("offset", static_cast<std::int64_t>(sh.sched.contiguous()))
                     .with("size", static_cast<std::int64_t>(total))
@@ -306,6 +327,7 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
             run_worker(transport, sh, w, options.mirrors[m], target, options, fd, logs[w]);
             std::lock_guard worker_lock(sh.mu);
             --sh.running;
+            sh.asked[w] = true;
             sh.changed.notify_all();
         });
     };
@@ -328,6 +350,7 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
             sh.transfer.push_back(nullptr);
             sh.lost.push_back(false);
             sh.drop.push_back(false);
+            sh.asked.push_back(true);
             mirror_of.push_back(m);
             logs.emplace_back();
             start_worker(w);
@@ -351,25 +374,26 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
     // has answered, all the others once one has), add or drop connections, publish the contiguous
     // prefix, save the sidecar about once a second, cancel.
     auto last_save = clock.now();
-    auto last_start = clock.now();
     std::uint64_t last_prefix = 0;
     std::vector<bool> last_done;
     {
         std::unique_lock lock(sh.mu);
         while (true) {
             const bool stopping = sh.sched.all_done() || (cancel != nullptr && cancel->cancelled());
+            // The head start runs from the previous mirror's request, not its thread's start (a
+            // thread may be scheduled late on a loaded machine).
+            const bool asked = threads.empty() || sh.asked[threads.size() - 1];
             if (threads.size() < initial && !stopping) {
                 const bool head_start_over =
-                    options.head_start.count() > 0 && clock.now() >= last_start + options.head_start;
+                    options.head_start.count() > 0 && asked && clock.now() >= sh.last_ask + options.head_start;
                 if (threads.empty() || sh.sched.any_answered() || head_start_over || sh.running == 0) {
-                    last_start = clock.now();
                     start_worker(threads.size());
                     continue;
                 }
             }
             if (sh.running == 0 && (threads.size() >= initial || stopping)) break;
-            if (threads.size() < initial && options.head_start.count() > 0 && !stopping) {
-                clock.wait_until(sh.changed, lock, last_start + options.head_start); // the head start, on the clock
+            if (threads.size() < initial && options.head_start.count() > 0 && !stopping && asked) {
+                clock.wait_until(sh.changed, lock, sh.last_ask + options.head_start); // the head start, on the clock
             } else {
                 sh.changed.wait_for(lock, std::chrono::milliseconds(100));
             }

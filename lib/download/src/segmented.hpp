@@ -26,9 +26,14 @@ struct SegmentedResult {
     std::optional<std::size_t> served_by; // index of the mirror that sent the most bytes
 };
 
-// Chunk size of segmented downloads: 4 MiB (aria2's default piece size is 1 MiB; larger chunks cost
-// fewer requests, smaller ones balance better at the end; 4 MiB is ~35 chunks for a Go archive).
-inline constexpr std::uint64_t k_segment_size = 4ULL << 20;
+// Piece size of segmented downloads: 1 MiB, the bookkeeping unit (aria2's default piece size too):
+// the resume map records finished pieces, and one request spans several of them, as many as the
+// connection's bandwidth-delay product calls for (chunk_scheduler.hpp), from 1 MiB to 16 MiB (a Go
+// archive is ~70 MiB: a fast connection then costs a handful of requests). Builds before this one
+// cut 4 MiB segments; their sidecars are mapped onto pieces (pieces_from_meta).
+inline constexpr std::uint64_t k_piece_size = 1ULL << 20;
+inline constexpr std::uint64_t k_span_min = 1ULL << 20;
+inline constexpr std::uint64_t k_span_max = 16ULL << 20;
 // Connections of a segmented download when DownloadOptions::connections is 0.
 inline constexpr std::size_t k_default_connections = 4;
 
@@ -51,5 +56,9 @@ std::string format_segments(const std::vector<bool>& done);
 std::vector<bool> parse_segments(const std::string& text, std::size_t chunks);
 // Bytes from offset 0 covered by the sidecar's completed segments.
 std::uint64_t segments_prefix(const PartMeta& meta, std::uint64_t total);
+// The pieces of `piece` bytes that the sidecar's completed segments (of meta.segment_size bytes,
+// whatever size the build that wrote it used) cover entirely; none when the sidecar is for another
+// size of file or not segmented. Exact when the old size is a multiple of `piece` (4 MiB is).
+std::vector<bool> pieces_from_meta(const PartMeta& meta, std::uint64_t total, std::uint64_t piece);
 
 } // namespace goinstall

@@ -53,7 +53,7 @@ double StallWatch::recent_rate() const {
 }
 
 std::chrono::milliseconds StallWatch::window() const {
-    if (!m_any) return m_opt.ceiling;
+    if (!m_any) return m_opt.first_byte.count() > 0 ? m_opt.first_byte : m_opt.ceiling;
     auto ms = static_cast<double>(m_opt.floor.count());
     ms = std::max(ms, m_opt.gap_factor * m_gap_ms);
     if (const double rate = recent_rate(); rate > 0) {

@@ -10,7 +10,9 @@
 // least about once a second while nothing arrives), the quantum term keeps a steadily slow link
 // (20 KiB/s needs 6.4 s for 128 KiB) from being judged by a fast link's standard, and the ceiling is
 // the configured stall time (curl's low-speed limit stays the backstop). Before the first byte the
-// window is the ceiling: answering at all is the race's and the connect timeout's business.
+// window is `first_byte`, by default the ceiling: answering at all is the race's and the connect
+// timeout's business. The segmented engine's ChunkScheduler watches each range with its own
+// options (chunk_scheduler.hpp says why they differ).
 
 #include <chrono>
 #include <cstdint>
@@ -29,6 +31,8 @@ public:
         double gap_factor = 8.0;
         std::uint64_t quantum = 128ULL << 10;
         std::chrono::milliseconds rate_span{4000}; // the "recent" in recent rate
+        // The window before the first byte (0: the ceiling).
+        std::chrono::milliseconds first_byte{0};
     };
 
     StallWatch(Options options, Clock::TimePoint start);

@@ -168,3 +168,169 @@ TEST_CASE("ChunkScheduler: a holder under a quarter of the best rate hands its c
     CHECK(a->chunk == 2);
     CHECK(a->begin == 2020);
 }
+
+namespace {
+constexpr std::uint64_t k_mib = 1ULL << 20;
+// Pieces of 1 MiB, spans of 1 to 16 MiB (as segmented_fetch uses them).
+ChunkScheduler::Options spans() { return {.min_span = k_mib, .max_span = 16 * k_mib}; }
+// Worker `w` fetches its assignment's first piece: the first byte `rtt_ms` after the request, the
+// whole piece `ms` after it. Returns the time it ends.
+int fetch_piece(ChunkScheduler& s, std::size_t w, int t0, int rtt_ms, int ms) {
+    s.progress(w, 64 << 10, at(t0 + rtt_ms));
+    s.progress(w, k_mib - (64 << 10), at(t0 + ms));
+    return t0 + ms;
+}
+} // namespace
+
+TEST_CASE("ChunkScheduler: a span grows with the connection's bandwidth-delay product", "[download][segmented]") {
+    ChunkScheduler s(64 * k_mib, k_mib, 2, {}, spans());
+    auto a = s.next(0, at(0));
+    auto b = s.next(1, at(0));
+    REQUIRE(a);
+    REQUIRE(b);
+    CHECK(a->end - a->begin == k_mib); // not measured yet: the smallest span
+    CHECK(b->end - b->begin == k_mib);
+    // Worker 0: first byte after 5 ms, the piece in 15 ms (~70 MB/s): 70 MB/s x 5 ms x 32 = 11.2 MB.
+    int t = fetch_piece(s, 0, 0, 5, 15);
+    s.complete(0);
+    CHECK(s.rtt(0) == 5ms);
+    auto fast = s.next(0, at(t));
+    REQUIRE(fast);
+    CHECK(fast->begin == 2 * k_mib);
+    CHECK(fast->end - fast->begin == 10 * k_mib); // 11.2 MB in whole pieces
+    CHECK(fast->piece_end == 3 * k_mib);
+    // Worker 1: the same round trip at 1 MB/s: 1 MB/s x 5 ms x 32 = 160 kB, so one piece.
+    t = fetch_piece(s, 1, 0, 5, 1000);
+    s.complete(1);
+    auto slow = s.next(1, at(t));
+    REQUIRE(slow);
+    CHECK(slow->begin == 12 * k_mib);
+    CHECK(slow->end - slow->begin == k_mib);
+    // A far link at the same 1 MB/s (first byte after 200 ms): 1 MB/s x 0.2 s x 32 = 6.4 MB.
+    ChunkScheduler far(64 * k_mib, k_mib, 1, {}, spans());
+    REQUIRE(far.next(0, at(0)));
+    t = fetch_piece(far, 0, 0, 200, 1000);
+    far.complete(0);
+    auto f = far.next(0, at(t));
+    REQUIRE(f);
+    CHECK(f->end - f->begin == 6 * k_mib);
+}
+
+TEST_CASE("ChunkScheduler: a span is written piece by piece and spans are capped near the end",
+          "[download][segmented]") {
+    ChunkScheduler s(8 * k_mib, k_mib, 2, {}, spans());
+    REQUIRE(s.next(0, at(0)));
+    int t = fetch_piece(s, 0, 0, 100, 110); // 9.5 MB/s x 100 ms x 32: the 16 MiB maximum
+    s.complete(0);
+    CHECK(s.span_bytes(0) == 16 * k_mib);
+    auto a = s.next(0, at(t)); // 7 pieces free, 2 workers: a share of 4
+    REQUIRE(a);
+    CHECK(a->begin == k_mib);
+    CHECK(a->end == 5 * k_mib);
+    auto b = s.next(1, at(t)); // the span's pieces are not handed out again
+    REQUIRE(b);
+    CHECK(b->begin == 5 * k_mib);
+    CHECK(b->end == 6 * k_mib); // unmeasured: one piece
+    s.progress(0, k_mib, at(t + 10));
+    CHECK(s.complete(0).empty());
+    CHECK(s.done()[1]); // each piece is recorded when written
+    auto e = s.extend(0, 2, at(t + 10));
+    REQUIRE(e);
+    CHECK(e->begin == 2 * k_mib);
+    CHECK(e->piece_end == 3 * k_mib);
+    for (std::size_t piece = 3; piece < 5; ++piece) {
+        s.progress(0, k_mib, at(t + 20));
+        s.complete(0);
+        REQUIRE(s.extend(0, piece, at(t + 20)));
+    }
+    s.progress(0, k_mib, at(t + 30));
+    s.complete(0);
+    CHECK_FALSE(s.extend(0, 5, at(t + 30))); // past its span (and held by worker 1)
+    CHECK(s.contiguous() == 5 * k_mib);
+}
+
+TEST_CASE("ChunkScheduler end game: an idle worker takes the unstarted top of a busy span", "[download][segmented]") {
+    ChunkScheduler s(6 * k_mib, k_mib, 2, {}, spans());
+    REQUIRE(s.next(0, at(0)));
+    REQUIRE(s.next(1, at(0)));
+    fetch_piece(s, 0, 0, 100, 500); // ~2 MB/s each, 100 ms round trips: spans of 6 MiB
+    s.complete(0);
+    fetch_piece(s, 1, 0, 100, 500);
+    s.complete(1);
+    auto big = s.next(0, at(500)); // 4 pieces free, 2 workers: a share of 2
+    REQUIRE(big);
+    CHECK(big->begin == 2 * k_mib);
+    CHECK(big->end == 4 * k_mib);
+    auto p4 = s.next(1, at(500)); // 2 free: 1
+    REQUIRE(p4);
+    CHECK(p4->begin == 4 * k_mib);
+    CHECK(p4->end == 5 * k_mib);
+    s.progress(1, k_mib, at(1000));
+    s.complete(1);
+    REQUIRE(s.next(1, at(1000))->begin == 5 * k_mib);
+    s.progress(0, 512 << 10, at(1200)); // worker 0 is half way through piece 2
+    s.progress(1, k_mib, at(1500));
+    s.complete(1);
+    // Nothing pending: worker 1 takes piece 3, which worker 0 has not reached (1.5 MiB left at
+    // 1.3 MB/s: 1.2 s; worker 1 is 1.6 x as fast, so it takes one of the two pieces).
+    auto stolen = s.next(1, at(1500));
+    REQUIRE(stolen);
+    CHECK_FALSE(stolen->duplicate);
+    CHECK(stolen->begin == 3 * k_mib);
+    CHECK(stolen->end == 4 * k_mib);
+    s.progress(0, 512 << 10, at(1700));
+    CHECK(s.complete(0).empty());
+    CHECK_FALSE(s.extend(0, 3, at(1700))); // worker 0 stops where the stolen part begins
+    s.progress(1, k_mib, at(2000));
+    s.complete(1);
+    CHECK(s.all_done());
+}
+
+TEST_CASE("ChunkScheduler silence is StallWatch's: a steadily slow holder is judged by its rate, and capped",
+          "[download][segmented]") {
+    // 1 KiB every 50 ms (20 KiB/s): 128 KiB takes it 6.4 s. The old rule (8 x its 50 ms gap, at
+    // least 1 s) called it stalled after 1 s of silence.
+    ChunkScheduler s(4 * k_mib, k_mib, 2, {}, spans());
+    REQUIRE(s.next(0, at(0)));
+    int t = 0;
+    for (int i = 0; i < 100; ++i) s.progress(0, 1024, at(t += 50));
+    auto a = s.next(1, at(t + 3000)); // silent 3 s: within 6.4 s, so a pending piece, no duplicate
+    REQUIRE(a);
+    CHECK(a->chunk == 1);
+    CHECK_FALSE(a->duplicate);
+    s.release(1, false);
+    auto b = s.next(1, at(t + 6600));
+    REQUIRE(b);
+    CHECK(b->chunk == 0);
+    CHECK(b->duplicate);
+    CHECK(b->begin == 100 * 1024);
+    // The configured stall time caps the window: gaps of 3 s would allow 24 s, the ceiling is 10 s.
+    ChunkScheduler c(3 * k_mib, k_mib, 2, {}, ChunkScheduler::Options{.stall_ceiling = 10s});
+    REQUIRE(c.next(0, at(0)));
+    for (int i = 1; i <= 5; ++i) c.progress(0, 100 << 10, at(i * 3000));
+    auto p = c.next(1, at(15000 + 9000));
+    REQUIRE(p);
+    CHECK_FALSE(p->duplicate);
+    c.release(1, false);
+    auto q = c.next(1, at(15000 + 10500)); // the old rule: not before 24 s
+    REQUIRE(q);
+    CHECK(q->chunk == 0);
+    CHECK(q->duplicate);
+}
+
+TEST_CASE("Old sidecars (4 MiB segments) map onto 1 MiB pieces", "[download][segmented]") {
+    const std::uint64_t total = 9 * k_mib + 123;
+    PartMeta m{.expected_size = total, .segment_size = 4 * k_mib, .segments = "0,2"};
+    auto p = pieces_from_meta(m, total, k_mib);
+    REQUIRE(p.size() == 10);
+    CHECK(p == std::vector<bool>{true, true, true, true, false, false, false, false, true, true});
+    m.segments = "1";
+    p = pieces_from_meta(m, total, k_mib);
+    CHECK(p == std::vector<bool>{false, false, false, false, true, true, true, true, false, false});
+    // Segments not a multiple of the piece: only wholly covered pieces count.
+    m = PartMeta{.expected_size = total, .segment_size = 1536 << 10, .segments = "0"}; // [0, 1.5 MiB)
+    CHECK(pieces_from_meta(m, total, k_mib)[0]);
+    CHECK_FALSE(pieces_from_meta(m, total, k_mib)[1]);
+    m.expected_size = total + 1; // another file
+    CHECK(pieces_from_meta(m, total, k_mib) == std::vector<bool>(10, false));
+}

@@ -5,10 +5,15 @@
 // as a server that ignores the range end does.
 #include <catch2/catch.hpp>
 
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
 #include <set>
 
+#include "../fakes/paced_transport.hpp"
 #include "chunk_scheduler.hpp"
 #include "download_rig.hpp"
+#include "segmented.hpp"
 
 using namespace goinstall;
 using namespace goinstall::test;
@@ -41,7 +46,134 @@ struct SegRig : Rig {
         return out;
     }
 };
+
+// PacedTransport links with a round trip: every request waits `rtt` on the fake clock before its
+// answer. The `held` mirror's body is held back (a bounded real-time wait) until the `key` mirror
+// has sent `open_after` requests, so that the key mirror's first spans are measured on the fake
+// clock alone, whatever the threads do.
+class GatedLinks final : public Transport {
+public:
+    GatedLinks(PacedTransport& inner, FakeClock& clock, std::chrono::milliseconds rtt)
+        : m_inner(inner), m_clock(clock), m_rtt(rtt) {}
+    void hold(std::string held, std::string key, std::size_t open_after) {
+        m_held = std::move(held);
+        m_key = std::move(key);
+        m_open_after = open_after;
+    }
+    Result<Response> fetch(const Request& request, BodySink& sink, const CancelToken* cancel,
+                           const ProgressFn& progress = {}) override {
+        {
+            std::lock_guard lock(m_mu);
+            m_requests.push_back(request);
+            if (request.url == m_key) ++m_key_requests;
+        }
+        m_cv.notify_all();
+        m_clock.advance(m_rtt);
+        if (request.url != m_held) return m_inner.fetch(request, sink, cancel, progress);
+        Held held(sink, *this);
+        return m_inner.fetch(request, held, cancel, progress);
+    }
+    // Bounded requests (range_end set) to `url`, as [begin, end) byte ranges, in order.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges_to(const std::string& url) const {
+        std::lock_guard lock(m_mu);
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+        for (const auto& r : m_requests) {
+            if (r.url == url) out.emplace_back(r.range_start, r.range_end == 0 ? 0 : r.range_end + 1);
+        }
+        return out;
+    }
+
+private:
+    struct Held final : BodySink {
+        Held(BodySink& s, GatedLinks& g) : inner(s), gate(g) {}
+        Status on_response(const Response& head) override { return inner.on_response(head); }
+        Status on_data(std::span<const unsigned char> data) override {
+            if (!waited) {
+                std::unique_lock lock(gate.m_mu);
+                gate.m_cv.wait_for(lock, 20s, [&] { return gate.m_key_requests >= gate.m_open_after; });
+                waited = true;
+            }
+            return inner.on_data(data);
+        }
+        BodySink& inner;
+        GatedLinks& gate;
+        bool waited = false;
+    };
+    PacedTransport& m_inner;
+    FakeClock& m_clock;
+    std::chrono::milliseconds m_rtt;
+    std::string m_held, m_key;
+    std::size_t m_open_after = 0;
+    mutable std::mutex m_mu;
+    std::condition_variable m_cv;
+    std::size_t m_key_requests = 0;
+    std::vector<Request> m_requests;
+};
+
+// Two mirrors on equal links; the first streams (held until the second has sent two requests), the
+// second joins from the top. Returns the second mirror's requests.
+std::vector<std::pair<std::uint64_t, std::uint64_t>> two_links(std::uint64_t size, double rate, std::size_t chunk,
+                                                               std::chrono::milliseconds rtt) {
+    Rig rig; // head_start 0: the second mirror starts once the first has answered
+    FakeClock& clock = rig.clock;
+    PacedTransport paced(clock);
+    GatedLinks links(paced, clock, rtt);
+    const std::string body = pseudo_random(size);
+    const DownloadTarget target{"go1.21.3.linux-amd64.tar.gz", sha256_hex(body), size};
+    paced.serve(rig.url(0), Paced{.body = body, .bytes_per_second = rate, .chunk = chunk});
+    paced.serve(rig.url(1), Paced{.body = body, .bytes_per_second = rate, .chunk = chunk});
+    links.hold(rig.url(0), rig.url(1), 2);
+    rig.options.segmented_min_size = 0;
+    rig.options.connections = 2; // one per mirror: no trial connections
+    Downloader downloader{links, clock, rig.events, [] { return 0.5; }};
+    auto r = downloader.download(target, rig.dir(), rig.options, nullptr, &rig.attempts);
+    REQUIRE(r);
+    CHECK(r->sha256 == target.expected_sha256);
+    CHECK(read_text(rig.final_path()) == body);
+    return links.ranges_to(rig.url(1));
+}
 } // namespace
+
+TEST_CASE("segmented: a fast link's ranges grow to its bandwidth-delay product", "[download][segmented]") {
+    constexpr std::uint64_t mib = 1ULL << 20;
+    // 100 MB/s, 20 ms round trip, 256 KiB every 2 ms: the second mirror's first range (unmeasured)
+    // is one piece from the top; its second, measured at 1 MiB per 28 ms x 22 ms to the first
+    // byte x 32 = 26 MB (over the 16 MiB maximum), is its share of what is free: 18 pieces / 2.
+    auto fast = two_links(20 * mib, 100e6, 256 << 10, 20ms);
+    REQUIRE(fast.size() >= 2);
+    CHECK(fast[0] == std::pair{19 * mib, 20 * mib});
+    CHECK(fast[1] == std::pair{10 * mib, 19 * mib});
+}
+
+TEST_CASE("segmented: a slow link's ranges stay 1 MiB", "[download][segmented]") {
+    constexpr std::uint64_t mib = 1ULL << 20;
+    // 2 MB/s, 1 ms round trip (5 ms to the first 8 KiB): 2 MB/s x 5 ms x 32 = 330 kB, so 1 MiB.
+    auto slow = two_links(8 * mib, 2e6, 8 << 10, 1ms);
+    REQUIRE(slow.size() >= 2);
+    CHECK(slow[0] == std::pair{7 * mib, 8 * mib});
+    CHECK(slow[1] == std::pair{6 * mib, 7 * mib});
+}
+
+TEST_CASE("segmented: a sidecar of an older build (4 MiB segments) resumes without refetching its segments",
+          "[download][segmented]") {
+    SegRig rig; // 9 MiB + 123 bytes: old segments [0, 4 MiB) [4, 8 MiB) [8 MiB, end)
+    constexpr std::uint64_t seg = 4ULL << 20;
+    std::string part(rig.body.size(), '\0'); // segments 0 and 2 were written, 1 was not
+    part.replace(0, seg, rig.body, 0, seg);
+    part.replace(2 * seg, std::string::npos, rig.body, 2 * seg);
+    write_text(rig.part(), part);
+    write_text(rig.meta(), "url=" + rig.url(0) + "\nexpected_size=" + std::to_string(SegRig::k_big) +
+                               "\nsegment_size=" + std::to_string(seg) + "\nsegments=0,2\n");
+    rig.net.script(rig.url(0), Scripted::ok(rig.body).ranged());
+
+    auto r = rig.go();
+    rig.check_file(r);
+    CHECK(r->bytes_transferred == seg); // segment 1 only
+    for (const auto& req : rig.net.requests_to(rig.url(0))) {
+        CHECK(req.range_start >= seg);
+        CHECK(req.range_start < 2 * seg);
+    }
+}
 
 TEST_CASE("ChunkScheduler race: a second worker duplicates the unanswered chunk; the first answer wins",
           "[download][segmented]") {
