@@ -7,30 +7,20 @@
 #include "../fakes/recording_events.hpp"
 #include "../fakes/temp_dir.hpp"
 #include "../install/install_fixtures.hpp"
+#include "../release/release_fixtures.hpp"
 #include "goinstall/core/mirror_sync.hpp"
 #include "goinstall/core/offline.hpp"
 #include "goinstall/release/manifest.hpp"
 #include "goinstall/verify/sha256.hpp"
 
 using namespace goinstall;
+using goinstall::test::sample_manifest;
 using goinstall::test::TempDir;
 using goinstall::test::write_text;
 
 namespace {
 
 const std::string k_sha(64, 'a');
-
-ArchiveManifest sample_manifest() {
-    ArchiveManifest m;
-    m.version = "go1.21.3";
-    m.file = ReleaseFile{"go1.21.3.linux-amd64.tar.gz", "linux", "amd64", "go1.21.3", k_sha, "archive", 12345};
-    m.index_source = "https://go.dev/dl/?mode=json&include=all";
-    m.index_fetched_at = "2026-11-03T10:04:05Z";
-    m.mirror = "official";
-    m.mirror_url = "https://dl.google.com/go/";
-    m.downloaded_at = "2026-11-03T10:05:00Z";
-    return m;
-}
 
 // A go1.21.3 toolchain archive for the host whose `go version` answers correctly.
 std::filesystem::path make_toolchain_archive(const std::filesystem::path& dir,

@@ -6,27 +6,17 @@
 #include <chrono>
 
 #include "../fakes/temp_dir.hpp"
+#include "release_fixtures.hpp"
 #include "goinstall/release/manifest.hpp"
 
 using namespace goinstall;
+using goinstall::test::sample_manifest;
 using goinstall::test::TempDir;
 using goinstall::test::write_text;
 
 namespace {
 
 const std::string k_sha(64, 'a');
-
-ArchiveManifest sample_manifest() {
-    ArchiveManifest m;
-    m.version = "go1.21.3";
-    m.file = ReleaseFile{"go1.21.3.linux-amd64.tar.gz", "linux", "amd64", "go1.21.3", k_sha, "archive", 12345};
-    m.index_source = "https://go.dev/dl/?mode=json&include=all";
-    m.index_fetched_at = "2026-11-03T10:04:05Z";
-    m.mirror = "official";
-    m.mirror_url = "https://dl.google.com/go/";
-    m.downloaded_at = "2026-11-03T10:05:00Z";
-    return m;
-}
 
 } // namespace
 
