@@ -5,7 +5,7 @@
 
 #include "goinstall/base/strings.hpp"
 #include "goinstall/base/url.hpp"
-#include "goinstall/core/index_source.hpp"
+#include "goinstall/release/index_source.hpp"
 #include "goinstall/core/installer.hpp"
 #include "goinstall/core/module_zip.hpp"
 #include "goinstall/fs/files.hpp"

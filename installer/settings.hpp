@@ -25,7 +25,7 @@
 #include "reporter.hpp"
 
 namespace goinstall {
-struct IndexOptions; // goinstall/core/index_source.hpp
+struct IndexOptions; // goinstall/release/index_source.hpp
 }
 
 namespace goinstall::cli {

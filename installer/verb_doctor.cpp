@@ -6,7 +6,7 @@
 #include "exit_codes.hpp"
 #include "goinstall/base/strings.hpp"
 #include "goinstall/base/url.hpp"
-#include "goinstall/core/index_source.hpp"
+#include "goinstall/release/index_source.hpp"
 #include "goinstall/release/platform_match.hpp"
 #include "goinstall/release/resolve.hpp"
 #include "goinstall/release/version_spec.hpp"

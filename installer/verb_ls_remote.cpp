@@ -2,7 +2,7 @@
 #include <ranges>
 
 #include "exit_codes.hpp"
-#include "goinstall/core/index_source.hpp"
+#include "goinstall/release/index_source.hpp"
 #include "goinstall/core/installer.hpp"
 #include "goinstall/install/layout.hpp"
 #include "goinstall/release/platform_match.hpp"

@@ -4,7 +4,7 @@
 #include "exit_codes.hpp"
 #include "goinstall/base/strings.hpp"
 #include "goinstall/base/url.hpp"
-#include "goinstall/core/index_source.hpp"
+#include "goinstall/release/index_source.hpp"
 #include "goinstall/download/catalog.hpp"
 #include "goinstall/download/probe.hpp"
 #include "goinstall/release/platform_match.hpp"

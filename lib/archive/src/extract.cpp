@@ -5,6 +5,7 @@
 #include <memory>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -82,6 +83,18 @@ Result<ExtractStats> extract_archive(const std::filesystem::path& archive, const
         return corrupt(a);
     }
     return archive_detail::extract_entries(a, *writer, options, archive.string());
+}
+
+std::uint64_t gzip_isize(const std::filesystem::path& path) {
+    const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    unsigned char head[2] = {0, 0}, tail[4] = {0, 0, 0, 0};
+    struct stat st {};
+    const bool ok = fd.valid() && ::fstat(fd.get(), &st) == 0 && st.st_size >= 18 &&
+                    ::pread(fd.get(), head, 2, 0) == 2 && ::pread(fd.get(), tail, 4, st.st_size - 4) == 4 &&
+                    head[0] == 0x1f && head[1] == 0x8b;
+    return ok ? (std::uint64_t{tail[0]} | std::uint64_t{tail[1]} << 8 | std::uint64_t{tail[2]} << 16 |
+                 std::uint64_t{tail[3]} << 24)
+              : 0;
 }
 
 } // namespace goinstall

@@ -1,9 +1,5 @@
 // `goinstall download`: an archive plus its manifest, for installing later without the network.
 
-#include <sys/stat.h>
-
-#include <ctime>
-
 #include "goinstall/base/strings.hpp"
 #include "goinstall/base/url.hpp"
 #include "goinstall/core/index_route.hpp"
@@ -18,27 +14,14 @@ namespace goinstall {
 
 namespace {
 
-// A manifest is a few hundred bytes; anything much larger is not one.
-constexpr std::uint64_t k_max_manifest_bytes = 64 * 1024;
-
-std::optional<std::uint64_t> regular_file_size(const std::filesystem::path& p) {
-    struct stat st {};
-    if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-    return static_cast<std::uint64_t>(st.st_size);
-}
-
 // True when `path` is a regular file of `size` bytes (0: any) whose SHA-256 is `sha`.
 Result<bool> holds(const std::filesystem::path& path, const std::string& sha, std::uint64_t size,
                    const CancelToken* cancel) {
-    auto have = regular_file_size(path);
-    if (!have || (size != 0 && *have != size)) return false;
+    auto have = regular_file_stat(path);
+    if (!have || (size != 0 && have->size != size)) return false;
     auto got = sha256_file(path, cancel);
     if (!got) return std::unexpected(got.error());
     return *got == to_lower(sha);
-}
-
-bool same_platform(const ReleaseFile& f, const Platform& p) {
-    return normalize_os(f.os) == normalize_os(p.os) && goarch_of_index_arch(f.arch) == normalize_arch(p.arch);
 }
 
 // The fast path for an exact version: a manifest in `dir` for it and this platform whose archive is
@@ -50,12 +33,10 @@ std::optional<ArchiveDownloadOutcome> find_present(const std::filesystem::path& 
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
         const auto name = entry.path().filename().string();
         if (!name.ends_with(".manifest.json")) continue;
-        auto text = read_file(entry.path(), k_max_manifest_bytes);
-        if (!text) continue;
-        auto m = parse_manifest(*text, entry.path().string());
+        auto m = read_manifest(entry.path());
         if (!m) continue;
         auto v = parse_version(m->version);
-        if (!v || !(*v == version) || !same_platform(m->file, platform)) continue;
+        if (!v || !(*v == version) || !built_for(m->file, platform)) continue;
         if (!sha_override.empty() && to_lower(sha_override) != m->file.sha256) continue;
         auto archive = dir / m->file.filename;
         if (manifest_path_for(archive) != entry.path()) continue;
@@ -82,21 +63,6 @@ std::string base_url_of(const DownloadOptions& o, const std::string& mirror_name
 }
 
 } // namespace
-
-std::filesystem::path manifest_path_for(const std::filesystem::path& archive) {
-    auto p = archive;
-    p += ".manifest.json";
-    return p;
-}
-
-std::string rfc3339_utc(std::chrono::system_clock::time_point t) {
-    std::time_t tt = std::chrono::system_clock::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
 
 Result<ArchiveDownloadOutcome> download_archive(Transport& transport, Clock& clock, EventSink& events,
                                                 const ArchiveDownloadRequest& rq, const CancelToken* cancel) {
@@ -140,12 +106,10 @@ Result<ArchiveDownloadOutcome> download_archive(Transport& transport, Clock& clo
     if (!present) return std::unexpected(present.error());
     if (*present) {
         // Keep the provenance of the earlier download when its manifest says the same.
-        if (auto text = read_file(out.manifest, k_max_manifest_bytes)) {
-            if (auto old = parse_manifest(*text, out.manifest.string()); old && old->file.sha256 == artifact->sha256) {
-                out.already_present = true;
-                out.mirror = old->mirror;
-                return done(std::move(out));
-            }
+        if (auto old = read_manifest(out.manifest); old && old->file.sha256 == artifact->sha256) {
+            out.already_present = true;
+            out.mirror = old->mirror;
+            return done(std::move(out));
         }
         manifest.mirror = "local";
         manifest.downloaded_at = rfc3339_utc(clock.wall_now());
@@ -155,7 +119,7 @@ Result<ArchiveDownloadOutcome> download_archive(Transport& transport, Clock& clo
         out.already_present = true;
         return done(std::move(out));
     }
-    if (regular_file_size(out.archive)) {
+    if (regular_file_stat(out.archive)) {
         events.emit(Event{EventKind::warning, out.archive.string() + " does not match the index's SHA-256; "
                                                                      "downloading it again"});
         if (auto st = remove_file(out.archive); !st) return std::unexpected(st.error());

@@ -8,6 +8,7 @@
 #include "goinstall/release/platform_match.hpp"
 #include "goinstall/release/resolve.hpp"
 #include "goinstall/release/version_spec.hpp"
+#include "goinstall/verify/sha256.hpp"
 
 namespace goinstall {
 
@@ -25,14 +26,6 @@ std::vector<TriedSource> tried_of(const std::vector<Attempt>& attempts, const Do
 }
 
 } // namespace
-
-std::string platform_list(const Release& release) {
-    std::string out;
-    for (const auto& p : archive_platforms(release)) {
-        out += (out.empty() ? "" : ", ") + p.os + "/" + p.arch;
-    }
-    return out;
-}
 
 Result<Fetched> fetch_from_mirrors(Transport& transport, Clock& clock, EventSink& events, const DownloadTarget& target,
                                    const std::filesystem::path& dir, DownloadOptions options,

@@ -3,8 +3,6 @@
 
 #include <sys/stat.h>
 
-#include <algorithm>
-
 #include "goinstall/base/strings.hpp"
 #include "goinstall/core/offline.hpp"
 #include "goinstall/fs/files.hpp"
@@ -17,40 +15,10 @@ namespace goinstall {
 
 namespace {
 
-constexpr std::uint64_t k_max_manifest_bytes = 64 * 1024;
-constexpr std::uint64_t k_max_index_bytes = 64ULL << 20; // as index_source.cpp
-
-// Cached index files, the one for `preferred_url` first, then the others newest first. The cache
-// names a copy "index-<first 16 hex of SHA-256(url)>.json" (index_source.cpp).
-std::vector<std::filesystem::path> cached_indexes(const std::filesystem::path& cache_dir,
-                                                  const std::string& preferred_url) {
-    std::vector<std::pair<std::filesystem::file_time_type, std::filesystem::path>> found;
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(cache_dir, ec)) {
-        auto name = e.path().filename().string();
-        if (!name.starts_with("index-") || !name.ends_with(".json")) continue;
-        std::error_code ec2;
-        found.emplace_back(std::filesystem::last_write_time(e.path(), ec2), e.path());
-    }
-    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    std::vector<std::filesystem::path> out;
-    if (!preferred_url.empty()) {
-        Sha256 h;
-        h.update(std::string_view(preferred_url));
-        out.push_back(cache_dir / ("index-" + h.hex_digest().substr(0, 16) + ".json"));
-    }
-    for (auto& [t, p] : found) {
-        if (out.empty() || p != out.front()) out.push_back(p);
-    }
-    return out;
-}
-
 std::optional<ExpectedArchive> from_cached_index(const ArchiveInstallRequest& rq, const std::string& filename) {
     if (rq.cache_dir.empty()) return std::nullopt;
-    for (const auto& path : cached_indexes(rq.cache_dir, rq.index_url)) {
-        auto text = read_file(path, k_max_index_bytes);
-        if (!text) continue;
-        auto index = parse_index(*text, path.string());
+    for (const auto& path : cached_index_files(rq.cache_dir, rq.index_url)) {
+        auto index = read_index_file(path, path.string());
         if (!index) continue;
         for (const auto& release : index->releases) {
             for (const auto& f : release.files) {
@@ -71,9 +39,8 @@ Result<ExpectedArchive> expected_for_archive(const ArchiveInstallRequest& rq) {
     std::optional<ExpectedArchive> found;
     std::error_code ec;
     if (std::filesystem::exists(manifest_path, ec)) {
-        auto text = read_file(manifest_path, k_max_manifest_bytes);
-        if (!text) return std::unexpected(text.error());
-        auto m = parse_manifest(*text, manifest_path.string());
+        auto m = read_manifest(manifest_path);
+        if (!m && m.error().code() != ErrorCode::no_checksum) return std::unexpected(m.error()); // unreadable
         if (!m) {
             return std::unexpected(std::move(m.error()).with_context("remove it or pass --sha256 HEX to install " +
                                                                      filename + " without it"));
@@ -119,9 +86,8 @@ Result<Artifact> LocalArchiveRoute::resolve(const CancelToken* /*cancel*/) {
     // The platform: what the manifest or index says the file is for; --os/--arch must agree.
     Platform platform = rq.platform.value_or(host_platform());
     if (expected->file && !expected->file->os.empty()) {
-        Platform of_file{normalize_os(expected->file->os), goarch_of_index_arch(expected->file->arch)};
-        if (rq.platform &&
-            !(normalize_os(rq.platform->os) == of_file.os && normalize_arch(rq.platform->arch) == of_file.arch)) {
+        const Platform of_file = platform_of(*expected->file);
+        if (rq.platform && !built_for(*expected->file, *rq.platform)) {
             return fail(ErrorCode::usage, rq.archive.filename().string() + " is for " + of_file.os + "/" +
                                               of_file.arch + " (" + expected->source + "), not " + rq.platform->os +
                                               "/" + rq.platform->arch);

@@ -2,8 +2,6 @@
 
 #include "goinstall/core/mirror_modules.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <optional>
 #include <system_error>
@@ -36,10 +34,9 @@ bool plain_name(std::string_view s) {
 }
 
 std::optional<ModuleZipState> stat_zip(const fs::path& p) {
-    struct stat st {};
-    if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-    return ModuleZipState{"", static_cast<std::uint64_t>(st.st_size),
-                          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+    auto st = regular_file_stat(p);
+    if (!st) return std::nullopt;
+    return ModuleZipState{"", st->size, st->mtime_ns};
 }
 
 // Copies src to dst through a temporary file beside dst and a rename.

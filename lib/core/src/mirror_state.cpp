@@ -1,22 +1,17 @@
 // The mirror directory's record of verified files (see mirror_sync.hpp).
 
-#include <algorithm>
 #include <cstdint>
 
 #include "goinstall/base/strings.hpp"
 #include "goinstall/core/mirror_sync.hpp"
+#include "goinstall/release/index.hpp"
 
 namespace goinstall {
 
 namespace {
 
-bool plain_file_name(std::string_view name) {
-    if (name.empty() || name.front() == '.') return false;
-    return std::none_of(name.begin(), name.end(), [](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return c == '/' || c == '\\' || c == ':' || u <= 0x20 || u == 0x7f;
-    });
-}
+// One plain path component without spaces (the state file separates its fields by spaces).
+bool plain_file_name(std::string_view name) { return is_plain_file_name(name) && name.find(' ') == name.npos; }
 
 std::optional<std::int64_t> parse_i64(std::string_view s) {
     bool neg = !s.empty() && s.front() == '-';

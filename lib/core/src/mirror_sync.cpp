@@ -2,8 +2,6 @@
 
 #include "goinstall/core/mirror_sync.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 
 #include "goinstall/base/strings.hpp"
@@ -17,7 +15,6 @@ namespace goinstall {
 
 namespace {
 
-constexpr std::uint64_t k_max_index_bytes = 64ULL << 20; // as index_source.cpp
 constexpr std::uint64_t k_max_state_bytes = 16ULL << 20;
 
 struct Wanted {
@@ -25,13 +22,6 @@ struct Wanted {
     ReleaseFile file;
     Platform platform;
 };
-
-std::optional<VerifiedFile> stat_file(const std::filesystem::path& p) {
-    struct stat st {};
-    if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-    return VerifiedFile{"", static_cast<std::uint64_t>(st.st_size),
-                        static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
-}
 
 class MirrorDir {
 public:
@@ -45,7 +35,7 @@ public:
     // True when dir/<file> is present with the expected hash: from the state when size and mtime
     // are unchanged, else by hashing it (and recording the result).
     Result<bool> verified(const ReleaseFile& file) {
-        auto now = stat_file(m_dir / file.filename);
+        auto now = regular_file_stat(m_dir / file.filename);
         if (!now || (file.size != 0 && now->size != file.size)) return false;
         const std::string sha = to_lower(file.sha256);
         if (auto it = m_state.find(file.filename); it != m_state.end()) {
@@ -60,10 +50,9 @@ public:
 
     // Records a file just verified (by the downloader or by hashing) and saves the state.
     Result<bool> record(const std::string& filename, const std::string& sha) {
-        auto now = stat_file(m_dir / filename);
+        auto now = regular_file_stat(m_dir / filename);
         if (!now) return false;
-        now->sha256 = sha;
-        m_state[filename] = *now;
+        m_state[filename] = VerifiedFile{sha, now->size, now->mtime_ns};
         if (auto st = write_file_atomic(m_dir / k_mirror_state_name, format_mirror_state(m_state)); !st) {
             return std::unexpected(st.error());
         }
@@ -119,8 +108,7 @@ Result<ReleaseIndex> merged_index(const std::filesystem::path& dir, const std::v
     const auto index_path = dir / k_mirror_index_name;
     std::error_code ec;
     if (std::filesystem::exists(index_path, ec)) {
-        auto text = read_file(index_path, k_max_index_bytes);
-        auto old = text ? parse_index(*text, index_path.string()) : Result<ReleaseIndex>(std::unexpected(text.error()));
+        auto old = read_index_file(index_path, index_path.string());
         if (!old) {
             events.emit(Event{EventKind::warning, "rebuilding " + index_path.string() + ": " + old.error().describe()});
         } else {
@@ -166,7 +154,7 @@ Result<MirrorSyncOutcome> sync_mirror(Transport& transport, Clock& clock, EventS
         if (!present) return std::unexpected(present.error());
         if (!*present) {
             const auto path = rq.dir / w.file.filename;
-            if (stat_file(path)) {
+            if (regular_file_stat(path)) {
                 events.emit(Event{EventKind::warning, w.file.filename + " in the mirror does not match the index's "
                                                                         "SHA-256; downloading it again"});
                 if (auto st = remove_file(path); !st) return std::unexpected(st.error());

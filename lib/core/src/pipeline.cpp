@@ -2,10 +2,6 @@
 
 #include "goinstall/core/pipeline.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "goinstall/archive/extract.hpp"
 #include "goinstall/base/strings.hpp"
 #include "goinstall/core/module_zip.hpp"
@@ -18,45 +14,8 @@ namespace goinstall {
 
 namespace {
 
-// Removes a path (a tree or a file) through the filesystem seam when it goes out of scope.
-class Cleanup {
-public:
-    Cleanup(FileSystem& fs, std::filesystem::path p, bool tree) : m_fs(fs), m_path(std::move(p)), m_tree(tree) {}
-    Cleanup(const Cleanup&) = delete;
-    Cleanup& operator=(const Cleanup&) = delete;
-    ~Cleanup() {
-        if (m_path.empty()) return;
-        if (m_tree) {
-            (void)m_fs.remove_tree(m_path);
-        } else {
-            (void)m_fs.remove_file(m_path);
-        }
-    }
-    void release() { m_path.clear(); }
-
-private:
-    FileSystem& m_fs;
-    std::filesystem::path m_path;
-    bool m_tree;
-};
-
-// The uncompressed size a gzip file records in its trailer (ISIZE, RFC 1952 §2.3.1: the size
-// modulo 2^32), or 0 when `path` is not a complete gzip file.
-std::uint64_t gzip_isize(const std::filesystem::path& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
-    unsigned char head[2] = {0, 0}, tail[4] = {0, 0, 0, 0};
-    struct stat st {};
-    const bool ok = ::fstat(fd, &st) == 0 && st.st_size >= 18 && ::pread(fd, head, 2, 0) == 2 &&
-                    ::pread(fd, tail, 4, st.st_size - 4) == 4 && head[0] == 0x1f && head[1] == 0x8b;
-    ::close(fd);
-    return ok ? (std::uint64_t{tail[0]} | std::uint64_t{tail[1]} << 8 | std::uint64_t{tail[2]} << 16 |
-                 std::uint64_t{tail[3]} << 24)
-              : 0;
-}
-
 bool installed_as(const Layout& layout, const std::string& name, const std::string& version) {
-    auto dir = layout.prefix_mode() ? layout.toolchain_dir(name) : layout.root() / name;
+    auto dir = layout.toolchain_dir(name);
     auto v = read_version_file(dir);
     std::error_code ec;
     return v && *v == version && std::filesystem::exists(dir / "bin", ec);
@@ -98,7 +57,7 @@ Result<InstallOutcome> Run::finish_existing(const std::string& version, const Pl
     out.version = version;
     out.already_installed = true;
     auto name = toolchain_name(version, platform);
-    out.path = layout.prefix_mode() ? layout.toolchain_dir(name) : layout.root() / name;
+    out.path = layout.toolchain_dir(name);
     if (may_switch(platform) && current_version(layout) != version) {
         if (!m_lock) {
             if (auto st = lock(); !st) return std::unexpected(st.error());
@@ -357,11 +316,11 @@ Result<InstallOutcome> Run::go() {
 
     auto staging = m_fs.make_unique_dir(layout.staging_parent(), ".goinstall-staging-");
     if (!staging) return std::unexpected(staging.error());
-    Cleanup staging_guard(m_fs, *staging, true);
+    RemoveOnExit staging_guard(m_fs, *staging, true);
     Fetched fetched;
     auto stats = acquire_and_extract(*staging, fetched);
     // Installed or not, a downloaded archive is not read again.
-    Cleanup archive_guard(m_fs, fetched.owned ? fetched.path : std::filesystem::path(), false);
+    RemoveOnExit archive_guard(m_fs, fetched.owned ? fetched.path : std::filesystem::path(), false);
     if (!stats) return std::unexpected(stats.error());
 
     auto staged_go = *staging / "go";
@@ -380,31 +339,6 @@ Result<InstallOutcome> Run::go() {
 }
 
 } // namespace
-
-std::string toolchain_name(const std::string& version, const Platform& platform) {
-    return platform == host_platform() ? version : version + "." + platform.os + "-" + platform.arch;
-}
-
-Result<std::string> expected_sha256(const std::string& authority_sha, const std::string& authority,
-                                    const std::string& given, const std::string& filename) {
-    if (given.starts_with("h1:")) {
-        return fail(ErrorCode::usage, "--sha256 " + given.substr(0, 16) + "...: an h1: hash names a Go module zip; " +
-                                          filename + " is checked by its SHA-256 (64 hex digits)");
-    }
-    const std::string have = to_lower(authority_sha);
-    const std::string want = to_lower(given);
-    if (is_hex(have, 64)) {
-        if (!want.empty() && want != have) {
-            return fail(ErrorCode::checksum, "--sha256 " + want + " does not match " + authority + ", which gives " +
-                                                 have + " for " + filename);
-        }
-        return have;
-    }
-    if (!want.empty()) return want;
-    return fail(ErrorCode::no_checksum, authority + " has no SHA-256 for " + filename +
-                                            "; refusing unverified bytes (pass --sha256 HEX if you have the "
-                                            "checksum from a trusted source)");
-}
 
 Result<InstallOutcome> InstallPipeline::run(Route& route, const PipelineRequest& request, const CancelToken* cancel) {
     Run run(m_fs, m_events, route, request, cancel);

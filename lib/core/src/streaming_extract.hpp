@@ -1,6 +1,6 @@
 #pragma once
 // Extraction that runs while the archive downloads: a PartObserver that feeds the growing ".part"
-// to extract_tar_gz_stream on its own thread. Private to installer.cpp (header-only on purpose).
+// to extract_tar_gz_stream on its own thread. Private to pipeline.cpp (header-only on purpose).
 //
 // Safety: nothing extracted here is used unless (1) the download's SHA-256 verified, and (2) the
 // stream never restarted, i.e. every byte the extractor read is the byte now in the verified file

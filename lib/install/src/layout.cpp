@@ -29,6 +29,10 @@ std::optional<Version> dir_version(const std::string& name) {
 
 } // namespace
 
+std::string toolchain_name(const std::string& version, const Platform& platform) {
+    return platform == host_platform() ? version : version + "." + platform.os + "-" + platform.arch;
+}
+
 bool is_toolchain_dir_name(const std::string& name) { return dir_version(name).has_value(); }
 
 std::optional<std::string> read_version_file(const std::filesystem::path& dir) {

@@ -56,17 +56,6 @@ bool read_string(const json& obj, const char* key, std::string& out, std::string
     return true;
 }
 
-// Callers save downloads under `filename` (docs/field-notes.md#release-index: use the index's name
-// as given), so it must be one plain path component: no separators, no drive colon, no leading dot,
-// no control bytes.
-bool is_plain_file_name(std::string_view name) {
-    if (name.empty() || name.front() == '.') return false;
-    return std::none_of(name.begin(), name.end(), [](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return c == '/' || c == '\\' || c == ':' || u < 0x20 || u == 0x7f;
-    });
-}
-
 // Fills `file` from one element of "files"; on failure returns what was wrong.
 std::optional<std::string> read_file(const json& j, ReleaseFile& file) {
     if (!j.is_object()) return "is " + a_type(j) + ", expected an object";
@@ -143,6 +132,14 @@ Result<json> parse_json(std::string_view text, const Problem& problem) {
 }
 
 } // namespace
+
+bool is_plain_file_name(std::string_view name) {
+    if (name.empty() || name.front() == '.') return false;
+    return std::none_of(name.begin(), name.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return c == '/' || c == '\\' || c == ':' || u < 0x20 || u == 0x7f;
+    });
+}
 
 Result<ReleaseIndex> parse_index(std::string_view text, std::string_view source_url, std::size_t* skipped) {
     if (skipped) *skipped = 0;

@@ -1,11 +1,13 @@
 #include "goinstall/release/manifest.hpp"
 
 #include <algorithm>
+#include <ctime>
 #include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "goinstall/base/strings.hpp"
+#include "goinstall/fs/files.hpp"
 #include "goinstall/release/version.hpp"
 
 namespace goinstall {
@@ -13,14 +15,6 @@ namespace goinstall {
 namespace {
 
 using nlohmann::json;
-
-bool plain_file_name(std::string_view name) {
-    if (name.empty() || name.front() == '.') return false;
-    return std::none_of(name.begin(), name.end(), [](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return c == '/' || c == '\\' || c == ':' || u < 0x20 || u == 0x7f;
-    });
-}
 
 // Reads an optional string field; returns a problem when present with another type.
 std::optional<std::string> read_string(const json& obj, const char* key, std::string& out) {
@@ -54,7 +48,7 @@ std::optional<std::string> read_all(const json& j, ArchiveManifest& m) {
     if (!parse_version(version)) return "\"version\" '" + sanitize_for_display(version, 40) + "' is not a Go version";
     m.version = version;
     m.file.version = version;
-    if (!plain_file_name(m.file.filename)) {
+    if (!is_plain_file_name(m.file.filename)) {
         return "\"filename\" '" + sanitize_for_display(m.file.filename, 80) + "' is not a plain file name";
     }
     if (!is_hex(m.file.sha256, 64)) return std::string("\"sha256\" is not 64 hex digits");
@@ -96,6 +90,27 @@ Result<ArchiveManifest> parse_manifest(std::string_view text, std::string_view s
         return fail(ErrorCode::no_checksum, "manifest " + std::string(source) + ": " + *problem);
     }
     return m;
+}
+
+std::string rfc3339_utc(std::chrono::system_clock::time_point t) {
+    std::time_t tt = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+std::filesystem::path manifest_path_for(const std::filesystem::path& archive) {
+    auto p = archive;
+    p += ".manifest.json";
+    return p;
+}
+
+Result<ArchiveManifest> read_manifest(const std::filesystem::path& path) {
+    auto text = read_file(path, k_max_manifest_bytes);
+    if (!text) return std::unexpected(text.error());
+    return parse_manifest(*text, path.string());
 }
 
 } // namespace goinstall

@@ -84,4 +84,18 @@ std::vector<Platform> archive_platforms(const Release& release) {
     return out;
 }
 
+Platform platform_of(const ReleaseFile& file) { return {normalize_os(file.os), goarch_of_index_arch(file.arch)}; }
+
+bool built_for(const ReleaseFile& file, const Platform& platform) {
+    return platform_of(file) == Platform{normalize_os(platform.os), normalize_arch(platform.arch)};
+}
+
+std::string platform_list(const Release& release) {
+    std::string out;
+    for (const auto& p : archive_platforms(release)) {
+        out += (out.empty() ? "" : ", ") + p.os + "/" + p.arch;
+    }
+    return out;
+}
+
 } // namespace goinstall

@@ -131,4 +131,25 @@ Status check_sha256(std::string_view what, std::string_view expected_hex, std::s
     return fail(ErrorCode::checksum, std::move(message));
 }
 
+Result<std::string> expected_sha256(const std::string& authority_sha, const std::string& authority,
+                                    const std::string& given, const std::string& filename) {
+    if (given.starts_with("h1:")) {
+        return fail(ErrorCode::usage, "--sha256 " + given.substr(0, 16) + "...: an h1: hash names a Go module zip; " +
+                                          filename + " is checked by its SHA-256 (64 hex digits)");
+    }
+    const std::string have = to_lower(authority_sha);
+    const std::string want = to_lower(given);
+    if (is_hex(have, 64)) {
+        if (!want.empty() && want != have) {
+            return fail(ErrorCode::checksum, "--sha256 " + want + " does not match " + authority + ", which gives " +
+                                                 have + " for " + filename);
+        }
+        return have;
+    }
+    if (!want.empty()) return want;
+    return fail(ErrorCode::no_checksum, authority + " has no SHA-256 for " + filename +
+                                            "; refusing unverified bytes (pass --sha256 HEX if you have the "
+                                            "checksum from a trusted source)");
+}
+
 } // namespace goinstall

@@ -311,3 +311,23 @@ TEST_CASE("extract_archive stops when cancelled", "[archive]") {
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().code() == ErrorCode::cancelled);
 }
+
+TEST_CASE("gzip_isize reads the size a gzip trailer records", "[archive]") {
+    TempTree t;
+    const auto write = [&](const std::string& name, const std::string& bytes) {
+        std::ofstream(t.root() / name, std::ios::binary) << bytes;
+        return t.root() / name;
+    };
+    // "hello" as one stored deflate block (RFC 1951 §3.2.4): header, block, CRC-32 0x3610a686, ISIZE 5.
+    const std::string hello("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+                            "\x01\x05\x00\xfa\xff"
+                            "hello"
+                            "\x86\xa6\x10\x36\x05\x00\x00\x00",
+                            28);
+    CHECK(gzip_isize(write("hello.gz", hello)) == 5);
+    // ISIZE is little-endian, all four bytes.
+    CHECK(gzip_isize(write("big.gz", hello.substr(0, 24) + std::string("\x01\x02\x03\x04", 4))) == 0x04030201U);
+    CHECK(gzip_isize(write("plain.txt", "not a gzip file, but long enough")) == 0);
+    CHECK(gzip_isize(write("short.gz", hello.substr(0, 17))) == 0);
+    CHECK(gzip_isize(t.root() / "missing.gz") == 0);
+}

@@ -1,4 +1,4 @@
-// Offline installs: manifests, the mirror state file, where a local archive's checksum comes from,
+// Offline installs: the mirror state file, where a local archive's checksum comes from,
 // and installing from a local archive (real files in a temp dir; no network, no transport).
 
 #include <catch2/catch.hpp>
@@ -7,30 +7,20 @@
 #include "../fakes/recording_events.hpp"
 #include "../fakes/temp_dir.hpp"
 #include "../install/install_fixtures.hpp"
+#include "../release/release_fixtures.hpp"
 #include "goinstall/core/mirror_sync.hpp"
 #include "goinstall/core/offline.hpp"
 #include "goinstall/release/manifest.hpp"
 #include "goinstall/verify/sha256.hpp"
 
 using namespace goinstall;
+using goinstall::test::sample_manifest;
 using goinstall::test::TempDir;
 using goinstall::test::write_text;
 
 namespace {
 
 const std::string k_sha(64, 'a');
-
-ArchiveManifest sample_manifest() {
-    ArchiveManifest m;
-    m.version = "go1.21.3";
-    m.file = ReleaseFile{"go1.21.3.linux-amd64.tar.gz", "linux", "amd64", "go1.21.3", k_sha, "archive", 12345};
-    m.index_source = "https://go.dev/dl/?mode=json&include=all";
-    m.index_fetched_at = "2026-11-03T10:04:05Z";
-    m.mirror = "official";
-    m.mirror_url = "https://dl.google.com/go/";
-    m.downloaded_at = "2026-11-03T10:05:00Z";
-    return m;
-}
 
 // A go1.21.3 toolchain archive for the host whose `go version` answers correctly.
 std::filesystem::path make_toolchain_archive(const std::filesystem::path& dir,
@@ -60,35 +50,6 @@ ArchiveManifest manifest_for(const std::filesystem::path& archive, const std::st
 
 } // namespace
 
-TEST_CASE("a manifest survives a round trip and is readable JSON", "[core][offline]") {
-    auto m = sample_manifest();
-    auto text = serialize_manifest(m);
-    CHECK(text.find("\"goinstall_manifest\": 1") != std::string::npos);
-    auto back = parse_manifest(text, "m.json");
-    REQUIRE(back);
-    CHECK(*back == m);
-}
-
-TEST_CASE("a damaged manifest vouches for nothing", "[core][offline]") {
-    // clang-format off
-    auto [text, fragment] = GENERATE(table<std::string, std::string>({
-        {"", "not valid JSON"},
-        {"[]", "not a JSON object"},
-        {R"({"version":"go1.21.3"})", "goinstall_manifest"},
-        {R"({"goinstall_manifest":2,"version":"go1.21.3"})", "goinstall_manifest"},
-        {R"({"goinstall_manifest":1,"version":"x","filename":"a.tar.gz","sha256":")" + k_sha + R"(","size":1})", "not a Go version"},
-        {R"({"goinstall_manifest":1,"version":"go1.2","filename":"../a.tar.gz","sha256":")" + k_sha + R"(","size":1})", "plain file name"},
-        {R"({"goinstall_manifest":1,"version":"go1.2","filename":"a.tar.gz","sha256":"abc","size":1})", "64 hex"},
-        {R"({"goinstall_manifest":1,"version":"go1.2","filename":"a.tar.gz","sha256":")" + k_sha + R"(","size":-1})", "size"},
-        {R"({"goinstall_manifest":1,"version":"go1.2","filename":"a.tar.gz","sha256":")" + k_sha + R"(","size":1,"os":3})", "\"os\""},
-    }));
-    // clang-format on
-    auto r = parse_manifest(text, "/x/a.manifest.json");
-    REQUIRE_FALSE(r);
-    CHECK(r.error().code() == ErrorCode::no_checksum);
-    CHECK_THAT(r.error().message(), Catch::Contains("/x/a.manifest.json") && Catch::Contains(fragment));
-}
-
 TEST_CASE("the mirror state file keeps good lines and drops bad ones", "[core][offline]") {
     MirrorState s;
     s["go1.21.3.linux-amd64.tar.gz"] = VerifiedFile{k_sha, 70000000, 1700000000123456789};
@@ -99,6 +60,8 @@ TEST_CASE("the mirror state file keeps good lines and drops bad ones", "[core][o
         text + "garbage line\n" + k_sha + " 12 x file\n" + k_sha + " 1 2 ../escape\n" + "zz 1 2 f\n" + k_sha + " 1 2\n";
     CHECK(parse_mirror_state(damaged) == s);
     CHECK(parse_mirror_state("").empty());
+    // Fields are separated by spaces: a name with one is never written.
+    CHECK(format_mirror_state({{"a b.tar.gz", VerifiedFile{k_sha, 1, 2}}}).find("a b") == std::string::npos);
 }
 
 TEST_CASE("a local archive's checksum: manifest, then cached index, then --sha256", "[core][offline]") {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -168,4 +169,19 @@ TEST_CASE("fsync_dir and free_bytes work on a real directory", "[fs]") {
     CHECK_FALSE(fsync_dir(t / "missing").has_value());
     CHECK(free_bytes(t.path()) > 0);
     CHECK(free_bytes(t / "missing") == 0);
+}
+
+TEST_CASE("regular_file_stat: size and mtime of regular files only", "[fs]") {
+    TempDir t;
+    write_text(t / "f", "12345");
+    struct timespec times[2] = {{0, UTIME_OMIT}, {1700000000, 123456789}};
+    REQUIRE(::utimensat(AT_FDCWD, (t / "f").c_str(), times, 0) == 0);
+    auto st = regular_file_stat(t / "f");
+    REQUIRE(st);
+    CHECK(st->size == 5);
+    CHECK(st->mtime_ns == 1700000000123456789);
+    std::filesystem::create_symlink(t / "f", t / "link");
+    CHECK(regular_file_stat(t / "link").has_value()); // followed
+    CHECK_FALSE(regular_file_stat(t.path()).has_value());
+    CHECK_FALSE(regular_file_stat(t / "missing").has_value());
 }

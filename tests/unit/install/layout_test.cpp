@@ -55,6 +55,13 @@ TEST_CASE("Layout paths in root and prefix mode", "[install]") {
     CHECK(prefix.lock_path() == "/usr/local/.goinstall.lock");
 }
 
+TEST_CASE("toolchain_name: the version for the host, with os-arch for another platform", "[install]") {
+    CHECK(toolchain_name("go1.21.3", host_platform()) == "go1.21.3");
+    const Platform other{host_platform().os == "windows" ? "linux" : "windows", "amd64"};
+    CHECK(toolchain_name("go1.21.3", other) == "go1.21.3." + other.os + "-amd64");
+    CHECK(is_toolchain_dir_name(toolchain_name("go1.22rc1", other)));
+}
+
 TEST_CASE("is_toolchain_dir_name", "[install]") {
     struct Row {
         const char* name;

@@ -166,3 +166,16 @@ TEST_CASE("goarch_of_index_arch maps the index's ARM spellings", "[release][plat
                                      {"", ""}}));
     CHECK(goinstall::goarch_of_index_arch(row.index_arch) == row.goarch);
 }
+
+TEST_CASE("platform_of, built_for and platform_list name an archive's platform", "[release][platform]") {
+    const ReleaseFile arm{"go1.21.3.linux-armv6l.tar.gz", "linux", "armv6l", "go1.21.3", "", "archive", 1};
+    CHECK(goinstall::platform_of(arm) == Platform{"linux", "arm"});
+    CHECK(goinstall::built_for(arm, Platform{"linux", "arm"}));
+    CHECK(goinstall::built_for(arm, Platform{"Linux", "armv7l"})); // normalised spellings
+    CHECK_FALSE(goinstall::built_for(arm, Platform{"linux", "arm64"}));
+    const ReleaseFile amd{"go1.21.3.linux-amd64.tar.gz", "linux", "amd64", "go1.21.3", "", "archive", 1};
+    CHECK(goinstall::built_for(amd, Platform{"linux", "x86_64"}));
+    const Release r{goinstall::Version{}, true, {amd, arm}};
+    CHECK(goinstall::platform_list(r) == "linux/amd64, linux/arm");
+    CHECK(goinstall::platform_list(Release{}).empty());
+}

@@ -162,3 +162,35 @@ TEST_CASE("check_sha256 compares digests", "[verify]") {
         CHECK_FALSE(check_sha256("x", std::string(k_abc) + "00", std::string(k_abc) + "00").has_value());
     }
 }
+
+TEST_CASE("expected_sha256: the authority's digest and --sha256", "[verify]") {
+    const std::string upper_abc = [] {
+        std::string s = k_abc;
+        for (auto& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        return s;
+    }();
+    SECTION("the authority's digest, lowercased") {
+        CHECK(expected_sha256(upper_abc, "the index", "", "go.tar.gz").value() == k_abc);
+    }
+    SECTION("--sha256 agreeing with it") {
+        CHECK(expected_sha256(k_abc, "the index", upper_abc, "go.tar.gz").value() == k_abc);
+    }
+    SECTION("--sha256 disagreeing: a checksum error naming both") {
+        auto r = expected_sha256(k_abc, "the index", k_empty, "go.tar.gz");
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().code() == ErrorCode::checksum);
+        CHECK(r.error().message() == std::string("--sha256 ") + k_empty + " does not match the index, which gives " +
+                                         k_abc + " for go.tar.gz");
+    }
+    SECTION("only --sha256") { CHECK(expected_sha256("", "the index", k_empty, "go.tar.gz").value() == k_empty); }
+    SECTION("neither: no_checksum") {
+        auto r = expected_sha256("", "the index", "", "go.tar.gz");
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().code() == ErrorCode::no_checksum);
+    }
+    SECTION("an h1: hash is a usage error") {
+        auto r = expected_sha256(k_abc, "the index", "h1:" + std::string(44, 'A'), "go.tar.gz");
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().code() == ErrorCode::usage);
+    }
+}

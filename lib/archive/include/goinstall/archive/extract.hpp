@@ -93,4 +93,8 @@ unsigned module_mode(std::string_view rel);
 Result<ExtractStats> extract_archive(const std::filesystem::path& archive, const std::filesystem::path& dest_dir,
                                      const ExtractOptions& options);
 
+// The uncompressed size a gzip file records in its trailer (ISIZE, RFC 1952 §2.3.1: the size
+// modulo 2^32), or 0 when `path` is not a complete gzip file.
+std::uint64_t gzip_isize(const std::filesystem::path& path);
+
 } // namespace goinstall

@@ -7,7 +7,7 @@
 
 #include "goinstall/base/clock.hpp"
 #include "goinstall/base/events.hpp"
-#include "goinstall/core/index_source.hpp"
+#include "goinstall/release/index_source.hpp"
 #include "goinstall/core/route.hpp"
 #include "goinstall/net/transport.hpp"
 #include "goinstall/release/index.hpp"
@@ -62,8 +62,5 @@ private:
     std::optional<IndexResult> m_index;
     std::optional<ReleaseFile> m_file;
 };
-
-// "linux/amd64, darwin/arm64, ..." for the archives a release has.
-std::string platform_list(const Release& release);
 
 } // namespace goinstall

@@ -10,7 +10,7 @@
 #include "goinstall/base/clock.hpp"
 #include "goinstall/base/error.hpp"
 #include "goinstall/base/events.hpp"
-#include "goinstall/core/index_source.hpp"
+#include "goinstall/release/index_source.hpp"
 #include "goinstall/core/goproxy_route.hpp"
 #include "goinstall/core/pipeline.hpp"
 #include "goinstall/download/downloader.hpp"

@@ -36,7 +36,7 @@
 #include "goinstall/base/clock.hpp"
 #include "goinstall/base/error.hpp"
 #include "goinstall/base/events.hpp"
-#include "goinstall/core/index_source.hpp"
+#include "goinstall/release/index_source.hpp"
 #include "goinstall/core/mirror_modules.hpp"
 #include "goinstall/download/downloader.hpp"
 #include "goinstall/net/transport.hpp"

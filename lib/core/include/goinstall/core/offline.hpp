@@ -14,7 +14,7 @@
 #include "goinstall/base/clock.hpp"
 #include "goinstall/base/error.hpp"
 #include "goinstall/base/events.hpp"
-#include "goinstall/core/index_source.hpp"
+#include "goinstall/release/index_source.hpp"
 #include "goinstall/core/installer.hpp"
 #include "goinstall/core/route.hpp"
 #include "goinstall/fs/file_system.hpp"
@@ -25,12 +25,6 @@
 #include "goinstall/release/index.hpp"
 
 namespace goinstall {
-
-// "<archive>.manifest.json", beside the archive.
-std::filesystem::path manifest_path_for(const std::filesystem::path& archive);
-
-// "2026-11-03T10:04:05Z".
-std::string rfc3339_utc(std::chrono::system_clock::time_point t);
 
 struct ArchiveDownloadRequest {
     std::string spec; // "latest", "1.21", "1.21.3"

@@ -52,9 +52,6 @@ struct InstallOutcome {
     std::vector<Attempt> attempts;
 };
 
-// Directory name for a toolchain: "go1.21.3" for the host platform, "go1.21.3.windows-amd64" otherwise.
-std::string toolchain_name(const std::string& version, const Platform& platform);
-
 class InstallPipeline {
 public:
     InstallPipeline(FileSystem& fs, EventSink& events) : m_fs(fs), m_events(events) {}

@@ -70,10 +70,4 @@ public:
     virtual bool streams() const { return false; }
 };
 
-// The digest an artifact must match, from the authority's digest and --sha256 (one rule for every
-// route and verb): both given → they must agree (checksum error naming both); only --sha256 → it;
-// neither → no_checksum saying how to supply one. `given` must already be validated hex.
-Result<std::string> expected_sha256(const std::string& authority_sha, const std::string& authority,
-                                    const std::string& given, const std::string& filename);
-
 } // namespace goinstall

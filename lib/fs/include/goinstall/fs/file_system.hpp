@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 
 #include "goinstall/base/error.hpp"
 
@@ -27,6 +28,28 @@ public:
     // Makes everything written to the filesystem holding `dir` durable (syncfs(2); sync(2) where
     // syncfs does not exist). Errors map errno as errno_error does (ENOSPC → disk_full).
     virtual Status sync_filesystem(const std::filesystem::path& dir) = 0;
+};
+
+// Removes a path (a tree or a file) through the seam when it goes out of scope (an empty path:
+// nothing); errors are ignored. A staging tree's guard.
+class RemoveOnExit {
+public:
+    RemoveOnExit(FileSystem& fs, std::filesystem::path p, bool tree) : m_fs(fs), m_path(std::move(p)), m_tree(tree) {}
+    RemoveOnExit(const RemoveOnExit&) = delete;
+    RemoveOnExit& operator=(const RemoveOnExit&) = delete;
+    ~RemoveOnExit() {
+        if (m_path.empty()) return;
+        if (m_tree) {
+            (void)m_fs.remove_tree(m_path);
+        } else {
+            (void)m_fs.remove_file(m_path);
+        }
+    }
+
+private:
+    FileSystem& m_fs;
+    std::filesystem::path m_path;
+    bool m_tree;
 };
 
 class RealFileSystem final : public FileSystem {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,14 @@ namespace fs = std::filesystem;
 
 // Creates the directory and its parents. Errors name the path.
 Status ensure_dir(const fs::path& dir);
+
+// The size and modification time of a regular file (following symlinks); nullopt when `path`
+// is missing or not a regular file.
+struct FileStat {
+    std::uint64_t size = 0;
+    std::int64_t mtime_ns = 0; // st_mtim
+};
+std::optional<FileStat> regular_file_stat(const fs::path& path);
 
 // Reads a whole file, failing (filesystem) when it is larger than max_bytes.
 Result<std::string> read_file(const fs::path& path, std::uint64_t max_bytes);

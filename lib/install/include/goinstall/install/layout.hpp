@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "goinstall/base/error.hpp"
+#include "goinstall/platform/host.hpp"
 
 namespace goinstall {
 
@@ -36,6 +37,9 @@ private:
     std::filesystem::path m_root;
     std::optional<std::filesystem::path> m_prefix;
 };
+
+// Directory name for a toolchain: "go1.21.3" for the host platform, "go1.21.3.windows-amd64" otherwise.
+std::string toolchain_name(const std::string& version, const Platform& platform);
 
 // True for names goinstall gives toolchain directories ("go1.21.3", "go1.22rc1").
 bool is_toolchain_dir_name(const std::string& name);

@@ -34,6 +34,11 @@ struct ReleaseIndex {
     bool operator==(const ReleaseIndex&) const = default;
 };
 
+// Callers save downloads under a file's name (docs/field-notes.md#release-index: use the index's
+// name as given), so it must be one plain path component: no separators, no drive colon, no
+// leading dot, no control bytes.
+bool is_plain_file_name(std::string_view name);
+
 // Parses the index JSON. Unknown fields are ignored. Entries whose "version" string does not parse
 // as a Go version, and later duplicates of a version already seen, are dropped; their number is
 // stored in *skipped when given. Releases are sorted newest first (the raw order is not sorted,

@@ -3,6 +3,9 @@
 // index's entry for the file plus where and when it came from, so the archive can be verified and
 // installed later on a machine without network access.
 
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -12,6 +15,8 @@
 namespace goinstall {
 
 inline constexpr int k_manifest_format = 1;
+// A manifest is a few hundred bytes; anything much larger is not one.
+inline constexpr std::uint64_t k_max_manifest_bytes = 64 * 1024;
 
 struct ArchiveManifest {
     std::string version;          // the release ("go1.21.3")
@@ -35,5 +40,15 @@ std::string serialize_manifest(const ArchiveManifest& manifest);
 // is not a Go version, "filename" is not one plain path component, "sha256" is not 64 hex digits,
 // "size" is not a non-negative integer, or a known field has the wrong type.
 Result<ArchiveManifest> parse_manifest(std::string_view json, std::string_view source);
+
+// A manifest's timestamps: "2026-11-03T10:04:05Z".
+std::string rfc3339_utc(std::chrono::system_clock::time_point t);
+
+// "<archive>.manifest.json", beside the archive.
+std::filesystem::path manifest_path_for(const std::filesystem::path& archive);
+
+// Reads (at most k_max_manifest_bytes) and parses the manifest at `path`: the read's error, or
+// parse_manifest's naming the path.
+Result<ArchiveManifest> read_manifest(const std::filesystem::path& path);
 
 } // namespace goinstall

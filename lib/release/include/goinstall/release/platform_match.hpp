@@ -29,4 +29,13 @@ const ReleaseFile* find_archive(const Release& release, const Platform& platform
 // Every (os, arch) for which find_archive returns a file, sorted by os then arch, no duplicates.
 std::vector<Platform> archive_platforms(const Release& release);
 
+// The platform an index entry is built for: its os (normalize_os) and goarch_of_index_arch(arch).
+Platform platform_of(const ReleaseFile& file);
+
+// Whether `file` is built for `platform` (normalised: "x86_64" is "amd64").
+bool built_for(const ReleaseFile& file, const Platform& platform);
+
+// "linux/amd64, darwin/arm64, ..." for the archives a release has (archive_platforms).
+std::string platform_list(const Release& release);
+
 } // namespace goinstall

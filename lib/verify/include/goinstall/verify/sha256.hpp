@@ -49,4 +49,10 @@ Result<std::string> sha256_file(const std::filesystem::path& path, const CancelT
 // the message "checksum mismatch for <what>: expected <expected>, got <actual>".
 Status check_sha256(std::string_view what, std::string_view expected_hex, std::string_view actual_hex);
 
+// The SHA-256 an artifact must match, from the authority's digest and --sha256 (one rule for every
+// route and verb): both given → they must agree (checksum error naming both); only --sha256 → it;
+// neither → no_checksum saying how to supply one. `given` must already be validated hex.
+Result<std::string> expected_sha256(const std::string& authority_sha, const std::string& authority,
+                                    const std::string& given, const std::string& filename);
+
 } // namespace goinstall

@@ -9,7 +9,7 @@
 #include "../fakes/fake_transport.hpp"
 #include "../fakes/recording_events.hpp"
 #include "../fakes/temp_dir.hpp"
-#include "goinstall/core/index_source.hpp"
+#include "goinstall/release/index_source.hpp"
 
 using namespace goinstall;
 using namespace goinstall::test;
@@ -62,7 +62,7 @@ std::string version_of(const IndexResult& r) {
 
 } // namespace
 
-TEST_CASE("load_index fetches over https and writes the cache", "[core]") {
+TEST_CASE("load_index fetches over https and writes the cache", "[release][index_source]") {
     Rig rig;
     rig.warm_cache();
     REQUIRE(rig.net.requests().size() == 1);
@@ -85,7 +85,7 @@ TEST_CASE("load_index fetches over https and writes the cache", "[core]") {
     CHECK(rig.events.has(EventKind::index_source, k_url));
 }
 
-TEST_CASE("load_index revalidates the cache and uses it on 304", "[core]") {
+TEST_CASE("load_index revalidates the cache and uses it on 304", "[release][index_source]") {
     Rig rig;
     rig.warm_cache();
     rig.clock.advance(std::chrono::hours(5));
@@ -109,7 +109,7 @@ TEST_CASE("load_index revalidates the cache and uses it on 304", "[core]") {
     CHECK(later->cache_age == 3600s);
 }
 
-TEST_CASE("load_index replaces the cache when the index changed", "[core]") {
+TEST_CASE("load_index replaces the cache when the index changed", "[release][index_source]") {
     Rig rig;
     rig.warm_cache();
     rig.net.script(k_url, Scripted::ok(index_json("go1.22.0"), {{"etag", "\"idx-2\""}}));
@@ -123,7 +123,7 @@ TEST_CASE("load_index replaces the cache when the index changed", "[core]") {
     CHECK(version_of(*offline) == "go1.22.0");
 }
 
-TEST_CASE("a failing fetch falls back to the cache with a warning giving its age", "[core]") {
+TEST_CASE("a failing fetch falls back to the cache with a warning giving its age", "[release][index_source]") {
     struct Row {
         const char* what;
         Scripted response;
@@ -151,7 +151,7 @@ TEST_CASE("a failing fetch falls back to the cache with a warning giving its age
     CHECK(warning->message.find(row.reason) != std::string::npos);
 }
 
-TEST_CASE("a failing fetch without a cache is an error naming the URL", "[core]") {
+TEST_CASE("a failing fetch without a cache is an error naming the URL", "[release][index_source]") {
     struct Row {
         const char* what;
         Scripted response;
@@ -174,7 +174,7 @@ TEST_CASE("a failing fetch without a cache is an error naming the URL", "[core]"
     CHECK_FALSE(std::filesystem::exists(rig.options.cache_dir)); // nothing cached from a failure
 }
 
-TEST_CASE("a corrupt cache does not hide the fetch error", "[core]") {
+TEST_CASE("a corrupt cache does not hide the fetch error", "[release][index_source]") {
     Rig rig;
     rig.warm_cache();
     for (const auto& e : std::filesystem::directory_iterator(rig.options.cache_dir)) {
@@ -187,7 +187,7 @@ TEST_CASE("a corrupt cache does not hide the fetch error", "[core]") {
     CHECK(r.error().message().find("resolve") != std::string::npos);
 }
 
-TEST_CASE("a cancelled fetch is not hidden by the cache", "[core]") {
+TEST_CASE("a cancelled fetch is not hidden by the cache", "[release][index_source]") {
     Rig rig;
     rig.warm_cache();
     CancelToken cancel;
@@ -197,7 +197,7 @@ TEST_CASE("a cancelled fetch is not hidden by the cache", "[core]") {
     CHECK(r.error().code() == ErrorCode::cancelled);
 }
 
-TEST_CASE("a plain-http index URL needs allow_insecure", "[core]") {
+TEST_CASE("a plain-http index URL needs allow_insecure", "[release][index_source]") {
     Rig rig;
     rig.options.url = "http://go.example/dl/?mode=json";
     auto refused = rig.load();
@@ -214,7 +214,7 @@ TEST_CASE("a plain-http index URL needs allow_insecure", "[core]") {
     CHECK(rig.events.has(EventKind::warning, "plain HTTP"));
 }
 
-TEST_CASE("unsupported or malformed index URLs are usage errors", "[core]") {
+TEST_CASE("unsupported or malformed index URLs are usage errors", "[release][index_source]") {
     Rig rig;
     rig.options.url = GENERATE(as<std::string>{}, "ftp://go.example/index.json", "https://");
     INFO(rig.options.url);
@@ -224,7 +224,7 @@ TEST_CASE("unsupported or malformed index URLs are usage errors", "[core]") {
     CHECK(rig.net.requests().empty());
 }
 
-TEST_CASE("offline mode uses the cache only", "[core]") {
+TEST_CASE("offline mode uses the cache only", "[release][index_source]") {
     Rig rig;
     rig.options.offline = true;
     auto none = rig.load();
@@ -245,7 +245,7 @@ TEST_CASE("offline mode uses the cache only", "[core]") {
     CHECK(rig.events.has(EventKind::index_source, "10 min ago"));
 }
 
-TEST_CASE("without a cache dir nothing is cached", "[core]") {
+TEST_CASE("without a cache dir nothing is cached", "[release][index_source]") {
     Rig rig;
     rig.options.cache_dir.clear();
     rig.net.script(k_url, Scripted::ok(index_json(), {{"etag", k_etag}}));
@@ -255,7 +255,7 @@ TEST_CASE("without a cache dir nothing is cached", "[core]") {
     CHECK(rig.net.requests()[1].headers.empty());
 }
 
-TEST_CASE("each index URL has its own cache", "[core]") {
+TEST_CASE("each index URL has its own cache", "[release][index_source]") {
     Rig rig;
     rig.warm_cache();
     rig.options.url = "https://mirror.example/golang/?mode=json";
@@ -265,7 +265,7 @@ TEST_CASE("each index URL has its own cache", "[core]") {
     CHECK(rig.net.requests().back().headers.empty());
 }
 
-TEST_CASE("a local path or file:// URL is read without the transport", "[core]") {
+TEST_CASE("a local path or file:// URL is read without the transport", "[release][index_source]") {
     const bool file_scheme = GENERATE(false, true);
     Rig rig;
     write_text(rig.tmp / "index.json", index_json("go1.20.1"));
@@ -281,7 +281,7 @@ TEST_CASE("a local path or file:// URL is read without the transport", "[core]")
     CHECK_FALSE(std::filesystem::exists(rig.options.cache_dir));
 }
 
-TEST_CASE("a missing or invalid local index is an error", "[core]") {
+TEST_CASE("a missing or invalid local index is an error", "[release][index_source]") {
     Rig rig;
     rig.options.url = (rig.tmp / "missing.json").string();
     auto missing = rig.load();
@@ -297,7 +297,7 @@ TEST_CASE("a missing or invalid local index is an error", "[core]") {
     CHECK(rig.net.requests().empty());
 }
 
-TEST_CASE("describe_age", "[core]") {
+TEST_CASE("describe_age", "[release][index_source]") {
     struct Row {
         std::int64_t seconds;
         const char* text;
@@ -305,4 +305,31 @@ TEST_CASE("describe_age", "[core]") {
     auto row = GENERATE(Row{0, "0 s"}, Row{119, "119 s"}, Row{120, "2 min"}, Row{7199, "119 min"}, Row{7200, "2 h"},
                         Row{172799, "47 h"}, Row{172800, "2 days"}, Row{864000, "10 days"});
     CHECK(describe_age(std::chrono::seconds(row.seconds)) == row.text);
+}
+
+TEST_CASE("cached_index_files lists the cached copies, the preferred URL's first", "[release][index_source]") {
+    Rig rig;
+    rig.warm_cache(); // the copy of k_url
+    const auto dir = rig.options.cache_dir;
+    write_text(dir / "index-0123456789abcdef.json", index_json("go1.22.0"));
+    write_text(dir / "index-0123456789abcdef.meta", "");
+    write_text(dir / "notes.json", "{}");
+    auto files = cached_index_files(dir, k_url);
+    REQUIRE(files.size() == 2);
+    auto first = read_index_file(files[0], files[0].string());
+    REQUIRE(first);
+    CHECK(first->releases.at(0).version.text == "go1.21.3");
+    CHECK(files[1] == dir / "index-0123456789abcdef.json");
+    CHECK(cached_index_files(dir, "").size() == 2);
+    CHECK(cached_index_files(rig.tmp / "none", "").empty());
+}
+
+TEST_CASE("read_index_file: a bounded read, then parse_index", "[release][index_source]") {
+    TempDir tmp;
+    write_text(tmp / "bad.json", "{");
+    auto bad = read_index_file(tmp / "bad.json", "the mirror's index");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().code() == ErrorCode::index_invalid);
+    CHECK_THAT(bad.error().message(), Catch::Contains("the mirror's index"));
+    CHECK_FALSE(read_index_file(tmp / "missing.json", "x"));
 }

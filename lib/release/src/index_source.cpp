@@ -1,6 +1,8 @@
-#include "goinstall/core/index_source.hpp"
+#include "goinstall/release/index_source.hpp"
 
 #include <sys/stat.h>
+
+#include <algorithm>
 
 #include "goinstall/base/strings.hpp"
 #include "goinstall/base/url.hpp"
@@ -11,18 +13,16 @@ namespace goinstall {
 
 namespace {
 
-// 1 GB hostile indexes must not exhaust memory; the real include=all index is ~2.2 MB (RESEARCH §1).
-constexpr std::uint64_t k_max_index_bytes = 64ULL << 20;
-
 struct CacheFiles {
     std::filesystem::path body, meta;
 };
 
-CacheFiles cache_files(const IndexOptions& o) {
+// The cache names a copy "index-<first 16 hex of SHA-256(url)>.json", its metadata ".meta".
+CacheFiles cache_files(const std::filesystem::path& dir, const std::string& url) {
     Sha256 h;
-    h.update(std::string_view(o.url));
+    h.update(std::string_view(url));
     auto key = h.hex_digest().substr(0, 16);
-    return {o.cache_dir / ("index-" + key + ".json"), o.cache_dir / ("index-" + key + ".meta")};
+    return {dir / ("index-" + key + ".json"), dir / ("index-" + key + ".meta")};
 }
 
 struct CacheMeta {
@@ -64,11 +64,7 @@ std::int64_t unix_now(Clock& clock) {
 bool is_local(const std::string& url) { return url.find("://") == std::string::npos || url.starts_with("file://"); }
 
 Result<IndexResult> from_cache(const CacheFiles& files, const IndexOptions& o, Clock& clock) {
-    auto body = read_file(files.body, k_max_index_bytes);
-    if (!body) {
-        return std::unexpected(body.error());
-    }
-    auto parsed = parse_index(*body, o.url);
+    auto parsed = read_index_file(files.body, o.url);
     if (!parsed) {
         return std::unexpected(parsed.error());
     }
@@ -79,6 +75,31 @@ Result<IndexResult> from_cache(const CacheFiles& files, const IndexOptions& o, C
 }
 
 } // namespace
+
+Result<ReleaseIndex> read_index_file(const std::filesystem::path& path, std::string_view source) {
+    auto text = read_file(path, k_max_index_bytes);
+    if (!text) return std::unexpected(text.error());
+    return parse_index(*text, source);
+}
+
+std::vector<std::filesystem::path> cached_index_files(const std::filesystem::path& cache_dir,
+                                                      const std::string& preferred_url) {
+    std::vector<std::pair<std::filesystem::file_time_type, std::filesystem::path>> found;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(cache_dir, ec)) {
+        auto name = e.path().filename().string();
+        if (!name.starts_with("index-") || !name.ends_with(".json")) continue;
+        std::error_code ec2;
+        found.emplace_back(std::filesystem::last_write_time(e.path(), ec2), e.path());
+    }
+    std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::vector<std::filesystem::path> out;
+    if (!preferred_url.empty()) out.push_back(cache_files(cache_dir, preferred_url).body);
+    for (auto& [t, p] : found) {
+        if (out.empty() || p != out.front()) out.push_back(p);
+    }
+    return out;
+}
 
 std::string describe_age(std::chrono::seconds age) {
     auto s = age.count();
@@ -128,7 +149,7 @@ Result<IndexResult> load_index(Transport& transport, Clock& clock, EventSink& ev
     bool have_cache = false;
     if (use_cache) {
         remove_orphaned_temps(o.cache_dir); // a cache write cut short by a kill
-        files = cache_files(o);
+        files = cache_files(o.cache_dir, o.url);
         meta = read_meta(files.meta);
         struct stat st {};
         have_cache = ::stat(files.body.c_str(), &st) == 0;

@@ -3,8 +3,10 @@
 // ls-remote and re-installs work offline.
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "goinstall/base/cancel.hpp"
@@ -17,6 +19,8 @@
 namespace goinstall {
 
 inline constexpr const char* k_default_index_url = "https://go.dev/dl/?mode=json&include=all";
+// 1 GB hostile indexes must not exhaust memory; the real include=all index is ~2.2 MB (RESEARCH §1).
+inline constexpr std::uint64_t k_max_index_bytes = 64ULL << 20;
 
 struct IndexOptions {
     std::string url = k_default_index_url;  // https://, file://, or a local path
@@ -40,6 +44,14 @@ struct IndexResult {
 // source is returned, naming its URL. The cache is keyed by `url`, whichever source answered.
 Result<IndexResult> load_index(Transport& transport, Clock& clock, EventSink& events, const IndexOptions& options,
                                const CancelToken* cancel);
+
+// Reads and parses an index file of at most k_max_index_bytes (`source` names it in errors).
+Result<ReleaseIndex> read_index_file(const std::filesystem::path& path, std::string_view source);
+
+// The cached copies of release indexes in `cache_dir`: the one load_index keeps for
+// `preferred_url` first (when given), then the others newest first.
+std::vector<std::filesystem::path> cached_index_files(const std::filesystem::path& cache_dir,
+                                                      const std::string& preferred_url);
 
 // "3 min", "2 h", "5 days".
 std::string describe_age(std::chrono::seconds age);
