@@ -62,12 +62,15 @@ class SilentMirrorTest(unittest.TestCase):
         r = h.run_goinstall(args, home=self.site.home, timeout=HOLD_SECONDS + 30)
         events = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]
         self.assertEqual(r.returncode, 0, r.output)
-        result = events[-1]
-        self.assertTrue(result["ok"], result)
-        self.assertEqual(result["mirror"], self.site.mirror)
-        self.assertEqual(result["sha256"], self.arc.sha256)
-        with open(os.path.join(self.site.root, VERSION, "pkg", "blob.bin"), "rb") as f:
-            self.assertEqual(len(f.read()), BLOB)
+        # The stall: the attempt on mirror 1 ended as silent, on goinstall's own clock far below
+        # the 60 s stall timeout (20 s bound: 3x margin). A fixed stall timeout fails here.
+        attempts = [e for e in events if e["event"] == "attempt"]
+        stalled = attempts[0]
+        self.assertEqual(stalled["mirror"], self.silent.url)
+        self.assertLess(stalled["elapsed_ms"], STALL_TIMEOUT * 1000 // 3, stalled)
+        self.assertTrue(stalled["error"].startswith("silent for "), stalled)
+        self.assertEqual(stalled["bytes"], SILENT_AT)
+        self.assertEqual([a["mirror"] for a in attempts], [self.silent.url, self.site.mirror], attempts)
 
         # Mirror 1: one GET, cut off by goinstall after the silent offset (no retry there).
         first = self.silent.wait_for_requests(1)
@@ -75,14 +78,13 @@ class SilentMirrorTest(unittest.TestCase):
         self.assertEqual(first[0].body_bytes_sent, SILENT_AT)
         self.assertFalse(first[0].completed)
 
-        # The stall: the attempt on mirror 1 ended as silent, on goinstall's own clock far below
-        # the 60 s stall timeout (20 s bound: 3x margin). A fixed stall timeout fails here.
-        attempts = [e for e in events if e["event"] == "attempt"]
-        self.assertEqual([a["mirror"] for a in attempts], [self.silent.url, self.site.mirror], attempts)
-        stalled = attempts[0]
-        self.assertTrue(stalled["error"].startswith("silent for "), stalled)
-        self.assertEqual(stalled["bytes"], SILENT_AT)
-        self.assertLess(stalled["elapsed_ms"], STALL_TIMEOUT * 1000 // 3, stalled)
+        result = events[-1]
+        self.assertTrue(result["ok"], result)
+        self.assertEqual(result["mirror"], self.site.mirror)
+        self.assertEqual(result["sha256"], self.arc.sha256)
+        with open(os.path.join(self.site.root, VERSION, "pkg", "blob.bin"), "rb") as f:
+            self.assertEqual(len(f.read()), BLOB)
+
         failovers = [e for e in events if e["event"] == "failover"]
         self.assertEqual(len(failovers), 1, failovers)
         self.assertEqual(failovers[0]["from"], self.silent.url)
