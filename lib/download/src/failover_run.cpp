@@ -5,6 +5,7 @@
 #include "goinstall/base/strings.hpp"
 #include "goinstall/base/url.hpp"
 #include "goinstall/fs/files.hpp"
+#include "handover_scout.hpp"
 #include "race.hpp"
 #include "stall_watch.hpp"
 
@@ -65,7 +66,8 @@ public:
     FailoverRun(Setup setup, PartFileSink& sink, PartMeta& meta, DownloadResult& result, AttemptLog& log)
         : m(std::move(setup)), m_sink(sink), m_meta(meta), m_result(result), m_log(log),
           m_board(m.options.mirrors.size(), m.options.max_attempts_per_mirror),
-          m_deadline(m.clock.now() + m.options.deadline), m_scouts(m.options.mirrors.size(), 0) {
+          m_deadline(m.clock.now() + m.options.deadline),
+          m_scout({m.transport, m.clock, m.events, m.target, m.options, m.cancel}) {
         for (std::size_t i = 0; i < m.options.mirrors.size(); ++i) m_order.push_back(i);
     }
 
@@ -193,13 +195,16 @@ private:
                 abandon.cancel();
                 return;
             }
-            if (auto to = consider_handover(i, offset + got, watch, std::chrono::nanoseconds(now - t0))) {
-                m_abandon = std::move(to);
+            if (auto h = m_scout.check(i, offset + got, watch.recent_rate(), std::chrono::nanoseconds(now - t0),
+                                       m_order, m_board)) {
+                m_abandon = Abandon{
+                    .mirror = i, .reason = h->reason, .to = h->to, .from_rate = h->from_rate, .to_rate = h->to_rate};
                 abandon.cancel();
             }
         };
         auto outcomes =
             race_fetch(m.transport, m.clock, m_sink, first, second, m.options.head_start, m.cancel, progress, &abandon);
+        m_scout.stop(); // a scout still out belongs to this transfer
         m_result.bytes_transferred += m_sink.received();
         // curl's progress callback is periodic, so its last call may predate the last bytes:
         // a transfer that completed the file always ends with a 100 % progress event.
@@ -426,9 +431,6 @@ private:
         double from_rate = 0, to_rate = 0;
     };
 
-    std::optional<Abandon> consider_handover(std::size_t i, std::uint64_t at, StallWatch& watch,
-                                             std::chrono::nanoseconds running);
-
     Setup m;
     PartFileSink& m_sink;
     PartMeta& m_meta;
@@ -440,81 +442,9 @@ private:
     std::optional<Error> m_backoff_error;
     bool m_restarted_after_mismatch = false;
     std::vector<std::size_t> m_order; // mirrors in order of preference
-    std::vector<int> m_scouts;        // scouts (or probe-rate hand-over checks) spent on each mirror
-    std::optional<Clock::TimePoint> m_last_scout;
+    HandoverScout m_scout;            // runs beside the transfer in single-stream mode
     std::optional<Abandon> m_abandon; // set from the winner's progress callback
 };
-
-// A counting sink that keeps nothing: a scout's bytes are only measured.
-class DiscardSink final : public BodySink {
-public:
-    Status on_response(const Response&) override { return {}; }
-    Status on_data(std::span<const unsigned char> data) override {
-        bytes += data.size();
-        return {};
-    }
-    std::uint64_t bytes = 0;
-};
-
-// Single-stream mode leaves a mirror that is clearly slower than another one has shown. What the
-// other has shown: its probe rate (--mirror auto), else a scout, a short range from the end of the
-// file, fetched while the transfer waits (so --connections 1 is one transfer plus at most a brief
-// scout). Bounded: once the transfer has run k_scout_after and still needs more than
-// k_scout_if_left, one check per mirror, k_scout_spacing apart.
-std::optional<FailoverRun::Abandon> FailoverRun::consider_handover(std::size_t i, std::uint64_t at, StallWatch& watch,
-                                                                   std::chrono::nanoseconds running) {
-    constexpr std::chrono::seconds k_scout_after{3}, k_scout_spacing{10}, k_scout_if_left{8};
-    constexpr std::uint64_t k_scout_bytes = 1ULL << 20;
-    constexpr double k_factor = 2.0;
-    const auto size = m.target.expected_size;
-    const double rate = watch.recent_rate();
-    if (size == 0 || at >= size || rate <= 0 || running < k_scout_after) return std::nullopt;
-    if (static_cast<double>(size - at) / rate < static_cast<double>(k_scout_if_left.count())) return std::nullopt;
-    const auto now = m.clock.now();
-    if (m_last_scout && now - *m_last_scout < k_scout_spacing) return std::nullopt;
-    std::optional<std::size_t> j;
-    for (std::size_t k : m_order) {
-        if (k != i && m_scouts[k] < 1 && m_board.idle_from(k) == k) {
-            j = k;
-            break;
-        }
-    }
-    if (!j) return std::nullopt;
-    ++m_scouts[*j];
-    m_last_scout = now;
-    const auto& known = m.options.expected_rates;
-    double seen = *j < known.size() ? known[*j] : 0;
-    std::string how = "its probe";
-    if (seen <= 0 && size > 2 * k_scout_bytes) {
-        Request req{.url = url(*j), .limits = m.options.limits};
-        req.range_start = size - k_scout_bytes;
-        req.range_end = size - 1;
-        req.limits.total_timeout = std::chrono::seconds(5);
-        DiscardSink discard;
-        CancelToken scout_cancel;
-        const auto s0 = m.clock.now();
-        auto resp = m.transport.fetch(req, discard, m.cancel != nullptr ? m.cancel : &scout_cancel);
-        const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(m.clock.now() - s0);
-        watch.pause(took);
-        const double secs = std::max(0.001, std::chrono::duration<double>(took).count());
-        seen = resp && resp->status == 206 ? static_cast<double>(discard.bytes) / secs : 0;
-        how = "a " + human_bytes(discard.bytes) + " scout";
-        m.events.emit(Event{EventKind::info, "scouted " + mirror(*j).name + ": " + human_rate(seen) + " against " +
-                                                 human_rate(rate) + " from " + mirror(i).name}
-                          .with("scout", mirror(*j).name)
-                          .with("bytes", static_cast<std::int64_t>(discard.bytes))
-                          .with("rate", seen)
-                          .with("current", mirror(i).name)
-                          .with("current_rate", rate));
-    }
-    if (seen < k_factor * rate) return std::nullopt;
-    return Abandon{.mirror = i,
-                   .reason = "is slow (" + human_rate(rate) + "); " + mirror(*j).name + " showed " + human_rate(seen) +
-                             " (" + how + "): handing the rest over",
-                   .to = j,
-                   .from_rate = rate,
-                   .to_rate = seen};
-}
 
 } // namespace
 
