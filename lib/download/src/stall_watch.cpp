@@ -1,5 +1,7 @@
 #include "stall_watch.hpp"
 
+#include "goinstall/base/strings.hpp"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -39,11 +41,6 @@ void StallWatch::observe(Clock::TimePoint now, std::uint64_t bytes) {
     while (m_samples.size() > 2 && now - m_samples[1].at >= m_opt.rate_span) m_samples.pop_front();
 }
 
-void StallWatch::pause(std::chrono::milliseconds d) {
-    m_last_arrival += d;
-    for (auto& s : m_samples) s.at += d;
-}
-
 double StallWatch::recent_rate() const {
     if (m_samples.size() < 2) return 0;
     const auto& a = m_samples.front();
@@ -70,7 +67,10 @@ std::chrono::milliseconds StallWatch::silent_for(Clock::TimePoint now) const {
 
 std::string StallWatch::describe_silence(Clock::TimePoint now) const {
     const double secs = std::chrono::duration<double>(silent_for(now)).count();
-    return "silent for " + one_decimal(secs) + " s (its recent rate " + human_rate(recent_rate()) + ")";
+    auto text = "silent for " + one_decimal(secs) + " s after " + human_bytes(m_bytes);
+    // A rate needs two arrivals; a body that came in one burst has none to show.
+    if (const double rate = recent_rate(); rate > 0) text += " (its recent rate " + human_rate(rate) + ")";
+    return text;
 }
 
 } // namespace goinstall

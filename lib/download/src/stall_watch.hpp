@@ -39,8 +39,6 @@ public:
 
     // `bytes`: what the transfer has received so far (non-decreasing).
     void observe(Clock::TimePoint now, std::uint64_t bytes);
-    // The transfer was deliberately held up for `d` (a scout ran): that time is nobody's silence.
-    void pause(std::chrono::milliseconds d);
 
     std::chrono::milliseconds window() const;
     std::chrono::milliseconds silent_for(Clock::TimePoint now) const;

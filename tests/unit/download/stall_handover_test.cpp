@@ -189,7 +189,12 @@ TEST_CASE("stall watch: the window follows the transfer's own pace", "[download]
         CHECK(w.window() == 2000ms);
         CHECK_FALSE(w.silent(last + 1900ms));
         CHECK(w.silent(last + 2100ms));
-        CHECK(w.describe_silence(last + 2100ms) == "silent for 2.1 s (its recent rate 10.0 MB/s)");
+        CHECK(w.describe_silence(last + 2100ms) == "silent for 2.1 s after 38.1 MiB (its recent rate 10.0 MB/s)");
+    }
+    SECTION("a body that came in one burst has no rate to show") {
+        StallWatch w({.ceiling = 30s}, t0);
+        w.observe(t0 + 100ms, 1'048'576);
+        CHECK(w.describe_silence(t0 + 2200ms) == "silent for 2.1 s after 1.0 MiB");
     }
     SECTION("a steady 20 KiB/s link is given the time its pace needs, and never found silent") {
         StallWatch w({.ceiling = 30s}, t0);
