@@ -62,7 +62,8 @@ int main(int argc, char** argv) {
         }
     }
     if (argc - i != 3) {
-        std::fprintf(stderr, "usage: %s [--cafile PEM] [--no-session] [--cancel-first | --cancel-token-first] URL "
+        std::fprintf(stderr,
+                     "usage: %s [--cafile PEM] [--no-session] [--cancel-first | --cancel-token-first] URL "
                      "RANGE_BYTES COUNT\n",
                      argv[0]);
         return 2;
@@ -84,7 +85,8 @@ int main(int argc, char** argv) {
         request.range_end = request.range_start + size - 1;
         goinstall::CancelToken token;
         CountingSink sink(cancel_first && n == 0, cancel_token_first && n == 0 ? &token : nullptr);
-        auto r = use_session ? session->fetch(request, sink, &token, {}) : (*transport)->fetch(request, sink, &token, {});
+        auto r =
+            use_session ? session->fetch(request, sink, &token, {}) : (*transport)->fetch(request, sink, &token, {});
         if (r) {
             std::printf("{\"n\":%d,\"ok\":true,\"status\":%ld,\"bytes\":%llu,\"reused\":%s}\n", n, r->status,
                         static_cast<unsigned long long>(sink.bytes), r->reused_connection ? "true" : "false");
