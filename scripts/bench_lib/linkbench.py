@@ -119,8 +119,12 @@ def best_link(p: Profile) -> int:
 
 
 class LinkBench:
-    def __init__(self, repo: str, reps: int, log: Callable[[str], None]):
+    def __init__(self, repo: str, reps: int, log: Callable[[str], None],
+                 events_dir: Optional[str] = None):
         self.repo, self.reps, self.log = repo, reps, log
+        self.events_dir = events_dir   # goinstall's --json events of every run are kept there
+        if events_dir:
+            os.makedirs(events_dir, exist_ok=True)
         self.tmp = h.tmpfs_dir("goinstall-linkbench-")
         self.linkemu = nl.build_linkemu(repo)
         self.archive: Optional[h.ToolchainArchive] = None
@@ -228,7 +232,12 @@ class LinkBench:
             aria += f" -s{len(urls)}"
         return ["bash", "-c", f"{aria} {srcs} && tar -xzf f.tar.gz"]
 
-    def run_once(self, tool: str, p: Profile, net: nl.Network, cell: Cell) -> None:
+    def keep_events(self, tool: str, p: Profile, rep: int, text: str) -> None:
+        if self.events_dir and tool.startswith("goinstall"):
+            with open(os.path.join(self.events_dir, f"{p.key}-{tool}-{rep + 1}.jsonl"), "w") as f:
+                f.write(text)
+
+    def run_once(self, tool: str, p: Profile, net: nl.Network, cell: Cell, rep: int = 0) -> None:
         with h.tmpfs_dir("goinstall-linkbench-run-") as d:
             home, out, root = (os.path.join(d, x) for x in ("home", "out", "root"))
             for x in (home, out):
@@ -239,13 +248,16 @@ class LinkBench:
                 if timer:
                     timer.start()
                 r = h.run_isolated(argv, home=home, cwd=out, timeout=p.cap)
-            except subprocess.TimeoutExpired:
+            except subprocess.TimeoutExpired as e:
+                out = e.stdout or b""
+                self.keep_events(tool, p, rep, out.decode(errors="replace") if isinstance(out, bytes) else out)
                 cell.capped = p.cap
                 return
             finally:
                 if timer:
                     timer.cancel()
                     net.revive_link(0)
+            self.keep_events(tool, p, rep, r.stdout)
             done = (os.path.isdir(os.path.join(root, self.archive.version)) if tool.startswith(
                 "goinstall") else os.path.isfile(os.path.join(out, "go", "bin", "go")))
             if r.returncode != 0 or not done:
@@ -269,7 +281,7 @@ class LinkBench:
                     c = cells[t]
                     if c.capped or c.failed:   # no more rounds for a tool that hit the cap
                         continue
-                    self.run_once(t, p, net, c)
+                    self.run_once(t, p, net, c, rep)
                     self.log(f"  {t}: {c.times[-1]:.2f} s" if not (c.capped or c.failed)
                              else f"  {t}: {c.text()}")
         b = best_link(p)

@@ -26,7 +26,7 @@ def main(repo: str, a, reps: int, doc: Optional[str], binary: str, build_desc: s
         return 2
     t0 = time.monotonic()
     load_start = os.getloadavg()[0]
-    lb = linkbench.LinkBench(repo, reps, log)
+    lb = linkbench.LinkBench(repo, reps, log, events_dir=a.events_dir)
     rows = []
     try:
         try:

@@ -24,6 +24,7 @@ std::optional<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now
     double total_rate = 0;
     for (std::size_t m = 0; m < m_mirrors.size() && m < bytes.size(); ++m) {
         Mirror& mi = m_mirrors[m];
+        mi.prev_rate = mi.rate;
         mi.rate = static_cast<double>(bytes[m] - mi.last_bytes) / secs;
         mi.last_bytes = bytes[m];
         total_rate += mi.rate;
@@ -54,7 +55,11 @@ std::optional<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now
     }
     std::optional<std::size_t> best;
     for (std::size_t m = 0; m < m_mirrors.size() && m < connections.size(); ++m) {
-        if (connections[m] == 0 || m_mirrors[m].capped || m_mirrors[m].rate <= 0) continue;
+        const Mirror& mi = m_mirrors[m];
+        // Still climbing (its first windows hold the first request's round trip and slow start):
+        // a trial now would be judged against a rate the mirror has already outgrown.
+        const bool steady = mi.prev_rate > 0 && mi.rate <= mi.prev_rate * (1.0 + m_opt.min_gain);
+        if (connections[m] == 0 || mi.capped || mi.rate <= 0 || !steady) continue;
         if (!best || m_mirrors[m].rate > m_mirrors[*best].rate) best = m;
     }
     if (!best) return std::nullopt;

@@ -2,12 +2,14 @@
 // How many connections a segmented download keeps to each mirror (pure logic on the injected
 // clock's time points; issue 15). A mirror starts with one connection. Every `window` the planner
 // measures each mirror's rate (all its connections together); it then tries one more connection to
-// the fastest mirror that may still gain, and after the next full window keeps it only when the
-// mirror's total grew by at least `min_gain` of what it was (a lossy or far link: each stream is
-// capped by its window and round trip, several streams add up) — otherwise it drops it again and
-// stops adding to that mirror (one stream already fills the link, or the mirror caps per client).
-// One trial at a time, never beyond `max_total` connections, and only while enough of the file is
-// left that a trial can pay off (a fast loopback download ends before the first window does).
+// the fastest mirror that may still gain and whose rate has settled (it grew by less than
+// `min_gain` over the window before, so it is out of slow start), and after the next full window
+// keeps it only when the mirror's total grew by at least `min_gain` of what it was (a lossy or far
+// link: each stream is capped by its window and round trip, several streams add up) — otherwise it
+// drops it again and stops adding to that mirror (one stream already fills the link, or the mirror
+// caps per client). One trial at a time, never beyond `max_total` connections, and only while
+// enough of the file is left that a trial can pay off (a fast loopback download ends before the
+// first window does).
 
 #include <chrono>
 #include <cstddef>
@@ -51,8 +53,9 @@ public:
 private:
     struct Mirror {
         std::uint64_t last_bytes = 0;
-        double rate = 0;
-        bool capped = false; // a trial did not pay off: no more connections to it
+        double rate = 0;      // over the last full window
+        double prev_rate = 0; // ... and the one before
+        bool capped = false;  // a trial did not pay off: no more connections to it
     };
     struct Trial {
         std::size_t mirror = 0;

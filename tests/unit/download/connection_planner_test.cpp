@@ -3,6 +3,8 @@
 // path does where each TCP stream is held back by its window and loss (issue 15, profile A).
 #include <catch2/catch.hpp>
 
+#include <vector>
+
 #include "connection_planner.hpp"
 
 using namespace goinstall;
@@ -14,6 +16,7 @@ using TP = ConnectionPlanner::TimePoint;
 struct Sim {
     double per_stream = 0; // bytes/s one connection gets
     double capacity = 0;   // bytes/s all connections together get
+    double ramp_s = 0;     // a new connection's rate climbs linearly to per_stream over this long
     std::size_t max_total = 4;
     std::uint64_t size = 1ULL << 30;
     std::size_t connections = 1;
@@ -23,15 +26,19 @@ struct Sim {
     void run(std::chrono::milliseconds duration) {
         ConnectionPlanner p({.window = 1000ms, .min_gain = 0.2, .max_total = max_total}, 1, TP{});
         double bytes = 0;
+        std::vector<double> born{0.0}; // when each connection opened, in seconds
         for (auto t = 250ms; t <= duration; t += 250ms) {
-            bytes += std::min(capacity, static_cast<double>(connections) * per_stream) * 0.25;
+            const double now = std::chrono::duration<double>(t).count();
+            double offered = 0;
+            for (double b : born) offered += per_stream * (ramp_s > 0 ? std::min(1.0, (now - b) / ramp_s) : 1.0);
+            bytes += std::min(capacity, offered) * 0.25;
             const auto got = static_cast<std::uint64_t>(bytes);
             auto c = p.sample(TP{} + t, {got}, {connections}, size - std::min(size, got));
             if (!c) continue;
             using A = ConnectionPlanner::Change::Action;
             CHECK_FALSE(c->reason.empty());
-            if (c->action == A::add) ++adds, ++connections;
-            if (c->action == A::drop) ++drops, --connections;
+            if (c->action == A::add) ++adds, ++connections, born.push_back(now);
+            if (c->action == A::drop) ++drops, --connections, born.pop_back();
             if (c->action == A::keep) ++keeps;
             most = std::max(most, connections);
         }
@@ -63,6 +70,22 @@ TEST_CASE("ConnectionPlanner: one stream fills the link: one trial, dropped, non
     CHECK(s.connections == 1);
     CHECK(s.adds == 1);
     CHECK(s.drops == 1);
+}
+
+TEST_CASE("ConnectionPlanner: a stream still in slow start is not the baseline of a trial",
+          "[download][segmented][planner]") {
+    // One stream fills the link once it has ramped up (1.5 s). A trial started in the first window
+    // would be judged against the ramp and kept although the second connection adds nothing.
+    Sim s{.per_stream = 10e6, .capacity = 10e6, .ramp_s = 1.5};
+    s.run(30s);
+    CHECK(s.keeps == 0);
+    CHECK(s.adds == 1);
+    CHECK(s.connections == 1);
+    // A far, lossy link ramps up too, and its streams add up: still kept, up to max_total.
+    Sim far{.per_stream = 1e6, .capacity = 10e6, .ramp_s = 1.5};
+    far.run(30s);
+    CHECK(far.connections == 4);
+    CHECK(far.drops == 0);
 }
 
 TEST_CASE("ConnectionPlanner: no trial with one connection allowed, or when the file is nearly done",
