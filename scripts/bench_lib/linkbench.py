@@ -220,7 +220,10 @@ class LinkBench:
             args = ["/usr/bin/time", "-f", "maxrss_kib=%M", h.goinstall_bin(), a.version, "--index-url", self.index_path,
                     "--allow-insecure-index", "--root", root, "--mirror", ",".join(urls),
                     "--no-fallback", "--json"]
-            return args + (["--connections", "1"] if tool == "goinstall-c1" else [])
+            args += ["--connections", "1"] if tool == "goinstall-c1" else []
+            if self.events_dir:   # each event line stamped with its time (a python start, ~30 ms)
+                args = ["python3", os.path.join(os.path.dirname(__file__), "stamp.py")] + args
+            return args
         check = f"echo '{a.sha256}  f.tar.gz' | sha256sum -c --quiet - && tar -xzf f.tar.gz"
         if tool == "curl-best":
             return ["bash", "-c", f"curl -fsS --noproxy '*' -o f.tar.gz {best} && {check}"]
