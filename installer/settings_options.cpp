@@ -28,7 +28,7 @@ void add_network_options(cxxopts::Options& opts) {
         ("stall-timeout", "Seconds below 1 KiB/s before a transfer counts as stalled (env GOINSTALL_STALL_TIMEOUT; default 30)", cxxopts::value<std::string>(), "SECS")
         ("attempts-per-mirror", "Attempts at each mirror before the next one, counting the first (env GOINSTALL_ATTEMPTS_PER_MIRROR; default 3)", cxxopts::value<std::string>(), "N")
         ("max-retries", "Old name of --attempts-per-mirror (env GOINSTALL_MAX_RETRIES)", cxxopts::value<std::string>(), "N")
-        ("connections", "Large archives: fetch byte ranges from up to N mirrors at once; 1 = one transfer at a time plus at most a brief scout (env GOINSTALL_CONNECTIONS; default 4)", cxxopts::value<std::string>(), "N")
+        ("connections", "Large archives: fetch byte ranges from up to N mirrors at once; 1 = one transfer at a time plus at most a brief scout (env GOINSTALL_CONNECTIONS; default 8)", cxxopts::value<std::string>(), "N")
         ("race-after", "Seconds a mirror may take to answer before the next one is raced against it, as curl's happy eyeballs do for addresses (env GOINSTALL_RACE_AFTER; default 0.4)", cxxopts::value<std::string>(), "SECS")
         ("deadline", "Seconds the whole download may take across all mirrors (env GOINSTALL_DEADLINE; default 1800)", cxxopts::value<std::string>(), "SECS")
         ("offline", "Use only the cached release index (env GOINSTALL_OFFLINE)")

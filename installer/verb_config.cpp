@@ -53,7 +53,7 @@ nlohmann::json value_of(const std::string& key, const Settings& s, const Env& en
     if (key == "connect_timeout") return secs(s.limits.connect_timeout);
     if (key == "stall_timeout") return static_cast<double>(s.limits.stall_time.count());
     if (key == "attempts_per_mirror") return s.attempts_per_mirror;
-    if (key == "connections") return s.connections == 0 ? 4 : s.connections;
+    if (key == "connections") return s.connections == 0 ? 8 : s.connections;
     if (key == "race_after") return secs(s.race_after);
     if (key == "deadline") return secs(s.deadline);
     if (key == "lock_timeout") return secs(s.lock_timeout);

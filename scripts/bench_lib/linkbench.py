@@ -221,7 +221,7 @@ class LinkBench:
                     "--allow-insecure-index", "--root", root, "--mirror", ",".join(urls),
                     "--no-fallback", "--json"]
             args += ["--connections", "1"] if tool == "goinstall-c1" else []
-            if self.events_dir:   # each event line stamped with its time (a python start, ~30 ms)
+            if self.events_dir:   # each event line stamped with its time (stamp.py)
                 args = ["python3", os.path.join(os.path.dirname(__file__), "stamp.py")] + args
             return args
         check = f"echo '{a.sha256}  f.tar.gz' | sha256sum -c --quiet - && tar -xzf f.tar.gz"
@@ -252,6 +252,9 @@ class LinkBench:
                     timer.start()
                 r = h.run_isolated(argv, home=home, cwd=out, timeout=p.cap)
             except subprocess.TimeoutExpired as e:
+                # Whatever of the run outlived its process group's kill (seen once: a goinstall
+                # still downloading 20 min later) must not load the runs after it.
+                subprocess.run(["pkill", "-KILL", "-f", d], check=False)
                 out = e.stdout or b""
                 self.keep_events(tool, p, rep, out.decode(errors="replace") if isinstance(out, bytes) else out)
                 cell.capped = p.cap
@@ -268,7 +271,9 @@ class LinkBench:
                 cell.failed = f"exit {r.returncode}: {last[:160]}"
                 self.log(f"    {tool} failed: {r.output[-800:]}")
                 return
-            cell.times.append(r.duration)
+            # With --events-dir, goinstall's own wall time as stamp.py saw it (not python's start).
+            child = [x for x in r.stderr.splitlines() if x.startswith("stamp_child_s=")]
+            cell.times.append(float(child[-1].split("=", 1)[1]) if child else r.duration)
             rss = [x for x in r.stderr.splitlines() if x.startswith("maxrss_kib=")]
             if rss:
                 cell.rss_mib.append(int(rss[-1].split("=", 1)[1]) / 1024)

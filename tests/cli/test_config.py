@@ -46,7 +46,7 @@ class ConfigTest(unittest.TestCase):
             ("connect_timeout", ["--connect-timeout", "3"], ("GOINSTALL_CONNECT_TIMEOUT", "4.5"), 6, (3, 4.5, 6, 10)),
             ("attempts_per_mirror", ["--attempts-per-mirror", "7"], ("GOINSTALL_ATTEMPTS_PER_MIRROR", "8"), 9,
              (7, 8, 9, 3)),
-            ("connections", ["--connections", "1"], ("GOINSTALL_CONNECTIONS", "2"), 3, (1, 2, 3, 4)),
+            ("connections", ["--connections", "1"], ("GOINSTALL_CONNECTIONS", "2"), 3, (1, 2, 3, 8)),
             ("lock_timeout", ["--lock-timeout", "1"], ("GOINSTALL_LOCK_TIMEOUT", "2"), 3, (1, 2, 3, 600)),
             ("offline", ["--offline=false"], ("GOINSTALL_OFFLINE", "yes"), False, (False, True, False, False)),
             ("no_fallback", ["--no-fallback"], ("GOINSTALL_NO_FALLBACK", "0"), True, (True, False, True, False)),

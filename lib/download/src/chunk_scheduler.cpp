@@ -273,8 +273,7 @@ std::vector<std::size_t> ChunkScheduler::answered(std::size_t worker, bool open)
     for (std::size_t k = 0; k < m_workers.size(); ++k) {
         Worker& w = m_workers[k];
         if (k != worker && w.chunk == me.chunk && !w.answered && !w.ever_answered) {
-            clear(k, w.last_progress);
-            w.retired = true;
+            clear(k, w.last_progress); // not retired: it joins with bounded ranges when it asks again
             lost.push_back(k);
         }
     }

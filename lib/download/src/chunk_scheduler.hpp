@@ -75,7 +75,9 @@ public:
     std::optional<Assignment> race(std::size_t worker, TimePoint now);
     // The response head for `worker`'s request arrived and was accepted; `open`: it runs past the
     // assignment (may `extend`). Returns the workers that were racing for the same chunk and never
-    // answered: they lost (assignments cleared, retired); their transfers should be cancelled.
+    // answered: they lost the race for it (assignments cleared); their transfers should be
+    // cancelled. A loser is not out: its mirror may be only a little slower to answer than the
+    // winner, so its next request joins like any other worker (a bounded range, from the top).
     std::vector<std::size_t> answered(std::size_t worker, bool open);
     // After `complete`, a worker continues into `chunk` (the next one) when it is within its span, or
     // it streams past it, and the chunk is not done and no holder of it has answered. Its

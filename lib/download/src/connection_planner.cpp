@@ -1,5 +1,6 @@
 #include "connection_planner.hpp"
 
+#include <algorithm>
 #include <numeric>
 
 #include "goinstall/base/strings.hpp"
@@ -15,11 +16,17 @@ std::string rate_text(double bytes_per_second) {
 ConnectionPlanner::ConnectionPlanner(Options options, std::size_t mirrors, TimePoint start)
     : m_opt(options), m_mirrors(mirrors), m_window_start(start) {}
 
+std::chrono::nanoseconds ConnectionPlanner::window() const {
+    const std::chrono::nanoseconds base = m_opt.window;
+    return std::clamp<std::chrono::nanoseconds>(8 * m_rtt, base,
+                                                std::max<std::chrono::nanoseconds>(base, m_opt.max_window));
+}
+
 std::optional<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now,
                                                                    const std::vector<std::uint64_t>& bytes,
                                                                    const std::vector<std::size_t>& connections,
                                                                    std::uint64_t remaining) {
-    if (now - m_window_start < m_opt.window) return std::nullopt;
+    if (now - m_window_start < window()) return std::nullopt;
     const double secs = std::chrono::duration<double>(now - m_window_start).count();
     double total_rate = 0;
     for (std::size_t m = 0; m < m_mirrors.size() && m < bytes.size(); ++m) {
@@ -39,18 +46,24 @@ std::optional<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now
         m_trial.reset();
         const double after = m_mirrors[t.mirror].rate;
         if (after >= t.before * (1.0 + m_opt.min_gain)) {
-            return Change{t.mirror, Change::Action::keep, t.before, after, // the mirror may take another one
-                          "mirror total grew from " + rate_text(t.before) + " to " + rate_text(after)};
+            m_mirrors[t.mirror].step = 2 * t.count; // the mirror may take more, twice as many
+            return Change{t.mirror, Change::Action::keep,
+                          t.count,  t.before,
+                          after,    "mirror total grew from " + rate_text(t.before) + " to " + rate_text(after)};
         }
         m_mirrors[t.mirror].capped = true;
-        return Change{t.mirror, Change::Action::drop, t.before, after,
-                      "another connection did not pay off: mirror total " + rate_text(t.before) + " then " +
-                          rate_text(after)};
+        return Change{t.mirror,
+                      Change::Action::drop,
+                      t.count,
+                      t.before,
+                      after,
+                      std::string(t.count == 1 ? "another connection" : std::to_string(t.count) + " more connections") +
+                          " did not pay off: mirror total " + rate_text(t.before) + " then " + rate_text(after)};
     }
     const std::size_t live = std::accumulate(connections.begin(), connections.end(), std::size_t{0});
     if (live >= m_opt.max_total || total_rate <= 0) return std::nullopt;
     // Worth a trial only when the download has at least three more windows to go at this rate.
-    if (static_cast<double>(remaining) < 3.0 * total_rate * std::chrono::duration<double>(m_opt.window).count()) {
+    if (static_cast<double>(remaining) < 3.0 * total_rate * std::chrono::duration<double>(window()).count()) {
         return std::nullopt;
     }
     std::optional<std::size_t> best;
@@ -63,10 +76,18 @@ std::optional<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now
         if (!best || m_mirrors[m].rate > m_mirrors[*best].rate) best = m;
     }
     if (!best) return std::nullopt;
-    m_trial = Trial{*best, m_mirrors[*best].rate, now};
-    return Change{*best, Change::Action::add, m_mirrors[*best].rate, 0,
-                  "trying connection " + std::to_string(connections[*best] + 1) + ": mirror total " +
-                      rate_text(m_mirrors[*best].rate) + " with " + std::to_string(connections[*best])};
+    const std::size_t n = std::min(m_mirrors[*best].step, m_opt.max_total - live);
+    m_trial = Trial{*best, m_mirrors[*best].rate, now, n};
+    const std::size_t have = connections[*best];
+    return Change{*best,
+                  Change::Action::add,
+                  n,
+                  m_mirrors[*best].rate,
+                  0,
+                  "trying " +
+                      std::string(n == 1 ? "connection " + std::to_string(have + 1)
+                                         : "connections " + std::to_string(have + 1) + "-" + std::to_string(have + n)) +
+                      ": mirror total " + rate_text(m_mirrors[*best].rate) + " with " + std::to_string(have)};
 }
 
 } // namespace goinstall

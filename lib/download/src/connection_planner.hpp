@@ -1,15 +1,21 @@
 #pragma once
 // How many connections a segmented download keeps to each mirror (pure logic on the injected
-// clock's time points; issue 15). A mirror starts with one connection. Every `window` the planner
-// measures each mirror's rate (all its connections together); it then tries one more connection to
+// clock's time points; issue 15). A mirror starts with one connection. Every window the planner
+// measures each mirror's rate (all its connections together); it then tries more connections to
 // the fastest mirror that may still gain and whose rate has settled (it grew by less than
 // `min_gain` over the window before, so it is out of slow start), and after the next full window
-// keeps it only when the mirror's total grew by at least `min_gain` of what it was (a lossy or far
-// link: each stream is capped by its window and round trip, several streams add up) — otherwise it
-// drops it again and stops adding to that mirror (one stream already fills the link, or the mirror
-// caps per client). One trial at a time, never beyond `max_total` connections, and only while
+// keeps them only when the mirror's total grew by at least `min_gain` of what it was (a lossy or
+// far link: each stream is capped by its window and round trip, several streams add up) —
+// otherwise it drops them again and stops adding to that mirror (one stream already fills the
+// link, or the mirror caps per client). A trial adds one connection, and twice as many as the
+// last one after each that paid off (1, 2, 4: a lossy link needs many streams, and one trial
+// costs two windows). One trial at a time, never beyond `max_total` connections, and only while
 // enough of the file is left that a trial can pay off (a fast loopback download ends before the
 // first window does).
+//
+// Window: `window`, or 8 round trips of the slowest answering mirror when that is longer (at most
+// `max_window`): over 200 ms and 0.5 % loss a stream sees about one loss in a second, and its
+// rate over one second is mostly noise.
 
 #include <chrono>
 #include <cstddef>
@@ -26,6 +32,7 @@ public:
 
     struct Options {
         std::chrono::milliseconds window{1000};
+        std::chrono::milliseconds max_window{3000};
         double min_gain = 0.2; // a trial connection must add this share of the mirror's total
         std::size_t max_total = 4;
     };
@@ -33,9 +40,10 @@ public:
         enum class Action { add, keep, drop }; // keep: a trial connection paid off (no change to make)
         std::size_t mirror = 0;
         Action action = Action::add;
-        double before = 0;  // the mirror's total rate before (bytes/s)
-        double after = 0;   // ... and with the trial connection (drops and later trials)
-        std::string reason; // "mirror total grew from X to Y B/s", ...
+        std::size_t count = 1; // connections to add or drop
+        double before = 0;     // the mirror's total rate before (bytes/s)
+        double after = 0;      // ... and with the trial connection (drops and later trials)
+        std::string reason;    // "mirror total grew from X to Y B/s", ...
     };
 
     ConnectionPlanner(Options options, std::size_t mirrors, TimePoint start);
@@ -47,6 +55,11 @@ public:
     std::optional<Change> sample(TimePoint now, const std::vector<std::uint64_t>& bytes,
                                  const std::vector<std::size_t>& connections, std::uint64_t remaining);
 
+    // The longest request -> first byte time of the answering mirrors (0: unknown); windows are
+    // at least 8 of it.
+    void set_round_trip(std::chrono::nanoseconds rtt) { m_rtt = rtt; }
+    std::chrono::nanoseconds window() const;
+
     // The rate of mirror m over the last full window (0 before one).
     double rate(std::size_t mirror) const { return m_mirrors[mirror].rate; }
 
@@ -56,17 +69,20 @@ private:
         double rate = 0;      // over the last full window
         double prev_rate = 0; // ... and the one before
         bool capped = false;  // a trial did not pay off: no more connections to it
+        std::size_t step = 1; // connections its next trial adds
     };
     struct Trial {
         std::size_t mirror = 0;
         double before = 0;
         TimePoint added{};
+        std::size_t count = 1;
     };
 
     Options m_opt;
     std::vector<Mirror> m_mirrors;
     TimePoint m_window_start;
     std::optional<Trial> m_trial;
+    std::chrono::nanoseconds m_rtt{0};
 };
 
 } // namespace goinstall

@@ -28,7 +28,7 @@ struct Shared {
     std::condition_variable changed;
     ChunkScheduler sched;
     std::vector<CancelToken*> transfer; // per worker, the running transfer's token (or null)
-    std::vector<bool> lost;             // per worker: another mirror answered first (a lost race)
+    std::vector<bool> lost;             // per worker: another mirror answered first (its request is cancelled)
     std::vector<bool> drop;             // per worker: close after the current range (a connection dropped)
     std::vector<bool> asked;            // per worker: it sent its first request (or ended)
     Clock::TimePoint last_ask{};        // when the latest first request was sent
@@ -153,13 +153,17 @@ void run_worker(Transport& transport, Shared& sh, std::size_t w, const Mirror& m
     // One session for all of this worker's ranges: they may ride one kept-alive connection. A
     // request that failed or was cancelled mid-body leaves the session usable (it reconnects).
     auto session = transport.session();
+    bool lost_race = false;
     for (;;) {
         CancelToken token;
         std::optional<ChunkScheduler::Assignment> a;
         bool open = false;
         {
             std::unique_lock lock(sh.mu);
-            if (sh.lost[w]) break;
+            if (sh.lost[w]) { // it lost the start race: it asks again, for a bounded range
+                sh.lost[w] = false;
+                lost_race = true;
+            }
             if (sh.drop[w]) {
                 sh.sched.release(w, true);
                 break;
@@ -192,7 +196,11 @@ void run_worker(Transport& transport, Shared& sh, std::size_t w, const Mirror& m
         {
             std::lock_guard lock(sh.mu);
             sh.transfer[w] = nullptr;
-            if (sh.lost[w]) break;
+            if (sh.lost[w]) { // cancelled because another mirror answered first: not a failure
+                sh.lost[w] = false;
+                lost_race = true;
+                continue;
+            }
             if (sh.sched.idle(w)) {
                 if (sink.written() > 0) failures = 0;
                 continue; // its chunks are complete, or another worker finished them and cancelled us
@@ -215,7 +223,7 @@ void run_worker(Transport& transport, Shared& sh, std::size_t w, const Mirror& m
     log.attempt.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(sh.clock.now() - t0);
     {
         std::lock_guard lock(sh.mu);
-        if (sh.lost[w]) {
+        if (lost_race && log.bytes == 0 && !sh.sched.ever_answered(w)) {
             log.attempt.lost_race = true;
             log.attempt.error = "another mirror answered first";
             log.attempt.curl_code = 0;
@@ -343,16 +351,21 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
     auto plan = [&] { // under sh.mu
         std::vector<std::uint64_t> bytes(options.mirrors.size());
         std::vector<std::size_t> live(options.mirrors.size());
+        std::chrono::nanoseconds rtt{0};
         for (std::size_t w = 0; w < threads.size(); ++w) {
             bytes[mirror_of[w]] += sh.sched.bytes(w);
-            if (sh.sched.ever_answered(w) && !sh.sched.retired(w) && !sh.drop[w]) ++live[mirror_of[w]];
+            if (sh.sched.ever_answered(w) && !sh.sched.retired(w) && !sh.drop[w]) {
+                ++live[mirror_of[w]];
+                rtt = std::max(rtt, sh.sched.rtt(w));
+            }
         }
+        planner.set_round_trip(rtt);
         const std::uint64_t have = sh.sched.contiguous();
         auto change = planner.sample(clock.now(), bytes, live, total - std::min(total, have));
         if (!change) return;
         using Action = ConnectionPlanner::Change::Action;
         const std::size_t m = change->mirror;
-        if (change->action == Action::add) {
+        for (std::size_t n = 0; n < change->count && change->action == Action::add; ++n) {
             const std::size_t w = sh.sched.add_worker();
             sh.transfer.push_back(nullptr);
             sh.lost.push_back(false);
@@ -362,13 +375,12 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
             logs.emplace_back();
             start_worker(w);
             ++live[m];
-        } else if (change->action == Action::drop) {
-            for (std::size_t w = threads.size(); w-- > 0;) { // the newest connection of the mirror
-                if (mirror_of[w] == m && !sh.drop[w] && !sh.sched.retired(w)) {
-                    sh.drop[w] = true;
-                    --live[m];
-                    break;
-                }
+        }
+        for (std::size_t w = threads.size(), n = 0; w-- > 0 && n < change->count && change->action == Action::drop;) {
+            if (mirror_of[w] == m && !sh.drop[w] && !sh.sched.retired(w)) { // the mirror's newest connections
+                sh.drop[w] = true;
+                --live[m];
+                ++n;
             }
         }
         events.emit(Event{EventKind::info, options.mirrors[m].name + ": " + std::to_string(live[m]) +

@@ -37,8 +37,10 @@ struct Sim {
             if (!c) continue;
             using A = ConnectionPlanner::Change::Action;
             CHECK_FALSE(c->reason.empty());
-            if (c->action == A::add) ++adds, ++connections, born.push_back(now);
-            if (c->action == A::drop) ++drops, --connections, born.pop_back();
+            for (std::size_t n = 0; n < c->count && c->action == A::add; ++n) ++connections, born.push_back(now);
+            for (std::size_t n = 0; n < c->count && c->action == A::drop; ++n) --connections, born.pop_back();
+            if (c->action == A::add) ++adds;
+            if (c->action == A::drop) ++drops;
             if (c->action == A::keep) ++keeps;
             most = std::max(most, connections);
         }
@@ -50,17 +52,41 @@ TEST_CASE("ConnectionPlanner: per-stream capped link: connections are added whil
           "[download][segmented][planner]") {
     Sim s{.per_stream = 1e6, .capacity = 10e6};
     s.run(20s);
-    CHECK(s.connections == 4); // up to max_total, each addition kept
+    CHECK(s.connections == 4); // up to max_total, each addition kept: 1, then 2 more
     CHECK(s.drops == 0);
-    CHECK(s.keeps == 3);
+    CHECK(s.keeps == 2);
+    Sim eight{.per_stream = 1e6, .capacity = 10e6, .max_total = 8};
+    eight.run(20s);
+    CHECK(eight.connections == 8); // 1 + 1 + 2 + 4
+    CHECK(eight.keeps == 3);
+    Sim six{.per_stream = 1e6, .capacity = 10e6, .max_total = 6};
+    six.run(20s);
+    CHECK(six.connections == 6); // 1 + 1 + 2 + 2 (the last trial stops at max_total)
 }
 
 TEST_CASE("ConnectionPlanner: the growth stops where the link is full", "[download][segmented][planner]") {
     Sim s{.per_stream = 1e6, .capacity = 2.1e6, .max_total = 6};
     s.run(30s);
-    CHECK(s.connections == 2); // the third added nothing: dropped, and no more trials
-    CHECK(s.most == 3);
+    CHECK(s.connections == 2); // the third and fourth added nothing: dropped, and no more trials
+    CHECK(s.most == 4);
     CHECK(s.drops == 1);
+}
+
+TEST_CASE("ConnectionPlanner: windows last 8 round trips of a far mirror, at most 3 s",
+          "[download][segmented][planner]") {
+    ConnectionPlanner p({}, 1, TP{});
+    CHECK(p.window() == 1000ms);
+    p.set_round_trip(50ms);
+    CHECK(p.window() == 1000ms);
+    p.set_round_trip(250ms);
+    CHECK(p.window() == 2000ms);
+    p.set_round_trip(2s);
+    CHECK(p.window() == 3000ms);
+    // Nothing is measured before a whole window has passed.
+    p.set_round_trip(250ms);
+    CHECK_FALSE(p.sample(TP{} + 1500ms, {1000000}, {1}, 1ULL << 30));
+    CHECK_FALSE(p.sample(TP{} + 2000ms, {2000000}, {1}, 1ULL << 30)); // the first window: no trial yet
+    CHECK(p.rate(0) == Approx(1e6));
 }
 
 TEST_CASE("ConnectionPlanner: one stream fills the link: one trial, dropped, none after",

@@ -58,7 +58,7 @@ struct DownloadOptions {
     // Segmented download (byte ranges from several mirrors at once) for files of at least
     // segmented_min_size: up to this many connections in all. One per mirror first (as mirrors
     // answer); then more to a mirror while each addition raises that mirror's measured total (a
-    // lossy or far link; one fast mirror stays one stream). 0 = the default, 4
+    // lossy or far link; one fast mirror stays one stream). 0 = the default, 8
     // (k_default_connections); 1 = off (one connection, one mirror at a time).
     int connections = 0;
     std::uint64_t segmented_min_size = 16ULL << 20;
