@@ -196,12 +196,16 @@ class Failover(unittest.TestCase):
         self.assertEqual(len(self.bad.requests()), 1)
         self.assertEqual([e.status for e in self.site.archive_requests()], [200])
 
-    def test_drip_is_detected_as_a_stall(self):
+    def test_drip_is_left_early(self):
         self.bad.set_fault(fs.drip(bytes_per_second=10, max_seconds=60))
         r, ev = self.install([self.bad.url, self.site.mirror], extra=["--stall-timeout", "2", "--max-retries", "1"])
         self.assert_installed_from(r, ev, self.site.mirror)
         first = self.attempts(ev)[0]
-        self.assertIn("stalled", first["error"])
+        # Whichever rule comes first: the scout, 1 s in, shows the other mirror far faster (a
+        # hand-over), or the 2 s stall timeout cuts the drip (a loaded machine may delay the scout).
+        self.assertRegex(first["error"], r"stalled|is slow \(.*handing the rest over", first)
+        if "is slow" in first["error"]:
+            self.assertTrue(any(e.get("handover") for e in ev if e.get("event") == "failover"), ev)
         # Cut by the 2 s stall timeout, not by the drip ending (60 s): 20 s bound, 3x margin.
         self.assertLess(first["elapsed_ms"], 20_000, first)
 

@@ -51,7 +51,10 @@ std::optional<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now
                           t.count,  t.before,
                           after,    "mirror total grew from " + rate_text(t.before) + " to " + rate_text(after)};
         }
-        m_mirrors[t.mirror].capped = true;
+        Mirror& mi = m_mirrors[t.mirror]; // one more try later: a lossy link's windows are noisy
+        mi.capped = ++mi.failed >= 2;
+        mi.step = 1;
+        mi.retry_at = now + 4 * window();
         return Change{t.mirror,
                       Change::Action::drop,
                       t.count,
@@ -72,7 +75,7 @@ std::optional<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now
         // Still climbing (its first windows hold the first request's round trip and slow start):
         // a trial now would be judged against a rate the mirror has already outgrown.
         const bool steady = mi.prev_rate > 0 && mi.rate <= mi.prev_rate * (1.0 + m_opt.min_gain);
-        if (connections[m] == 0 || mi.capped || mi.rate <= 0 || !steady) continue;
+        if (connections[m] == 0 || mi.capped || now < mi.retry_at || mi.rate <= 0 || !steady) continue;
         if (!best || m_mirrors[m].rate > m_mirrors[*best].rate) best = m;
     }
     if (!best) return std::nullopt;

@@ -7,7 +7,8 @@
 // keeps them only when the mirror's total grew by at least `min_gain` of what it was (a lossy or
 // far link: each stream is capped by its window and round trip, several streams add up) —
 // otherwise it drops them again and stops adding to that mirror (one stream already fills the
-// link, or the mirror caps per client). A trial adds one connection, and twice as many as the
+// link, or the mirror caps per client), once more after four windows, then never (one window of a
+// lossy link can show half its rate or twice it). A trial adds one connection, and twice as many as the
 // last one after each that paid off (1, 2, 4: a lossy link needs many streams, and one trial
 // costs two windows). One trial at a time, never beyond `max_total` connections, and only while
 // enough of the file is left that a trial can pay off (a fast loopback download ends before the
@@ -68,7 +69,9 @@ private:
         std::uint64_t last_bytes = 0;
         double rate = 0;      // over the last full window
         double prev_rate = 0; // ... and the one before
-        bool capped = false;  // a trial did not pay off: no more connections to it
+        bool capped = false;  // two trials did not pay off: no more connections to it
+        std::size_t failed = 0;
+        TimePoint retry_at{}; // after a trial that did not pay off, the next no sooner than this
         std::size_t step = 1; // connections its next trial adds
     };
     struct Trial {

@@ -3,7 +3,7 @@
 // What the other has shown: its probe rate (--mirror auto), else a scout, a short range from the end
 // of the file fetched on a thread of its own while the current transfer keeps streaming (so
 // --connections 1 is one transfer plus at most a brief scout). Bounded: once the transfer has run
-// 3 s and still needs more than 8 s, one check per mirror, 10 s apart; a scout is cancelled after
+// 1 s and still needs more than 8 s, one check per mirror, 10 s apart; a scout is cancelled after
 // 5 s on the clock, when the download is cancelled, and when the transfer ends.
 
 #include <chrono>
@@ -40,7 +40,9 @@ public:
         const DownloadOptions& options;
         const CancelToken* cancel; // the download's
     };
-    static constexpr std::chrono::seconds k_after{3}, k_spacing{10}, k_if_left{8}, k_deadline{5};
+    // k_after: 1 s; a lossy far mirror first in the list otherwise holds a good one off for 3 s
+    // (issue 15, profile C with --connections 1: the hand-over came 3.5 s in).
+    static constexpr std::chrono::seconds k_after{1}, k_spacing{10}, k_if_left{8}, k_deadline{5};
     static constexpr std::uint64_t k_bytes = 1ULL << 20;
     static constexpr double k_factor = 2.0;
 

@@ -13,6 +13,7 @@
 #include "../fakes/temp_dir.hpp"
 #include "download_rig.hpp"
 #include "goinstall/download/downloader.hpp"
+#include "handover_scout.hpp"
 #include "stall_watch.hpp"
 
 using namespace goinstall;
@@ -27,7 +28,7 @@ constexpr const char* k_b = "https://b.example/dl/go.tar.gz";
 // Sits in front of PacedTransport and tells a scout (a request with a range end) from the transfer.
 // PacedTransport advances one shared FakeClock per chunk, so two transfers at once add up their
 // times, and a thread may start late: the gate orders them so each case has one outcome. Once a
-// progress call of the transfer past the 3 s after which the downloader scouts has returned (the
+// progress call of the transfer past the k_after (1 s) after which the downloader scouts has returned (the
 // scout is then out), the transfer's chunks wait (per mode):
 //   exclusive  until the scout is back: the scout is measured (nearly) alone, as if the link
 //              carried one transfer at a time (one chunk may overlap its start);
@@ -55,7 +56,7 @@ public:
             ProgressFn pf = [&](std::uint64_t got, std::uint64_t total) {
                 if (progress) progress(got, total); // the call that sends the scout out, once due
                 std::lock_guard lock(m_mu);
-                if (m_clock.now() - start >= 3s) m_due = true;
+                if (m_clock.now() - start >= HandoverScout::k_after) m_due = true;
             };
             return m_inner.fetch(request, counted, cancel, pf);
         }
@@ -138,7 +139,7 @@ private:
     FakeClock& m_clock;
     std::mutex m_mu;
     std::condition_variable m_cv;
-    bool m_due = false; // a progress call past 3 s has returned: the scout is out
+    bool m_due = false; // a progress call past k_after has returned: the scout is out
     bool m_entered = false, m_back = false;
     Clock::TimePoint m_entered_at;
     std::uint64_t m_entered_bytes = 0, m_streamed = 0;
