@@ -47,7 +47,7 @@ PROFILES: Dict[str, Profile] = {p.key: p for p in [
     Profile("B", "B: one good mirror (20 ms, 100 Mbit/s)", [GOOD], curl=True),
     Profile("C", "C: one lossy overseas mirror first (200 ms, 0.5 % loss), two good ones",
             [LOSSY, GOOD, GOOD], curl=True),
-    Profile("A2", "A2: two lossy overseas mirrors", [LOSSY, LOSSY]),
+    Profile("A2", "A2: two lossy overseas mirrors", [LOSSY, LOSSY], cap=100.0),
     Profile("B2", "B2: two good mirrors", [GOOD, GOOD]),
     Profile("D", f"D: the first mirror stops answering {KILL_AFTER:g} s in, another is healthy",
             [GOOD, GOOD], kill_first=True),
@@ -235,10 +235,33 @@ class LinkBench:
             aria += f" -s{len(urls)}"
         return ["bash", "-c", f"{aria} {srcs} && tar -xzf f.tar.gz"]
 
-    def keep_events(self, tool: str, p: Profile, rep: int, text: str) -> None:
-        if self.events_dir and tool.startswith("goinstall"):
-            with open(os.path.join(self.events_dir, f"{p.key}-{tool}-{rep + 1}.jsonl"), "w") as f:
-                f.write(text)
+    def keep_events(self, tool: str, p: Profile, rep: int, text: str, net: Optional[nl.Network] = None,
+                    log_marks: Optional[List[int]] = None) -> None:
+        """goinstall's stamped events, and each mirror's nginx access log lines of the run (with
+        $msec: when each request ended), as PROFILE-TOOL-ROUND.jsonl and ....nginxI.jsonl."""
+        if not (self.events_dir and tool.startswith("goinstall")):
+            return
+        base = os.path.join(self.events_dir, f"{p.key}-{tool}-{rep + 1}")
+        with open(base + ".jsonl", "w") as f:
+            f.write(text)
+        for i, ng in enumerate(net.nginx if net else []):
+            try:
+                with open(ng.access_log, encoding="utf-8", errors="replace") as src:
+                    lines = src.readlines()[(log_marks or [0] * len(net.nginx))[i]:]
+            except OSError:
+                continue
+            with open(f"{base}.nginx{i}.jsonl", "w") as f:
+                f.writelines(lines)
+
+    def log_marks(self, net: nl.Network) -> List[int]:
+        out = []
+        for ng in net.nginx:
+            try:
+                with open(ng.access_log, encoding="utf-8", errors="replace") as f:
+                    out.append(sum(1 for _ in f))
+            except OSError:
+                out.append(0)
+        return out
 
     def run_once(self, tool: str, p: Profile, net: nl.Network, cell: Cell, rep: int = 0) -> None:
         with h.tmpfs_dir("goinstall-linkbench-run-") as d:
@@ -246,6 +269,7 @@ class LinkBench:
             for x in (home, out):
                 os.makedirs(x)
             argv = net.ns_argv(net.client_ns, self.command(tool, p, net, out, root))
+            marks = self.log_marks(net) if self.events_dir else None
             timer = threading.Timer(KILL_AFTER, net.kill_link, [0]) if p.kill_first else None
             try:
                 if timer:
@@ -256,14 +280,15 @@ class LinkBench:
                 # still downloading 20 min later) must not load the runs after it.
                 subprocess.run(["pkill", "-KILL", "-f", d], check=False)
                 out = e.stdout or b""
-                self.keep_events(tool, p, rep, out.decode(errors="replace") if isinstance(out, bytes) else out)
+                self.keep_events(tool, p, rep, out.decode(errors="replace") if isinstance(out, bytes) else out,
+                                 net, marks)
                 cell.capped = p.cap
                 return
             finally:
                 if timer:
                     timer.cancel()
                     net.revive_link(0)
-            self.keep_events(tool, p, rep, r.stdout)
+            self.keep_events(tool, p, rep, r.stdout, net, marks)
             done = (os.path.isdir(os.path.join(root, self.archive.version)) if tool.startswith(
                 "goinstall") else os.path.isfile(os.path.join(out, "go", "bin", "go")))
             if r.returncode != 0 or not done:

@@ -740,7 +740,7 @@ _LOG_FORMAT = ("log_format harness escape=json '{"
                '"user_agent":"$http_user_agent","host":"$http_host",'
                '"completion":"$request_completion","connection":"$connection",'
                '"connection_requests":"$connection_requests","ssl_protocol":"$ssl_protocol",'
-               '"ssl_server_name":"$ssl_server_name","request_time":"$request_time"'
+               '"ssl_server_name":"$ssl_server_name","request_time":"$request_time","msec":"$msec"'
                "}';")
 
 

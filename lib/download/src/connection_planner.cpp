@@ -22,11 +22,11 @@ std::chrono::nanoseconds ConnectionPlanner::window() const {
                                                 std::max<std::chrono::nanoseconds>(base, m_opt.max_window));
 }
 
-std::optional<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now,
-                                                                   const std::vector<std::uint64_t>& bytes,
-                                                                   const std::vector<std::size_t>& connections,
-                                                                   std::uint64_t remaining) {
-    if (now - m_window_start < window()) return std::nullopt;
+std::vector<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now, const std::vector<std::uint64_t>& bytes,
+                                                                 const std::vector<std::size_t>& connections,
+                                                                 std::uint64_t remaining) {
+    std::vector<Change> changes;
+    if (now - m_window_start < window()) return changes;
     const double secs = std::chrono::duration<double>(now - m_window_start).count();
     double total_rate = 0;
     for (std::size_t m = 0; m < m_mirrors.size() && m < bytes.size(); ++m) {
@@ -38,59 +38,65 @@ std::optional<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now
     }
     const TimePoint window_start = m_window_start;
     m_window_start = now;
-    // A trial is judged on the second window after it was added (the first also holds its first
-    // request's round trip and slow start).
-    if (m_trial) {
-        if (window_start <= m_trial->added) return std::nullopt;
-        const Trial t = *m_trial;
-        m_trial.reset();
-        const double after = m_mirrors[t.mirror].rate;
+    // A trial is judged on the first whole window after it was added: on a far link that window
+    // also holds the new connections' handshakes and slow start, but those cost them a third of
+    // their share at most, and a trial that pays doubles the rate or so.
+    std::size_t live = std::accumulate(connections.begin(), connections.end(), std::size_t{0});
+    for (std::size_t m = 0; m < m_mirrors.size(); ++m) {
+        Mirror& mi = m_mirrors[m];
+        if (!mi.trial || window_start < mi.trial->added) continue;
+        const Trial t = *mi.trial;
+        mi.trial.reset();
+        const double after = mi.rate;
         if (after >= t.before * (1.0 + m_opt.min_gain)) {
-            m_mirrors[t.mirror].step = 2 * t.count; // the mirror may take more, twice as many
-            return Change{t.mirror, Change::Action::keep,
-                          t.count,  t.before,
-                          after,    "mirror total grew from " + rate_text(t.before) + " to " + rate_text(after)};
+            mi.step = 2 * t.count; // the mirror may take more, twice as many
+            changes.push_back(Change{m, Change::Action::keep, t.count, t.before, after,
+                                     "mirror total grew from " + rate_text(t.before) + " to " + rate_text(after)});
+            continue;
         }
-        Mirror& mi = m_mirrors[t.mirror]; // one more try later: a lossy link's windows are noisy
-        mi.capped = ++mi.failed >= 2;
+        mi.capped = ++mi.failed >= 2; // one more try later: a lossy link's windows are noisy
         mi.step = 1;
         mi.retry_at = now + 4 * window();
-        return Change{t.mirror,
-                      Change::Action::drop,
-                      t.count,
-                      t.before,
-                      after,
-                      std::string(t.count == 1 ? "another connection" : std::to_string(t.count) + " more connections") +
-                          " did not pay off: mirror total " + rate_text(t.before) + " then " + rate_text(after)};
+        live -= std::min(live, t.count);
+        changes.push_back(
+            Change{m, Change::Action::drop, t.count, t.before, after,
+                   std::string(t.count == 1 ? "another connection" : std::to_string(t.count) + " more connections") +
+                       " did not pay off: mirror total " + rate_text(t.before) + " then " + rate_text(after)});
     }
-    const std::size_t live = std::accumulate(connections.begin(), connections.end(), std::size_t{0});
-    if (live >= m_opt.max_total || total_rate <= 0) return std::nullopt;
     // Worth a trial only when the download has at least three more windows to go at this rate.
-    if (static_cast<double>(remaining) < 3.0 * total_rate * std::chrono::duration<double>(window()).count()) {
-        return std::nullopt;
+    if (total_rate <= 0 ||
+        static_cast<double>(remaining) < 3.0 * total_rate * std::chrono::duration<double>(window()).count()) {
+        return changes;
     }
-    std::optional<std::size_t> best;
-    for (std::size_t m = 0; m < m_mirrors.size() && m < connections.size(); ++m) {
-        const Mirror& mi = m_mirrors[m];
+    // Each mirror on its own (a trial on one does not move another's rate), the fastest first.
+    std::vector<std::size_t> order(m_mirrors.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return m_mirrors[a].rate > m_mirrors[b].rate; });
+    for (std::size_t m : order) {
+        Mirror& mi = m_mirrors[m];
+        if (live >= m_opt.max_total) break;
         // Still climbing (its first windows hold the first request's round trip and slow start):
         // a trial now would be judged against a rate the mirror has already outgrown.
         const bool steady = mi.prev_rate > 0 && mi.rate <= mi.prev_rate * (1.0 + m_opt.min_gain);
-        if (connections[m] == 0 || mi.capped || now < mi.retry_at || mi.rate <= 0 || !steady) continue;
-        if (!best || m_mirrors[m].rate > m_mirrors[*best].rate) best = m;
+        const bool settled =
+            std::none_of(changes.begin(), changes.end(), [&](const Change& c) { return c.mirror == m; });
+        if (m >= connections.size() || connections[m] == 0 || mi.trial || mi.capped || now < mi.retry_at ||
+            mi.rate <= 0 || !steady || !settled) {
+            continue;
+        }
+        const std::size_t n = std::min(mi.step, m_opt.max_total - live);
+        mi.trial = Trial{mi.rate, now, n};
+        live += n;
+        const std::size_t have = connections[m];
+        changes.push_back(Change{
+            m, Change::Action::add, n, mi.rate, 0,
+            "trying " +
+                std::string(n == 1 ? "connection " + std::to_string(have + 1)
+                                   : "connections " + std::to_string(have + 1) + "-" + std::to_string(have + n)) +
+                ": mirror total " + rate_text(mi.rate) + " with " + std::to_string(have)});
     }
-    if (!best) return std::nullopt;
-    const std::size_t n = std::min(m_mirrors[*best].step, m_opt.max_total - live);
-    m_trial = Trial{*best, m_mirrors[*best].rate, now, n};
-    const std::size_t have = connections[*best];
-    return Change{*best,
-                  Change::Action::add,
-                  n,
-                  m_mirrors[*best].rate,
-                  0,
-                  "trying " +
-                      std::string(n == 1 ? "connection " + std::to_string(have + 1)
-                                         : "connections " + std::to_string(have + 1) + "-" + std::to_string(have + n)) +
-                      ": mirror total " + rate_text(m_mirrors[*best].rate) + " with " + std::to_string(have)};
+    return changes;
 }
 
 } // namespace goinstall

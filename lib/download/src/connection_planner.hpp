@@ -1,22 +1,18 @@
 #pragma once
 // How many connections a segmented download keeps to each mirror (pure logic on the injected
 // clock's time points; issue 15). A mirror starts with one connection. Every window the planner
-// measures each mirror's rate (all its connections together); it then tries more connections to
-// the fastest mirror that may still gain and whose rate has settled (it grew by less than
-// `min_gain` over the window before, so it is out of slow start), and after the next full window
-// keeps them only when the mirror's total grew by at least `min_gain` of what it was (a lossy or
-// far link: each stream is capped by its window and round trip, several streams add up) —
-// otherwise it drops them again and stops adding to that mirror (one stream already fills the
-// link, or the mirror caps per client), once more after four windows, then never (one window of a
-// lossy link can show half its rate or twice it). A trial adds one connection, and twice as many as the
-// last one after each that paid off (1, 2, 4: a lossy link needs many streams, and one trial
-// costs two windows). One trial at a time, never beyond `max_total` connections, and only while
-// enough of the file is left that a trial can pay off (a fast loopback download ends before the
-// first window does).
-//
-// Window: `window`, or 8 round trips of the slowest answering mirror when that is longer (at most
-// `max_window`): over 200 ms and 0.5 % loss a stream sees about one loss in a second, and its
-// rate over one second is mostly noise.
+// measures each mirror's rate (all its connections together). It tries more connections to each
+// mirror whose rate has settled (it grew by less than `min_gain` over the window before, so it is
+// out of slow start), and after the next full window keeps them only when the mirror's total grew
+// by at least `min_gain` of what it was (a lossy or far link: each stream is capped by its window
+// and round trip, several streams add up). Otherwise it drops them again (one stream already
+// fills the link, or the mirror caps per client), tries once more four windows later (one window
+// of a lossy link can show half its rate or twice it), and then stops adding to that mirror. A
+// trial adds one connection, and twice as many as the last one after each that paid off (1, 2, 4:
+// a lossy link needs many streams, and each trial costs a window). Mirrors are tried side by side,
+// the fastest first, never beyond `max_total` connections in all, and only while enough of the
+// file is left that a trial can pay off (a fast loopback download ends before the first window
+// does).
 
 #include <chrono>
 #include <cstddef>
@@ -51,10 +47,10 @@ public:
 
     // Called now and then (any rate is fine: it acts at window ends). `bytes[m]`: bytes mirror m
     // delivered so far; `connections[m]`: its live connections (0: not answering yet or gone);
-    // `remaining`: bytes still missing. Returns the change to make now, if any; the caller makes it
-    // (adds or drops a connection) before the next call.
-    std::optional<Change> sample(TimePoint now, const std::vector<std::uint64_t>& bytes,
-                                 const std::vector<std::size_t>& connections, std::uint64_t remaining);
+    // `remaining`: bytes still missing. Returns the changes to make now (at most one per mirror);
+    // the caller makes them (adds or drops connections) before the next call.
+    std::vector<Change> sample(TimePoint now, const std::vector<std::uint64_t>& bytes,
+                               const std::vector<std::size_t>& connections, std::uint64_t remaining);
 
     // The longest request -> first byte time of the answering mirrors (0: unknown); windows are
     // at least 8 of it.
@@ -65,6 +61,11 @@ public:
     double rate(std::size_t mirror) const { return m_mirrors[mirror].rate; }
 
 private:
+    struct Trial {
+        double before = 0;
+        TimePoint added{};
+        std::size_t count = 1;
+    };
     struct Mirror {
         std::uint64_t last_bytes = 0;
         double rate = 0;      // over the last full window
@@ -73,18 +74,11 @@ private:
         std::size_t failed = 0;
         TimePoint retry_at{}; // after a trial that did not pay off, the next no sooner than this
         std::size_t step = 1; // connections its next trial adds
+        std::optional<Trial> trial;
     };
-    struct Trial {
-        std::size_t mirror = 0;
-        double before = 0;
-        TimePoint added{};
-        std::size_t count = 1;
-    };
-
     Options m_opt;
     std::vector<Mirror> m_mirrors;
     TimePoint m_window_start;
-    std::optional<Trial> m_trial;
     std::chrono::nanoseconds m_rtt{0};
 };
 

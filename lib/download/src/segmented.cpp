@@ -348,6 +348,33 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
     };
     // More connections to a mirror while that raises its total (connection_planner.hpp).
     ConnectionPlanner planner({.max_total = max_conn}, options.mirrors.size(), clock.now());
+    using Action = ConnectionPlanner::Change::Action;
+    auto apply = [&](const ConnectionPlanner::Change& change, std::vector<std::size_t>& live) { // under sh.mu
+        const std::size_t m = change.mirror;
+        for (std::size_t n = 0; n < change.count && change.action == Action::add; ++n) {
+            const std::size_t w = sh.sched.add_worker();
+            sh.transfer.push_back(nullptr);
+            sh.lost.push_back(false);
+            sh.drop.push_back(false);
+            sh.asked.push_back(true);
+            mirror_of.push_back(m);
+            logs.emplace_back();
+            start_worker(w);
+            ++live[m];
+        }
+        for (std::size_t w = threads.size(), n = 0; w-- > 0 && n < change.count && change.action == Action::drop;) {
+            if (mirror_of[w] == m && !sh.drop[w] && !sh.sched.retired(w)) { // the mirror's newest connections
+                sh.drop[w] = true;
+                --live[m];
+                ++n;
+            }
+        }
+        events.emit(Event{EventKind::info,
+                          options.mirrors[m].name + ": " + std::to_string(live[m]) + " connection(s): " + change.reason}
+                        .with("mirror", options.mirrors[m].name)
+                        .with("connections", static_cast<std::int64_t>(live[m]))
+                        .with("reason", change.reason));
+    };
     auto plan = [&] { // under sh.mu
         std::vector<std::uint64_t> bytes(options.mirrors.size());
         std::vector<std::size_t> live(options.mirrors.size());
@@ -361,33 +388,9 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
         }
         planner.set_round_trip(rtt);
         const std::uint64_t have = sh.sched.contiguous();
-        auto change = planner.sample(clock.now(), bytes, live, total - std::min(total, have));
-        if (!change) return;
-        using Action = ConnectionPlanner::Change::Action;
-        const std::size_t m = change->mirror;
-        for (std::size_t n = 0; n < change->count && change->action == Action::add; ++n) {
-            const std::size_t w = sh.sched.add_worker();
-            sh.transfer.push_back(nullptr);
-            sh.lost.push_back(false);
-            sh.drop.push_back(false);
-            sh.asked.push_back(true);
-            mirror_of.push_back(m);
-            logs.emplace_back();
-            start_worker(w);
-            ++live[m];
+        for (const auto& change : planner.sample(clock.now(), bytes, live, total - std::min(total, have))) {
+            apply(change, live);
         }
-        for (std::size_t w = threads.size(), n = 0; w-- > 0 && n < change->count && change->action == Action::drop;) {
-            if (mirror_of[w] == m && !sh.drop[w] && !sh.sched.retired(w)) { // the mirror's newest connections
-                sh.drop[w] = true;
-                --live[m];
-                ++n;
-            }
-        }
-        events.emit(Event{EventKind::info, options.mirrors[m].name + ": " + std::to_string(live[m]) +
-                                               " connection(s): " + change->reason}
-                        .with("mirror", options.mirrors[m].name)
-                        .with("connections", static_cast<std::int64_t>(live[m]))
-                        .with("reason", change->reason));
     };
     // Coordinate: start mirrors as the race allows (the next one after the head start while none
     // has answered, all the others once one has), add or drop connections, publish the contiguous

@@ -33,15 +33,15 @@ struct Sim {
             for (double b : born) offered += per_stream * (ramp_s > 0 ? std::min(1.0, (now - b) / ramp_s) : 1.0);
             bytes += std::min(capacity, offered) * 0.25;
             const auto got = static_cast<std::uint64_t>(bytes);
-            auto c = p.sample(TP{} + t, {got}, {connections}, size - std::min(size, got));
-            if (!c) continue;
-            using A = ConnectionPlanner::Change::Action;
-            CHECK_FALSE(c->reason.empty());
-            for (std::size_t n = 0; n < c->count && c->action == A::add; ++n) ++connections, born.push_back(now);
-            for (std::size_t n = 0; n < c->count && c->action == A::drop; ++n) --connections, born.pop_back();
-            if (c->action == A::add) ++adds;
-            if (c->action == A::drop) ++drops;
-            if (c->action == A::keep) ++keeps;
+            for (const auto& c : p.sample(TP{} + t, {got}, {connections}, size - std::min(size, got))) {
+                using A = ConnectionPlanner::Change::Action;
+                CHECK_FALSE(c.reason.empty());
+                for (std::size_t n = 0; n < c.count && c.action == A::add; ++n) ++connections, born.push_back(now);
+                for (std::size_t n = 0; n < c.count && c.action == A::drop; ++n) --connections, born.pop_back();
+                if (c.action == A::add) ++adds;
+                if (c.action == A::drop) ++drops;
+                if (c.action == A::keep) ++keeps;
+            }
             most = std::max(most, connections);
         }
     }
@@ -85,8 +85,8 @@ TEST_CASE("ConnectionPlanner: windows last 8 round trips of a far mirror, at mos
     CHECK(p.window() == 3000ms);
     // Nothing is measured before a whole window has passed.
     p.set_round_trip(250ms);
-    CHECK_FALSE(p.sample(TP{} + 1500ms, {1000000}, {1}, 1ULL << 30));
-    CHECK_FALSE(p.sample(TP{} + 2000ms, {2000000}, {1}, 1ULL << 30)); // the first window: no trial yet
+    CHECK(p.sample(TP{} + 1500ms, {1000000}, {1}, 1ULL << 30).empty());
+    CHECK(p.sample(TP{} + 2000ms, {2000000}, {1}, 1ULL << 30).empty()); // the first window: no trial yet
     CHECK(p.rate(0) == Approx(1e6));
 }
 
@@ -124,4 +124,22 @@ TEST_CASE("ConnectionPlanner: no trial with one connection allowed, or when the 
     Sim fast{.per_stream = 1e9, .capacity = 1e9, .size = 64ULL << 20};
     fast.run(5s);
     CHECK(fast.adds == 0);
+}
+
+TEST_CASE("ConnectionPlanner: two far mirrors are tried side by side", "[download][segmented][planner]") {
+    ConnectionPlanner p({.max_total = 8}, 2, TP{});
+    const std::uint64_t big = 1ULL << 30;
+    using A = ConnectionPlanner::Change::Action;
+    CHECK(p.sample(TP{} + 1s, {1000000, 1000000}, {1, 1}, big).empty()); // one window: not settled yet
+    auto c = p.sample(TP{} + 2s, {2000000, 2000000}, {1, 1}, big);
+    REQUIRE(c.size() == 2);
+    CHECK((c[0].action == A::add && c[1].action == A::add && c[0].mirror != c[1].mirror));
+    c = p.sample(TP{} + 3s, {4000000, 4000000}, {2, 2}, big); // each doubled: kept
+    REQUIRE(c.size() == 2);
+    CHECK((c[0].action == A::keep && c[1].action == A::keep));
+    c = p.sample(TP{} + 4s, {6000000, 6000000}, {2, 2}, big); // then two more each, up to 8 in all
+    REQUIRE(c.size() == 2);
+    CHECK((c[0].action == A::add && c[0].count == 2 && c[1].action == A::add && c[1].count == 2));
+    CHECK(p.sample(TP{} + 5s, {10000000, 10000000}, {4, 4}, big).size() == 2); // kept; no room for more
+    CHECK(p.sample(TP{} + 6s, {14000000, 14000000}, {4, 4}, big).empty());
 }
