@@ -119,16 +119,24 @@ std::optional<ChunkScheduler::Assignment> ChunkScheduler::next(std::size_t worke
     if (me.chunk) {
         clear(worker, now);
     }
-    // 1. A chunk whose only holder went silent: the lowest first (it holds back the prefix). The
-    // rest of its span comes along.
+    // 1. A chunk whose holders all went silent: the lowest first (it holds back the prefix). The
+    // rest of its span comes along. All, not only one: a mirror that never answers may have taken
+    // over another dead mirror's piece (both then hold it, and the file waited for their connect
+    // timeouts, 30 s in profile F of issue 15).
     for (std::size_t i = 0; i < m_chunks.size(); ++i) {
-        if (m_done[i] || m_chunks[i].holders != 1) continue;
-        for (auto& other : m_workers) {
-            if (other.chunk == i && silent(other, now)) {
-                other.stalled_once = true;
-                return assign(worker, i, other.reach, now);
-            }
+        if (m_done[i] || m_chunks[i].holders == 0) continue;
+        std::size_t reach = i + 1;
+        bool all_silent = true;
+        for (const auto& other : m_workers) {
+            if (other.chunk != i) continue;
+            all_silent = all_silent && &other != &me && silent(other, now);
+            reach = std::max(reach, other.reach);
         }
+        if (!all_silent) continue;
+        for (auto& other : m_workers) {
+            if (other.chunk == i) other.stalled_once = true;
+        }
+        return assign(worker, i, reach, now);
     }
     // 1b. A chunk whose only holder is much slower than the best worker, for a worker that is not:
     // the rest of it goes to the faster one (the first to finish it wins; the other is cancelled).

@@ -95,6 +95,38 @@ TEST_CASE("ChunkScheduler re-assigns the chunk of a stalled worker and cancels t
     (void)other;
 }
 
+TEST_CASE("ChunkScheduler: a piece two silent workers hold goes to a live one", "[download][segmented]") {
+    // Profile F of issue 15: two fallback mirrors drop SYNs. The first takes the top piece and
+    // never answers; the second, also dead, takes it over from the first; the live mirror must
+    // still get it once both are silent, not wait for their connect timeouts.
+    ChunkScheduler s(12, 4, 3, {}, 1000ms);
+    auto live = s.next(0, at(0));
+    REQUIRE(live->chunk == 0);
+    CHECK(s.answered(0, true).empty()); // worker 0 streams from the start
+    auto dead1 = s.next(1, at(10));
+    REQUIRE(dead1->chunk == 2);       // a joiner takes the top
+    s.progress(0, 1, at(1400));       // the stream is alive
+    auto dead2 = s.next(2, at(1500)); // dead1 silent past its first-byte window: dead2 takes its piece
+    REQUIRE(dead2);
+    CHECK(dead2->chunk == 2);
+    CHECK(dead2->duplicate);
+    s.progress(0, 3, at(1600));
+    s.complete(0);
+    auto mid = s.next(0, at(1600)); // the pending middle
+    REQUIRE(mid);
+    CHECK(mid->chunk == 1);
+    s.progress(0, 4, at(1700));
+    s.complete(0);
+    CHECK_FALSE(s.next(0, at(1800)).has_value()); // dead2 is not silent yet
+    auto rescue = s.next(0, at(3000));            // both are now
+    REQUIRE(rescue);
+    CHECK(rescue->chunk == 2);
+    s.progress(0, 4, at(3100));
+    auto cancelled = s.complete(0);
+    CHECK(cancelled.size() == 2); // both dead transfers are cancelled
+    CHECK(s.all_done());
+}
+
 TEST_CASE("ChunkScheduler: faster workers take more chunks; a slow worker's chunk is duplicated",
           "[download][segmented]") {
     ChunkScheduler s(1000, 100, 2, {}, 60000ms);
