@@ -84,6 +84,13 @@ def section(rows: List[Row], ctx: dict) -> str:
         "finishes wherever any mirror works; goinstall's peak RSS (GNU time's %M, the largest over its runs in the row) ≤ 32 MiB. aria2 \"all mirrors\" gets every mirror URL on one "
         "line with `-s` = their number; \"best link\" is the one a user with hindsight would pick.",
         "",
+        "On a lossy link (A, A2) TCP cannot reach the bound: one loss-based stream over 200 ms and "
+        "0.5 % random loss carries about MSS/RTT × 1.22/√p ≈ 125 kB/s (Mathis, Semke, Mahdavi and "
+        "Ott, \"The Macroscopic Behavior of the TCP Congestion Avoidance Algorithm\", 1997), so N "
+        "connections carry about N times that (8 connections: ~1 MB/s, ~63 s for the archive). "
+        "There the bound only says what the link's rate would allow, and a single stream "
+        "(`--connections 1`, curl, plain aria2) needs ~500 s.",
+        "",
         "What bounds each row:",
         "",
         *bounds,
