@@ -105,7 +105,7 @@ struct Settings {
     // The deadline of the installed tree's `bin/go version` check, the whole child included.
     std::chrono::milliseconds check_timeout{std::chrono::seconds(30)};
     int attempts_per_mirror = 3; // --attempts-per-mirror (old name --max-retries)
-    int connections = 0;         // --connections: 0 = one per mirror up to 4, 1 = no segmenting
+    int connections = 0;         // --connections: 0 = the default (k_default_connections), 1 = no segmenting
     // --race-after: how long a mirror may take to answer before the next one is raced too.
     std::chrono::milliseconds race_after{400};
     std::chrono::milliseconds deadline{std::chrono::minutes(30)};

@@ -6,6 +6,7 @@
 #include "exit_codes.hpp"
 #include "goinstall/base/strings.hpp"
 #include "goinstall/base/url.hpp"
+#include "goinstall/download/downloader.hpp"
 #include "settings_config.hpp"
 #include "verbs.hpp"
 
@@ -53,7 +54,7 @@ nlohmann::json value_of(const std::string& key, const Settings& s, const Env& en
     if (key == "connect_timeout") return secs(s.limits.connect_timeout);
     if (key == "stall_timeout") return static_cast<double>(s.limits.stall_time.count());
     if (key == "attempts_per_mirror") return s.attempts_per_mirror;
-    if (key == "connections") return s.connections == 0 ? 8 : s.connections;
+    if (key == "connections") return s.connections == 0 ? static_cast<int>(k_default_connections) : s.connections;
     if (key == "race_after") return secs(s.race_after);
     if (key == "deadline") return secs(s.deadline);
     if (key == "lock_timeout") return secs(s.lock_timeout);

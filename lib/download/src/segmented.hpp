@@ -34,10 +34,6 @@ struct SegmentedResult {
 inline constexpr std::uint64_t k_piece_size = 1ULL << 20;
 inline constexpr std::uint64_t k_span_min = 1ULL << 20;
 inline constexpr std::uint64_t k_span_max = 16ULL << 20;
-// Connections of a segmented download when DownloadOptions::connections is 0.
-// 8: a lossy far link needs that many streams to carry what aria2's tuned -x5 does (issue 15,
-// profile A); the planner only keeps the ones that raise a mirror's rate.
-inline constexpr std::size_t k_default_connections = 8;
 
 // Fetches `target` (expected_size must be known) from options.mirrors in parallel into
 // `part_path`, starting from what `meta` (the sidecar) and `existing` (a sequential .part's size)

@@ -3,6 +3,7 @@
 // goes, and hands back the verified file. Knows URLs, sizes and hashes — not releases.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -46,6 +47,11 @@ public:
     virtual void on_truncate() = 0;
 };
 
+// Connections of a segmented download when DownloadOptions::connections is 0. 8: a lossy far link
+// needs that many streams to carry what aria2's tuned -x5 does (issue 15, profile A); the planner
+// only keeps the ones that raise a mirror's rate.
+inline constexpr std::size_t k_default_connections = 8;
+
 struct DownloadOptions {
     std::vector<Mirror> mirrors;
     TransferLimits limits;
@@ -58,7 +64,7 @@ struct DownloadOptions {
     // Segmented download (byte ranges from several mirrors at once) for files of at least
     // segmented_min_size: up to this many connections in all. One per mirror first (as mirrors
     // answer); then more to a mirror while each addition raises that mirror's measured total (a
-    // lossy or far link; one fast mirror stays one stream). 0 = the default, 8
+    // lossy or far link; one fast mirror stays one stream). 0 = the default
     // (k_default_connections); 1 = off (one connection, one mirror at a time).
     int connections = 0;
     std::uint64_t segmented_min_size = 16ULL << 20;
