@@ -1,6 +1,7 @@
 #include "connection_planner.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "goinstall/base/strings.hpp"
@@ -34,6 +35,7 @@ std::vector<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now, 
         mi.prev_rate = mi.rate;
         mi.rate = static_cast<double>(bytes[m] - mi.last_bytes) / secs;
         mi.last_bytes = bytes[m];
+        mi.windows += mi.rate > 0 ? 1 : 0;
         total_rate += mi.rate;
     }
     const TimePoint window_start = m_window_start;
@@ -42,26 +44,43 @@ std::vector<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now, 
     // also holds the new connections' handshakes and slow start, but those cost them a third of
     // their share at most, and a trial that pays doubles the rate or so.
     std::size_t live = std::accumulate(connections.begin(), connections.end(), std::size_t{0});
+    std::vector<bool> kept(m_mirrors.size(), false);
     for (std::size_t m = 0; m < m_mirrors.size(); ++m) {
         Mirror& mi = m_mirrors[m];
         if (!mi.trial || window_start < mi.trial->added) continue;
-        const Trial t = *mi.trial;
+        Trial& t = *mi.trial;
+        double after = mi.rate;
+        if (++t.windows == 2) { // both windows together
+            after = (t.first_after * t.first_seconds + mi.rate * secs) / (t.first_seconds + secs);
+        }
+        // A noisy link's trial is kept after two windows unless the total clearly fell: one
+        // connection too many costs little, one too few halves a lossy link's rate.
+        const double need = t.noisy && t.windows == 2 ? 1.0 - m_opt.min_gain : 1.0 + m_opt.min_gain;
+        const bool paid = after >= t.before * need;
+        if (!paid && t.noisy && t.windows == 1) { // one more window before judging
+            t.first_after = mi.rate;
+            t.first_seconds = secs;
+            continue;
+        }
+        const Trial done = t;
         mi.trial.reset();
-        const double after = mi.rate;
-        if (after >= t.before * (1.0 + m_opt.min_gain)) {
-            mi.step = 2 * t.count; // the mirror may take more, twice as many
-            changes.push_back(Change{m, Change::Action::keep, t.count, t.before, after,
-                                     "mirror total grew from " + rate_text(t.before) + " to " + rate_text(after)});
+        if (paid) {
+            mi.step = 2 * done.count; // the mirror may take more, twice as many
+            kept[m] = true;
+            const bool grew = after >= done.before * (1.0 + m_opt.min_gain);
+            changes.push_back(Change{m, Change::Action::keep, done.count, done.before, after,
+                                     (grew ? "mirror total grew from " : "noisy link, mirror total did not fall: ") +
+                                         rate_text(done.before) + (grew ? " to " : " then ") + rate_text(after)});
             continue;
         }
         mi.capped = ++mi.failed >= 2; // one more try later: a lossy link's windows are noisy
         mi.step = 1;
         mi.retry_at = now + 4 * window();
-        live -= std::min(live, t.count);
-        changes.push_back(
-            Change{m, Change::Action::drop, t.count, t.before, after,
-                   std::string(t.count == 1 ? "another connection" : std::to_string(t.count) + " more connections") +
-                       " did not pay off: mirror total " + rate_text(t.before) + " then " + rate_text(after)});
+        live -= std::min(live, done.count);
+        changes.push_back(Change{
+            m, Change::Action::drop, done.count, done.before, after,
+            std::string(done.count == 1 ? "another connection" : std::to_string(done.count) + " more connections") +
+                " did not pay off: mirror total " + rate_text(done.before) + " then " + rate_text(after)});
     }
     // Worth a trial only when the download has at least three more windows to go at this rate.
     if (total_rate <= 0 ||
@@ -77,16 +96,22 @@ std::vector<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now, 
         Mirror& mi = m_mirrors[m];
         if (live >= m_opt.max_total) break;
         // Still climbing (its first windows hold the first request's round trip and slow start):
-        // a trial now would be judged against a rate the mirror has already outgrown.
+        // a trial now would be judged against a rate the mirror has already outgrown. A link too
+        // noisy to settle is tried after three windows all the same; one whose trial just paid
+        // off goes on at once.
         const bool steady = mi.prev_rate > 0 && mi.rate <= mi.prev_rate * (1.0 + m_opt.min_gain);
-        const bool settled =
-            std::none_of(changes.begin(), changes.end(), [&](const Change& c) { return c.mirror == m; });
+        const bool ready = steady || mi.windows >= 3 || kept[m];
         if (m >= connections.size() || connections[m] == 0 || mi.trial || mi.capped || now < mi.retry_at ||
-            mi.rate <= 0 || !steady || !settled) {
+            mi.rate <= 0 || !ready) {
             continue;
         }
         const std::size_t n = std::min(mi.step, m_opt.max_total - live);
-        mi.trial = Trial{mi.rate, now, n};
+        // Noisy: its last two windows, on as many connections, differed by more than a tenth (just
+        // after a trial paid off they did not have as many: the last trial's verdict stands).
+        if (!kept[m]) {
+            mi.noisy = mi.prev_rate <= 0 || std::abs(mi.rate - mi.prev_rate) > 0.1 * std::max(mi.rate, mi.prev_rate);
+        }
+        mi.trial = Trial{.before = mi.rate, .added = now, .count = n, .noisy = mi.noisy};
         live += n;
         const std::size_t have = connections[m];
         changes.push_back(Change{

@@ -1,18 +1,22 @@
 #pragma once
 // How many connections a segmented download keeps to each mirror (pure logic on the injected
 // clock's time points; issue 15). A mirror starts with one connection. Every window the planner
-// measures each mirror's rate (all its connections together). It tries more connections to each
-// mirror whose rate has settled (it grew by less than `min_gain` over the window before, so it is
-// out of slow start), and after the next full window keeps them only when the mirror's total grew
-// by at least `min_gain` of what it was (a lossy or far link: each stream is capped by its window
-// and round trip, several streams add up). Otherwise it drops them again (one stream already
-// fills the link, or the mirror caps per client), tries once more four windows later (one window
-// of a lossy link can show half its rate or twice it), and then stops adding to that mirror. A
-// trial adds one connection, and twice as many as the last one after each that paid off (1, 2, 4:
-// a lossy link needs many streams, and each trial costs a window). Mirrors are tried side by side,
-// the fastest first, never beyond `max_total` connections in all, and only while enough of the
-// file is left that a trial can pay off (a fast loopback download ends before the first window
-// does).
+// measures each mirror's rate (all its connections together). It tries more connections to a
+// mirror once its rate has settled (it grew by less than `min_gain` over the window before, so it
+// is out of slow start) or, on a link too noisy to settle, after three windows. It keeps them
+// when the mirror's total over the next full window grew by at least `min_gain` of what it was (a
+// lossy or far link: each stream is capped by its window and round trip, several streams add up).
+// On a noisy link (the windows before the trial differed by more than a tenth: a lossy link's
+// window can show half its rate or twice it) a trial that shows less gets a second window, and is
+// then kept unless the total over both fell below 1 - `min_gain` of what it was: a connection too
+// many costs little, one too few halves a lossy link's rate. One that does not pay off is dropped
+// (one stream already fills the link, or the mirror caps per client); the mirror gets one more
+// trial four windows later, and then no more. A trial
+// adds one connection, and twice as many as the last one after each that paid off (1, 2, 4: a
+// lossy link needs many streams), and the next trial starts as soon as one has paid off. Mirrors
+// are tried side by side, the fastest first, never beyond `max_total` connections in all, and only
+// while enough of the file is left that a trial can pay off (a fast loopback download ends before
+// the first window does).
 
 #include <chrono>
 #include <cstddef>
@@ -65,12 +69,18 @@ private:
         double before = 0;
         TimePoint added{};
         std::size_t count = 1;
+        bool noisy = false;       // the windows before it differed by more than a tenth
+        std::size_t windows = 0;  // whole windows judged so far
+        double first_after = 0;   // the first one's rate
+        double first_seconds = 0; // ... and length
     };
     struct Mirror {
         std::uint64_t last_bytes = 0;
-        double rate = 0;      // over the last full window
-        double prev_rate = 0; // ... and the one before
-        bool capped = false;  // two trials did not pay off: no more connections to it
+        double rate = 0;         // over the last full window
+        double prev_rate = 0;    // ... and the one before
+        std::size_t windows = 0; // windows with bytes from it
+        bool noisy = false;      // see Trial::noisy; set when a trial starts
+        bool capped = false;     // two trials did not pay off: no more connections to it
         std::size_t failed = 0;
         TimePoint retry_at{}; // after a trial that did not pay off, the next no sooner than this
         std::size_t step = 1; // connections its next trial adds
