@@ -26,12 +26,15 @@ struct SegmentedResult {
     std::optional<std::size_t> served_by; // index of the mirror that sent the most bytes
 };
 
-// Piece size of segmented downloads: 1 MiB, the bookkeeping unit (aria2's default piece size too):
-// the resume map records finished pieces, and one request spans several of them, as many as the
-// connection's bandwidth-delay product calls for (chunk_scheduler.hpp), from 1 MiB to 16 MiB (a Go
-// archive is ~70 MiB: a fast connection then costs a handful of requests). Builds before this one
-// cut 4 MiB segments; their sidecars are mapped onto pieces (pieces_from_meta).
-inline constexpr std::uint64_t k_piece_size = 1ULL << 20;
+// Piece size of segmented downloads: 256 KiB, the bookkeeping unit: the resume map records
+// finished pieces, and one request spans several of them, as many as the connection's
+// bandwidth-delay product calls for (chunk_scheduler.hpp), from 1 MiB to 16 MiB (a Go archive is
+// ~70 MiB: a fast connection then costs a handful of requests). The piece is also the smallest
+// share of the end, where spans are cut to ceil(free pieces / connections): on a lossy far link a
+// connection carries ~125 kB/s, and a last 1 MiB piece took 8 s while the others sat idle (issue
+// 15, profile A). Builds before this one cut 1 MiB pieces or 4 MiB segments; their sidecars are
+// mapped onto pieces (pieces_from_meta).
+inline constexpr std::uint64_t k_piece_size = 256ULL << 10;
 inline constexpr std::uint64_t k_span_min = 1ULL << 20;
 inline constexpr std::uint64_t k_span_max = 16ULL << 20;
 

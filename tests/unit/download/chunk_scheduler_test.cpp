@@ -366,3 +366,15 @@ TEST_CASE("Old sidecars (4 MiB segments) map onto 1 MiB pieces", "[download][seg
     m.expected_size = total + 1; // another file
     CHECK(pieces_from_meta(m, total, k_mib) == std::vector<bool>(10, false));
 }
+
+TEST_CASE("Sidecars of 1 MiB pieces (before issue 15's profile A) map onto today's pieces", "[download][segmented]") {
+    const std::uint64_t total = 3 * k_mib + 5;
+    PartMeta m{.expected_size = total, .segment_size = k_mib, .segments = "0,2"};
+    const auto p = pieces_from_meta(m, total, k_piece_size);
+    const std::uint64_t per = k_mib / k_piece_size;
+    REQUIRE(p.size() == 3 * per + 1);
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        CAPTURE(i);
+        CHECK(p[i] == (i < per || (i >= 2 * per && i < 3 * per)));
+    }
+}
