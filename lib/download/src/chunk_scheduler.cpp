@@ -154,23 +154,45 @@ std::optional<ChunkScheduler::Assignment> ChunkScheduler::next(std::size_t worke
     if (me.stalled_once && others_active) {
         return std::nullopt;
     }
-    // 2. The lowest pending chunk and the pending ones after it, up to this worker's span; the
-    // highest (and those below it) while another worker streams from below. Only the first piece
-    // of a span may be partly written (a span is one contiguous request).
-    const bool streaming = std::any_of(m_workers.begin(), m_workers.end(),
-                                       [&](const Worker& w) { return &w != &me && w.open && w.chunk; });
+    // 2. The lowest pending chunk and the pending ones after it, up to this worker's span. While
+    // another worker streams from below: the same, from k_join_lead seconds of the stream ahead of
+    // it, so that the stream reaches what this worker fetched a moment later and the file's
+    // prefix (which is hashed and extracted as it grows) jumps past it while the download still
+    // runs; the stream stops there (its one cut). Before the stream's rate is known, and when
+    // nothing that far ahead is left: the highest pending chunk (and those below it), which the
+    // stream reaches last. Only the first piece of a span may be partly written (a span is one
+    // contiguous request).
+    const Worker* stream = nullptr;
+    for (const auto& w : m_workers) {
+        if (&w != &me && w.open && w.chunk && (stream == nullptr || *w.chunk < *stream->chunk)) stream = &w;
+    }
     const std::size_t n = span_pieces(worker);
-    for (std::size_t k = 0; k < m_chunks.size(); ++k) {
-        const std::size_t i = streaming ? m_chunks.size() - 1 - k : k;
-        if (!pending(i)) continue;
-        std::size_t first = i;
+    auto upward = [&](std::size_t i) {
         std::size_t reach = i + 1;
-        if (streaming) {
-            while (first > 0 && reach - first < n && untouched_piece(first) && pending(first - 1)) --first;
-        } else {
-            while (reach < m_chunks.size() && reach - first < n && pending(reach) && untouched_piece(reach)) ++reach;
+        while (reach < m_chunks.size() && reach - i < n && pending(reach) && untouched_piece(reach)) ++reach;
+        return assign(worker, i, reach, now);
+    };
+    if (stream == nullptr) {
+        for (std::size_t i = 0; i < m_chunks.size(); ++i) {
+            if (pending(i)) return upward(i);
         }
-        return assign(worker, first, reach, now);
+    } else {
+        const double stream_rate = rate(*stream);
+        if (stream_rate > 0) {
+            const auto ahead =
+                m_chunks[*stream->chunk].filled +
+                static_cast<std::uint64_t>(stream_rate * std::chrono::duration<double>(k_join_lead).count());
+            for (std::size_t i = *stream->chunk + 1; i < m_chunks.size(); ++i) {
+                if (m_chunks[i].begin >= ahead && pending(i) && untouched_piece(i)) return upward(i);
+            }
+        }
+        for (std::size_t k = 0; k < m_chunks.size(); ++k) {
+            const std::size_t i = m_chunks.size() - 1 - k;
+            if (!pending(i)) continue;
+            std::size_t first = i;
+            while (first > 0 && i + 1 - first < n && untouched_piece(first) && pending(first - 1)) --first;
+            return assign(worker, first, i + 1, now);
+        }
     }
     // 2b. Nothing pending: the unstarted top of a busy worker's span.
     if (auto a = steal_tail(worker, now)) return a;

@@ -58,8 +58,9 @@ public:
     // Mirrors that have not answered yet (issue 14): the first request races for the lowest chunk
     // (open-ended: it may stream on); a worker started while nobody has answered joins that race
     // (`race`); the first to answer keeps the chunk and the others lose (`answered`). Once a mirror
-    // has answered, other workers join with bounded ranges, from the top while a stream runs from
-    // below, so the stream is not cut short; their chunks stay free to the stream until they answer.
+    // has answered, other workers join with bounded ranges, k_join_lead of the stream ahead of it
+    // (next(), rule 2); their chunks stay free to the stream until they answer.
+    static constexpr std::chrono::milliseconds k_join_lead{1000};
 
     // `done[i]`: chunk i is already in the file (a resumed download). Workers are 0..workers-1.
     ChunkScheduler(std::uint64_t total, std::uint64_t chunk_size, std::size_t workers, std::vector<bool> done = {},
@@ -77,7 +78,7 @@ public:
     // assignment (may `extend`). Returns the workers that were racing for the same chunk and never
     // answered: they lost the race for it (assignments cleared); their transfers should be
     // cancelled. A loser is not out: its mirror may be only a little slower to answer than the
-    // winner, so its next request joins like any other worker (a bounded range, from the top).
+    // winner, so its next request joins like any other worker (a bounded range, rule 2 of next()).
     std::vector<std::size_t> answered(std::size_t worker, bool open);
     // After `complete`, a worker continues into `chunk` (the next one) when it is within its span, or
     // it streams past it, and the chunk is not done and no holder of it has answered. Its

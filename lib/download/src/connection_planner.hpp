@@ -6,17 +6,16 @@
 // is out of slow start) or, on a link too noisy to settle, after three windows. It keeps them
 // when the mirror's total over the next full window grew by at least `min_gain` of what it was (a
 // lossy or far link: each stream is capped by its window and round trip, several streams add up).
-// On a noisy link (the windows before the trial differed by more than a tenth: a lossy link's
-// window can show half its rate or twice it) a trial that shows less gets a second window, and is
-// then kept unless the total over both fell below 1 - `min_gain` of what it was: a connection too
-// many costs little, one too few halves a lossy link's rate. One that does not pay off is dropped
-// (one stream already fills the link, or the mirror caps per client); the mirror gets one more
-// trial four windows later, and then no more. A trial
-// adds one connection, and twice as many as the last one after each that paid off (1, 2, 4: a
-// lossy link needs many streams), and the next trial starts as soon as one has paid off. Mirrors
-// are tried side by side, the fastest first, never beyond `max_total` connections in all, and only
-// while enough of the file is left that a trial can pay off (a fast loopback download ends before
-// the first window does).
+// On a noisy link (its rate never settled, or fell by more than `min_gain` from one window to the
+// next: a lossy link's window can show half its rate or twice it) a trial that shows less gets a
+// second window, and is then kept unless the total over both fell below 1 - `min_gain` of what it
+// was: a connection too many costs little, one too few halves a lossy link's rate. One that does
+// not pay off is dropped (one stream already fills the link, or the mirror caps per client); the
+// mirror gets one more trial four windows later, and then no more. A trial adds one connection,
+// and twice as many as the last one after each that paid off (1, 2, 4: a lossy link needs many
+// streams), a window after the last was judged. Mirrors are tried side by side, the fastest
+// first, never beyond `max_total` connections in all, and only while enough of the file is left
+// that a trial can pay off (a fast loopback download ends before the first window does).
 
 #include <chrono>
 #include <cstddef>
@@ -69,7 +68,7 @@ private:
         double before = 0;
         TimePoint added{};
         std::size_t count = 1;
-        bool noisy = false;       // the windows before it differed by more than a tenth
+        bool noisy = false;       // the windows before it were noisy (see sample())
         std::size_t windows = 0;  // whole windows judged so far
         double first_after = 0;   // the first one's rate
         double first_seconds = 0; // ... and length
@@ -79,7 +78,6 @@ private:
         double rate = 0;         // over the last full window
         double prev_rate = 0;    // ... and the one before
         std::size_t windows = 0; // windows with bytes from it
-        bool noisy = false;      // see Trial::noisy; set when a trial starts
         bool capped = false;     // two trials did not pay off: no more connections to it
         std::size_t failed = 0;
         TimePoint retry_at{}; // after a trial that did not pay off, the next no sooner than this

@@ -59,10 +59,10 @@ TEST_CASE("ConnectionPlanner: per-stream capped link: connections are added whil
     CHECK(s.connections == 4); // up to max_total, each addition kept: 1, then 2 more
     CHECK(s.drops == 0);
     CHECK(s.keeps == 2);
-    // The first trial once the rate has settled (the second window), each next one as soon as the
-    // one before paid off.
+    // The first trial once the rate has settled (the second window), each next one a window after
+    // the one before paid off.
     using A = ConnectionPlanner::Change::Action;
-    CHECK(s.log == decltype(s.log){{2.0, A::add}, {3.0, A::keep}, {3.0, A::add}, {4.0, A::keep}});
+    CHECK(s.log == decltype(s.log){{2.0, A::add}, {3.0, A::keep}, {4.0, A::add}, {5.0, A::keep}});
     Sim eight{.per_stream = 1e6, .capacity = 10e6, .max_total = 8};
     eight.run(20s);
     CHECK(eight.connections == 8); // 1 + 1 + 2 + 4
@@ -113,9 +113,9 @@ TEST_CASE("ConnectionPlanner: one stream fills the link: one trial, dropped, one
 TEST_CASE("ConnectionPlanner: on a noisy link a trial that shows no gain in its first window gets a second",
           "[download][segmented][planner]") {
     // Profile A of issue 15: 2 -> 4 connections was dropped on 711 -> 672 KiB/s, one bad window of a
-    // lossy link. Here the windows before the trial differ by 15 %, the first window with the
-    // second connection runs at half speed, the next at full: kept on both together.
-    Sim s{.per_stream = 1e6, .capacity = 10e6, .noise = {1.0, 1.15, 0.55, 1.0}};
+    // lossy link. Here the rate falls by 23 % before the trial, the first window with the second
+    // connection runs at half speed, the next at full: kept on both together.
+    Sim s{.per_stream = 1e6, .capacity = 10e6, .noise = {1.3, 1.0, 0.55, 1.0}};
     s.run(6s);
     using A = ConnectionPlanner::Change::Action;
     REQUIRE(s.log.size() >= 2);
@@ -124,21 +124,26 @@ TEST_CASE("ConnectionPlanner: on a noisy link a trial that shows no gain in its 
     CHECK(s.drops == 0);
     CHECK(s.connections == 4);
     // One stream fills the link, and the trial's windows show a clear fall: dropped after both.
-    Sim full{.per_stream = 10e6, .capacity = 10e6, .noise = {1.0, 1.15, 0.55, 1.0}};
+    Sim full{.per_stream = 10e6, .capacity = 10e6, .noise = {1.3, 1.0, 0.55, 1.0}};
     full.run(6s);
     REQUIRE(full.log.size() >= 2);
     CHECK(full.log[1] == std::pair{4.0, A::drop});
     CHECK(full.connections == 1);
     // ... and no clear fall: on a noisy link that is kept (a connection too many costs little).
-    Sim flat{.per_stream = 10e6, .capacity = 10e6, .noise = {1.0, 1.15, 1.0, 1.0}};
+    Sim flat{.per_stream = 10e6, .capacity = 10e6, .noise = {1.3, 1.0, 1.0, 1.0}};
     flat.run(4s);
     REQUIRE(flat.log.size() >= 2);
     CHECK(flat.log[1] == std::pair{4.0, A::keep});
-    // A steady link is judged on one window, strictly: the same gainless trial is dropped at once.
-    Sim steady{.per_stream = 10e6, .capacity = 10e6, .noise = {1.0, 1.05, 1.0, 1.0}};
-    steady.run(4s);
-    REQUIRE(steady.log.size() >= 2);
-    CHECK(steady.log[1] == std::pair{3.0, A::drop});
+    // A steady link is judged on one window, strictly: the same gainless trial is dropped at once;
+    // so is one on a link still settling (its rate rose by 15 %: profile B's first windows), or
+    // wavering by a tenth or so.
+    for (const std::vector<double>& noise :
+         {std::vector<double>{1.0, 1.05}, std::vector<double>{0.87, 1.0}, std::vector<double>{1.15, 1.0}}) {
+        Sim steady{.per_stream = 10e6, .capacity = 10e6, .noise = noise};
+        steady.run(4s);
+        REQUIRE(steady.log.size() >= 2);
+        CHECK(steady.log[1] == std::pair{3.0, A::drop});
+    }
 }
 
 TEST_CASE("ConnectionPlanner: a link whose rate never settles is tried after three windows",
@@ -189,13 +194,15 @@ TEST_CASE("ConnectionPlanner: two far mirrors are tried side by side", "[downloa
     auto c = p.sample(TP{} + 2s, {2000000, 2000000}, {1, 1}, big);
     REQUIRE(c.size() == 2);
     CHECK((c[0].action == A::add && c[1].action == A::add && c[0].mirror != c[1].mirror));
-    c = p.sample(TP{} + 3s, {4000000, 4000000}, {2, 2}, big); // each doubled: kept, and two more each
-    REQUIRE(c.size() == 4);
-    CHECK((c[0].action == A::keep && c[1].action == A::keep));
-    CHECK((c[2].action == A::add && c[2].count == 2 && c[3].action == A::add && c[3].count == 2));
-    CHECK(c[2].mirror != c[3].mirror);
-    c = p.sample(TP{} + 4s, {8000000, 8000000}, {4, 4}, big); // kept; no room for more
+    c = p.sample(TP{} + 3s, {4000000, 4000000}, {2, 2}, big); // each doubled: kept
     REQUIRE(c.size() == 2);
     CHECK((c[0].action == A::keep && c[1].action == A::keep));
-    CHECK(p.sample(TP{} + 5s, {12000000, 12000000}, {4, 4}, big).empty());
+    c = p.sample(TP{} + 4s, {6000000, 6000000}, {2, 2}, big); // then two more each, up to 8 in all
+    REQUIRE(c.size() == 2);
+    CHECK((c[0].action == A::add && c[0].count == 2 && c[1].action == A::add && c[1].count == 2));
+    CHECK(c[0].mirror != c[1].mirror);
+    c = p.sample(TP{} + 5s, {10000000, 10000000}, {4, 4}, big); // kept; no room for more
+    REQUIRE(c.size() == 2);
+    CHECK((c[0].action == A::keep && c[1].action == A::keep));
+    CHECK(p.sample(TP{} + 6s, {14000000, 14000000}, {4, 4}, big).empty());
 }

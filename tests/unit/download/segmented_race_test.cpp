@@ -250,6 +250,54 @@ TEST_CASE("ChunkScheduler extend: a stream runs on through free and unanswered c
     CHECK(t.idle(0));
 }
 
+TEST_CASE("ChunkScheduler: a joiner works a second of the stream ahead of it, so the prefix passes it mid-download",
+          "[download][segmented]") {
+    // 64 pieces of 1 MB. Worker 0 streams from the start at 10 MB/s; 1 s in it has written 10 MB.
+    const std::uint64_t mb = 1000000;
+    ChunkScheduler s(64 * mb, mb, 2);
+    REQUIRE(s.next(0, at(0)));
+    s.answered(0, true);
+    for (int k = 1; k <= 10; ++k) {
+        s.progress(0, mb, at(100 * k));
+        s.complete(0);
+        REQUIRE(s.extend(0, static_cast<std::size_t>(k), at(100 * k)));
+    }
+    s.progress(0, mb / 2, at(1050)); // halfway through piece 10
+    // The joiner starts one second of the stream (~10 MB) above the stream's 10.5 MB, not at the top.
+    auto j = s.next(1, at(1050));
+    REQUIRE(j);
+    CHECK(j->chunk == 21);
+    CHECK_FALSE(j->duplicate);
+    s.answered(1, false);
+    // The stream runs on to it and stops there (its one cut); what the joiner wrote is then part
+    // of the prefix while the download goes on.
+    s.progress(0, mb / 2, at(1100));
+    s.complete(0);
+    for (std::size_t k = 11; k < 21; ++k) {
+        REQUIRE(s.extend(0, k, at(1100)));
+        s.progress(0, mb, at(1100));
+        s.complete(0);
+    }
+    s.progress(1, mb, at(1200));
+    s.complete(1);
+    CHECK_FALSE(s.extend(0, 21, at(1200)));
+    CHECK(s.contiguous() == 22 * mb);
+    // Both then take the lowest free pieces: bounded ranges near the prefix.
+    auto a = s.next(0, at(1200));
+    REQUIRE(a);
+    CHECK(a->chunk == 22);
+    CHECK_FALSE(s.open_request(0));
+}
+
+TEST_CASE("ChunkScheduler: before the stream's rate is known a joiner starts from the top", "[download][segmented]") {
+    ChunkScheduler s(16, 4, 2);
+    REQUIRE(s.next(0, at(0)));
+    s.answered(0, true);
+    auto j = s.next(1, at(1)); // the stream has not been measured (no bytes yet)
+    REQUIRE(j);
+    CHECK(j->chunk == 3);
+}
+
 TEST_CASE("segmented: a dead preferred mirror costs the head start and loses the race", "[download][segmented]") {
     SegRig rig;
     rig.net.script(rig.url(0), Scripted::hang_until_cancelled());
