@@ -156,12 +156,12 @@ std::optional<ChunkScheduler::Assignment> ChunkScheduler::next(std::size_t worke
     }
     // 2. The lowest pending chunk and the pending ones after it, up to this worker's span. While
     // another worker streams from below: the same, from k_join_lead seconds of the stream ahead of
-    // it, so that the stream reaches what this worker fetched a moment later and the file's
-    // prefix (which is hashed and extracted as it grows) jumps past it while the download still
-    // runs; the stream stops there (its one cut). Before the stream's rate is known, and when
-    // nothing that far ahead is left: the highest pending chunk (and those below it), which the
-    // stream reaches last. Only the first piece of a span may be partly written (a span is one
-    // contiguous request).
+    // it, so that the stream reaches what this worker fetched a moment later and the file's prefix
+    // (which is hashed and extracted as it grows) passes it while the download still runs; the
+    // stream stops there (one cut: the requests after it are bounded while this worker lives). A
+    // trial connection (set_from_top), before the stream's rate is known, and when nothing that far
+    // ahead is left: the highest pending chunk (and those below it), which the stream reaches last.
+    // Only the first piece of a span may be partly written (a span is one contiguous request).
     const Worker* stream = nullptr;
     for (const auto& w : m_workers) {
         if (&w != &me && w.open && w.chunk && (stream == nullptr || *w.chunk < *stream->chunk)) stream = &w;
@@ -178,12 +178,13 @@ std::optional<ChunkScheduler::Assignment> ChunkScheduler::next(std::size_t worke
         }
     } else {
         const double stream_rate = rate(*stream);
-        if (stream_rate > 0) {
-            const auto ahead =
-                m_chunks[*stream->chunk].filled +
+        if (stream_rate > 0 && !me.from_top) {
+            const auto lead =
                 static_cast<std::uint64_t>(stream_rate * std::chrono::duration<double>(k_join_lead).count());
-            for (std::size_t i = *stream->chunk + 1; i < m_chunks.size(); ++i) {
-                if (m_chunks[i].begin >= ahead && pending(i) && untouched_piece(i)) return upward(i);
+            const std::size_t s = *stream->chunk;
+            for (std::size_t i = s + 1; i < m_chunks.size(); ++i) {
+                if (m_chunks[i].begin >= m_chunks[s].filled + lead && pending(i) && untouched_piece(i))
+                    return upward(i);
             }
         }
         for (std::size_t k = 0; k < m_chunks.size(); ++k) {

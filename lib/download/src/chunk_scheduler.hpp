@@ -104,6 +104,9 @@ public:
         return m_workers.size() - 1;
     }
     std::size_t workers() const { return m_workers.size(); }
+    // A connection on trial (connection_planner.hpp) joins a stream from the top, which the stream
+    // reaches last: if the trial is dropped, what it fetched does not cut the stream mid-file.
+    void set_from_top(std::size_t worker, bool on) { m_workers[worker].from_top = on; }
     // Bytes `worker` has written so far; whether any request of it was answered.
     std::uint64_t bytes(std::size_t worker) const { return m_workers[worker].total_bytes; }
     bool ever_answered(std::size_t worker) const { return m_workers[worker].ever_answered; }
@@ -131,6 +134,7 @@ private:
     struct Worker {
         std::optional<std::size_t> chunk;
         std::size_t reach = 0;     // its span is pieces [chunk, reach): the later ones are reserved
+        bool from_top = false;     // a trial connection: joins a stream from the top (set_from_top)
         std::uint64_t start = 0;   // where its transfer began
         std::uint64_t written = 0; // since start
         TimePoint last_progress{};

@@ -353,6 +353,7 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
         const std::size_t m = change.mirror;
         for (std::size_t n = 0; n < change.count && change.action == Action::add; ++n) {
             const std::size_t w = sh.sched.add_worker();
+            sh.sched.set_from_top(w, true); // on trial: see ChunkScheduler::set_from_top
             sh.transfer.push_back(nullptr);
             sh.lost.push_back(false);
             sh.drop.push_back(false);
@@ -361,6 +362,9 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
             logs.emplace_back();
             start_worker(w);
             ++live[m];
+        }
+        for (std::size_t w = 0; w < threads.size() && change.action == Action::keep; ++w) {
+            if (mirror_of[w] == m) sh.sched.set_from_top(w, false); // kept: it joins like any other
         }
         for (std::size_t w = threads.size(), n = 0; w-- > 0 && n < change.count && change.action == Action::drop;) {
             if (mirror_of[w] == m && !sh.drop[w] && !sh.sched.retired(w)) { // the mirror's newest connections

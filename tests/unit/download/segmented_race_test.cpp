@@ -289,6 +289,26 @@ TEST_CASE("ChunkScheduler: a joiner works a second of the stream ahead of it, so
     CHECK_FALSE(s.open_request(0));
 }
 
+TEST_CASE("ChunkScheduler: a connection on trial joins a measured stream from the top", "[download][segmented]") {
+    // A trial that is dropped after a window (one stream already fills the link) must not leave
+    // fetched pieces in the stream's way mid-file: each would cut it.
+    const std::uint64_t mb = 1000000;
+    ChunkScheduler s(64 * mb, mb, 1);
+    REQUIRE(s.next(0, at(0)));
+    s.answered(0, true);
+    s.progress(0, mb / 2, at(100));
+    const std::size_t trial = s.add_worker();
+    s.set_from_top(trial, true);
+    auto t = s.next(trial, at(100));
+    REQUIRE(t);
+    CHECK(t->chunk == 63);
+    s.release(trial, false);
+    s.set_from_top(trial, false); // kept: from now on it works ahead of the stream
+    auto k = s.next(trial, at(100));
+    REQUIRE(k);
+    CHECK(k->chunk == 6); // 0.5 MB written + one second at 5 MB/s
+}
+
 TEST_CASE("ChunkScheduler: before the stream's rate is known a joiner starts from the top", "[download][segmented]") {
     ChunkScheduler s(16, 4, 2);
     REQUIRE(s.next(0, at(0)));
