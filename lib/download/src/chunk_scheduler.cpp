@@ -179,12 +179,16 @@ std::optional<ChunkScheduler::Assignment> ChunkScheduler::next(std::size_t worke
     } else {
         const double stream_rate = rate(*stream);
         if (stream_rate > 0 && !me.from_top) {
+            // Far enough that the stream gets there after this worker's first byte, not before (it
+            // would take the piece over, and this worker would start again further on): two of
+            // its round trips, or the first-byte allowance while it has none.
+            const auto lead_time = std::max<std::chrono::nanoseconds>(
+                {k_join_lead, 2 * me.rtt, me.rtt.count() > 0 ? std::chrono::nanoseconds(0) : m_opt.stall_after});
             const auto lead =
-                static_cast<std::uint64_t>(stream_rate * std::chrono::duration<double>(k_join_lead).count());
+                static_cast<std::uint64_t>(stream_rate * std::chrono::duration<double>(lead_time).count());
             const std::size_t s = *stream->chunk;
             for (std::size_t i = s + 1; i < m_chunks.size(); ++i) {
-                if (m_chunks[i].begin >= m_chunks[s].filled + lead && pending(i) && untouched_piece(i))
-                    return upward(i);
+                if (m_chunks[i].begin >= m_chunks[s].filled + lead && pending(i)) return upward(i);
             }
         }
         for (std::size_t k = 0; k < m_chunks.size(); ++k) {

@@ -34,7 +34,8 @@ std::vector<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now, 
         mi.prev_rate = mi.rate;
         mi.rate = static_cast<double>(bytes[m] - mi.last_bytes) / secs;
         mi.last_bytes = bytes[m];
-        mi.windows += mi.rate > 0 ? 1 : 0;
+        const bool settled = mi.prev_rate > 0 && mi.rate <= mi.prev_rate * (1.0 + m_opt.min_gain);
+        mi.unsettled = settled ? 0 : mi.unsettled + 1;
         total_rate += mi.rate;
     }
     const TimePoint window_start = m_window_start;
@@ -62,6 +63,7 @@ std::vector<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now, 
         }
         const Trial done = t;
         mi.trial.reset();
+        mi.unsettled = 0;
         if (paid) {
             mi.step = 2 * done.count; // the mirror may take more, twice as many
             const bool grew = after >= done.before * (1.0 + m_opt.min_gain);
@@ -94,13 +96,13 @@ std::vector<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now, 
         if (live >= m_opt.max_total) break;
         // Still climbing (its first windows hold the first request's round trip and slow start):
         // a trial now would be judged against a rate the mirror has already outgrown. A link too
-        // noisy to settle is tried after three windows all the same. Not in the window a trial was
+        // noisy to settle is tried after three unsettled windows in a row all the same. Not in the window a trial was
         // judged: the next one's baseline is a whole window on the connections kept (a new
         // connection's slow start on a lossy link overshoots its share, and a trial judged against
         // that was dropped: profile A, 631 -> 679 KiB/s).
         const bool steady = mi.prev_rate > 0 && mi.rate <= mi.prev_rate * (1.0 + m_opt.min_gain);
         const bool judged = std::any_of(changes.begin(), changes.end(), [&](const Change& c) { return c.mirror == m; });
-        const bool ready = (steady || mi.windows >= 3) && !judged;
+        const bool ready = (steady || mi.unsettled >= 3) && !judged;
         if (m >= connections.size() || connections[m] == 0 || mi.trial || mi.capped || now < mi.retry_at ||
             mi.rate <= 0 || !ready) {
             continue;
@@ -112,6 +114,7 @@ std::vector<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now, 
         // held the last trial, which was kept.
         const bool noisy = !steady || mi.rate < (1.0 - m_opt.min_gain) * mi.prev_rate;
         mi.trial = Trial{.before = mi.rate, .added = now, .count = n, .noisy = noisy};
+        mi.unsettled = 0;
         live += n;
         const std::size_t have = connections[m];
         changes.push_back(Change{

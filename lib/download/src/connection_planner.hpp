@@ -3,7 +3,7 @@
 // clock's time points; issue 15). A mirror starts with one connection. Every window the planner
 // measures each mirror's rate (all its connections together). It tries more connections to a
 // mirror once its rate has settled (it grew by less than `min_gain` over the window before, so it
-// is out of slow start) or, on a link too noisy to settle, after three windows. It keeps them
+// is out of slow start) or, on a link too noisy to settle, after three unsettled windows. It keeps them
 // when the mirror's total over the next full window grew by at least `min_gain` of what it was (a
 // lossy or far link: each stream is capped by its window and round trip, several streams add up).
 // On a noisy link (its rate never settled, or fell by more than `min_gain` from one window to the
@@ -75,10 +75,11 @@ private:
     };
     struct Mirror {
         std::uint64_t last_bytes = 0;
-        double rate = 0;         // over the last full window
-        double prev_rate = 0;    // ... and the one before
-        std::size_t windows = 0; // windows with bytes from it
-        bool capped = false;     // two trials did not pay off: no more connections to it
+        double rate = 0;           // over the last full window
+        double prev_rate = 0;      // ... and the one before
+        std::size_t unsettled = 0; // windows in a row whose rate grew by more than min_gain (or
+                                   // had none before), since its last trial was added or judged
+        bool capped = false;       // two trials did not pay off: no more connections to it
         std::size_t failed = 0;
         TimePoint retry_at{}; // after a trial that did not pay off, the next no sooner than this
         std::size_t step = 1; // connections its next trial adds

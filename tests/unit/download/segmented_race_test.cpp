@@ -250,7 +250,7 @@ TEST_CASE("ChunkScheduler extend: a stream runs on through free and unanswered c
     CHECK(t.idle(0));
 }
 
-TEST_CASE("ChunkScheduler: a joiner works a second of the stream ahead of it, so the prefix passes it mid-download",
+TEST_CASE("ChunkScheduler: a joiner works ahead of the stream, so the prefix passes it mid-download",
           "[download][segmented]") {
     // 64 pieces of 1 MB. Worker 0 streams from the start at 10 MB/s; 1 s in it has written 10 MB.
     const std::uint64_t mb = 1000000;
@@ -263,30 +263,57 @@ TEST_CASE("ChunkScheduler: a joiner works a second of the stream ahead of it, so
         REQUIRE(s.extend(0, static_cast<std::size_t>(k), at(100 * k)));
     }
     s.progress(0, mb / 2, at(1050)); // halfway through piece 10
-    // The joiner starts one second of the stream (~10 MB) above the stream's 10.5 MB, not at the top.
+    // The joiner has no round trip measured yet: it starts the first-byte allowance (1.5 s, 15 MB)
+    // of the stream above the stream's 10.5 MB, not at the top.
     auto j = s.next(1, at(1050));
     REQUIRE(j);
-    CHECK(j->chunk == 21);
+    CHECK(j->chunk == 26);
     CHECK_FALSE(j->duplicate);
     s.answered(1, false);
     // The stream runs on to it and stops there (its one cut); what the joiner wrote is then part
     // of the prefix while the download goes on.
     s.progress(0, mb / 2, at(1100));
     s.complete(0);
-    for (std::size_t k = 11; k < 21; ++k) {
+    for (std::size_t k = 11; k < 26; ++k) {
         REQUIRE(s.extend(0, k, at(1100)));
         s.progress(0, mb, at(1100));
         s.complete(0);
     }
     s.progress(1, mb, at(1200));
     s.complete(1);
-    CHECK_FALSE(s.extend(0, 21, at(1200)));
-    CHECK(s.contiguous() == 22 * mb);
+    CHECK_FALSE(s.extend(0, 26, at(1200)));
+    CHECK(s.contiguous() == 27 * mb);
     // Both then take the lowest free pieces: bounded ranges near the prefix.
     auto a = s.next(0, at(1200));
     REQUIRE(a);
-    CHECK(a->chunk == 22);
+    CHECK(a->chunk == 27);
     CHECK_FALSE(s.open_request(0));
+}
+
+TEST_CASE("ChunkScheduler: a joiner slow to answer starts two of its round trips of the stream ahead",
+          "[download][segmented]") {
+    // Nearer, the stream would reach the joiner's piece before its first byte, take it over, and
+    // the joiner would start again further on, again and again.
+    const std::uint64_t mb = 1000000;
+    ChunkScheduler s(64 * mb, mb, 2);
+    REQUIRE(s.next(0, at(0)));
+    s.answered(0, true);
+    auto first = s.next(1, at(0)); // the stream is not measured yet: from the top
+    REQUIRE(first);
+    CHECK(first->chunk == 63);
+    s.progress(0, mb / 2, at(500)); // the stream: 1 MB/s
+    s.answered(1, false);
+    s.progress(1, 1000, at(2000)); // the joiner's first byte, 2 s after its request
+    s.progress(1, mb - 1000, at(2100));
+    s.complete(1);
+    s.progress(0, mb / 2, at(2100));
+    s.complete(0);
+    REQUIRE(s.extend(0, 1, at(2100)));
+    auto j = s.next(1, at(2100));
+    REQUIRE(j);
+    // The stream: 1 MB in the 2.1 s since its request (0.476 MB/s). Two of the joiner's 2 s round
+    // trips ahead: 1 MB + 1.9 MB = 2.9 MB, piece 3 (one second ahead would be piece 2).
+    CHECK(j->chunk == 3);
 }
 
 TEST_CASE("ChunkScheduler: a connection on trial joins a measured stream from the top", "[download][segmented]") {
@@ -306,7 +333,7 @@ TEST_CASE("ChunkScheduler: a connection on trial joins a measured stream from th
     s.set_from_top(trial, false); // kept: from now on it works ahead of the stream
     auto k = s.next(trial, at(100));
     REQUIRE(k);
-    CHECK(k->chunk == 6); // 0.5 MB written + one second at 5 MB/s
+    CHECK(k->chunk == 8); // 0.5 MB written + the first-byte allowance (1.5 s) at 5 MB/s
 }
 
 TEST_CASE("ChunkScheduler: before the stream's rate is known a joiner starts from the top", "[download][segmented]") {
