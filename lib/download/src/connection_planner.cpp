@@ -34,8 +34,8 @@ std::vector<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now, 
         mi.prev_rate = mi.rate;
         mi.rate = static_cast<double>(bytes[m] - mi.last_bytes) / secs;
         mi.last_bytes = bytes[m];
-        const bool settled = mi.prev_rate > 0 && mi.rate <= mi.prev_rate * (1.0 + m_opt.min_gain);
-        mi.unsettled = settled ? 0 : mi.unsettled + 1;
+        mi.steady = mi.prev_rate > 0 && mi.rate <= mi.prev_rate * (1.0 + m_opt.min_gain);
+        mi.unsettled = mi.steady ? 0 : mi.unsettled + 1;
         total_rate += mi.rate;
     }
     const TimePoint window_start = m_window_start;
@@ -96,11 +96,11 @@ std::vector<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now, 
         if (live >= m_opt.max_total) break;
         // Still climbing (its first windows hold the first request's round trip and slow start):
         // a trial now would be judged against a rate the mirror has already outgrown. A link too
-        // noisy to settle is tried after three unsettled windows in a row all the same. Not in the window a trial was
-        // judged: the next one's baseline is a whole window on the connections kept (a new
-        // connection's slow start on a lossy link overshoots its share, and a trial judged against
-        // that was dropped: profile A, 631 -> 679 KiB/s).
-        const bool steady = mi.prev_rate > 0 && mi.rate <= mi.prev_rate * (1.0 + m_opt.min_gain);
+        // noisy to settle is tried after three unsettled windows in a row all the same. Not in the
+        // window a trial was judged: the next one's baseline is a whole window on the connections
+        // kept (a new connection's slow start on a lossy link overshoots its share, and a trial
+        // judged against that was dropped: profile A, 631 -> 679 KiB/s).
+        const bool steady = mi.steady;
         const bool judged = std::any_of(changes.begin(), changes.end(), [&](const Change& c) { return c.mirror == m; });
         const bool ready = (steady || mi.unsettled >= 3) && !judged;
         if (m >= connections.size() || connections[m] == 0 || mi.trial || mi.capped || now < mi.retry_at ||

@@ -77,6 +77,7 @@ private:
         std::uint64_t last_bytes = 0;
         double rate = 0;           // over the last full window
         double prev_rate = 0;      // ... and the one before
+        bool steady = false;       // the last window's rate grew by less than min_gain over the one before
         std::size_t unsettled = 0; // windows in a row whose rate grew by more than min_gain (or
                                    // had none before), since its last trial was added or judged
         bool capped = false;       // two trials did not pay off: no more connections to it
