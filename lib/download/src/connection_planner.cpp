@@ -81,9 +81,13 @@ std::vector<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now, 
             std::string(done.count == 1 ? "another connection" : std::to_string(done.count) + " more connections") +
                 " did not pay off: mirror total " + rate_text(done.before) + " then " + rate_text(after)});
     }
-    // Worth a trial only when the download has at least three more windows to go at this rate.
-    if (total_rate <= 0 ||
-        static_cast<double>(remaining) < 3.0 * total_rate * std::chrono::duration<double>(window()).count()) {
+    // Worth a trial only when the download has `min_windows_left` windows to go at this rate: one
+    // to judge it and the rest to gain from it. One that does not pay off still costs about a tenth
+    // of a window (the new connection's slow start disturbs the stream it shares the link with, and
+    // its bytes come from the end of the file, extracted after the last byte): on a short download
+    // over a link one stream fills, that is what stands between it and one connection.
+    if (total_rate <= 0 || static_cast<double>(remaining) < static_cast<double>(m_opt.min_windows_left) * total_rate *
+                                                                std::chrono::duration<double>(window()).count()) {
         return changes;
     }
     // Each mirror on its own (a trial on one does not move another's rate), the fastest first.

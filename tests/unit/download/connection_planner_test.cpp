@@ -175,7 +175,7 @@ TEST_CASE("ConnectionPlanner: a stream still in slow start is not the baseline o
     CHECK(far.drops == 0);
 }
 
-TEST_CASE("ConnectionPlanner: no trial with one connection allowed, or when the file is nearly done",
+TEST_CASE("ConnectionPlanner: no trial with one connection allowed, or with fewer than six windows of the file left",
           "[download][segmented][planner]") {
     Sim one{.per_stream = 1e6, .capacity = 10e6, .max_total = 1};
     one.run(20s);
@@ -184,6 +184,16 @@ TEST_CASE("ConnectionPlanner: no trial with one connection allowed, or when the 
     Sim fast{.per_stream = 1e9, .capacity = 1e9, .size = 64ULL << 20};
     fast.run(5s);
     CHECK(fast.adds == 0);
+    // The rate settles 2 s in (2 MB done): a trial needs six windows of the file left (one to
+    // judge it, five to gain from it), here 6 MB. A failed trial costs a short download more than
+    // it could gain (profile B: 64 MB over 100 Mbit/s, done 3.5 s after its rate settles).
+    Sim short_file{.per_stream = 1e6, .capacity = 10e6, .size = 7'900'000};
+    short_file.run(10s);
+    CHECK(short_file.adds == 0);
+    Sim long_enough{.per_stream = 1e6, .capacity = 10e6, .size = 8'100'000};
+    long_enough.run(10s);
+    CHECK(long_enough.adds == 1);
+    CHECK(long_enough.keeps == 1);
 }
 
 TEST_CASE("ConnectionPlanner: two far mirrors are tried side by side", "[download][segmented][planner]") {
