@@ -40,6 +40,8 @@ def main(repo: str, a, reps: int, doc: Optional[str], binary: str, build_desc: s
             return 1
         for k in keys:
             rows.append(lb.run_profile(linkbench.PROFILES[k]))
+        if a.finish_cap:
+            lb.finish_checks(rows, a.finish_cap)
     finally:
         lb.close()
     elapsed = time.monotonic() - t0

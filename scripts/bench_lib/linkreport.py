@@ -67,8 +67,10 @@ def section(rows: List[Row], ctx: dict) -> str:
         "tree extracted on tmpfs (goinstall: installed under a fresh `--root`; aria2: "
         "`--checksum=sha-256=...` then `tar -xzf`; curl: `sha256sum -c` then `tar -xzf`).",
         f"- {ctx['reps']} rounds per profile (tools in rotating order), medians with min–max; a "
-        "tool that hits a profile's time cap or fails is not run again in that profile; the run "
-        f"took {ctx['elapsed'] / 60:.1f} min",
+        "tool that hits a profile's time cap or fails is not run again in that profile, except "
+        "that where `--connections 1` hit it, it gets one more run with a longer cap at the end "
+        "(`--finish-cap`; those runs side by side, each on its own links), which tells a slow "
+        f"single stream from one that never finishes; the run took {ctx['elapsed'] / 60:.1f} min",
         "",
         "Self-check of the emulator before measuring (the run refuses to measure when it is off "
         "by more than 25 %):",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import itertools
 import os
 import subprocess
 import threading
@@ -73,6 +74,7 @@ def build_linkemu(repo: str) -> str:
 
 
 _live: "weakref.WeakSet[Network]" = weakref.WeakSet()
+_serial = itertools.count()
 
 
 @atexit.register
@@ -92,7 +94,8 @@ class Network:
     def __init__(self, linkemu: str, links: Sequence[LinkSpec]):
         self.linkemu = linkemu
         self.links = list(links)
-        tag = f"{os.getpid() % 100000}"
+        # Unique per network: the --connections 1 finish checks run several side by side.
+        tag = f"{os.getpid() % 100000}{next(_serial) % 10}"
         self.client_ns = f"gib{tag}c"
         self.mirror_ns = [f"gib{tag}m{i}" for i in range(len(self.links))]
         self.proc: Optional[subprocess.Popen] = None
