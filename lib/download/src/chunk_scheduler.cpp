@@ -391,6 +391,12 @@ std::uint64_t ChunkScheduler::contiguous() const {
     return n;
 }
 
+std::uint64_t ChunkScheduler::written() const {
+    std::uint64_t n = 0;
+    for (const Chunk& c : m_chunks) n += c.filled - c.begin;
+    return n;
+}
+
 bool ChunkScheduler::all_done() const {
     return std::all_of(m_done.begin(), m_done.end(), [](bool d) { return d; });
 }

@@ -116,6 +116,7 @@ public:
     std::chrono::nanoseconds rtt(std::size_t worker) const { return m_workers[worker].rtt; }
 
     std::uint64_t contiguous() const; // bytes from offset 0 in done chunks
+    std::uint64_t written() const;    // bytes in the file, wherever they are (resumed ones included)
     // Bytes [0, bytes) are already in the file (a sequential .part being resumed): the chunk they
     // end in is handed out from there, not from its start, so nothing written is fetched again.
     void prefilled(std::uint64_t bytes);

@@ -391,7 +391,8 @@ SegmentedResult segmented_fetch(Transport& transport, Clock& clock, EventSink& e
             }
         }
         planner.set_round_trip(rtt);
-        const std::uint64_t have = sh.sched.contiguous();
+        // What is left to fetch: with several streams the contiguous prefix lags what has arrived.
+        const std::uint64_t have = sh.sched.written();
         for (const auto& change : planner.sample(clock.now(), bytes, live, total - std::min(total, have))) {
             apply(change, live);
         }

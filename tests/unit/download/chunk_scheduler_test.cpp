@@ -29,8 +29,10 @@ TEST_CASE("ChunkScheduler hands out the lowest pending chunk and tracks the cont
     s.progress(1, 4, at(10));
     CHECK(s.complete(1).empty());
     CHECK(s.contiguous() == 0);
+    CHECK(s.written() == 4); // wherever it is
     s.progress(0, 3, at(20));
     CHECK(s.contiguous() == 3); // a partly written first chunk counts
+    CHECK(s.written() == 7);
     auto c = s.next(1, at(20));
     REQUIRE(c);
     CHECK(c->begin == 8);
@@ -50,6 +52,7 @@ TEST_CASE("ChunkScheduler: a resumed sequential .part is not fetched again, its 
     ChunkScheduler s(10, 4, 1); // chunks [0,4) [4,8) [8,10)
     s.prefilled(6);             // the .part holds [0, 6)
     CHECK(s.contiguous() == 6);
+    CHECK(s.written() == 6);
     auto a = s.next(0, at(0));
     REQUIRE(a);
     CHECK(a->begin == 6); // not 4: bytes 4-5 are in the file

@@ -180,7 +180,7 @@ TEST_CASE("ConnectionPlanner: no trial with one connection allowed, or with fewe
     Sim one{.per_stream = 1e6, .capacity = 10e6, .max_total = 1};
     one.run(20s);
     CHECK(one.adds == 0);
-    // Loopback: 1 GB/s, a 64 MiB file is done long before three windows.
+    // Loopback: 1 GB/s, a 64 MiB file is done before its first window ends.
     Sim fast{.per_stream = 1e9, .capacity = 1e9, .size = 64ULL << 20};
     fast.run(5s);
     CHECK(fast.adds == 0);
