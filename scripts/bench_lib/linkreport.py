@@ -70,7 +70,9 @@ def section(rows: List[Row], ctx: dict) -> str:
         "tool that hits a profile's time cap or fails is not run again in that profile, except "
         "that where `--connections 1` hit it, it gets one more run with a longer cap at the end "
         "(`--finish-cap`; those runs side by side, each on its own links), which tells a slow "
-        f"single stream from one that never finishes; the run took {ctx['elapsed'] / 60:.1f} min",
+        "single stream from one that never finishes. An aria2 whose rounds partly hit the cap is "
+        "judged by the lower median of its times with that round counted as the cap; the run "
+        f"took {ctx['elapsed'] / 60:.1f} min",
         "",
         "Self-check of the emulator before measuring (the run refuses to measure when it is off "
         "by more than 25 %):",

@@ -95,7 +95,7 @@ class Network:
         self.linkemu = linkemu
         self.links = list(links)
         # Unique per network: the --connections 1 finish checks run several side by side.
-        tag = f"{os.getpid() % 100000}{next(_serial) % 10}"
+        tag = f"{os.getpid() % 100000}{next(_serial)}"
         self.client_ns = f"gib{tag}c"
         self.mirror_ns = [f"gib{tag}m{i}" for i in range(len(self.links))]
         self.proc: Optional[subprocess.Popen] = None
