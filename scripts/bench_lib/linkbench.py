@@ -340,7 +340,6 @@ class LinkBench:
                 f"{self.extract_s:.1f} s extraction)")
         return Row(p, cells, bound, text)
 
-
     def finish_checks(self, rows: List[Row], cap: float) -> None:
         """Issue 15: `--connections 1` never fails where any mirror works. Where it hit a row's
         cap (a lone stream over a lossy link needs ~500 s), one more run with `cap`, all such

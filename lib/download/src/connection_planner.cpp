@@ -104,9 +104,8 @@ std::vector<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now, 
         // window a trial was judged: the next one's baseline is a whole window on the connections
         // kept (a new connection's slow start on a lossy link overshoots its share, and a trial
         // judged against that was dropped: profile A, 631 -> 679 KiB/s).
-        const bool steady = mi.steady;
         const bool judged = std::any_of(changes.begin(), changes.end(), [&](const Change& c) { return c.mirror == m; });
-        const bool ready = (steady || mi.unsettled >= 3) && !judged;
+        const bool ready = (mi.steady || mi.unsettled >= 3) && !judged;
         if (m >= connections.size() || connections[m] == 0 || mi.trial || mi.capped || now < mi.retry_at ||
             mi.rate <= 0 || !ready) {
             continue;
@@ -116,7 +115,7 @@ std::vector<ConnectionPlanner::Change> ConnectionPlanner::sample(TimePoint now, 
         // next (a rise within min_gain is a stream settling, and a good link's windows after slow
         // start differ by up to a tenth). Both windows had as many connections: the one before
         // held the last trial, which was kept.
-        const bool noisy = !steady || mi.rate < (1.0 - m_opt.min_gain) * mi.prev_rate;
+        const bool noisy = !mi.steady || mi.rate < (1.0 - m_opt.min_gain) * mi.prev_rate;
         mi.trial = Trial{.before = mi.rate, .added = now, .count = n, .noisy = noisy};
         mi.unsettled = 0;
         live += n;
