@@ -138,7 +138,8 @@ class HostileArchives(unittest.TestCase):
         self.home = os.path.join(self.base, "home")
         self.root = os.path.join(self.base, "root")
         os.makedirs(self.home)
-        self.srv = fsrv.start_fault_server(self, {"dl/" + self.old.filename: open(self.old.path, "rb").read()})
+        with open(self.old.path, "rb") as f:
+            self.srv = fsrv.start_fault_server(self, {"dl/" + self.old.filename: f.read()})
         self.publish(None)
         r = self.goinstall([OLD])
         self.assertEqual(r.returncode, 0, r.output)
@@ -185,10 +186,20 @@ class HostileArchives(unittest.TestCase):
         with open(arc.path, "rb") as f:
             return arc, f.read()
 
+    def recorded_pgid(self):
+        """The process group bin/go wrote, or None until the whole line is there (the shell
+        creates the file before it writes to it)."""
+        try:
+            with open(self.pidfile) as f:
+                line = f.read()
+        except FileNotFoundError:
+            return None
+        return int(line) if line.endswith("\n") else None
+
     def assert_group_gone(self):
         """The hostile bin/go ran, and neither it nor anything it forked is left."""
-        with open(self.pidfile) as f:
-            pgid = int(f.read())
+        pgid = self.recorded_pgid()
+        self.assertIsNotNone(pgid, "bin/go did not record its process group")
 
         def gone():
             try:
@@ -266,7 +277,8 @@ class HostileArchives(unittest.TestCase):
                                      "--root", self.root], env_extra={"HOSTILE_PIDFILE": self.pidfile},
                                     home=self.home)
         self.addCleanup(h.kill_process_group, proc, 1)
-        self.assertTrue(h.wait_until(lambda: os.path.exists(self.pidfile) or proc.poll() is not None, timeout=30),
+        # Wait for the whole line: a signal between the shell's open and write would leave it empty.
+        self.assertTrue(h.wait_until(lambda: self.recorded_pgid() is not None or proc.poll() is not None, timeout=30),
                         "bin/go was never run")
         if proc.poll() is not None:
             self.fail("goinstall ended before the signal: " + proc.communicate()[1])
