@@ -385,6 +385,13 @@ def judge(rows: List[Row]) -> None:
                 ok = gi.median <= arias[best]
                 how = ", a capped round as the cap" if r.cells[best].capped else ""
                 g.append(f"≤ best aria2 ({arias[best]:.1f} s{how}): {'pass' if ok else '**FAIL**'}")
+            else:
+                # No aria2 finished a round: each stopped at its cap, which goinstall beat or not.
+                caps = [c.capped for k, c in r.cells.items() if k.startswith("aria2") and c.capped]
+                if caps:
+                    ok = gi.median <= min(caps)
+                    g.append(f"≤ best aria2 (none finished within {min(caps):.0f} s): "
+                             f"{'pass' if ok else '**FAIL**'}")
             ratio = gi.median / r.bound
             g.append(f"≤ 1.05× bound: {'pass' if ratio <= 1.05 else '**FAIL**'} ({ratio:.2f}×)")
             if r.profile.kill_first:

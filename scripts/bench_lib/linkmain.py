@@ -60,8 +60,8 @@ def main(repo: str, a, reps: int, doc: Optional[str], binary: str, build_desc: s
             "machine": f"{mi['nproc']} CPUs ({mi['cpu']}), Linux {mi['kernel']}",
             "load_start": load_start, "load_end": os.getloadavg()[0],
             "archive": f"{lb.archive.filename}, {lb.archive.size:,} bytes (the real Go toolchain "
-                       "of Debian's golang-1.19-go in an official release's layout: bin, pkg/tool, "
-                       "src, test, misc, api; gzip -6)",
+                       "of Debian's golang-1.19-go in an official release's layout: bin, pkg/include, "
+                       "pkg/tool, src, test, misc, api; gzip -6)",
             "reps": reps, "elapsed": elapsed, "selfcheck": lb.selfcheck,
         }
         linkreport.write(doc, linkreport.section(rows, ctx))

@@ -342,7 +342,7 @@ def toolchain_archive() -> ToolchainArchive:
 
 # What an official release of Go 1.20 or later holds (no precompiled pkg/GOOS_GOARCH/*.a): the
 # real Debian toolchain cut to that is ~61 MiB gzipped, ~207 MB extracted, like go1.21's 66 MB.
-_OFFICIAL_LAYOUT = ("VERSION", "api", "bin", "misc", "pkg/tool", "src", "test")
+_OFFICIAL_LAYOUT = ("VERSION", "api", "bin", "misc", "pkg/include", "pkg/tool", "src", "test")
 
 
 def official_layout_archive(dest_dir: Union[str, os.PathLike]) -> ToolchainArchive:
