@@ -35,12 +35,12 @@ import time
 import unittest
 import urllib.parse
 import weakref
-from typing import Callable, Iterable, Mapping, Optional, Sequence, Union
+from typing import Callable, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
 __all__ = [
-    "ToolchainArchive", "toolchain_archive", "fake_toolchain_archive", "REAL_GOROOT",
+    "ToolchainArchive", "toolchain_archive", "fake_toolchain_archive", "REAL_GOROOT", "MARKER_PREFIX",
     "make_index", "index_file",
-    "Nginx", "LogEntry", "free_port", "wait_for_port",
+    "Nginx", "LogEntry", "free_port", "wait_for_port", "start_on_free_port",
     "CA", "CertFiles", "make_ca", "make_cert", "make_cert_variants",
     "goinstall_bin", "isolated_env", "run_isolated", "run_goinstall", "popen_goinstall",
     "kill_process_group", "GoinstallResult",
@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 REAL_GOROOT = "/usr/lib/go-1.19"   # Debian's golang-1.19-go
+MARKER_PREFIX = "/goinstall-test-marker-"  # paths of Nginx.requests_until_marker's requests
 # Bump when the layout of the cached real archive changes, so old caches are rebuilt.
 _ARCHIVE_FORMAT = 2
 # Fixed mtime for archive members: deterministic output.
@@ -732,6 +733,20 @@ def wait_for_port(host: str, port: int, timeout: float = 5.0,
     return False
 
 
+def start_on_free_port(start: Callable[[int], subprocess.Popen], what: str, timeout: float = 30.0,
+                       tries: int = 3) -> Tuple[int, subprocess.Popen]:
+    """Starts a server on a free loopback port: start(port) launches it (start_new_session=True).
+    Waits (bounded) until the port accepts; another port if the process exited first (the port
+    was taken between free_port() and its bind). Returns (port, proc); RuntimeError if never."""
+    for _ in range(tries):
+        port = free_port()
+        proc = start(port)
+        if wait_for_port("127.0.0.1", port, timeout, alive=lambda: proc.poll() is None):
+            return port, proc
+        kill_process_group(proc)
+    raise RuntimeError(f"{what} did not listen ({tries} ports tried, {timeout:.0f} s each)")
+
+
 @dataclasses.dataclass(frozen=True)
 class LogEntry:
     method: str
@@ -999,8 +1014,9 @@ http {{
         """A verifying client context trusting this server's CA."""
         return ssl.create_default_context(cafile=self.ca_cert)
 
-    def access_log_lines(self, since: int = 0) -> list:
-        """Parsed access-log entries (LogEntry), oldest first, skipping the first `since`."""
+    def access_log_lines(self, since: int = 0, markers: bool = False) -> list:
+        """Parsed access-log entries (LogEntry), oldest first, skipping the first `since`;
+        requests_until_marker's own requests left out (and not counted) unless `markers`."""
         try:
             with open(self.access_log, encoding="utf-8", errors="replace") as f:
                 text = f.read()
@@ -1011,9 +1027,11 @@ http {{
             if not line.strip():
                 continue
             try:
-                out.append(_parse_log_line(line))
+                entry = _parse_log_line(line)
             except (ValueError, KeyError):
                 continue  # a partially written last line
+            if markers or not entry.path.startswith(MARKER_PREFIX):
+                out.append(entry)
         return out[since:]
 
     def wait_for_log(self, count: int, timeout: float = 5.0, since: int = 0) -> list:
@@ -1032,7 +1050,7 @@ http {{
         the client under test has exited (its requests are complete, so logged before the marker)."""
         import urllib.error
         import urllib.request
-        marker = f"/goinstall-test-marker-{os.getpid()}-{time.monotonic_ns()}"
+        marker = f"{MARKER_PREFIX}{os.getpid()}-{time.monotonic_ns()}"
         ctx = self.client_ssl_context() if self.tls else None
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
                                              urllib.request.HTTPSHandler(context=ctx))
@@ -1042,10 +1060,11 @@ http {{
             pass  # 404: logged all the same
         deadline = time.monotonic() + timeout
         while True:
-            lines = self.access_log_lines(since)
+            lines = self.access_log_lines(markers=True)
             paths = [e.path for e in lines]
             if marker in paths:
-                return lines[:paths.index(marker)]
+                return [e for e in lines[:paths.index(marker)]
+                        if not e.path.startswith(MARKER_PREFIX)][since:]
             if time.monotonic() > deadline:
                 raise AssertionError(f"nginx never logged the marker request {marker}")
             time.sleep(0.02)
@@ -1195,7 +1214,10 @@ def run_isolated(argv: Sequence[str], env_extra: Optional[Mapping[str, Optional[
         out, err = proc.communicate(input=input, timeout=timeout)
     except subprocess.TimeoutExpired:
         kill_process_group(proc, 2.0)
-        out, err = proc.communicate()
+        try:  # bounded: a child that left the group may still hold the pipes
+            out, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            out, err = "", "(its output pipes were still held open by a child that left its group)"
         raise subprocess.TimeoutExpired(list(argv), timeout, output=out, stderr=err)
     except BaseException:
         kill_process_group(proc, 2.0)

@@ -712,10 +712,12 @@ class GoproxySite:
 
     # -- observation -----------------------------------------------------------------------------
     def access_log(self) -> list:
-        """LogEntry list of every server (https first, then http)."""
+        """LogEntry list of every server (https first, then http), each request logged: call it
+        once the client under test has exited (nginx logs a request after its last byte is sent,
+        so a client can finish first; a marker request to each server waits for that)."""
         out = []
         for ng in self.servers:
-            out += ng.access_log_lines()
+            out += ng.requests_until_marker()
         return out
 
     def clear_access_log(self) -> None:
@@ -732,7 +734,7 @@ class GoproxySite:
         after the response, so a fast client can finish first)."""
         deadline = time.monotonic() + timeout
         while True:
-            r = self.requests(contains)
+            r = [e for ng in self.servers for e in ng.access_log_lines() if contains in e.path]
             if r or time.monotonic() > deadline:
                 return r
             time.sleep(0.02)

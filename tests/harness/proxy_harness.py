@@ -79,20 +79,20 @@ class TinyProxy:
 
     def __init__(self, dirpath: str, hosts: str, user: str = None, password: str = None, extra=()):
         self.dir = dirpath
-        self.port = h.free_port()
-        self.log = os.path.join(dirpath, "tinyproxy.log")
-        conf = os.path.join(dirpath, f"tinyproxy-{self.port}.conf")
-        self.log = os.path.join(dirpath, f"tinyproxy-{self.port}.log")
-        lines = [f"Port {self.port}", "Listen 127.0.0.1", "Timeout 30", f"LogFile \"{self.log}\"",
-                 "LogLevel Info", "MaxClients 20", f"PidFile \"{os.path.join(dirpath, 'tp.pid')}\""]
-        if user:
-            lines.append(f"BasicAuth {user} {password}")
-        lines.extend(extra)
-        with open(conf, "w") as f:
-            f.write("\n".join(lines) + "\n")
-        self.proc = subprocess.Popen(in_hosts_namespace(["tinyproxy", "-d", "-c", conf], hosts),
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        h.wait_for_port("127.0.0.1", self.port, timeout=5.0)
+
+        def start(port):
+            conf = os.path.join(dirpath, f"tinyproxy-{port}.conf")
+            self.log = os.path.join(dirpath, f"tinyproxy-{port}.log")
+            lines = [f"Port {port}", "Listen 127.0.0.1", "Timeout 30", f"LogFile \"{self.log}\"",
+                     "LogLevel Info", "MaxClients 20", f"PidFile \"{os.path.join(dirpath, 'tp.pid')}\""]
+            if user:
+                lines.append(f"BasicAuth {user} {password}")
+            lines.extend(extra)
+            with open(conf, "w") as f:
+                f.write("\n".join(lines) + "\n")
+            return subprocess.Popen(in_hosts_namespace(["tinyproxy", "-d", "-c", conf], hosts),
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.port, self.proc = h.start_on_free_port(start, "tinyproxy")
 
     def url(self, user=None, password=None) -> str:
         cred = f"{user}:{password}@" if user else ""
@@ -122,14 +122,15 @@ class ScriptedServer:
 
     def __init__(self, dirpath: str, hosts: str, script: str, mode=None, args=(), env_extra=None,
                  seconds: int = 120):
-        self.port = h.free_port()
-        self.log = os.path.join(dirpath, f"{os.path.basename(script)}-{self.port}.log")
         env = dict(os.environ, **(env_extra or {}))
-        with open(self.log, "w") as out:
-            argv = [sys.executable, script, *([mode] if mode else []), str(self.port), str(seconds), *args]
-            self.proc = subprocess.Popen(in_hosts_namespace(argv, hosts), stdout=out, stderr=subprocess.DEVNULL,
-                                         env=env, start_new_session=True)
-        h.wait_for_port("127.0.0.1", self.port, timeout=5.0)
+
+        def start(port):
+            self.log = os.path.join(dirpath, f"{os.path.basename(script)}-{port}.log")
+            with open(self.log, "w") as out:
+                argv = [sys.executable, script, *([mode] if mode else []), str(port), str(seconds), *args]
+                return subprocess.Popen(in_hosts_namespace(argv, hosts), stdout=out, stderr=subprocess.DEVNULL,
+                                        env=env, start_new_session=True)
+        self.port, self.proc = h.start_on_free_port(start, os.path.basename(script))
 
     def lines(self) -> list:
         """The log so far. The scripts print (flushed) before they answer the request a line is

@@ -216,26 +216,19 @@ class Microsocks:
 
     def __init__(self, dirpath: str, hosts_path: str, user=None, password=None):
         self.log = None
-        last = ""
-        for _ in range(3):  # the port taken meanwhile: another one
-            self.port = h.free_port()
-            self.log = os.path.join(dirpath, f"microsocks-{self.port}.log")
-            argv = ["microsocks", "-i", "127.0.0.1", "-p", str(self.port)]
+
+        def start(port):
+            self.log = os.path.join(dirpath, f"microsocks-{port}.log")
+            argv = ["microsocks", "-i", "127.0.0.1", "-p", str(port)]
             if user is not None:
                 argv += ["-u", user, "-P", password]
             with open(self.log, "w") as out:
-                self.proc = subprocess.Popen(ph.in_hosts_namespace(argv, hosts_path), stdout=out,
-                                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                             start_new_session=True)
-            try:
-                h.wait_for_port("127.0.0.1", self.port, timeout=5.0)
-                if self.proc.poll() is None:
-                    return
-            except Exception as e:  # noqa: BLE001 - reported below
-                last = str(e)
-            last += " " + "\n".join(self.lines())
-            self.close()
-        raise RuntimeError("microsocks did not start: " + last)
+                return subprocess.Popen(ph.in_hosts_namespace(argv, hosts_path), stdout=out,
+                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            self.port, self.proc = h.start_on_free_port(start, "microsocks")
+        except RuntimeError as e:
+            raise RuntimeError(f"{e}: {' '.join(self.lines())}") from None
 
     def url(self, scheme="socks5h", user=None, password_encoded=None) -> str:
         cred = "" if user is None else user + ("" if password_encoded is None else ":" + password_encoded) + "@"

@@ -59,4 +59,6 @@ class Site:
         return h.run_goinstall(argv, home=self.home, timeout=timeout, env_extra=env_extra)
 
     def archive_requests(self) -> list:
-        return [e for e in self.nginx.access_log_lines() if e.path.endswith((".tar.gz", ".zip"))]
+        """Every archive request, each logged: call it once the client under test has exited
+        (nginx logs a request after its last byte is sent, so a client can finish first)."""
+        return [e for e in self.nginx.requests_until_marker() if e.path.endswith((".tar.gz", ".zip"))]

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import queue
+import select
 import shutil
 import stat
 import subprocess
@@ -274,7 +275,9 @@ class MountNamespace:
         self.proc = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      start_new_session=True)
-        line = self.proc.stdout.readline()
+        # Bounded: "ready", or the end of the output if set -e stopped the script.
+        ready, _, _ = select.select([self.proc.stdout], [], [], 30)
+        line = self.proc.stdout.readline() if ready else ""
         if line.strip() != "ready":
             err = self.proc.stderr.read() if self.proc.poll() is not None else ""
             self.close()

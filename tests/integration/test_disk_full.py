@@ -114,7 +114,9 @@ class DiskFull(unittest.TestCase):
     def test_disk_fills_during_download(self):
         self.serve(self.big)
         self.setup_ns("2m")
-        self.srv.set_fault(fsrv.drip(self.big.size / 1.5), path="dl/" + self.big.filename)
+        # 15 s for the whole archive: the filler below lands mid-download even on a loaded
+        # machine, and the next write after it meets the full disk.
+        self.srv.set_fault(fsrv.drip(self.big.size / 15), path="dl/" + self.big.filename)
         run = rel.JsonRun(["--json", NEW, *self.flags()], self.home, prefix=self.ns.wrap([]))
         self.addCleanup(h.kill_process_group, run.proc, 1)
         self.assertIsNotNone(run.wait_for(lambda e: e.get("event") == "download_start", timeout=20), run.events)

@@ -33,7 +33,7 @@ import reliability as rel  # noqa: E402
 OLD, NEW = "go1.21.0", "go1.22.0"
 EXIT_BAD_ARCHIVE = 8
 EXIT_CANCELLED = 130
-CHECK_S = 2      # GOINSTALL_CHECK_TIMEOUT for the hostile bin/go cases
+CHECK_S = 4      # GOINSTALL_CHECK_TIMEOUT for the hostile bin/go cases
 HANG_S = 60      # how long a hostile bin/go (and what it forks) sleeps
 PROMPT = 20.0    # 3x under HANG_S
 BOOKKEEPING = ("home/.cache/", "home/tmp/", "root/.downloads", "root/.lock")

@@ -6,7 +6,6 @@ file:// and nginx with the upstream stopped) and Debian's go command install fro
 import json
 import os
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness"))
@@ -28,17 +27,6 @@ def json_result(stdout: str) -> dict:
 
 
 @unittest.skipIf(gps is None, "needs python3-cryptography")
-
-def logged_paths(ng, last: str, timeout: float = 10.0) -> list:
-    """The paths in nginx's access log once `last` is among them (bounded wait: nginx logs a request
-    after its response is sent, so the client may have exited first)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        paths = [e.path for e in ng.access_log_lines()]
-        if last in paths or time.monotonic() > deadline:
-            return paths
-        time.sleep(0.05)
-
 class MirrorModulesTest(unittest.TestCase):
     def setUp(self):
         d = h.tmpfs_path(self, "goinstall-modmirror-arc-")
@@ -183,7 +171,7 @@ class MirrorModulesTest(unittest.TestCase):
             r = h.run_goinstall(self.install_args(root, ng.url.rstrip("/"), ng.ca_cert),
                                 env_extra={"GOPROXY": None, "GOSUMDB": self.gps.vkey}, home=self.home(), timeout=120)
             self.assert_installed(r, root, ng.url.rstrip("/"))
-            paths = logged_paths(ng, f"/golang.org/toolchain/@v/{self.mods[V2].version}.zip")
+            paths = [e.path for e in ng.requests_until_marker()]  # every request logged
             self.assertIn(f"/sumdb/{self.gps.name}/supported", paths)
             self.assertIn(f"/golang.org/toolchain/@v/{self.mods[V2].version}.zip", paths)
             self.assertTrue(any(p.startswith(f"/sumdb/{self.gps.name}/lookup/") for p in paths), paths)
@@ -206,7 +194,7 @@ class MirrorModulesTest(unittest.TestCase):
             self.assertEqual(out["Sum"], gps.zip_h1(self.vdir(m.version + ".zip")))
             self.assertNotIn("Error", out)
             # nginx logs a request once its response is sent, so the client may exit first.
-            paths = logged_paths(ng, f"/golang.org/toolchain/@v/{m.version}.zip")
+            paths = [e.path for e in ng.requests_until_marker()]  # every request logged
             self.assertIn(f"/sumdb/{self.gps.name}/supported", paths)
             self.assertIn(f"/sumdb/{self.gps.name}/lookup/golang.org/toolchain@{m.version}", paths)
             self.assertTrue(any(p.startswith(f"/sumdb/{self.gps.name}/tile/") for p in paths), paths)

@@ -79,14 +79,15 @@ class ThroughProxy(ph.ProxyTestBase):
         self.assertIn("direct (NO_PROXY entry", p.stdout.replace("No_proxy", "NO_PROXY"), p.stdout)
 
     def test_socks5h_proxy_resolves_names_itself(self):
-        port = h.free_port()
         log = os.path.join(self.dir, "socks.log")
         server = os.path.join(os.path.dirname(__file__), "..", "harness", "socks5_server.py")
-        with open(log, "w") as out:
-            proc = subprocess.Popen(ph.in_hosts_namespace([sys.executable, server, str(port), "120"], self.hosts),
-                                    stdout=out, stderr=subprocess.DEVNULL, start_new_session=True)
+
+        def start(port):
+            with open(log, "w") as out:
+                return subprocess.Popen(ph.in_hosts_namespace([sys.executable, server, str(port), "120"], self.hosts),
+                                        stdout=out, stderr=subprocess.DEVNULL, start_new_session=True)
+        port, proc = h.start_on_free_port(start, "socks5_server.py")
         self.addCleanup(h.kill_process_group, proc)
-        h.wait_for_port("127.0.0.1", port, timeout=5.0)
         p = self.goinstall(self.install_args() + ["--proxy", f"socks5h://127.0.0.1:{port}"])
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         with open(log) as f:

@@ -132,7 +132,7 @@ class Streaming(unittest.TestCase):
         r, events = self.run_gi(NEW, [a.url, self.site.mirror])
         self.assertEqual(r.returncode, 0, r.output)
         cut = [q for q in a.requests() if q.path.endswith(self.new.filename)][0]
-        resumed = [e for e in self.site.nginx.access_log_lines() if e.path.endswith(self.new.filename)]
+        resumed = [e for e in self.site.nginx.requests_until_marker() if e.path.endswith(self.new.filename)]
         self.assertEqual(resumed[-1].range, f"bytes={cut.body_bytes_sent}-")
         self.assertEqual(self.reextracted(events), [])
         self.assertEqual(events[-1]["mirror"], self.site.mirror)
