@@ -15,8 +15,10 @@ moment, not just at the end; then an unthrottled rerun must install the new vers
 resuming a kept .part with a Range request), and the root must hold nothing else: no staging
 dirs, no temp files, no archive, no stale lock (the rerun never waits for a lock)."""
 import concurrent.futures as cf
+import fcntl
 import itertools
 import os
+import pathlib
 import queue
 import re
 import shutil
@@ -63,8 +65,8 @@ class KillAnywhere(unittest.TestCase):
         cls.new = rel.padded_fake_archive(NEW, adir, files=600, blob=160 * 1024)
         cls.allowed = {OLD: file_list(cls.old.path), NEW: file_list(cls.new.path)}
         index = h.make_index([cls.old, cls.new])
-        files = {INDEX: index.encode(), "dl/" + cls.old.filename: open(cls.old.path, "rb").read(),
-                 "dl/" + cls.new.filename: open(cls.new.path, "rb").read()}
+        files = {INDEX: index.encode(), "dl/" + cls.old.filename: pathlib.Path(cls.old.path).read_bytes(),
+                 "dl/" + cls.new.filename: pathlib.Path(cls.new.path).read_bytes()}
         cls.fast = []
         for _ in range(cls.WORKERS):
             srv = fsrv.FaultServer(files)
@@ -128,6 +130,29 @@ class KillAnywhere(unittest.TestCase):
                 return True
         return False
 
+    def wait_lock_free(self, root, where):
+        """goinstall is reaped, but a `bin/go version` it was spawning (in its own process group,
+        so the kill missed it) holds a copy of the lock's descriptor until its exec closes it (the
+        descriptor is close-on-exec). Wait for that, bounded: an orphan that keeps the lock longer
+        is a failure."""
+        path = (os.path.join(root, self.PREFIX, ".goinstall.lock") if self.PREFIX
+                else os.path.join(root, ".lock"))
+        if not os.path.exists(path):
+            return
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+
+        def free():
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return True
+        try:
+            self.assertTrue(h.wait_until(free, timeout=5), f"{where}: the lock was still held 5 s after the kill")
+        finally:
+            os.close(fd)
+
     def check_after(self, root, cache, how, phase, watcher, fast):
         """Invariants after a kill, then the rerun, then the leftovers."""
         where = f"kill {how} (phase {phase})"
@@ -135,6 +160,7 @@ class KillAnywhere(unittest.TestCase):
         part = os.path.join(root, ".downloads", self.new.filename + ".part")
         kept = os.path.getsize(part) if os.path.exists(part) else 0
         committed = state == NEW if self.PREFIX else os.path.isdir(os.path.join(root, NEW))
+        self.wait_lock_free(root, where)
         fast.clear_requests()
         t0 = time.monotonic()  # a request cut by the kill may be recorded late: count only the rerun's
         r = h.run_goinstall(["--json", NEW] + self.flags(fast, root, cache), home=self.home, timeout=60)
