@@ -38,7 +38,7 @@ import weakref
 from typing import Callable, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
 __all__ = [
-    "ToolchainArchive", "toolchain_archive", "fake_toolchain_archive", "REAL_GOROOT", "MARKER_PREFIX",
+    "ToolchainArchive", "toolchain_archive", "fake_toolchain_archive", "REAL_GOROOT",
     "make_index", "index_file",
     "Nginx", "LogEntry", "free_port", "wait_for_port", "start_on_free_port",
     "CA", "CertFiles", "make_ca", "make_cert", "make_cert_variants",
